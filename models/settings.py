@@ -1,0 +1,146 @@
+"""Planning settings (settings.yaml), validated by pydantic.
+
+Units: money in EUR, rates per year, periods are planning periods of
+``period_months`` months (quarters by default), numbered from 1.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from models.errors import InputError, InputProblem
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ShareBounds(_Strict):
+    """Bounds on a theme's share of planned spend (fractions of the total)."""
+
+    min: float = Field(0.0, ge=0, le=1)
+    max: float = Field(1.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ShareBounds":
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} exceeds max {self.max}")
+        return self
+
+
+class SolverSettings(_Strict):
+    name: Literal["highs", "cbc"] = "highs"
+    time_limit_s: float = Field(60.0, gt=0)
+    gap_rel: float = Field(0.0, ge=0, lt=1)
+    threads: int | None = Field(None, ge=1)
+    seed: int = 0
+
+
+class Settings(_Strict):
+    """What a planning run assumes. See data/demo/settings.yaml for a commented example."""
+
+    company: str = "Unnamed company"
+    currency: str = "EUR"
+    start: date = Field(description="first day of period 1")
+    periods: int = Field(8, ge=1, le=16)
+    period_months: int = Field(3, ge=1, le=12)
+    discount_rate: float = Field(0.08, ge=0, lt=1, description="annual")
+    budget_per_period: list[float] | float = Field(description="EUR per period; one number or one per period")
+    budget_total: float | None = Field(None, gt=0)
+    value_horizon_months: int = Field(36, ge=1, le=120, description="months of benefit counted after delivery")
+    commoditisation_per_year: float = Field(0.25, ge=0, lt=1, description="yearly value decay of differentiators")
+    strategic_balance: dict[str, ShareBounds] = Field(default_factory=dict)
+    scoring_weights: dict[str, float] = Field(default_factory=dict)
+    solver: SolverSettings = SolverSettings()
+
+    @field_validator("budget_per_period")
+    @classmethod
+    def _positive(cls, v):
+        values = v if isinstance(v, list) else [v]
+        if any(b < 0 for b in values):
+            raise ValueError("budgets must not be negative")
+        return v
+
+    @model_validator(mode="after")
+    def _budget_length(self) -> "Settings":
+        if isinstance(self.budget_per_period, list) and len(self.budget_per_period) != self.periods:
+            raise ValueError(
+                f"budget_per_period has {len(self.budget_per_period)} entries but periods is {self.periods}"
+            )
+        return self
+
+    def budget(self, period: int) -> float:
+        """Budget of a 1-based period in EUR."""
+        b = self.budget_per_period
+        return float(b[period - 1] if isinstance(b, list) else b)
+
+    def period_label(self, period: int) -> str:
+        """Human label such as 'Q1 2027' (or 'P3 2027' for non-quarter periods)."""
+        month0 = self.start.month - 1 + (period - 1) * self.period_months
+        year = self.start.year + month0 // 12
+        if self.period_months == 3:
+            return f"Q{(month0 % 12) // 3 + 1} {year}"
+        return f"P{period} {year}"
+
+    @property
+    def months(self) -> int:
+        return self.periods * self.period_months
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate a settings YAML; errors name the file, line and key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError.single(path, "file not found.", "create it (see data/demo/settings.yaml).") from None
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise InputError.single(path, f"not valid YAML: {exc}", "fix the YAML syntax.",
+                                row=None if line is None else line + 1) from None
+    if not isinstance(raw, dict):
+        raise InputError.single(path, "expected a mapping of settings.", "write 'key: value' lines.")
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(pydantic_problems(exc, path, text)) from None
+
+
+def pydantic_problems(exc: ValidationError, path: str | Path, text: str) -> list[InputProblem]:
+    """Turn pydantic errors into InputProblems with the YAML line of the offending key."""
+    problems = []
+    for err in exc.errors():
+        loc = [str(x) for x in err["loc"]]
+        key = ".".join(loc)
+        line = yaml_line_of(text, loc)
+        if err["type"] == "extra_forbidden":
+            msg, fix = f"unknown key '{key}'.", "remove it or correct its spelling."
+        elif err["type"] == "missing":
+            msg, fix = f"required key '{key}' is missing.", f"add '{loc[-1]}:'."
+        else:
+            msg, fix = f"key '{key}': {err['msg']}.", "correct the value."
+        problems.append(InputProblem(str(path), msg, fix, line, key or None))
+    return problems
+
+
+def yaml_line_of(text: str, loc: list[str]) -> int | None:
+    """Best-effort 1-based line number of a nested key path in YAML text."""
+    line_no = None
+    start = 0
+    lines = text.splitlines()
+    for key in loc:
+        if key.isdigit():
+            continue
+        for i in range(start, len(lines)):
+            stripped = lines[i].lstrip(" -")
+            if stripped.startswith(f"{key}:") or stripped.startswith(f"'{key}':") or stripped.startswith(f'"{key}":'):
+                line_no, start = i + 1, i + 1
+                break
+    return line_no

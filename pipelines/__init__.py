@@ -1,0 +1,1 @@
+"""Weitblick orchestration: Dagster assets, resources, checks, schedules, the CLI and readers."""
