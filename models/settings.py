@@ -144,3 +144,25 @@ def yaml_line_of(text: str, loc: list[str]) -> int | None:
                 line_no, start = i + 1, i + 1
                 break
     return line_no
+
+
+def settings_table(settings: Settings, source: str = "") -> "pd.DataFrame":
+    """Settings as a one-row table (for the store): a few readable columns plus the full JSON."""
+    import pandas as pd
+
+    return pd.DataFrame([{
+        "company": settings.company,
+        "start": pd.Timestamp(settings.start),
+        "periods": settings.periods,
+        "period_months": settings.period_months,
+        "discount_rate": settings.discount_rate,
+        "source": source,
+        "settings_json": settings.model_dump_json(),
+    }])
+
+
+def settings_from_table(df: "pd.DataFrame") -> Settings:
+    """Inverse of :func:`settings_table`."""
+    if len(df) != 1 or "settings_json" not in df.columns:
+        raise ValueError("expected the one-row settings table with a settings_json column")
+    return Settings.model_validate_json(df["settings_json"].iloc[0])

@@ -1,0 +1,54 @@
+# Weitblick — the two commands: `make demo` and `make test`.
+# Needs only Python 3.12 (selected by .python-version); installs uv and the locked environment.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+export WEITBLICK_HOME ?= $(CURDIR)/var
+export DAGSTER_HOME ?= $(WEITBLICK_HOME)/dagster_home
+RUN := $(UV) run --frozen --no-sync
+
+.PHONY: help install demo test ui lab validate bench notebooks clean
+
+help:
+	@echo "make demo      install what is missing, run the refresh on the demo company"
+	@echo "make test      run the whole test suite"
+	@echo "make ui        Dagster UI on http://127.0.0.1:3000"
+	@echo "make lab       JupyterLab on notebooks/"
+	@echo "make validate  dagster definitions validate"
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 12), f"Python 3.12 needed, found {sys.version.split()[0]}"'
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: .venv/.synced
+
+demo: install
+	@mkdir -p $(DAGSTER_HOME)
+	$(RUN) weitblick demo
+
+test: install
+	$(RUN) pytest
+
+validate: install
+	$(RUN) dagster definitions validate -m pipelines.definitions
+
+ui: install
+	@mkdir -p $(DAGSTER_HOME)
+	$(RUN) dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+
+lab: install
+	$(RUN) jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser
+
+notebooks: install
+	$(RUN) jupytext --sync notebooks/*.py
+
+clean:
+	rm -rf var reports .pytest_cache

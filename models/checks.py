@@ -1,0 +1,70 @@
+"""Integrity checks on the canonical inputs, shared by the asset checks, the optimiser and tests.
+
+Each function returns a list of plain-language problems (empty = fine), so callers decide
+whether a problem blocks a refresh or only warns.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import pandas as pd
+
+from models.schemas import effort_columns, skills_of
+
+
+def duplicate_ids(backlog: pd.DataFrame) -> list[str]:
+    dup = backlog.loc[backlog["item_id"].duplicated(keep=False), "item_id"]
+    return [f"item id {i} appears {int((backlog['item_id'] == i).sum())} times" for i in sorted(set(dup))]
+
+
+def unresolved_dependencies(backlog: pd.DataFrame) -> list[str]:
+    known = set(backlog["item_id"])
+    problems = []
+    for item, deps in zip(backlog["item_id"], backlog["depends_on"]):
+        for d in deps:
+            if d not in known:
+                problems.append(f"{item} depends on {d}, which is not in the backlog")
+    return problems
+
+
+def dependency_graph(backlog: pd.DataFrame) -> nx.DiGraph:
+    """Edges predecessor -> successor."""
+    g = nx.DiGraph()
+    g.add_nodes_from(backlog["item_id"])
+    for item, deps in zip(backlog["item_id"], backlog["depends_on"]):
+        for d in deps:
+            g.add_edge(d, item)
+    return g
+
+
+def dependency_cycles(backlog: pd.DataFrame, limit: int = 10) -> list[str]:
+    """Each cycle named in order, e.g. 'IOT-3 -> IOT-7 -> IOT-3'."""
+    out = []
+    for cycle in nx.simple_cycles(dependency_graph(backlog)):
+        out.append(" -> ".join([*cycle, cycle[0]]))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def nonpositive_capacity(teams: pd.DataFrame) -> list[str]:
+    bad = teams[teams["capacity_pw"] <= 0]
+    return [f"team {t} ({s}) has capacity {c} person-weeks per period"
+            for t, s, c in zip(bad["team"], bad["skill"], bad["capacity_pw"])]
+
+
+def skills_without_capacity(backlog: pd.DataFrame, teams: pd.DataFrame) -> list[str]:
+    have = set(teams.loc[teams["capacity_pw"] > 0, "skill"])
+    out = []
+    for skill, col in zip(skills_of(backlog), effort_columns(backlog)):
+        demand = float(backlog[col].sum())
+        if demand > 0 and skill not in have:
+            out.append(f"the backlog needs {demand:.1f} {skill} person-weeks but no team has that skill")
+    return out
+
+
+def unknown_okrs(backlog: pd.DataFrame, okrs: pd.DataFrame) -> list[str]:
+    known = set(okrs["key_result"])
+    refs = backlog.dropna(subset=["okr"])
+    return [f"{i} points at key result {k}, which okrs.csv does not define"
+            for i, k in zip(refs["item_id"], refs["okr"]) if k and k not in known]

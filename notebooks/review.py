@@ -1,0 +1,133 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Weitblick review
+# What the last refresh recommends, what it uses, and whether it survives the scenarios.
+# Everything here is read from the store that the Dagster assets wrote; this notebook computes
+# nothing of its own beyond arranging tables for plots.
+
+# %% tags=["parameters"]
+store = ""  # path of the DuckDB store; empty = the project's default (var/store.duckdb)
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown, display
+
+from models.settings import settings_from_table
+from pipelines import paths
+from pipelines.store import read_tables
+
+store_path = Path(store) if store else paths.store_path()
+t = read_tables(store_path, "settings", "portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info",
+                "priority_scores", "stress_test_runs", "stress_test_summary", "stress_test_series")
+s = settings_from_table(t["settings"])
+info = t["plan_run_info"].iloc[0]
+plan = t["portfolio_plan"]
+funded = plan[plan["funded"]].copy()
+display(Markdown(
+    f"**{s.company}** — plan for {s.period_label(1)} to {s.period_label(s.periods)}.  \n"
+    f"Solver {info['solver']}: **{info['status']}**, proven gap {info['gap']:.2%}, "
+    f"value {info['objective']:,.0f} EUR; {len(funded)} of {len(plan)} candidate items funded."))
+
+# %% [markdown]
+# ## The recommended plan
+# One bar per funded item, from its start to its finish period, coloured by product.
+
+# %%
+funded = funded.sort_values(["product", "start_period", "item_id"])
+products = sorted(funded["product"].unique())
+colours = dict(zip(products, plt.cm.tab10.colors))
+fig, ax = plt.subplots(figsize=(10, max(4, 0.18 * len(funded))))
+for y, r in enumerate(funded.itertuples()):
+    ax.barh(y, r.finish_period - r.start_period + 1, left=r.start_period - 0.5, color=colours[r.product],
+            edgecolor="white")
+ax.set_yticks(range(len(funded)), funded["item_id"], fontsize=6)
+ax.set_xticks(range(1, s.periods + 1), [s.period_label(p) for p in range(1, s.periods + 1)], rotation=45)
+ax.invert_yaxis()
+ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=colours[p]) for p in products], labels=products,
+          loc="lower right", fontsize=8)
+ax.set_title("Funded items by start and finish period")
+plt.tight_layout()
+plt.show()
+
+# %%
+cols = [c for c in ["item_id", "title", "product", "theme", "mandatory", "start_period", "finish_period",
+                    "value", "cost"] if c in funded.columns]
+display(funded.sort_values(["start_period", "value"], ascending=[True, False])[cols].style
+        .format({"value": "{:,.0f}", "cost": "{:,.0f}"}).hide(axis="index"))
+
+# %% [markdown]
+# ## Capacity and budget
+# Share of each skill's person-weeks the plan uses per period (a value of 100 % binds), and spend
+# against the budget.
+
+# %%
+cap = t["capacity_usage"].pivot(index="skill", columns="period", values="utilisation").sort_index()
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw={"width_ratios": [3, 2]})
+im = ax1.imshow(cap.values, vmin=0, vmax=1, cmap="YlOrRd", aspect="auto")
+ax1.set_yticks(range(len(cap.index)), cap.index)
+ax1.set_xticks(range(len(cap.columns)), [s.period_label(int(p)) for p in cap.columns], rotation=45)
+for (i, j), v in pd.DataFrame(cap.values).stack().items():
+    ax1.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7)
+ax1.set_title("Capacity utilisation")
+fig.colorbar(im, ax=ax1, fraction=0.03)
+budget = t["budget_usage"]
+ax2.bar(budget["period"], budget["budget_eur"] / 1e3, color="lightgrey", label="budget")
+ax2.bar(budget["period"], budget["spend_eur"] / 1e3, width=0.5, color="tab:blue", label="planned spend")
+ax2.set_xticks(budget["period"], [s.period_label(int(p)) for p in budget["period"]], rotation=45)
+ax2.set_ylabel("kEUR")
+ax2.legend(fontsize=8)
+ax2.set_title("Budget")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Left out
+# The most valuable items the plan does not fund, with their priority ranks: where the
+# optimiser and the scoring methods disagree, the capacity and budget constraints decided.
+
+# %%
+scores = t["priority_scores"]
+left_out = plan[~plan["funded"]].merge(scores, on="item_id", how="left", suffixes=("", "_score"))
+rank_cols = [c for c in left_out.columns if c.startswith("rank_")]
+display(left_out.sort_values("item_id")[["item_id", "title", *rank_cols]].head(15).style.hide(axis="index"))
+
+# %% [markdown]
+# ## Stress test
+# The recommended plan in every scenario of the library: the spread of NPV across replications,
+# and the MRR path (median with the P10–P90 band, all products together).
+
+# %%
+display(t["stress_test_summary"].style.format(precision=2, thousands=",").hide(axis="index"))
+runs = t["stress_test_runs"]
+series = t["stress_test_series"]
+scenarios = sorted(runs["scenario"].unique())
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4))
+ax1.boxplot([runs.loc[runs["scenario"] == sc, "npv_eur"] / 1e6 for sc in scenarios], tick_labels=scenarios)
+ax1.set_ylabel("NPV of MRR, MEUR")
+ax1.set_title("NPV across replications")
+total = series.groupby(["scenario", "replication", "month"], as_index=False)["mrr"].sum()
+for sc in scenarios:
+    q = total[total["scenario"] == sc].groupby("month")["mrr"].quantile([0.1, 0.5, 0.9]).unstack()
+    ax2.plot(q.index, q[0.5] / 1e3, label=sc)
+    ax2.fill_between(q.index, q[0.1] / 1e3, q[0.9] / 1e3, alpha=0.2)
+ax2.set_xlabel("month of the plan")
+ax2.set_ylabel("MRR, kEUR")
+ax2.legend(fontsize=8)
+ax2.set_title("MRR, median and P10–P90")
+plt.tight_layout()
+plt.show()

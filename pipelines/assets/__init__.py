@@ -1,0 +1,1 @@
+"""Thin Dagster assets grouped by concept: inputs, valuation, optimisation, simulation, review."""

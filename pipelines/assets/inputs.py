@@ -1,0 +1,155 @@
+"""Inputs: read the user's files into the canonical tables, and guard them with blocking checks."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from models import checks
+from models.settings import load_settings, settings_from_table, settings_table
+from models.simulation import load_scenarios, scenario_table
+from pipelines.resources import WeitblickConfig
+from pipelines.sources import backlog_file, read_backlog, read_kpis, read_okrs, read_teams
+
+GROUP = "inputs"
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
+def settings(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
+    """Planning settings (settings.yaml) as a one-row table with the full JSON."""
+    path = config.data_path() / "settings.yaml"
+    s = load_settings(path)
+    return dg.Output(settings_table(s, str(path)), metadata={
+        "company": s.company, "periods": s.periods, "start": str(s.start), "source": str(path)})
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
+def teams(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
+    """Teams with skill, capacity (person-weeks per period), cost and velocity."""
+    path = config.data_path() / "teams.csv"
+    df = read_teams(path)
+    return dg.Output(df, metadata={"teams": len(df), "capacity_pw_per_period": float(df["capacity_pw"].sum()),
+                                   "source": str(path)})
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
+def backlog(config: WeitblickConfig, teams: pd.DataFrame, settings: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """The backlog (Jira export or canonical table) as canonical items with efforts in person-weeks."""
+    path = backlog_file(config.data_path())
+    read = read_backlog(path, teams, settings_from_table(settings))
+    df = read.backlog
+    return dg.Output(df, metadata={
+        "items": len(df),
+        "mandatory": int(df["mandatory"].sum()),
+        "source": str(path),
+        "reader_notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in read.notes) or "none"),
+    })
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
+def kpi_history(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
+    """Monthly KPIs per product (MAU, DAU, users, conversion, ARPU, MRR, NPS, CAC)."""
+    path = config.data_path() / "kpis.csv"
+    df = read_kpis(path)
+    return dg.Output(df, metadata={"products": df["product"].nunique(), "months": df["month"].nunique(),
+                                   "source": str(path)})
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
+def okrs(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
+    """Objectives and key results the backlog items contribute to."""
+    path = config.data_path() / "okrs.csv"
+    df = read_okrs(path)
+    return dg.Output(df, metadata={"key_results": len(df), "source": str(path)})
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
+def scenario_library(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
+    """Every scenario file in scenarios/, validated, one row each with its full definition."""
+    directory = config.scenarios_path()
+    df = scenario_table(load_scenarios(directory))
+    return dg.Output(df, metadata={"scenarios": len(df), "names": ", ".join(df["name"]),
+                                   "source": str(directory)})
+
+
+def _result(problems: list[str], what: str) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=not problems,
+        description=f"{len(problems)} {what}" if problems else f"no {what}",
+        metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:50]) or "none")},
+    )
+
+
+@dg.asset_check(asset=backlog, blocking=True)
+def backlog_ids_unique(backlog: pd.DataFrame) -> dg.AssetCheckResult:
+    """Every item id appears once."""
+    return _result(checks.duplicate_ids(backlog), "duplicate item ids")
+
+
+@dg.asset_check(asset=backlog, blocking=True)
+def backlog_dependencies_resolve(backlog: pd.DataFrame) -> dg.AssetCheckResult:
+    """Every dependency points at an item in the backlog."""
+    return _result(checks.unresolved_dependencies(backlog), "unresolved dependencies")
+
+
+@dg.asset_check(asset=backlog, blocking=True)
+def backlog_no_cycles(backlog: pd.DataFrame) -> dg.AssetCheckResult:
+    """The dependency graph has no cycles."""
+    return _result(checks.dependency_cycles(backlog), "dependency cycles")
+
+
+@dg.asset_check(asset=backlog, blocking=True, additional_ins={"teams": dg.AssetIn("teams")})
+def backlog_skills_staffed(backlog: pd.DataFrame, teams: pd.DataFrame) -> dg.AssetCheckResult:
+    """Every skill the backlog needs has a team with capacity."""
+    return _result(checks.skills_without_capacity(backlog, teams), "skills without a team")
+
+
+@dg.asset_check(asset=backlog, blocking=True, additional_ins={"okrs": dg.AssetIn("okrs")})
+def backlog_okrs_known(backlog: pd.DataFrame, okrs: pd.DataFrame) -> dg.AssetCheckResult:
+    """Every OKR an item points at is defined in okrs.csv."""
+    return _result(checks.unknown_okrs(backlog, okrs), "unknown key results")
+
+
+@dg.asset_check(asset=teams, blocking=True)
+def teams_capacity_positive(teams: pd.DataFrame) -> dg.AssetCheckResult:
+    """Every team has capacity > 0."""
+    return _result(checks.nonpositive_capacity(teams), "teams without capacity")
+
+
+@dg.asset_check(asset=kpi_history, blocking=True)
+def kpi_history_complete(kpi_history: pd.DataFrame) -> dg.AssetCheckResult:
+    """At least 3 months per product and no gaps between the first and last month."""
+    problems = []
+    for product, g in kpi_history.groupby("product"):
+        months = pd.to_datetime(g["month"]).dt.to_period("M")
+        span = (months.max() - months.min()).n + 1
+        if len(g) < 3:
+            problems.append(f"{product} has only {len(g)} months of KPIs (3 or more needed)")
+        elif span != months.nunique():
+            problems.append(f"{product} misses {span - months.nunique()} months between "
+                            f"{months.min()} and {months.max()}")
+    return _result(problems, "KPI history gaps")
+
+
+@dg.asset_check(asset=okrs, blocking=True)
+def okrs_unique(okrs: pd.DataFrame) -> dg.AssetCheckResult:
+    """Every key result id appears once."""
+    dup = sorted(set(okrs.loc[okrs["key_result"].duplicated(), "key_result"]))
+    return _result([f"key result {k} appears more than once" for k in dup], "duplicate key results")
+
+
+@dg.asset_check(asset=settings, blocking=True)
+def settings_valid(settings: pd.DataFrame) -> dg.AssetCheckResult:
+    """The settings parse and every period has a budget >= 0."""
+    s = settings_from_table(settings)
+    problems = [f"period {p} has a negative budget" for p in range(1, s.periods + 1) if s.budget(p) < 0]
+    return _result(problems, "settings problems")
+
+
+@dg.asset_check(asset=scenario_library, blocking=True)
+def scenario_library_not_empty(scenario_library: pd.DataFrame) -> dg.AssetCheckResult:
+    """At least one scenario; names unique."""
+    problems = [] if len(scenario_library) else ["the scenarios folder holds no scenario file"]
+    problems += [f"scenario {n} defined twice" for n in sorted(set(
+        scenario_library.loc[scenario_library["name"].duplicated(), "name"]))]
+    return _result(problems, "scenario library problems")

@@ -1,0 +1,23 @@
+"""Review: the executed review notebook, rendered to HTML for the strategy team."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.report import render_review
+from pipelines.resources import WeitblickConfig
+
+GROUP = "review"
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"jupyter", "html"},
+    deps=["portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info",
+          "stress_test_summary", "stress_test_series", "priority_scores", "business_cases"],
+)
+def review_report(config: WeitblickConfig) -> dg.MaterializeResult:
+    """The review notebook executed against the store and rendered as HTML under reports/."""
+    html = render_review(config.store_path(), config.reports_path())
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(html)),
+                                          "bytes": html.stat().st_size})

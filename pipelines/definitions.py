@@ -1,0 +1,41 @@
+"""The one Dagster code location of Weitblick.
+
+``defs`` is loaded lazily (``@dg.definitions``), so the environment (WEITBLICK_HOME) is read
+when the code location loads, not when this module is imported. ``build_definitions`` lets the
+CLI and tests point the same graph at other data and another store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.assets import inputs, optimisation, review, simulation, valuation
+from pipelines.resources import build_resources
+
+ASSET_MODULES = [inputs, valuation, optimisation, simulation, review]
+
+
+def build_definitions(home: Path | None = None, **config) -> dg.Definitions:
+    """All assets, checks, the ``refresh`` job and its weekly schedule, with resources under ``home``."""
+    assets = dg.load_assets_from_modules(ASSET_MODULES)
+    checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
+    refresh = dg.define_asset_job(
+        "refresh", selection=dg.AssetSelection.all(),
+        description="Re-read the inputs, re-value, re-optimise, stress-test and render the review.",
+    )
+    weekly = dg.ScheduleDefinition(
+        name="weekly_refresh", job=refresh, cron_schedule="0 6 * * 1",
+        execution_timezone="Europe/Berlin",
+        description="Every Monday 06:00 (Berlin): refresh the recommendation.",
+    )
+    return dg.Definitions(
+        assets=assets, asset_checks=checks, jobs=[refresh], schedules=[weekly],
+        resources=build_resources(home, **config),
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

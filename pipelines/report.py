@@ -1,0 +1,41 @@
+"""Execute the review notebook against the store and render it as HTML.
+
+The notebook only reads the store and draws; everything it shows was computed by the assets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+
+from pipelines import paths
+
+REVIEW_NOTEBOOK = "review.ipynb"
+
+
+def render_review(store: Path, out_dir: Path, notebook: Path | None = None,
+                  timeout_s: int = 600) -> Path:
+    """Run the review notebook with ``store`` as its parameter; write the executed notebook and HTML.
+
+    Returns the path of the HTML report. Raises papermill's PapermillExecutionError (with the
+    failing cell) if the notebook fails.
+    """
+    notebook = notebook or paths.notebooks_dir() / REVIEW_NOTEBOOK
+    out_dir.mkdir(parents=True, exist_ok=True)
+    executed = out_dir / notebook.name
+    papermill.execute_notebook(
+        str(notebook), str(executed),
+        parameters={"store": str(store)},
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+        execution_timeout=timeout_s,
+        cwd=str(paths.project_root()),
+    )
+    body, _ = HTMLExporter(exclude_input=False).from_notebook_node(nbformat.read(executed, as_version=4))
+    html = executed.with_suffix(".html")
+    html.write_text(body, encoding="utf-8")
+    return html

@@ -1,0 +1,96 @@
+"""Resources of the code location: where the inputs are, and the DuckDB store.
+
+Paths are resolved when the resource is built (run time), never at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
+from dagster_duckdb.io_manager import DuckDbClient
+from dagster_duckdb_pandas import DuckDBPandasIOManager
+
+from pipelines import paths
+from pipelines.store import lists_from_arrays
+
+
+class WeitblickConfig(dg.ConfigurableResource):
+    """Where a refresh reads its inputs and writes its reports, and how hard it works.
+
+    Empty strings mean the project defaults (demo data, scenarios/, reports/).
+    """
+
+    data_dir: str = ""
+    scenarios_dir: str = ""
+    reports_dir: str = ""
+    store: str = ""  # the DuckDB file the IO manager writes (read by the review notebook)
+    time_limit_s: float | None = None  # overrides settings.solver.time_limit_s
+    replications: int | None = None  # overrides each scenario's replications
+    seed: int = 20270101  # root seed of the stress test; recorded in metadata
+
+    def data_path(self) -> Path:
+        return Path(self.data_dir) if self.data_dir else paths.demo_data_dir()
+
+    def scenarios_path(self) -> Path:
+        return Path(self.scenarios_dir) if self.scenarios_dir else paths.scenarios_dir()
+
+    def store_path(self) -> Path:
+        return Path(self.store) if self.store else paths.store_path()
+
+    def reports_path(self) -> Path:
+        return Path(self.reports_dir) if self.reports_dir else paths.reports_dir()
+
+
+class StoreTypeHandler(DbTypeHandler[pd.DataFrame]):
+    """Writes each asset as a whole table (replaced on every materialisation, empty tables
+    included, so a changed schema never clashes with the previous run) and reads it back
+    with list columns as lists."""
+
+    def handle_output(self, context: dg.OutputContext, table_slice: TableSlice,
+                      obj: pd.DataFrame, connection) -> None:
+        if table_slice.partition_dimensions:
+            raise dg.DagsterInvariantViolationError("partitioned assets are not stored by this handler")
+        connection.register("__weitblick_obj", obj)
+        try:
+            connection.execute(
+                f"create or replace table {table_slice.schema}.{table_slice.table} as "
+                "select * from __weitblick_obj"
+            )
+        finally:
+            connection.unregister("__weitblick_obj")
+        context.add_output_metadata({
+            "dagster/row_count": len(obj),
+            "dagster/column_schema": dg.TableSchema(
+                columns=[dg.TableColumn(name=str(n), type=str(t)) for n, t in obj.dtypes.items()]
+            ),
+        })
+
+    def load_input(self, context: dg.InputContext, table_slice: TableSlice, connection) -> pd.DataFrame:
+        df = connection.execute(DuckDbClient.get_select_statement(table_slice)).fetchdf()
+        return lists_from_arrays(df)
+
+    @property
+    def supported_types(self):
+        return [pd.DataFrame]
+
+
+class StoreIOManager(DuckDBPandasIOManager):
+    """The DuckDB store: one table per asset in schema ``weitblick``."""
+
+    @staticmethod
+    def type_handlers() -> Sequence[DbTypeHandler]:
+        return [StoreTypeHandler()]
+
+
+def build_resources(home: Path | None = None, **config) -> dict[str, object]:
+    """The resources of a refresh: config and the store under ``home`` (WEITBLICK_HOME)."""
+    store = paths.store_path(home)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "config": WeitblickConfig(store=str(store), **config),
+        "io_manager": StoreIOManager(database=str(store), schema=paths.STORE_SCHEMA),
+    }

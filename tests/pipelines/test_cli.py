@@ -1,0 +1,61 @@
+"""The `weitblick` command as a user runs it: a subprocess on the demo data and on bad data."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines import paths
+
+WEITBLICK = str(Path(sys.executable).parent / "weitblick")
+
+
+def _run(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([WEITBLICK, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})}, cwd=paths.project_root())
+
+
+def test_plan_json_on_the_demo_folder():
+    # the README's command
+    proc = _run("plan", "--data", "data/demo", "--time-limit", "30", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)  # stdout is exactly one JSON object
+    assert {"status", "gap", "value", "funded"} <= set(payload)
+    assert payload["status"] in {"Optimal", "TimeLimit"}
+    assert payload["value"] > 0 and 0 <= payload["gap"] < 0.05
+    funded = payload["funded"]
+    assert funded and all({"item_id", "start", "finish"} <= set(f) for f in funded)
+    assert all(1 <= f["start"] <= f["finish"] <= 8 for f in funded)
+
+
+def test_plan_reports_bad_input_with_file_line_and_column(tmp_path):
+    bad = tmp_path / "data"
+    shutil.copytree(paths.demo_data_dir(), bad)
+    lines = (bad / "teams.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[2].split(",")
+    row[header.index("capacity_pw")] = "lots"
+    lines[2] = ",".join(row)
+    (bad / "teams.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = _run("plan", "--data", str(bad), "--format", "json")
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert "teams.csv" in proc.stderr and "line 3" in proc.stderr and "capacity_pw" in proc.stderr
+
+
+def test_demo_prints_the_plan_and_writes_the_report(tmp_path):
+    env = {"WEITBLICK_HOME": str(tmp_path / "home"), "WEITBLICK_REPORTS": str(tmp_path / "reports"),
+           "DAGSTER_HOME": str(tmp_path / "home" / "dagster_home")}
+    proc = _run("demo", "--replications", "3", env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for heading in ("Recommended plan", "Capacity use", "Stress test", "status"):
+        assert heading in proc.stdout
+    assert (tmp_path / "reports" / "review.html").stat().st_size > 50_000
+    # the run is recorded in the persistent instance the UI reads
+    assert any((tmp_path / "home" / "dagster_home").iterdir())

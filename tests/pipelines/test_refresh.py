@@ -1,0 +1,102 @@
+"""The whole graph materialised on an ephemeral instance, on the demo company and on bad input."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from models import portfolio
+from models.settings import settings_from_table
+from pipelines import paths
+from pipelines.definitions import build_definitions
+from pipelines.store import read_tables
+
+REPLICATIONS = 4
+
+
+def _refresh(home: Path, **config) -> dg.ExecuteInProcessResult:
+    defs = build_definitions(home, replications=REPLICATIONS, reports_dir=str(home / "reports"), **config)
+    with dg.DagsterInstance.ephemeral() as instance:
+        return defs.resolve_job_def("refresh").execute_in_process(instance=instance, raise_on_error=False)
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory):
+    home = tmp_path_factory.mktemp("refresh")
+    result = _refresh(home)
+    return home, result
+
+
+def test_refresh_materialises_every_asset(refreshed):
+    home, result = refreshed
+    assert result.success
+    materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
+                    if e.asset_key} if hasattr(result, "get_asset_materialization_events") else {
+        m.asset_key.to_user_string() for m in result.asset_materializations_for_node("review_report")}
+    graph_assets = {k.to_user_string() for k in build_definitions(home).get_repository_def().asset_graph.get_all_asset_keys()}
+    assert materialised == graph_assets
+
+
+def test_every_check_passes_on_the_demo(refreshed):
+    _, result = refreshed
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) >= 12
+    failed = [(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
+    assert failed == []
+
+
+def test_plan_in_store_is_feasible_and_funds_every_must(refreshed):
+    home, _ = refreshed
+    t = read_tables(paths.store_path(home), "portfolio_plan", "backlog", "teams", "settings", "plan_run_info")
+    plan, backlog = t["portfolio_plan"], t["backlog"]
+    assert portfolio.check_plan(plan, backlog, t["teams"], settings_from_table(t["settings"])) == []
+    musts = set(backlog.loc[backlog["mandatory"] & (backlog["status_category"] != "Done"), "item_id"])
+    funded = set(plan.loc[plan["funded"], "item_id"])
+    assert musts and musts <= funded
+    info = t["plan_run_info"].iloc[0]
+    assert info["status"] in {"Optimal", "TimeLimit"}
+    assert info["status"] != "Optimal" or float(info["gap"]) <= 1e-4
+    # the plan is worth what its decisions say
+    assert float(info["objective"]) == pytest.approx(float(plan.loc[plan["funded"], "value"].sum()), rel=1e-6)
+
+
+def test_stress_test_covers_every_scenario_with_recorded_seeds(refreshed):
+    home, _ = refreshed
+    t = read_tables(paths.store_path(home), "stress_test_runs", "scenario_library", "stress_test_summary")
+    runs = t["stress_test_runs"]
+    assert set(runs["scenario"]) == set(t["scenario_library"]["name"])
+    assert (runs.groupby("scenario").size() == REPLICATIONS).all()
+    assert runs["seed"].notna().all() and runs["seed"].nunique() == len(runs) // runs["plan"].nunique()
+    assert len(t["stress_test_summary"]) == runs[["plan", "scenario"]].drop_duplicates().shape[0]
+
+
+def test_review_report_is_rendered(refreshed):
+    home, _ = refreshed
+    html = home / "reports" / "review.html"
+    text = html.read_text(encoding="utf-8")
+    assert "The recommended plan" in text and "Stress test" in text
+    assert text.count("data:image/png;base64") >= 4  # Gantt, capacity/budget, NPV/MRR figures
+    assert "Traceback" not in text
+
+
+def _break_teams(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst)
+    lines = (dst / "teams.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    # the same team twice: the reader must refuse the file and stop the refresh
+    (dst / "teams.csv").write_text("".join(lines) + lines[1], encoding="utf-8")
+
+
+def test_failed_refresh_keeps_the_last_good_plan(refreshed, tmp_path):
+    home, _ = refreshed
+    before = read_tables(paths.store_path(home), "portfolio_plan", "plan_run_info")
+    bad = tmp_path / "bad"
+    _break_teams(paths.demo_data_dir(), bad)
+    result = _refresh(home, data_dir=str(bad))
+    assert not result.success
+    after = read_tables(paths.store_path(home), "portfolio_plan", "plan_run_info")
+    pd.testing.assert_frame_equal(before["portfolio_plan"], after["portfolio_plan"])
+    pd.testing.assert_frame_equal(before["plan_run_info"], after["plan_run_info"])
