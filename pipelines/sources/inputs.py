@@ -1,0 +1,86 @@
+"""Load every input of a planning run from one folder (the layout of ``data/demo/``).
+
+Files: ``settings.yaml``, ``teams.csv``, ``kpis.csv``, ``okrs.csv`` and ``backlog.csv``
+(each table may also be an ``.xlsx`` workbook of the same name). The backlog may be a
+Jira export or a canonical table. Cross-file checks: every OKR a backlog item names
+must exist in ``okrs``; products without KPI history are reported in the notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from models.errors import InputError, InputProblem
+from models.settings import Settings, load_settings
+
+from pipelines.sources.tables import read_backlog, read_kpis, read_okrs, read_teams
+from pipelines.sources.values import did_you_mean
+
+SETTINGS_FILE = "settings.yaml"
+TABLE_FILES = ("backlog", "teams", "kpis", "okrs")  # each as <name>.csv or <name>.xlsx
+
+
+@dataclass
+class Inputs:
+    """Everything a planning run reads, validated."""
+
+    backlog: pd.DataFrame  # models.schemas.Backlog
+    teams: pd.DataFrame  # models.schemas.Teams
+    kpi_history: pd.DataFrame  # models.schemas.KpiHistory
+    okrs: pd.DataFrame  # models.schemas.Okrs
+    settings: Settings
+    notes: list[str]  # what the readers mapped by default, ignored or dropped
+
+
+def table_path(data_dir: str | Path, name: str) -> Path:
+    """``<data_dir>/<name>.csv`` or ``.xlsx``; InputError if neither (or both) exist."""
+    data_dir = Path(data_dir)
+    found = [data_dir / f"{name}{suffix}" for suffix in (".csv", ".xlsx") if (data_dir / f"{name}{suffix}").exists()]
+    if not found:
+        raise InputError.single(data_dir / f"{name}.csv", "file not found.",
+                                f"put {name}.csv (or {name}.xlsx) into {data_dir}.")
+    if len(found) > 1:
+        raise InputError.single(found[1], f"both {found[0].name} and {found[1].name} exist.",
+                                "keep one of them, so it is clear which one is read.")
+    return found[0]
+
+
+def backlog_file(data_dir: str | Path) -> Path:
+    """The backlog of ``data_dir``: ``backlog.csv`` or ``backlog.xlsx`` (InputError if neither or both)."""
+    return table_path(data_dir, "backlog")
+
+
+def load_inputs(data_dir: str | Path) -> Inputs:
+    """Read and validate settings, teams, KPI history, OKRs and backlog from ``data_dir``."""
+    data_dir = Path(data_dir)
+    settings = load_settings(data_dir / SETTINGS_FILE)
+    teams = read_teams(table_path(data_dir, "teams"))
+    kpis = read_kpis(table_path(data_dir, "kpis"))
+    okrs = read_okrs(table_path(data_dir, "okrs"))
+    backlog_path = backlog_file(data_dir)
+    read = read_backlog(backlog_path, teams, settings)
+    notes = [*teams.attrs.get("notes", []), *kpis.attrs.get("notes", []), *okrs.attrs.get("notes", []),
+             *read.notes]
+    check_okr_references(read.backlog, okrs, str(backlog_path))
+    missing = sorted(set(read.backlog["product"]) - set(kpis["product"]))
+    if missing:
+        notes.append(f"no KPI history for the products {', '.join(missing)}: their value cannot be "
+                     "anchored on KPIs.")
+    return Inputs(read.backlog, teams, kpis, okrs, settings, notes)
+
+
+def check_okr_references(backlog: pd.DataFrame, okrs: pd.DataFrame, source: str) -> None:
+    """InputError for every backlog item whose ``okr`` is not a key result of ``okrs``."""
+    known = set(okrs["key_result"])
+    problems = []
+    for row in backlog.itertuples(index=False):
+        if row.okr is not None and not pd.isna(row.okr) and row.okr not in known:
+            problems.append(InputProblem(
+                source, f"item {row.item_id} names the key result {row.okr!r}, which is not in okrs.",
+                "use a key_result id of okrs.csv." + did_you_mean(row.okr, sorted(known)),
+                None, "okr"))
+    if problems:
+        raise InputError(problems[:50])
