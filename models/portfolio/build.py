@@ -1,0 +1,227 @@
+"""Stage 2 of the portfolio optimiser: build the PuLP model, one builder per constraint
+family, so a caller can add or drop constraints between building and solving.
+
+Decision: ``x[i,t] = 1`` if item i starts in period t (only for the allowed starts of
+:class:`~models.portfolio.inputs.PortfolioInput`, i.e. starts that finish within the
+plan). An item of duration d started in t runs in periods t..t+d-1 and uses effort/d of
+each skill and cost/d of the budget in each of them.
+
+Constraint families (names carry their keys; ids are made name-safe by :func:`token`):
+
+* ``one_start_{i}``: sum_t x[i,t] <= 1.
+* ``cap_{skill}_{p}``: sum of effort_{i,skill}/d_i over items running in p <= capacity (pw).
+* ``budget_{p}``: sum of cost_i/d_i over items running in p <= budget of p (EUR);
+  ``budget_total``: sum cost_i x <= settings.budget_total when it is set.
+* ``prec_{i}_{j}_{t}`` (i is needed by j): sum_{s<=t} x[j,s] <= sum_{s<=t-d_i} x[i,s], for
+  each allowed start t of j. j starts only after i finished and only if i is funded.
+* ``must_{i}``: a mandatory item starts in one of the periods that let it finish by its
+  deadline (sum of those x[i,t] == 1).
+* ``wip_{i}``: an In Progress item does not start after period 1 (sum_{t>=2} x[i,t] == 0);
+  it continues in period 1 or is stopped (drop the family to let paused work restart later).
+* ``excl_{g}``: at most one item of an exclusive group is funded.
+
+Objective (EUR; solved in thousands of EUR, see MONEY_SCALE):
+sum value_eur[i,t] x[i,t] - delta * t * x[i,t]. The tie-break delta (TIE_BREAK_EUR, one
+cent per period of delay and started item) prefers earlier starts among equally valuable
+plans and leaves items worth nothing out. An item starts at most once, so all tie-break
+terms together stay below candidates x periods cents (10.40 EUR for 130 items over 8
+quarters): it can only change which items are funded between plans whose values differ by
+less than that, i.e. plans worth the same for any practical purpose (and well inside a
+solver gap tolerance of 0.1 %). At 1e-5 in model units it stays above the solver's
+numerical tolerances, so it does take effect.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulp
+
+from models.portfolio.inputs import PortfolioInput
+
+TIE_BREAK_EUR = 0.01
+# Money enters the model in thousands of EUR (objective and budget rows), which keeps the
+# coefficients in a range the solver handles well; results are reported in EUR.
+MONEY_SCALE = 1e-3
+
+
+def token(key: object) -> str:
+    """A name-safe version of an id: letters, digits and underscores only."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", str(key))
+
+
+@dataclass
+class PortfolioModel:
+    """The PuLP problem with its variables and the names of its constraints per family."""
+
+    inp: PortfolioInput
+    prob: pulp.LpProblem
+    x: dict[tuple[str, int], pulp.LpVariable]
+    tokens: dict[str, str]  # item_id -> name-safe token used in variable/constraint names
+    constraints: dict[str, list[str]] = field(default_factory=dict)
+    tie_break_eur: float = 0.0  # delta: EUR subtracted per start period index
+    _running_cache: dict[int, list[tuple[str, int, int]]] | None = field(default=None, repr=False)
+    _starts_cache: dict[str, list[int]] | None = field(default=None, repr=False)
+
+    def starts(self, item: str) -> list[int]:
+        """Allowed start periods of an item (those with a variable)."""
+        if self._starts_cache is None:
+            self._starts_cache = {i: [int(t) for t in ts] for i, ts in self.inp.items["starts"].items()}
+        return self._starts_cache[item]
+
+    def add(self, family: str, expr, name: str) -> None:
+        """Add one named constraint and record it under its family."""
+        self.prob += (expr, name)
+        self.constraints.setdefault(family, []).append(name)
+
+
+def _tokens(ids: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for i in ids:
+        t = token(i)
+        base, k = t, 1
+        while t in used:
+            k += 1
+            t = f"{base}_v{k}"
+        used.add(t)
+        out[i] = t
+    return out
+
+
+def create_model(inp: PortfolioInput) -> PortfolioModel:
+    """An empty maximisation problem with one binary x[i,t] per allowed start."""
+    prob = pulp.LpProblem("portfolio", pulp.LpMaximize)
+    tokens = _tokens(list(inp.items.index))
+    x: dict[tuple[str, int], pulp.LpVariable] = {}
+    for i in inp.items.index:
+        for t in inp.items.at[i, "starts"]:
+            x[i, int(t)] = prob.add_variable(f"x_{tokens[i]}_{int(t)}", cat="Binary")
+    return PortfolioModel(inp=inp, prob=prob, x=x, tokens=tokens)
+
+
+def add_one_start(m: PortfolioModel) -> None:
+    """``one_start_{i}``: an item starts at most once."""
+    for i in m.inp.items.index:
+        xs = [m.x[i, t] for t in m.starts(i)]
+        if xs:
+            m.add("one_start", pulp.lpSum(xs) <= 1, f"one_start_{m.tokens[i]}")
+
+
+def _running(m: PortfolioModel, period: int) -> list[tuple[str, int, int]]:
+    """(item, start, duration) of every start that has the item running in ``period``."""
+    if m._running_cache is None:
+        by_period: dict[int, list[tuple[str, int, int]]] = {}
+        dur = m.inp.items["duration_periods"].astype(int).to_dict()
+        for (i, t) in m.x:
+            for p in range(t, t + dur[i]):
+                by_period.setdefault(p, []).append((i, t, dur[i]))
+        m._running_cache = by_period
+    return m._running_cache.get(period, [])
+
+
+def add_capacity(m: PortfolioModel) -> None:
+    """``cap_{skill}_{p}``: effort spread evenly over the duration fits each skill's capacity (pw)."""
+    inp = m.inp
+    for skill in inp.skills:
+        effort = inp.items["effort_" + skill].fillna(0.0).astype(float).to_dict()
+        for p in inp.periods:
+            terms = [(effort[i] / d) * m.x[i, t] for i, t, d in _running(m, p) if effort[i] > 0]
+            if terms:
+                m.add("cap", pulp.lpSum(terms) <= inp.capacity_of(skill, p), f"cap_{token(skill)}_{p}")
+
+
+def add_budget(m: PortfolioModel) -> None:
+    """``budget_{p}`` (cost spread like effort) and ``budget_total`` (EUR)."""
+    inp = m.inp
+    cost = inp.items["cost_eur"].astype(float).to_dict()
+    for p in inp.periods:
+        terms = [(MONEY_SCALE * float(cost[i]) / d) * m.x[i, t] for i, t, d in _running(m, p) if cost[i] > 0]
+        if terms:
+            m.add("budget", pulp.lpSum(terms) <= MONEY_SCALE * inp.settings.budget(p), f"budget_{p}")
+    if inp.settings.budget_total is not None:
+        terms = [MONEY_SCALE * float(cost[i]) * v for (i, _), v in m.x.items() if cost[i] > 0]
+        if terms:
+            m.add("budget", pulp.lpSum(terms) <= MONEY_SCALE * inp.settings.budget_total, "budget_total")
+
+
+def add_precedence(m: PortfolioModel) -> None:
+    """``prec_{i}_{j}_{t}``: j (the successor) starts in t or earlier only if i started by
+    t - d_i, i.e. finished before t. Written for each allowed start t of j (the rows for
+    other t are implied)."""
+    items = m.inp.items
+    dur = items["duration_periods"].astype(int).to_dict()
+    for j, preds in items["predecessors"].items():
+        for i in preds:
+            d_i = dur[i]
+            for t in m.starts(j):
+                lhs = pulp.lpSum(m.x[j, s] for s in m.starts(j) if s <= t)
+                rhs = pulp.lpSum(m.x[i, s] for s in m.starts(i) if s <= t - d_i)
+                m.add("prec", lhs - rhs <= 0, f"prec_{m.tokens[i]}_{m.tokens[j]}_{t}")
+
+
+def add_mandatory(m: PortfolioModel) -> None:
+    """``must_{i}``: a mandatory item is funded and finishes by its deadline."""
+    items = m.inp.items
+    for i in items.index[items["mandatory"].astype(bool)]:
+        d = int(items.at[i, "duration_periods"])
+        deadline = int(items.at[i, "deadline"])
+        xs = [m.x[i, t] for t in m.starts(i) if t + d - 1 <= deadline]
+        m.add("must", pulp.lpSum(xs) == 1, f"must_{m.tokens[i]}")
+
+
+def add_wip(m: PortfolioModel) -> None:
+    """``wip_{i}``: an In Progress item continues in period 1 or not at all."""
+    items = m.inp.items
+    for i in items.index[items["status_category"] == "In Progress"]:
+        later = [m.x[i, t] for t in m.starts(i) if t >= 2]
+        if later:
+            m.add("wip", pulp.lpSum(later) == 0, f"wip_{m.tokens[i]}")
+
+
+def exclusive_groups(inp: PortfolioInput) -> dict[str, list[str]]:
+    """Exclusive groups with at least two candidate items: group -> item_ids."""
+    if "exclusive_group" not in inp.items.columns:
+        return {}
+    col = inp.items["exclusive_group"]
+    groups: dict[str, list[str]] = {}
+    for i, g in col.items():
+        if isinstance(g, str) and g.strip():
+            groups.setdefault(g.strip(), []).append(i)
+    return {g: ids for g, ids in sorted(groups.items()) if len(ids) >= 2}
+
+
+def add_exclusive(m: PortfolioModel) -> None:
+    """``excl_{g}``: at most one item of each exclusive group."""
+    for g, ids in exclusive_groups(m.inp).items():
+        xs = [m.x[i, t] for i in ids for t in m.starts(i)]
+        if xs:
+            m.add("excl", pulp.lpSum(xs) <= 1, f"excl_{token(g)}")
+
+
+def set_objective(m: PortfolioModel) -> None:
+    """Maximise sum value_eur x minus the tie-break delta * t (see the module docstring)."""
+    inp = m.inp
+    m.tie_break_eur = TIE_BREAK_EUR
+    m.prob += pulp.lpSum(MONEY_SCALE * (inp.value_of(i, t) - m.tie_break_eur * t) * v for (i, t), v in m.x.items())
+
+
+BUILDERS = (add_one_start, add_capacity, add_budget, add_precedence, add_mandatory, add_wip, add_exclusive)
+
+
+def build_model(inp: PortfolioInput) -> PortfolioModel:
+    """Create the variables, add every constraint family and set the objective."""
+    m = create_model(inp)
+    for builder in BUILDERS:
+        builder(m)
+    set_objective(m)
+    return m
+
+
+def write_lp(model: PortfolioModel, path: str | Path) -> Path:
+    """Write the model as an LP file (for debugging); returns the path."""
+    path = Path(path)
+    model.prob.writeLP(str(path))
+    return path

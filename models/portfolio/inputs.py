@@ -1,0 +1,282 @@
+"""Stage 1 of the portfolio optimiser: check the inputs and put them in the shape the
+model builders need.
+
+Everything a planner can get wrong is caught here, before a solver runs, and reported as
+a :class:`~models.errors.ModelError` in the planner's words: an item that needs a skill
+no team has, a dependency on an unknown item, a dependency cycle ("A -> B -> A"), a
+mandatory item that cannot finish by its deadline or does not fit the capacity or budget
+on its own.
+
+Units: effort in person-weeks (pw) per item, capacity in pw per period, money in EUR.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from models.errors import ModelError
+from models.schemas import EFFORT_PREFIX, effort_columns
+from models.settings import Settings
+from models.valuation import check_skills, item_costs, skill_cost_rates
+
+
+@dataclass(frozen=True)
+class PortfolioInput:
+    """Checked inputs of one optimisation.
+
+    items: candidate backlog rows (status_category != "Done") plus cost_eur (EUR),
+        effort_pw (total pw), predecessors (candidate item_ids this item waits for; Done
+        predecessors are dropped as satisfied), deadline (period a mandatory item must
+        finish by; the last period when none is given), starts (start periods that finish
+        within the plan and have a value: one variable each) and rule_starts (the starts
+        the rules allow on their own: period 1 only for In Progress items).
+    values: value_by_start rows of the candidates at their allowed starts
+        (item_id, start_period, value_eur).
+    capacity: skill, period, capacity_pw (sum over the skill's teams).
+    cost_rates: skill -> EUR per person-week.
+    settings: the planning settings.
+    """
+
+    items: pd.DataFrame
+    values: pd.DataFrame
+    capacity: pd.DataFrame
+    cost_rates: dict[str, float]
+    settings: Settings
+
+    @property
+    def periods(self) -> list[int]:
+        return list(range(1, self.settings.periods + 1))
+
+    @property
+    def skills(self) -> list[str]:
+        """Skills with an effort column in the candidates and a team (in capacity order)."""
+        cols = {c[len(EFFORT_PREFIX):] for c in effort_columns(self.items)}
+        return [s for s in self.capacity["skill"].drop_duplicates() if s in cols]
+
+    def effort(self, item_id: str, skill: str) -> float:
+        """Effort of an item in a skill (pw); 0 when the backlog has no column for it."""
+        col = EFFORT_PREFIX + skill
+        if col not in self.items.columns:
+            return 0.0
+        v = self.items.at[item_id, col] if item_id in self.items.index else 0.0
+        return 0.0 if pd.isna(v) else float(v)
+
+    def capacity_of(self, skill: str, period: int) -> float:
+        """Capacity of a skill in a period (pw); 0 when no team has the skill."""
+        return float(self._cap_lookup.get((skill, period), 0.0))
+
+    @property
+    def _cap_lookup(self) -> dict[tuple[str, int], float]:
+        key = "_cap_cache"
+        cache = self.__dict__.get(key)
+        if cache is None:
+            cache = {(str(r.skill), int(r.period)): float(r.capacity_pw) for r in self.capacity.itertuples()}
+            object.__setattr__(self, key, cache)
+        return cache
+
+    def value_of(self, item_id: str, start: int) -> float:
+        """value_eur of an item started in ``start`` (EUR)."""
+        key = "_value_cache"
+        cache = self.__dict__.get(key)
+        if cache is None:
+            cache = {(str(r.item_id), int(r.start_period)): float(r.value_eur) for r in self.values.itertuples()}
+            object.__setattr__(self, key, cache)
+        return cache[(item_id, start)]
+
+
+def capacity_table(teams: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Capacity per skill and period in person-weeks: the sum of the teams' capacity_pw,
+    the same in every period."""
+    per_skill = teams.groupby("skill", sort=True)["capacity_pw"].sum()
+    rows = [(str(s), p, float(c)) for s, c in per_skill.items() for p in range(1, settings.periods + 1)]
+    return pd.DataFrame(rows, columns=["skill", "period", "capacity_pw"])
+
+
+def find_cycles(edges: list[tuple[str, str]]) -> list[list[str]]:
+    """One cycle per strongly connected group of items, each as a closed path
+    [A, B, ..., A] following 'A is needed by B'. Self-dependencies count."""
+    g = nx.DiGraph()
+    g.add_edges_from(edges)
+    cycles = []
+    for comp in nx.strongly_connected_components(g):
+        nodes = sorted(comp)
+        if len(nodes) == 1 and not g.has_edge(nodes[0], nodes[0]):
+            continue
+        cyc = nx.find_cycle(g.subgraph(nodes), source=nodes[0])
+        path = [cyc[0][0]] + [v for _, v in cyc]
+        cycles.append(path)
+    return sorted(cycles)
+
+
+def prepare_input(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame,
+                  settings: Settings) -> PortfolioInput:
+    """Check the inputs and derive what the model needs (see :class:`PortfolioInput`).
+
+    Candidates are the backlog rows not Done. A start period gets a variable when the item
+    finishes within the plan (start + duration_periods - 1 <= periods) and ``values`` has
+    a row for it. In Progress items may only start in period 1 (work in progress continues
+    or stops; it does not restart later): the model enforces that with its ``wip_{i}``
+    rows, and the checks here use it through ``rule_starts``.
+
+    Raises ModelError (one message listing every problem found) for: effort in a skill
+    no team has; a dependency on an item missing from the backlog; dependency cycles
+    (named, e.g. "A -> B -> A"); a candidate that could finish within the plan but has no
+    row in ``values``; a mandatory item that cannot finish by its deadline given its
+    duration, its allowed starts and its predecessors' durations; a mandatory item that
+    on its own needs more of a skill per period than the teams have, or more budget per
+    period than the budget.
+    """
+    for col in ("item_id", "start_period", "value_eur"):
+        if col not in values.columns:
+            raise ModelError(f"the values table has no column '{col}'. Fix: pass the output of value_by_start.")
+    T = settings.periods
+    all_ids = set(backlog["item_id"].astype(str))
+    status = dict(zip(backlog["item_id"].astype(str), backlog["status_category"].astype(str)))
+    cand = backlog.loc[backlog["status_category"] != "Done"].copy()
+    cand["item_id"] = cand["item_id"].astype(str)
+    cand_ids = set(cand["item_id"])
+
+    rates = skill_cost_rates(teams)
+    check_skills(cand, rates.keys())
+    capacity = capacity_table(teams, settings)
+
+    problems: list[str] = []
+
+    # dependencies
+    preds: dict[str, list[str]] = {}
+    edges: list[tuple[str, str]] = []
+    for row in cand.itertuples():
+        deps = list(row.depends_on) if isinstance(row.depends_on, (list, tuple, np.ndarray)) else []
+        mine = []
+        for d in deps:
+            d = str(d)
+            if d not in all_ids:
+                problems.append(
+                    f"item {row.item_id} depends on {d}, which is not in the backlog "
+                    f"(fix: correct the id in depends_on or add {d} to the backlog)"
+                )
+            elif status[d] != "Done" and d not in mine:
+                mine.append(d)
+                edges.append((d, row.item_id))
+        preds[row.item_id] = mine
+    for cyc in find_cycles(edges):
+        problems.append(
+            f"dependency cycle {' -> '.join(cyc)} (fix: remove one of these links from depends_on)"
+        )
+    if problems:
+        raise ModelError("The backlog cannot be planned: " + "; ".join(problems) + ".")
+
+    # allowed starts from durations, values and status
+    vals = values.loc[values["item_id"].astype(str).isin(cand_ids), ["item_id", "start_period", "value_eur"]].copy()
+    vals["item_id"] = vals["item_id"].astype(str)
+    vals["start_period"] = vals["start_period"].astype(int)
+    vals["value_eur"] = vals["value_eur"].astype(float)
+    bad = vals.loc[~np.isfinite(vals["value_eur"])]
+    if len(bad):
+        r = bad.iloc[0]
+        raise ModelError(f"value_eur of item {r.item_id} starting in period {r.start_period} is not a number. "
+                         "Fix: recompute value_by_start.")
+    dur = dict(zip(cand["item_id"], cand["duration_periods"].astype(int)))
+    wip = set(cand.loc[cand["status_category"] == "In Progress", "item_id"])
+    vals = vals.drop_duplicates(["item_id", "start_period"], keep="last")
+    fits = (vals["start_period"] >= 1) & (vals["start_period"] + vals["item_id"].map(dur) - 1 <= T)
+    vals = vals.loc[fits].sort_values(["item_id", "start_period"]).reset_index(drop=True)
+    starts = vals.groupby("item_id")["start_period"].apply(list).to_dict()
+    no_rows = [i for i in cand["item_id"] if i not in starts and dur[i] <= T]
+    if no_rows:
+        shown = ", ".join(sorted(no_rows)[:5]) + (" ..." if len(no_rows) > 5 else "")
+        raise ModelError(f"the values table has no row for item(s) {shown}. "
+                         "Fix: compute value_by_start on the same backlog and settings.")
+
+    cand = cand.set_index("item_id", drop=False)
+    cand.index.name = None
+    cand["cost_eur"] = item_costs(cand, rates).to_numpy()
+    cand["effort_pw"] = cand[effort_columns(cand)].fillna(0.0).sum(axis=1)
+    cand["predecessors"] = [preds[i] for i in cand["item_id"]]
+    dl = cand["deadline_period"] if "deadline_period" in cand.columns else pd.Series(pd.NA, index=cand.index)
+    cand["deadline"] = [min(int(d), T) if not pd.isna(d) else T for d in dl]
+    cand["starts"] = [starts.get(i, []) for i in cand["item_id"]]
+    cand["rule_starts"] = [[t for t in starts.get(i, []) if t == 1 or i not in wip] for i in cand["item_id"]]
+
+    inp = PortfolioInput(items=cand, values=vals, capacity=capacity, cost_rates=rates, settings=settings)
+    _check_mandatory(inp)
+    return inp
+
+
+def earliest_starts(inp: PortfolioInput) -> dict[str, float]:
+    """Earliest allowed start of every candidate given its predecessors (math.inf when it
+    can never start within the plan)."""
+    items = inp.items
+    g = nx.DiGraph()
+    g.add_nodes_from(items.index)
+    for i, ps in items["predecessors"].items():
+        g.add_edges_from((p, i) for p in ps)
+    es: dict[str, float] = {}
+    for i in nx.topological_sort(g):
+        ready = max((es[p] + items.at[p, "duration_periods"] for p in items.at[i, "predecessors"]), default=1)
+        allowed = [t for t in items.at[i, "rule_starts"] if t >= ready]
+        es[i] = float(min(allowed)) if allowed else math.inf
+    return es
+
+
+def _check_mandatory(inp: PortfolioInput) -> None:
+    s = inp.settings
+    items = inp.items
+    es = earliest_starts(inp)
+    problems = []
+    for i in items.index[items["mandatory"].astype(bool)]:
+        d = int(items.at[i, "duration_periods"])
+        deadline = int(items.at[i, "deadline"])
+        due = s.period_label(deadline)
+        if not items.at[i, "rule_starts"]:
+            why = ("it is in progress and must continue in period 1" if items.at[i, "status_category"] == "In Progress"
+                   else f"it takes {d} periods and the plan has {s.periods}")
+            problems.append(f"mandatory item {i} cannot finish within the plan: {why} "
+                            "(fix: shorten it, split it or extend the plan)")
+            continue
+        if es[i] + d - 1 > deadline:
+            ps = items.at[i, "predecessors"]
+            chain = f" after its predecessors {', '.join(ps)}" if ps and es[i] > min(items.at[i, "rule_starts"]) else ""
+            earliest = "never" if math.isinf(es[i]) else s.period_label(int(es[i] + d - 1))
+            problems.append(
+                f"mandatory item {i} takes {d} period(s){chain} and cannot finish by its deadline {due} "
+                f"(period {deadline}); earliest finish: {earliest} "
+                "(fix: move the deadline, shorten the item or drop the mandatory flag)"
+            )
+            continue
+        windows = [t for t in items.at[i, "rule_starts"] if es[i] <= t and t + d - 1 <= deadline]
+        reasons = []
+        for t in windows:
+            why = _window_misfit(inp, i, t)
+            if why is None:
+                break
+            reasons.append(why)
+        else:
+            problems.append(f"mandatory item {i} does not fit in any period it could run in: {reasons[0]} "
+                            "(fix: add capacity or budget, spread the item over more periods, or split it)")
+    if problems:
+        raise ModelError("The mandatory items cannot be planned: " + "; ".join(problems) + ".")
+
+
+def _window_misfit(inp: PortfolioInput, item: str, start: int) -> str | None:
+    """Why an item started in ``start`` cannot fit on its own (None if it fits)."""
+    s = inp.settings
+    d = int(inp.items.at[item, "duration_periods"])
+    for p in range(start, start + d):
+        for skill in inp.skills:
+            need = inp.effort(item, skill) / d
+            have = inp.capacity_of(skill, p)
+            if need > have + 1e-9:
+                return (f"it needs {need:.1f} {skill} person-weeks per period but the {skill} teams have "
+                        f"{have:.1f} in {s.period_label(p)}")
+        spend = float(inp.items.at[item, "cost_eur"]) / d
+        if spend > s.budget(p) + 1e-6:
+            return f"it costs {spend:,.0f} EUR per period but the budget of {s.period_label(p)} is {s.budget(p):,.0f} EUR"
+    if s.budget_total is not None and float(inp.items.at[item, "cost_eur"]) > s.budget_total + 1e-6:
+        return f"it costs {float(inp.items.at[item, 'cost_eur']):,.0f} EUR, more than the total budget {s.budget_total:,.0f} EUR"
+    return None

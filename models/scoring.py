@@ -1,0 +1,230 @@
+"""Prioritisation scores on the canonical backlog: RICE, WSJF, weighted scoring, MoSCoW
+and the value-vs-effort quadrant.
+
+Every function takes the canonical backlog (:class:`models.schemas.Backlog`) and returns a
+Series indexed by ``item_id`` (or, for :func:`priority_scores`, one row per item). Efforts
+are person-weeks (pw), summed over the ``effort_<skill>`` columns. Scores are unitless
+unless stated otherwise. Nothing here reads files or prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from models.errors import ModelError
+from models.schemas import MOSCOW, effort_columns
+from models.settings import Settings
+
+# Criteria a weighted score may use. "effort" is the total effort in person-weeks and
+# always counts against an item; "rice" and "wsjf" are the scores below; "moscow" scores
+# Must highest (it uses 5 - moscow_rank, so Must=4 ... Won't=1); "value" is another name
+# for business_value; "cost_of_delay" is business_value + time_criticality + risk_reduction.
+CRITERIA = (
+    "value",
+    "reach",
+    "impact",
+    "confidence",
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "uplift",
+    "story_points",
+    "effort",
+    "rice",
+    "wsjf",
+    "cost_of_delay",
+    "moscow",
+)
+COST_CRITERIA = frozenset({"effort"})
+
+# Used by priority_scores when settings.scoring_weights is empty.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "business_value": 0.3,
+    "time_criticality": 0.15,
+    "risk_reduction": 0.1,
+    "reach": 0.1,
+    "confidence": 0.1,
+    "effort": 0.25,
+}
+
+QUADRANTS = ("quick win", "big bet", "fill-in", "money pit")
+
+
+def _by_item(backlog: pd.DataFrame, values, name: str) -> pd.Series:
+    return pd.Series(np.asarray(values, dtype=float), index=pd.Index(backlog["item_id"], name="item_id"), name=name)
+
+
+def total_effort(backlog: pd.DataFrame) -> pd.Series:
+    """Total effort of each item in person-weeks (sum of the ``effort_<skill>`` columns)."""
+    cols = effort_columns(backlog)
+    if not cols:
+        raise ModelError("the backlog has no effort_<skill> columns; add at least one (person-weeks per skill).")
+    return _by_item(backlog, backlog[cols].fillna(0.0).sum(axis=1), "effort_pw")
+
+
+def rice(backlog: pd.DataFrame) -> pd.Series:
+    """RICE score = reach x impact x confidence / total effort (person-weeks).
+
+    Reach is in the backlog's own unit (users or events per period), impact on the usual
+    0.25..3 scale, confidence a fraction 0..1. An item without effort gets NaN (the schema
+    forbids it, so this only happens on unvalidated input).
+    """
+    effort = total_effort(backlog).to_numpy()
+    num = (backlog["reach"] * backlog["impact"] * backlog["confidence"]).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(effort > 0, num / np.where(effort > 0, effort, 1.0), np.nan)
+    return _by_item(backlog, score, "rice")
+
+
+def job_size(backlog: pd.DataFrame) -> pd.Series:
+    """WSJF job size: story points where present (and > 0), else total effort in person-weeks.
+
+    The two units are not the same; teams that estimate some items in story points and
+    others in person-weeks get sizes on two scales. Readers convert story points to
+    person-weeks through the team's velocity where they can, which removes the mix.
+    """
+    effort = total_effort(backlog)
+    if "story_points" in backlog.columns:
+        sp = pd.to_numeric(backlog["story_points"], errors="coerce").to_numpy(dtype=float)
+        use_sp = np.isfinite(sp) & (sp > 0)
+        size = np.where(use_sp, sp, effort.to_numpy())
+    else:
+        size = effort.to_numpy()
+    return _by_item(backlog, size, "job_size")
+
+
+def cost_of_delay(backlog: pd.DataFrame) -> pd.Series:
+    """WSJF cost of delay = business_value + time_criticality + risk_reduction (relative points)."""
+    cod = backlog["business_value"] + backlog["time_criticality"] + backlog["risk_reduction"]
+    return _by_item(backlog, cod, "cost_of_delay")
+
+
+def wsjf(backlog: pd.DataFrame) -> pd.Series:
+    """WSJF = (business_value + time_criticality + risk_reduction) / job size (see :func:`job_size`)."""
+    size = job_size(backlog).to_numpy()
+    cod = cost_of_delay(backlog).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(size > 0, cod / np.where(size > 0, size, 1.0), np.nan)
+    return _by_item(backlog, score, "wsjf")
+
+
+def moscow_rank(backlog: pd.DataFrame) -> pd.Series:
+    """MoSCoW as a rank: Must=1, Should=2, Could=3, Won't=4 (lower is more important)."""
+    order = {m: k + 1 for k, m in enumerate(MOSCOW)}
+    unknown = sorted(set(backlog["moscow"]) - set(order))
+    if unknown:
+        raise ModelError(f"unknown MoSCoW value(s) {unknown}; use one of {list(MOSCOW)}.")
+    return _by_item(backlog, backlog["moscow"].map(order), "moscow_rank").astype(int)
+
+
+def _criterion(backlog: pd.DataFrame, name: str) -> pd.Series:
+    if name == "effort":
+        return total_effort(backlog)
+    if name == "rice":
+        return rice(backlog)
+    if name == "wsjf":
+        return wsjf(backlog)
+    if name == "moscow":
+        return 5 - moscow_rank(backlog)
+    if name == "cost_of_delay":
+        return cost_of_delay(backlog)
+    if name == "value":
+        name = "business_value"
+    return _by_item(backlog, pd.to_numeric(backlog[name], errors="coerce"), name)
+
+
+def min_max(values: pd.Series) -> pd.Series:
+    """Scale to 0..1 over the series (min -> 0, max -> 1). A constant series maps to 0.5;
+    missing values count as the worst (0)."""
+    v = values.astype(float)
+    lo, hi = v.min(), v.max()
+    if not np.isfinite(lo) or not np.isfinite(hi) or hi == lo:
+        out = pd.Series(0.5, index=v.index)
+    else:
+        out = (v - lo) / (hi - lo)
+    return out.where(v.notna(), 0.0)
+
+
+def weighted_score(backlog: pd.DataFrame, weights: Mapping[str, float]) -> pd.Series:
+    """Weighted score in 0..1: sum_c |w_c| s_c / sum_c |w_c|.
+
+    Each criterion c is min-max normalised over the backlog (:func:`min_max`) to n_c. A
+    benefit criterion scores s_c = n_c; a cost criterion scores s_c = 1 - n_c. "effort"
+    is always a cost criterion, and so is any criterion given a negative weight (a negative
+    weight on "effort" still counts against once, not twice). Allowed criteria: CRITERIA.
+    """
+    if not weights:
+        raise ModelError("no scoring weights given; set scoring_weights in the settings, e.g. {business_value: 0.5, effort: 0.5}.")
+    unknown = [c for c in weights if c not in CRITERIA]
+    if unknown:
+        raise ModelError(
+            f"scoring_weights: unknown criterion {unknown[0]!r}. Allowed criteria: {', '.join(CRITERIA)}. "
+            "Fix: rename or remove it in the settings."
+        )
+    total = sum(abs(float(w)) for w in weights.values())
+    if total == 0:
+        raise ModelError("scoring_weights are all zero; give at least one criterion a weight.")
+    score = pd.Series(0.0, index=pd.Index(backlog["item_id"], name="item_id"))
+    for name, w in weights.items():
+        n = min_max(_criterion(backlog, name))
+        s = 1.0 - n if (name in COST_CRITERIA or w < 0) else n
+        score = score + abs(float(w)) * s.to_numpy()
+    return (score / total).rename("weighted")
+
+
+def value_effort_quadrant(value: pd.Series, effort: pd.Series) -> pd.Series:
+    """Value-vs-effort quadrant of each item, split at the medians.
+
+    High value means value >= median(value); high effort means effort >= median(effort)
+    (an item exactly at a median counts as high on that axis). Quadrants: high value and
+    low effort "quick win", high value and high effort "big bet", low value and low effort
+    "fill-in", low value and high effort "money pit". Index follows ``value``.
+    """
+    effort = effort.reindex(value.index) if not effort.index.equals(value.index) else effort
+    hv = value >= value.median()
+    he = effort >= effort.median()
+    out = np.select([hv & ~he, hv & he, ~hv & ~he], ["quick win", "big bet", "fill-in"], "money pit")
+    return pd.Series(out, index=value.index, name="quadrant")
+
+
+def rank_desc(score: pd.Series) -> pd.Series:
+    """Rank 1 = highest score; ties (and NaN, which go last) ordered by the index (item_id)."""
+    frame = pd.DataFrame({"s": score.to_numpy(), "id": score.index.astype(str)}, index=score.index)
+    frame["s"] = frame["s"].fillna(-np.inf)
+    order = frame.sort_values(["s", "id"], ascending=[False, True], kind="mergesort").index
+    return pd.Series(np.arange(1, len(order) + 1), index=order).reindex(score.index)
+
+
+def priority_scores(backlog: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """One row per item: rice, wsjf, weighted (0..1), moscow (rank), quadrant and the rank
+    under each method (rank_rice, rank_wsjf, rank_weighted, rank_moscow; 1 = best, ties by
+    item_id).
+
+    The weighted score uses ``settings.scoring_weights`` (DEFAULT_WEIGHTS when empty). The
+    quadrant plots business_value against total effort (person-weeks).
+    """
+    weights = dict(settings.scoring_weights) or DEFAULT_WEIGHTS
+    r, w, ws, m = rice(backlog), wsjf(backlog), weighted_score(backlog, weights), moscow_rank(backlog)
+    effort = total_effort(backlog)
+    value = _by_item(backlog, backlog["business_value"], "business_value")
+    out = pd.DataFrame(
+        {
+            "item_id": backlog["item_id"].astype(str).to_numpy(),
+            "title": backlog["title"].to_numpy(),
+            "product": backlog["product"].to_numpy(),
+            "effort_pw": effort.to_numpy(),
+            "rice": r.to_numpy(),
+            "wsjf": w.to_numpy(),
+            "weighted": ws.to_numpy(),
+            "moscow": m.to_numpy(),
+            "quadrant": value_effort_quadrant(value, effort).to_numpy(),
+            "rank_rice": rank_desc(r).to_numpy(),
+            "rank_wsjf": rank_desc(w).to_numpy(),
+            "rank_weighted": rank_desc(ws).to_numpy(),
+            "rank_moscow": rank_desc(-m.astype(float)).to_numpy(),
+        }
+    )
+    return out

@@ -1,0 +1,356 @@
+"""From KPIs to money: KPI baselines, a business case per item, and the value of each item
+for each possible start period (the cost of delay the optimiser sees).
+
+Units: money in EUR, effects in EUR per month, months are 1-based months from the start
+of the plan (month m ends m months after ``settings.start``), periods are 1-based planning
+periods of ``settings.period_months`` months. Cash flows fall at the end of their month
+and are discounted monthly at ``(1 + discount_rate) ** (1/12) - 1``.
+
+The value model, in one place:
+
+* An item starting in period s with duration d finishes at the end of period
+  f = s + d - 1, i.e. at the end of month F = f * period_months. It is paid for evenly
+  over its d * period_months months (cost_eur spread month by month).
+* Its benefit starts in month F + 1 and is counted up to month ``value_horizon_months``
+  counted from the plan start (a fixed window, so a later delivery earns fewer months;
+  nothing is counted after the horizon).
+* Monthly effect once delivered (``monthly_effect_eur``), by the KPI the item moves:
+  conversion_rate / arpu / mau: ``mrr x uplift`` (MRR is proportional to each of them);
+  cost: ``uplift`` itself (EUR saved per month);
+  churn_rate: uplift is the relative change of the monthly churn rate like for every KPI,
+  so a reduction is negative (-0.10: churn falls by 10 %, from c to c' = c (1 + uplift)).
+  With r = -uplift the relative reduction, retained customers stack up month after month
+  while themselves churning at c': k months after delivery the extra MRR is
+  ``mrr x c x r x (1 - (1 - c')**k) / c'`` (about ``mrr x c x r x k`` early on, levelling
+  off at ``mrr x r x c / c'``). ``monthly_effect_eur`` reports the first month's increment
+  ``mrr x c x r``. (The churn rate is measured on users, churned_users / mau, and applied
+  to MRR: paying customers are assumed to churn like users.)
+  nps / none (or a product without KPI history): no KPI effect; the item gets a WSJF-based
+  proxy (``value_basis`` = "fallback: wsjf"), see :func:`business_cases`.
+* Differentiators lose ``commoditisation_per_year`` of their effect per year since the plan
+  start, as competitors catch up: the effect in month m is multiplied by
+  ``(1 - commoditisation_per_year) ** (m / 12)``. Parity items keep their effect.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models.errors import ModelError
+from models.schemas import EFFORT_PREFIX, effort_columns
+from models.scoring import total_effort, wsjf
+from models.settings import Settings
+
+KPI_TO_MRR = ("conversion_rate", "arpu", "mau")
+NEEDS_BASELINE = (*KPI_TO_MRR, "churn_rate")
+BASELINE_MONTHS = 3
+CALIBRATION_MONTHS = 12  # fallback proxy calibrated on the first 12 months of benefit
+
+
+# ---------------------------------------------------------------------------------------
+# Baselines and costs
+# ---------------------------------------------------------------------------------------
+
+def kpi_baselines(kpi_history: pd.DataFrame) -> pd.DataFrame:
+    """Per product, the baseline over its last 3 months of KPI history.
+
+    Columns: product, months_used, last_month, mau, paying_customers (mau x
+    conversion_rate), conversion_rate, arpu (EUR/month), mrr (EUR/month), churn_rate
+    (monthly: churned_users / the previous month's mau, mean over the last 3 months; NaN
+    with a single month of history), nps, cac (EUR). Levels are means over the 3 months.
+    """
+    rows = []
+    for product, g in kpi_history.sort_values("month").groupby("product", sort=True):
+        g = g.reset_index(drop=True)
+        last = g.tail(BASELINE_MONTHS)
+        prev_mau = g["mau"].shift(1)
+        churn = (g["churned_users"] / prev_mau.where(prev_mau > 0)).tail(BASELINE_MONTHS)
+        mau = float(last["mau"].mean())
+        conv = float(last["conversion_rate"].mean())
+        rows.append(
+            {
+                "product": product,
+                "months_used": len(last),
+                "last_month": last["month"].iloc[-1],
+                "mau": mau,
+                "paying_customers": mau * conv,
+                "conversion_rate": conv,
+                "arpu": float(last["arpu"].mean()),
+                "mrr": float(last["mrr"].mean()),
+                "churn_rate": float(churn.mean()) if churn.notna().any() else np.nan,
+                "nps": float(last["nps"].mean()),
+                "cac": float(last["cac"].mean()),
+            }
+        )
+    cols = ["product", "months_used", "last_month", "mau", "paying_customers", "conversion_rate",
+            "arpu", "mrr", "churn_rate", "nps", "cac"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def skill_cost_rates(teams: pd.DataFrame) -> dict[str, float]:
+    """EUR per person-week of each skill: the plain mean of ``cost_per_pw`` over the
+    skill's teams (not weighted by capacity)."""
+    return {str(k): float(v) for k, v in teams.groupby("skill")["cost_per_pw"].mean().items()}
+
+
+def item_costs(backlog: pd.DataFrame, cost_rates: dict[str, float]) -> pd.Series:
+    """Cost of each item in EUR: sum over skills of effort (pw) x the skill's rate (EUR/pw).
+
+    Raises ModelError when an item needs a skill no team has.
+    """
+    check_skills(backlog, cost_rates.keys())
+    cost = np.zeros(len(backlog))
+    for col in effort_columns(backlog):
+        skill = col[len(EFFORT_PREFIX):]
+        effort = backlog[col].fillna(0.0).to_numpy(dtype=float)
+        if skill in cost_rates:
+            cost += effort * cost_rates[skill]
+    return pd.Series(cost, index=pd.Index(backlog["item_id"], name="item_id"), name="cost_eur")
+
+
+def check_skills(backlog: pd.DataFrame, known_skills) -> None:
+    """Raise ModelError if an item has effort in a skill that no team provides."""
+    known = set(known_skills)
+    problems = []
+    for col in effort_columns(backlog):
+        skill = col[len(EFFORT_PREFIX):]
+        if skill in known:
+            continue
+        needing = backlog.loc[backlog[col].fillna(0.0) > 0, "item_id"].astype(str).tolist()
+        if needing:
+            shown = ", ".join(needing[:5]) + (" ..." if len(needing) > 5 else "")
+            problems.append(f"skill '{skill}' (column {col}) is needed by {shown} but no team has it")
+    if problems:
+        raise ModelError(
+            "; ".join(problems)
+            + ". Fix: add a team with that skill to the teams table, or move the effort to a skill a team has."
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Benefit streams
+# ---------------------------------------------------------------------------------------
+
+def monthly_discount_factors(settings: Settings, months: int) -> np.ndarray:
+    """Discount factor of months 1..months (end of month): (1 + annual rate) ** (-m / 12)."""
+    m = np.arange(1, months + 1, dtype=float)
+    return (1.0 + settings.discount_rate) ** (-m / 12.0)
+
+
+def commoditisation_factors(differentiator: np.ndarray, settings: Settings, months: int) -> np.ndarray:
+    """Effect multiplier per item (rows) and month 1..months (columns):
+    (1 - commoditisation_per_year) ** (m / 12) for differentiators, 1 for parity items."""
+    m = np.arange(1, months + 1, dtype=float)
+    decay = (1.0 - settings.commoditisation_per_year) ** (m / 12.0)
+    diff = np.asarray(differentiator, dtype=bool)[:, None]
+    return np.where(diff, decay[None, :], 1.0)
+
+
+def benefit_matrix(cases: pd.DataFrame, finish_month: np.ndarray, settings: Settings,
+                   months: int | None = None) -> np.ndarray:
+    """Undiscounted benefit (EUR) of each case (rows) in plan months 1..months (columns),
+    given the month each item finishes (benefit starts the month after).
+
+    ``cases`` needs monthly_effect_eur, effect_profile ("step" or "churn_stack"),
+    churn_rate_after and differentiation. Months default to value_horizon_months.
+    """
+    months = settings.value_horizon_months if months is None else months
+    m = np.arange(1, months + 1, dtype=float)[None, :]
+    k = m - np.asarray(finish_month, dtype=float)[:, None]  # months since delivery
+    effect = cases["monthly_effect_eur"].to_numpy(dtype=float)[:, None]
+    stack = (cases["effect_profile"] == "churn_stack").to_numpy()[:, None]
+    c_after = cases["churn_rate_after"].fillna(0.0).to_numpy(dtype=float)[:, None]
+    kk = np.maximum(k, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = np.where(np.abs(c_after) > 1e-12, (1.0 - (1.0 - c_after) ** kk) / np.where(np.abs(c_after) > 1e-12, c_after, 1.0), kk)
+    per_month = np.where(stack, effect * growth, effect)
+    per_month = np.where(k >= 1, per_month, 0.0)
+    differentiator = (cases["differentiation"] == "differentiator").to_numpy()
+    return per_month * commoditisation_factors(differentiator, settings, months)
+
+
+def _cost_matrix(cost: np.ndarray, duration_periods: np.ndarray, settings: Settings,
+                 months: int, start_month: int = 1) -> np.ndarray:
+    """Cost (EUR) per item and plan month, spread evenly over the item's months of work."""
+    m = np.arange(1, months + 1)[None, :]
+    work_months = np.asarray(duration_periods, dtype=int)[:, None] * settings.period_months
+    active = (m >= start_month) & (m < start_month + work_months)
+    return np.where(active, np.asarray(cost, dtype=float)[:, None] / work_months, 0.0)
+
+
+# ---------------------------------------------------------------------------------------
+# Business cases
+# ---------------------------------------------------------------------------------------
+
+def business_cases(backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.DataFrame,
+                   settings: Settings) -> pd.DataFrame:
+    """One business case per backlog item (as if started in period 1).
+
+    Columns: item_id, product, kpi, uplift, differentiation, duration_periods, effort_pw,
+    cost_eur (effort per skill x mean cost_per_pw of the skill's teams), baseline_mrr_eur,
+    baseline_churn_rate, churn_rate_after, wsjf, value_basis ("kpi" or "fallback: wsjf"),
+    note (why a fallback was used), eur_per_wsjf_point, effect_profile, monthly_effect_eur,
+    pv_benefit_eur, pv_cost_eur, npv_eur, roi, break_even_month.
+
+    * npv_eur = pv_benefit_eur - pv_cost_eur for a start in period 1 (see the module
+      docstring for the benefit stream; the cost is spread over the months of work).
+    * roi = npv_eur / pv_cost_eur (NaN without cost).
+    * break_even_month: the first plan month in which the cumulative discounted cash flow
+      (benefit - cost) is >= 0, counted up to the value horizon; missing if it never is
+      (so an item breaks even exactly when its NPV over the horizon is >= 0).
+    * Fallback proxy (kpi nps/none, or no baseline for the product/KPI): a constant
+      monthly effect of ``eur_per_wsjf_point x wsjf / 12``, where eur_per_wsjf_point is the
+      median, over KPI-based items with a positive effect, of their undiscounted benefit in
+      the first 12 months after delivery divided by their WSJF. So a fallback item with the
+      WSJF of the median KPI-based item is worth as much per WSJF point. No positive
+      KPI-based item means no proxy: the fallback effect is 0.
+    """
+    rates = skill_cost_rates(teams)
+    cost = item_costs(backlog, rates).to_numpy()
+    base = kpi_baselines(kpi_history).set_index("product")
+    n = len(backlog)
+    kpi = backlog["kpi"].astype(str).to_numpy()
+    uplift = backlog["uplift"].astype(float).to_numpy()
+    product = backlog["product"].astype(str).to_numpy()
+    mrr = np.array([base["mrr"].get(p, np.nan) for p in product], dtype=float)
+    churn = np.array([base["churn_rate"].get(p, np.nan) for p in product], dtype=float)
+
+    effect = np.zeros(n)
+    profile = np.array(["step"] * n, dtype=object)
+    c_after = np.full(n, np.nan)
+    basis = np.array(["kpi"] * n, dtype=object)
+    note = np.array([""] * n, dtype=object)
+    for i in range(n):
+        k = kpi[i]
+        if k in KPI_TO_MRR:
+            if np.isnan(mrr[i]):
+                basis[i], note[i] = "fallback: wsjf", f"no KPI history for product '{product[i]}'"
+            else:
+                effect[i] = mrr[i] * uplift[i]
+        elif k == "churn_rate":
+            if np.isnan(mrr[i]) or np.isnan(churn[i]):
+                basis[i] = "fallback: wsjf"
+                note[i] = f"no churn history for product '{product[i]}'"
+            else:
+                effect[i] = mrr[i] * churn[i] * -uplift[i]
+                profile[i] = "churn_stack"
+                c_after[i] = churn[i] * (1.0 + uplift[i])
+        elif k == "cost":
+            effect[i] = uplift[i]
+        else:
+            basis[i], note[i] = "fallback: wsjf", f"kpi '{k}' has no EUR effect"
+
+    w = wsjf(backlog).to_numpy()
+    cases = pd.DataFrame(
+        {
+            "item_id": backlog["item_id"].astype(str).to_numpy(),
+            "product": product,
+            "kpi": kpi,
+            "uplift": uplift,
+            "differentiation": backlog["differentiation"].astype(str).to_numpy(),
+            "duration_periods": backlog["duration_periods"].astype(int).to_numpy(),
+            "effort_pw": total_effort(backlog).to_numpy(),
+            "cost_eur": cost,
+            "baseline_mrr_eur": np.where(np.isin(kpi, NEEDS_BASELINE), mrr, np.nan),
+            "baseline_churn_rate": np.where(kpi == "churn_rate", churn, np.nan),
+            "churn_rate_after": c_after,
+            "wsjf": w,
+            "value_basis": basis,
+            "note": note,
+            "eur_per_wsjf_point": np.nan,
+            "effect_profile": profile,
+            "monthly_effect_eur": effect,
+        }
+    )
+
+    # Calibrate the fallback proxy on the first 12 months after delivery (no discounting,
+    # no commoditisation: a property of the effect itself).
+    kpi_rows = cases["value_basis"] == "kpi"
+    first_year = benefit_matrix(cases.assign(differentiation="parity"), np.zeros(n), settings,
+                                months=CALIBRATION_MONTHS).sum(axis=1)
+    ok = kpi_rows.to_numpy() & (first_year > 0) & (w > 0) & np.isfinite(w)
+    rate = float(np.median(first_year[ok] / w[ok])) if ok.any() else 0.0
+    fb = ~kpi_rows.to_numpy()
+    cases.loc[fb, "eur_per_wsjf_point"] = rate
+    cases.loc[fb, "monthly_effect_eur"] = np.nan_to_num(rate * w[fb] / CALIBRATION_MONTHS)
+    cases.loc[fb, "effect_profile"] = "step"
+
+    # NPV for a start in period 1.
+    horizon = settings.value_horizon_months
+    dur = cases["duration_periods"].to_numpy()
+    months = max(horizon, int(dur.max(initial=1)) * settings.period_months)
+    disc = monthly_discount_factors(settings, months)
+    finish_month = dur * settings.period_months
+    benefit = benefit_matrix(cases, finish_month, settings, months=months)
+    benefit[:, horizon:] = 0.0  # nothing counted after the value horizon
+    costs = _cost_matrix(cost, dur, settings, months)
+    pv_benefit = benefit @ disc
+    pv_cost = costs @ disc
+    npv = pv_benefit - pv_cost
+    cum = np.cumsum((benefit - costs) * disc[None, :], axis=1)[:, :horizon]
+    hit = cum >= -1e-9
+    first = np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, -1)
+    cases["pv_benefit_eur"] = pv_benefit
+    cases["pv_cost_eur"] = pv_cost
+    cases["npv_eur"] = npv
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cases["roi"] = np.where(pv_cost > 0, npv / np.where(pv_cost > 0, pv_cost, 1.0), np.nan)
+    cases["break_even_month"] = pd.array([int(f) if f > 0 else pd.NA for f in first], dtype="Int64")
+    return cases
+
+
+# ---------------------------------------------------------------------------------------
+# Value by start period
+# ---------------------------------------------------------------------------------------
+
+def value_by_start(backlog: pd.DataFrame, business_cases: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Discounted benefit (EUR) of each item for each start period it can finish in.
+
+    Long table: item_id, start_period, finish_period, value_eur. For start s the item
+    finishes in period f = s + duration_periods - 1; starts with f > settings.periods get
+    no row. value_eur is the benefit from month f * period_months + 1 up to
+    value_horizon_months (counted from the plan start), discounted monthly and, for
+    differentiators, commoditised (see the module docstring). Costs are not subtracted:
+    the optimiser limits them through capacity and budget.
+    """
+    cases = business_cases.set_index("item_id")
+    missing = [i for i in backlog["item_id"].astype(str) if i not in cases.index]
+    if missing:
+        raise ModelError(
+            f"no business case for item(s) {', '.join(missing[:5])}. Fix: compute business_cases on the same backlog."
+        )
+    ids = backlog["item_id"].astype(str).to_numpy()
+    cases = cases.loc[ids].reset_index()
+    dur = backlog["duration_periods"].astype(int).to_numpy()
+    # the backlog's differentiation is authoritative (cases may be older)
+    cases["differentiation"] = backlog["differentiation"].astype(str).to_numpy()
+    horizon = settings.value_horizon_months
+    disc = monthly_discount_factors(settings, horizon)
+    frames = []
+    for s in range(1, settings.periods + 1):
+        finish = s + dur - 1
+        ok = finish <= settings.periods
+        if not ok.any():
+            continue
+        sub = cases.loc[ok].reset_index(drop=True)
+        benefit = benefit_matrix(sub, finish[ok] * settings.period_months, settings)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "item_id": ids[ok],
+                    "start_period": s,
+                    "finish_period": finish[ok],
+                    "value_eur": benefit @ disc,
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame({"item_id": pd.Series(dtype=str), "start_period": pd.Series(dtype=int),
+                             "finish_period": pd.Series(dtype=int), "value_eur": pd.Series(dtype=float)})
+    out = pd.concat(frames, ignore_index=True)
+    out["start_period"] = out["start_period"].astype(int)
+    out["finish_period"] = out["finish_period"].astype(int)
+    order = {item: k for k, item in enumerate(ids)}
+    out = out.sort_values(["item_id", "start_period"], key=lambda c: c.map(order) if c.name == "item_id" else c)
+    return out.reset_index(drop=True)

@@ -1,0 +1,223 @@
+"""Plans checked independently of the solver: random small portfolios against a brute
+force, a hand-broken plan, and honest reporting of time-limited solves."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, event, given, settings as hyp_settings, strategies as st
+
+from models.errors import SolverError
+from models.portfolio import build_model, independent_check, optimise, prepare_input, results, solve
+from models.portfolio.inputs import PortfolioInput
+from models.settings import Settings
+
+SKILLS = ("backend", "data")
+RATE = 1000.0  # EUR per person-week in every generated team
+
+
+@st.composite
+def portfolios(draw):
+    """A small random portfolio that always has a feasible plan: at most one mandatory
+    item, without predecessors, that fits capacity and budget on its own."""
+    T = draw(st.integers(2, 4))
+    n = draw(st.integers(2, 5))
+    capacity = {s: draw(st.sampled_from([3.0, 5.0, 10.0])) for s in SKILLS}
+    budget = draw(st.sampled_from([6_000.0, 12_000.0, 1e6]))
+    must = draw(st.one_of(st.none(), st.integers(0, n - 1)))
+    rows = []
+    for k in range(n):
+        dur = draw(st.sampled_from([1, 1, 2, 3]))
+        eff = {f"effort_{s}": draw(st.sampled_from([0.0, 1.0, 2.5, 4.0, 6.0])) for s in SKILLS}
+        if sum(eff.values()) == 0:
+            eff["effort_backend"] = 1.0
+        deps = draw(st.lists(st.integers(0, k - 1), max_size=2, unique=True)) if k else []
+        status = draw(st.sampled_from(["To Do"] * 5 + ["In Progress", "Done"]))
+        row = dict(item_id=f"I{k}", duration_periods=dur, depends_on=[f"I{j}" for j in deps],
+                   status_category=status, exclusive_group=draw(st.sampled_from([None, None, "g1"])), **eff)
+        if k == must and dur <= T:
+            # fits alone: per-period effort within capacity, per-period cost within budget
+            for s in SKILLS:
+                row[f"effort_{s}"] = min(row[f"effort_{s}"], capacity[s] * dur)
+            if sum(row[f"effort_{s}"] for s in SKILLS) == 0:
+                row["effort_backend"] = 1.0
+            row.update(mandatory=True, depends_on=[], status_category="To Do", deadline_period=T)
+            budget = max(budget, sum(row[f"effort_{s}"] for s in SKILLS) * RATE / dur)
+        rows.append(row)
+    base = [draw(st.sampled_from([0, 10, 25, 40, 100])) for _ in range(n)]
+    values = pd.DataFrame([(f"I{k}", t, base[k] * (1.0 - 0.1 * (t - 1))) for k in range(n) for t in range(1, T + 1)],
+                          columns=["item_id", "start_period", "value_eur"])
+    total = draw(st.sampled_from([None, None, 12_000.0, 40_000.0]))
+    if total is not None and must is not None and rows[must].get("mandatory"):
+        total = max(total, sum(rows[must][f"effort_{s}"] for s in SKILLS) * RATE)
+    return rows, capacity, budget, total, T, values
+
+
+def brute_force_best(inp: PortfolioInput) -> float:
+    """Largest total value over every assignment (not funded or one allowed start per
+    item) that keeps all the rules, written out directly from their definitions."""
+    items, s = inp.items, inp.settings
+    ids = list(items.index)
+    # In Progress items continue in period 1 or stop
+    choices = [[None] + [t for t in items.at[i, "starts"] if t == 1 or items.at[i, "status_category"] != "In Progress"]
+               for i in ids]
+    dur = {i: int(items.at[i, "duration_periods"]) for i in ids}
+    cost = {i: float(items.at[i, "cost_eur"]) for i in ids}
+    groups: dict[str, list[str]] = {}
+    for i in ids:
+        g = items.at[i, "exclusive_group"]
+        if isinstance(g, str):
+            groups.setdefault(g, []).append(i)
+    best = -np.inf
+    for combo in itertools.product(*choices):
+        start = {i: t for i, t in zip(ids, combo) if t is not None}
+        ok = all(i in start and start[i] + dur[i] - 1 <= int(items.at[i, "deadline"])
+                 for i in ids if items.at[i, "mandatory"])
+        ok = ok and all(p in start and start[p] + dur[p] <= t for j, t in start.items()
+                        for p in items.at[j, "predecessors"])
+        ok = ok and all(sum(1 for i in g if i in start) <= 1 for g in groups.values())
+        if s.budget_total is not None:
+            ok = ok and sum(cost[i] for i in start) <= s.budget_total + 1e-6
+        for p in range(1, s.periods + 1):
+            if not ok:
+                break
+            running = [i for i, t in start.items() if t <= p < t + dur[i]]
+            ok = sum(cost[i] / dur[i] for i in running) <= s.budget(p) + 1e-6
+            for sk in inp.skills:
+                ok = ok and sum(inp.effort(i, sk) / dur[i] for i in running) <= inp.capacity_of(sk, p) + 1e-9
+        if ok:
+            best = max(best, sum(inp.value_of(i, t) for i, t in start.items()))
+    return best
+
+
+@hyp_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(portfolios())
+def test_every_returned_plan_passes_the_independent_check_and_is_optimal(make_backlog, make_teams, portfolio):
+    rows, capacity, budget, total, T, values = portfolio
+    backlog = make_backlog(rows, skills=SKILLS)
+    teams = make_teams([dict(team=f"t_{s}", skill=s, capacity_pw=c, cost_per_pw=RATE) for s, c in capacity.items()])
+    s = Settings(start=date(2027, 1, 1), periods=T, budget_per_period=budget, budget_total=total,
+                 solver={"gap_rel": 0.0, "time_limit_s": 20})
+    inp = prepare_input(backlog, teams, values, s)
+    model = build_model(inp)
+    res = results(model, solve(model))
+    event(f"funded {len(res.funded)} of {len(inp.items)}; mandatory {int(inp.items['mandatory'].sum())}")
+    assert independent_check(res, inp) == []
+    assert res.status == "Optimal"
+    assert res.run_info["value_eur"].item() == pytest.approx(brute_force_best(inp), abs=1e-6)
+
+
+def test_independent_check_catches_a_hand_broken_plan(make_backlog, make_teams, make_settings):
+    backlog = make_backlog(
+        [dict(item_id="A", effort_backend=6.0, mandatory=True, deadline_period=1),
+         dict(item_id="B", effort_backend=5.0),
+         dict(item_id="C", effort_backend=4.0, depends_on=["B"]),
+         dict(item_id="D", effort_backend=5.0, exclusive_group="g"),
+         dict(item_id="E", effort_backend=1.0, exclusive_group="g")],
+        skills=("backend",),
+    )
+    teams = make_teams([dict(team="core", skill="backend", capacity_pw=10.0, cost_per_pw=1000.0)])
+    values = pd.DataFrame([(i, t, 10.0 - t) for i in "ABCDE" for t in (1, 2)],
+                          columns=["item_id", "start_period", "value_eur"])
+    settings = make_settings(periods=2, budget_per_period=1e9)
+    inp = prepare_input(backlog, teams, values, settings)
+    model = build_model(inp)
+    res = results(model, solve(model))
+    assert independent_check(res, inp) == []
+
+    d = res.decisions.set_index("item_id")
+    # break it: drop the mandatory A, start B and C together in Q2 (C must wait for B),
+    # fund both alternatives D and E in Q2: Q2 then needs 5 + 4 + 5 + 1 = 15 pw of 10
+    d.loc["A", ["funded", "start_period", "finish_period", "value", "cost"]] = [False, pd.NA, pd.NA, 0.0, 0.0]
+    for i in "BCDE":
+        d.loc[i, ["funded", "start_period", "finish_period", "value", "cost"]] = [
+            True, 2, 2, 8.0, float(inp.items.at[i, "cost_eur"])]
+    res.decisions = d.reset_index()
+    problems = independent_check(res, inp)
+    text = "\n".join(problems)
+    assert "mandatory item A is not funded" in text
+    assert "C starts in period 2 before its predecessor B finishes (period 2)" in text
+    assert "capacity of backend in period 2 exceeded: 15.0000 > 10.0000 pw" in text
+    assert "exclusive group g funds more than one item: D, E" in text
+
+
+def _big_instance(n: int, periods: int, seed: int):
+    """A random portfolio too large to prove optimal in half a second."""
+    rng = np.random.default_rng(seed)
+    skills = ("backend", "frontend", "data", "ux")
+    rows = []
+    for k in range(n):
+        eff = {f"effort_{s}": float(rng.choice([0, 0, 2, 4, 8, 12])) for s in skills}
+        if sum(eff.values()) == 0:
+            eff["effort_backend"] = 3.0
+        deps = [f"I{j}" for j in rng.choice(k, size=min(k, int(rng.integers(0, 2))), replace=False)] if k else []
+        rows.append(dict(item_id=f"I{k}", duration_periods=int(rng.integers(1, 4)), depends_on=deps, **eff))
+    return rows, skills, rng.lognormal(11, 1, size=n)
+
+
+def test_time_limited_solve_reports_time_limit_and_gap(make_backlog, make_teams, make_settings):
+    n, T = 250, 8
+    rows, skills, base = _big_instance(n, T, seed=7)
+    backlog = make_backlog(rows, skills=skills)
+    total = backlog[[f"effort_{s}" for s in skills]].sum()
+    # a third of the work fits: capacity is binding everywhere
+    teams = make_teams([dict(team=s, skill=s, capacity_pw=float(total[f"effort_{s}"]) / T / 3, cost_per_pw=1000.0)
+                        for s in skills])
+    values = pd.DataFrame([(f"I{k}", t, base[k] * (1 - 0.06 * (t - 1))) for k in range(n) for t in range(1, T + 1)],
+                          columns=["item_id", "start_period", "value_eur"])
+    settings = make_settings(periods=T, budget_per_period=1e9, solver={"gap_rel": 0.0, "time_limit_s": 0.5})
+    model = build_model(prepare_input(backlog, teams, values, settings))
+    stats = solve(model)
+    raw = stats.raw.status.name
+    assert stats.status == raw  # never upgraded
+    if raw == "TimeLimit":
+        assert stats.gap is not None and stats.gap > 0
+    else:
+        assert raw == "Optimal" and stats.gap is not None and stats.gap <= 1e-6
+    assert stats.time_s < 5.0
+    res = results(model, stats)
+    info = res.run_info.iloc[0]
+    assert info["status"] == stats.status and info["time_limit_s"] == 0.5
+    assert info["gap"] == pytest.approx(abs(info["objective"] - info["best_bound"]) / abs(info["objective"]))
+    assert independent_check(res, model.inp) == []
+
+
+def test_no_plan_within_the_time_limit_raises_solver_error_with_status(monkeypatch, make_backlog, make_teams,
+                                                                          make_settings):
+    import pulp
+
+    backlog = make_backlog([dict(item_id="A", effort_backend=1.0)], skills=("backend",))
+    teams = make_teams([dict(team="core", skill="backend", capacity_pw=10.0, cost_per_pw=1000.0)])
+    values = pd.DataFrame({"item_id": ["A"], "start_period": [1], "value_eur": [5.0]})
+    model = build_model(prepare_input(backlog, teams, values, make_settings(periods=1)))
+
+    def stopped(self, solver=None, **kwargs):  # a solver that ran out of time before any plan
+        return pulp.LpSolveStats(solver="HiGHS", status=pulp.LpSolveStatus.TimeLimit, has_solution=False)
+
+    monkeypatch.setattr(pulp.LpProblem, "solve", stopped)
+    with pytest.raises(SolverError, match="no plan was found within the time limit") as exc:
+        solve(model, time_limit_s=0.1)
+    assert exc.value.status == "TimeLimit"
+
+
+def test_optimise_uses_the_settings_time_limit_and_seed(make_backlog, make_teams, make_settings):
+    backlog = make_backlog([dict(item_id="A", effort_backend=1.0)], skills=("backend",))
+    teams = make_teams([dict(team="core", skill="backend", capacity_pw=10.0, cost_per_pw=1000.0)])
+    values = pd.DataFrame({"item_id": ["A"], "start_period": [1], "value_eur": [5.0]})
+    s = make_settings(periods=1, solver={"time_limit_s": 7.0, "seed": 42})
+    info = optimise(backlog, teams, values, s).run_info.iloc[0]
+    assert (info["time_limit_s"], info["seed"], info["solver"]) == (7.0, 42, "HiGHS")
+    assert optimise(backlog, teams, values, s, time_limit_s=3.0).run_info["time_limit_s"].item() == 3.0
+
+
+def test_cbc_request_runs_cbc_or_says_it_fell_back_to_highs(make_backlog, make_teams, make_settings):
+    backlog = make_backlog([dict(item_id="A", effort_backend=1.0)], skills=("backend",))
+    teams = make_teams([dict(team="core", skill="backend", capacity_pw=10.0, cost_per_pw=1000.0)])
+    values = pd.DataFrame({"item_id": ["A"], "start_period": [1], "value_eur": [5.0]})
+    info = optimise(backlog, teams, values, make_settings(periods=1, solver={"name": "cbc"})).run_info.iloc[0]
+    assert info["solver"] in ("CBC", "HiGHS (cbc requested, not installed)")
+    assert info["status"] == "Optimal" and info["value_eur"] == 5.0

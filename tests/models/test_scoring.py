@@ -1,0 +1,89 @@
+"""Known-answer tests for models.scoring (arithmetic in the comments)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from models import scoring
+from models.errors import ModelError
+
+
+def test_rice_by_hand(backlog):
+    r = scoring.rice(backlog)
+    # S1: 1000 reach x 2 impact x 0.8 confidence / (4 + 2) pw = 1600 / 6 = 266.666...
+    assert r["S1"] == pytest.approx(1600 / 6)
+    # S2: 500 x 1 x 0.5 / 6 pw = 41.666...
+    assert r["S2"] == pytest.approx(250 / 6)
+    # S3: defaults 100 x 1 x 1 / 2 pw = 50
+    assert r["S3"] == pytest.approx(50.0)
+    assert r.index.name == "item_id" and r.name == "rice"
+
+
+def test_wsjf_uses_story_points_when_present_else_person_weeks(backlog):
+    w = scoring.wsjf(backlog)
+    # S1 has 5 story points: (8 + 5 + 2) / 5 = 3.0
+    assert w["S1"] == pytest.approx(3.0)
+    # S2 has no story points: (5 + 3 + 1) / 6 pw = 1.5
+    assert w["S2"] == pytest.approx(1.5)
+    # A1: (6 + 2 + 1) / 3 pw = 3.0
+    assert w["A1"] == pytest.approx(3.0)
+    assert scoring.job_size(backlog)["S1"] == 5.0 and scoring.job_size(backlog)["S2"] == 6.0
+
+
+def test_moscow_rank(backlog):
+    m = scoring.moscow_rank(backlog)
+    assert m.to_dict() == {"S1": 1, "S2": 2, "S3": 3, "A1": 2, "A2": 4, "A3": 1, "D1": 3}
+
+
+def test_weighted_score_normalises_and_effort_counts_against(make_backlog):
+    bl = make_backlog(
+        [
+            dict(item_id="X", effort_backend=2.0, business_value=10.0),
+            dict(item_id="Y", effort_backend=6.0, business_value=6.0),
+            dict(item_id="Z", effort_backend=10.0, business_value=2.0),
+        ]
+    )
+    s = scoring.weighted_score(bl, {"business_value": 0.5, "effort": 0.5})
+    # business_value normalised: X 1, Y 0.5, Z 0; effort normalised X 0, Y 0.5, Z 1 -> 1 - n
+    # X: 0.5*1 + 0.5*1 = 1; Y: 0.5*0.5 + 0.5*0.5 = 0.5; Z: 0
+    assert s.to_dict() == pytest.approx({"X": 1.0, "Y": 0.5, "Z": 0.0})
+    # a negative weight makes a criterion count against, with the same magnitude
+    neg = scoring.weighted_score(bl, {"business_value": -1.0})
+    assert neg.to_dict() == pytest.approx({"X": 0.0, "Y": 0.5, "Z": 1.0})
+    # "effort" with a negative weight still counts against once (not flipped twice)
+    assert scoring.weighted_score(bl, {"effort": -1.0}).to_dict() == pytest.approx({"X": 1.0, "Y": 0.5, "Z": 0.0})
+    # "value" is another name for business_value (as in the demo settings)
+    assert scoring.weighted_score(bl, {"value": 2.0}).to_dict() == pytest.approx({"X": 1.0, "Y": 0.5, "Z": 0.0})
+
+
+def test_weighted_score_unknown_criterion_names_it_and_the_allowed_ones(backlog):
+    with pytest.raises(ModelError) as exc:
+        scoring.weighted_score(backlog, {"business_value": 1.0, "coolness": 2.0})
+    text = str(exc.value)
+    assert "'coolness'" in text and "business_value" in text and "time_criticality" in text
+
+
+def test_value_effort_quadrant_split_at_medians_ties_count_high():
+    value = pd.Series([10.0, 10.0, 1.0, 1.0, 5.0], index=list("abcde"))
+    effort = pd.Series([1.0, 9.0, 1.0, 9.0, 5.0], index=list("abcde"))
+    q = scoring.value_effort_quadrant(value, effort)
+    # medians: value 5, effort 5; e sits on both medians -> high value, high effort
+    assert q.to_dict() == {"a": "quick win", "b": "big bet", "c": "fill-in", "d": "money pit", "e": "big bet"}
+
+
+def test_priority_scores_ranks_are_unique_and_ties_break_by_item_id(backlog, settings):
+    ps = scoring.priority_scores(backlog, settings).set_index("item_id")
+    n = len(backlog)
+    for col in ("rank_rice", "rank_wsjf", "rank_weighted", "rank_moscow"):
+        assert sorted(ps[col]) == list(range(1, n + 1))
+    # RICE: S1 266.7 is best
+    assert ps.loc["S1", "rank_rice"] == 1
+    # WSJF: S1 and A1 both 3.0 -> tie broken by item_id: A1 before S1
+    assert ps.loc["A1", "wsjf"] == pytest.approx(ps.loc["S1", "wsjf"])
+    assert ps.loc["A1", "rank_wsjf"] < ps.loc["S1", "rank_wsjf"]
+    # MoSCoW: the two Musts A3, S1 first (A3 before S1 by id); Won't (A2) last
+    assert ps.loc["A3", "rank_moscow"] == 1 and ps.loc["S1", "rank_moscow"] == 2
+    assert ps.loc["A2", "rank_moscow"] == n
+    assert set(ps["quadrant"]) <= set(scoring.QUADRANTS)
+    assert ps["weighted"].between(0, 1).all()
