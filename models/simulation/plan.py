@@ -1,0 +1,182 @@
+"""A plan made ready for simulation: funded items in months, products' starting market state.
+
+:func:`build_plan` turns the optimiser's decisions and the canonical tables into a
+:class:`SimulationPlan` (no randomness). :func:`single_product_plan` builds a one-product
+plan without items, for validation against the Bass closed form and for examples.
+
+Units: months are 1-based months from the plan start (period p covers months
+``(p-1)*period_months+1 .. p*period_months``); effort in person-weeks (pw); money in EUR;
+rates per month unless named annual; Bass coefficients per month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from models.errors import ModelError
+from models.schemas import EFFORT_PREFIX, effort_columns
+from models.settings import Settings
+
+# Sultan, Farley & Lehmann (1990), J. Marketing Research 27(1):70-77: mean p = 0.03 and
+# q = 0.38 per year over 213 applications; divided by 12 for monthly steps.
+BASS_P_PER_MONTH = 0.03 / 12
+BASS_Q_PER_MONTH = 0.38 / 12
+BASELINE_MONTHS = 3  # the starting state is the mean of the last 3 months of KPI history
+
+ITEM_COLUMNS = ["item_id", "product", "kpi", "uplift", "differentiation", "okr", "depends_on",
+                "planned_start_month", "planned_finish_month", "total_effort_pw"]
+PRODUCT_COLUMNS = ["product", "mau", "customers", "conversion_rate", "arpu", "churn_rate", "nps",
+                   "new_users", "market_potential", "bass_p", "bass_q"]
+
+
+@dataclass(frozen=True)
+class SimulationPlan:
+    """Everything a run needs that is specific to the plan; no randomness.
+
+    items: funded items in plan order (``ITEM_COLUMNS`` plus one ``effort_<skill>`` column
+        per skill, pw); planned months are 1-based and inclusive.
+    products: starting state per product (``PRODUCT_COLUMNS``): mau and customers (paying)
+        in people, conversion_rate (share of MAU paying), arpu (EUR/month), churn_rate
+        (monthly), nps, new_users (per month), market_potential m (people), bass_p and
+        bass_q (per month).
+    capacity_pw_per_month: person-weeks per month per skill (sum over that skill's teams).
+    months: months simulated by default.
+    discount_rate: annual, for the NPV of monthly cash flows.
+    """
+
+    name: str
+    items: pd.DataFrame
+    products: pd.DataFrame
+    capacity_pw_per_month: dict[str, float]
+    months: int
+    discount_rate: float
+
+    @property
+    def skills(self) -> list[str]:
+        """Skills of the plan: those with capacity, then any other effort column."""
+        extra = [c[len(EFFORT_PREFIX):] for c in effort_columns(self.items)
+                 if c[len(EFFORT_PREFIX):] not in self.capacity_pw_per_month]
+        return [*self.capacity_pw_per_month, *extra]
+
+
+def build_plan(name: str, decisions: pd.DataFrame, backlog: pd.DataFrame, teams: pd.DataFrame,
+               kpi_history: pd.DataFrame, settings: Settings) -> SimulationPlan:
+    """Make a plan ready to simulate.
+
+    decisions: :class:`models.schemas.PlanDecisions` (only funded rows are used; plan
+        order is start period, then the order of the decisions table).
+    backlog, teams, kpi_history: canonical tables; settings gives periods, period_months
+        and the annual discount rate.
+    Raises ModelError if a funded item is not in the backlog or has no start/finish period,
+    its product has no KPI history, or it needs a skill no team has.
+    """
+    pm = settings.period_months
+    funded = decisions.loc[decisions["funded"].astype(bool)].copy()
+    funded["_order"] = np.arange(len(funded))
+    missing = sorted(set(funded["item_id"]) - set(backlog["item_id"]))
+    if missing:
+        raise ModelError(f"plan '{name}': funded items not in the backlog: {', '.join(missing)}. "
+                         "Fix: re-run the optimisation on the current backlog.")
+    no_period = funded.loc[funded["start_period"].isna() | funded["finish_period"].isna(), "item_id"]
+    if len(no_period):
+        raise ModelError(f"plan '{name}': funded items without start or finish period: "
+                         f"{', '.join(map(str, no_period))}. Fix: give every funded item both periods.")
+    efforts = effort_columns(backlog)
+    cols = ["item_id", "product", "kpi", "uplift", "differentiation", *efforts]
+    items = funded[["item_id", "start_period", "finish_period", "_order"]].merge(
+        backlog[cols + [c for c in ("okr", "depends_on") if c in backlog.columns]], on="item_id", how="left")
+    if "okr" not in items:
+        items["okr"] = None
+    if "depends_on" not in items:
+        items["depends_on"] = [[] for _ in range(len(items))]
+    items["depends_on"] = items["depends_on"].map(lambda v: list(v) if isinstance(v, (list, tuple, np.ndarray)) else [])
+    items["planned_start_month"] = (items["start_period"].astype(int) - 1) * pm + 1
+    items["planned_finish_month"] = items["finish_period"].astype(int) * pm
+    items[efforts] = items[efforts].astype(float).fillna(0.0)
+    items["total_effort_pw"] = items[efforts].sum(axis=1)
+    items["uplift"] = items["uplift"].astype(float).fillna(0.0)
+    items = items.sort_values(["planned_start_month", "_order"], kind="stable").reset_index(drop=True)
+    items = items[ITEM_COLUMNS + efforts]
+
+    capacity = (teams.groupby("skill", sort=True)["capacity_pw"].sum() / pm).astype(float).to_dict()
+    for col in efforts:
+        skill = col[len(EFFORT_PREFIX):]
+        needing = items.loc[items[col] > 0, "item_id"].tolist()
+        if needing and capacity.get(skill, 0.0) <= 0:
+            raise ModelError(f"plan '{name}': items {', '.join(needing)} need skill '{skill}' but no team "
+                             f"has it. Fix: add a team with skill '{skill}' to teams.csv.")
+    products = market_state(kpi_history)
+    unknown = sorted(set(items["product"]) - set(products["product"]))
+    if unknown:
+        which = items.loc[items["product"].isin(unknown), "item_id"].tolist()
+        raise ModelError(f"plan '{name}': products {', '.join(unknown)} (items {', '.join(which)}) have no "
+                         "KPI history. Fix: add their monthly KPIs to kpis.csv.")
+    return SimulationPlan(name=name, items=items, products=products, capacity_pw_per_month=capacity,
+                          months=settings.months, discount_rate=float(settings.discount_rate))
+
+
+def market_state(kpi_history: pd.DataFrame, bass_p: float = BASS_P_PER_MONTH,
+                 bass_q: float = BASS_Q_PER_MONTH) -> pd.DataFrame:
+    """Starting market state per product from the last ``BASELINE_MONTHS`` months of history.
+
+    Levels and rates are means over those months (as in :mod:`models.valuation`); churn_rate
+    is churned_users / the previous month's mau. The market potential m is the one at which
+    the Bass adoption rate with the given p and q reproduces the recent new users n at the
+    current users U: ``(p + q U/m)(m - U) = n``, i.e. the positive root of
+    ``p m^2 + (q U - p U - n) m - q U^2 = 0`` (m = U when n = 0).
+    """
+    rows = []
+    for product, g in kpi_history.sort_values("month").groupby("product", sort=True):
+        prev_mau = g["mau"].shift(1)
+        churn = (g["churned_users"] / prev_mau.where(prev_mau > 0)).tail(BASELINE_MONTHS).dropna()
+        last = g.tail(BASELINE_MONTHS)
+        mau = float(last["mau"].mean())
+        conv = float(last["conversion_rate"].mean())
+        new = float(last["new_users"].mean())
+        if churn.empty:  # a single month of history: churn against the same month
+            churn_rate = float((last["churned_users"] / last["mau"].where(last["mau"] > 0)).fillna(0).mean())
+        else:
+            churn_rate = float(churn.mean())
+        rows.append({
+            "product": product, "mau": mau, "customers": mau * conv, "conversion_rate": conv,
+            "arpu": float(last["arpu"].mean()), "churn_rate": min(max(churn_rate, 0.0), 1.0),
+            "nps": float(last["nps"].mean()), "new_users": new,
+            "market_potential": bass_market_potential(mau, new, bass_p, bass_q),
+            "bass_p": bass_p, "bass_q": bass_q,
+        })
+    return pd.DataFrame(rows, columns=PRODUCT_COLUMNS)
+
+
+def bass_market_potential(users: float, new_users: float, p: float, q: float) -> float:
+    """Market potential m (people) at which Bass adoption at ``users`` equals ``new_users``/month."""
+    if p <= 0:
+        raise ModelError("the Bass innovation coefficient p must be positive to derive a market potential.")
+    b = q * users - p * users - new_users
+    return float((-b + np.sqrt(b * b + 4 * p * q * users * users)) / (2 * p))
+
+
+def single_product_plan(*, product: str = "Product", users: float = 0.0, market_potential: float = 10_000,
+                        bass_p: float = 0.03, bass_q: float = 0.38, churn_rate: float = 0.0,
+                        conversion_rate: float = 1.0, arpu: float = 1.0, nps: float = 0.0,
+                        months: int = 36, discount_rate: float = 0.0, name: str = "market only",
+                        items: pd.DataFrame | None = None,
+                        capacity_pw_per_month: dict[str, float] | None = None) -> SimulationPlan:
+    """A one-product plan (no items unless given), e.g. to check adoption against Bass.
+
+    Rates per month; ``items`` in the layout of :attr:`SimulationPlan.items`.
+    """
+    products = pd.DataFrame([{
+        "product": product, "mau": float(users), "customers": float(users) * conversion_rate,
+        "conversion_rate": conversion_rate, "arpu": arpu, "churn_rate": churn_rate, "nps": nps,
+        "new_users": 0.0, "market_potential": float(market_potential), "bass_p": bass_p, "bass_q": bass_q,
+    }], columns=PRODUCT_COLUMNS)
+    if items is None:
+        items = pd.DataFrame({c: pd.Series(dtype=object if c in ("item_id", "product", "kpi", "differentiation",
+                                                                   "okr", "depends_on") else float)
+                              for c in ITEM_COLUMNS})
+    return SimulationPlan(name=name, items=items.reset_index(drop=True), products=products,
+                          capacity_pw_per_month=dict(capacity_pw_per_month or {}), months=months,
+                          discount_rate=discount_rate)

@@ -1,0 +1,490 @@
+"""Scenarios: what the world does to a plan, in the vocabulary of the EMA Workbench.
+
+A scenario file (``scenarios/<name>.yaml``) declares
+
+* ``constants``: fixed values for model parameters (overriding :class:`Parameters` defaults),
+* ``uncertainties``: distributions, each sampled once per replication,
+* ``shocks``: timed events (demand drop, competitor entry, budget cut, price pressure),
+* ``replications`` and ``seed``.
+
+Every key is checked: an unknown key, parameter, distribution or shock type is a
+:class:`~models.errors.ScenarioError` naming the file, the line and the key. Products and
+skills named by shocks are checked against the plan when the scenario is applied
+(:meth:`Scenario.check_plan`).
+
+Units: months are 1-based months from the start of the plan; factors are multipliers (x);
+shares are fractions (0.1 = 10 %).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional, Union
+
+import numpy as np
+import pandas as pd
+import yaml
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model, model_validator
+from pydantic.fields import FieldInfo
+
+from models.errors import InputProblem, ScenarioError
+from models.settings import yaml_line_of
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
+
+
+# ---------------------------------------------------------------------------------------
+# Model parameters: what constants and uncertainties may set
+# ---------------------------------------------------------------------------------------
+
+class Parameters(_Strict):
+    """Every parameter of the simulation model, with its default (units in the descriptions).
+
+    The defaults are placeholders chosen by judgement unless a source is named; scenario
+    files override them through ``constants`` or ``uncertainties``.
+    """
+
+    # delivery
+    effort_multiplier: float = Field(
+        1.15, gt=0,
+        description="median ratio of actual to planned effort over the portfolio (x); placeholder "
+                    "until calibrated on real delay data")
+    item_effort_sigma: float = Field(
+        0.35, ge=0, description="log-standard deviation of each item's own lognormal effort factor")
+    max_speedup: float = Field(
+        1.25, ge=1, description="fastest pace of an item relative to its planned pace (x planned pw/month)")
+    capacity_factor: float = Field(1.0, ge=0, description="multiplier on every team's capacity (x)")
+    # market
+    demand_factor: float = Field(1.0, ge=0, description="multiplier on every product's market potential m (x)")
+    bass_p_factor: float = Field(1.0, ge=0, description="multiplier on the Bass innovation coefficient p (x)")
+    bass_q_factor: float = Field(1.0, ge=0, description="multiplier on the Bass imitation coefficient q (x)")
+    churn_factor: float = Field(1.0, ge=0, description="multiplier on the base monthly churn rate (x)")
+    price_factor: float = Field(1.0, ge=0, description="multiplier on ARPU (x)")
+    # competition
+    competitor_entry_month: float = Field(
+        math.inf, ge=0, description="month a competitor enters every product's market (inf: never)")
+    copy_lag_months: float = Field(
+        9.0, ge=0, description="months from the moment a competitor could copy a differentiator to its copy")
+    copy_half_life_months: float = Field(
+        3.0, ge=0, description="half-life (months) of a copied differentiator's remaining edge")
+    differentiator_retention: float = Field(
+        0.3, ge=0, le=1, description="share of a fully copied differentiator's uplift that remains")
+    churn_pressure: float = Field(
+        0.5, ge=0, description="relative increase of churn at full competitor parity (0.5 = +50 %)")
+    nps_parity_penalty: float = Field(10.0, ge=0, description="NPS points lost at full competitor parity")
+    base_edge_weight: float = Field(
+        1.0, ge=0, description="weight of a product's existing edge against its delivered differentiators "
+                               "(each weighs 1) in the competitor's parity")
+    # horizon
+    horizon_months: Optional[int] = Field(
+        None, ge=1, le=240, description="months simulated (default: the plan's periods x period_months)")
+
+
+PARAMETER_NAMES: tuple[str, ...] = tuple(Parameters.model_fields)
+# parameters an uncertainty may sample (the horizon is structural, constants only)
+UNCERTAIN_PARAMETERS: tuple[str, ...] = tuple(
+    n for n, f in Parameters.model_fields.items() if f.annotation is float)
+
+
+def parameter_bounds(name: str) -> tuple[float, float]:
+    """Valid closed range [low, high] of a float parameter (open bounds treated as closed)."""
+    low, high = -math.inf, math.inf
+    for m in Parameters.model_fields[name].metadata:
+        if isinstance(m, (Ge, Gt)):
+            low = float(m.ge if isinstance(m, Ge) else m.gt)
+        elif isinstance(m, (Le, Lt)):
+            high = float(m.le if isinstance(m, Le) else m.lt)
+    return low, high
+
+
+# ---------------------------------------------------------------------------------------
+# Distributions
+# ---------------------------------------------------------------------------------------
+
+class Uniform(_Strict):
+    """Uniform on [low, high]."""
+
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Uniform":
+        if self.low > self.high:
+            raise ValueError(f"low {self.low} exceeds high {self.high}")
+        return self
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(rng.uniform(self.low, self.high))
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
+
+class Triangular(_Strict):
+    """Triangular with minimum ``low``, most likely ``mode`` and maximum ``high``."""
+
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Triangular":
+        if not (self.low <= self.mode <= self.high) or self.low == self.high:
+            raise ValueError(f"need low <= mode <= high and low < high, got {self.low}, {self.mode}, {self.high}")
+        return self
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(rng.triangular(self.low, self.mode, self.high))
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
+
+class Normal(_Strict):
+    """Normal with ``mean`` and standard deviation ``sd`` (clipped to the parameter's range)."""
+
+    dist: Literal["normal"]
+    mean: float
+    sd: float = Field(ge=0)
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(rng.normal(self.mean, self.sd))
+
+    def support(self) -> tuple[float, float]:
+        return -math.inf, math.inf
+
+
+class Lognormal(_Strict):
+    """Lognormal with ``median`` (= exp(mu)) and log-standard deviation ``sigma``."""
+
+    dist: Literal["lognormal"]
+    median: float = Field(gt=0)
+    sigma: float = Field(ge=0)
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(rng.lognormal(math.log(self.median), self.sigma))
+
+    def support(self) -> tuple[float, float]:
+        return 0.0, math.inf
+
+
+class Choice(_Strict):
+    """One of ``values``, with probabilities proportional to ``weights`` (equal if omitted)."""
+
+    dist: Literal["choice"]
+    values: list[float] = Field(min_length=1)
+    weights: Optional[list[float]] = None
+
+    @model_validator(mode="after")
+    def _weights(self) -> "Choice":
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(f"{len(self.weights)} weights for {len(self.values)} values")
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                raise ValueError("weights must be >= 0 with a positive sum")
+        return self
+
+    def sample(self, rng: np.random.Generator) -> float:
+        w = None if self.weights is None else np.asarray(self.weights) / sum(self.weights)
+        return float(rng.choice(np.asarray(self.values, dtype=float), p=w))
+
+    def support(self) -> tuple[float, float]:
+        return min(self.values), max(self.values)
+
+
+Distribution = Annotated[Union[Uniform, Triangular, Normal, Lognormal, Choice], Field(discriminator="dist")]
+DISTRIBUTIONS = ("uniform", "triangular", "normal", "lognormal", "choice")
+
+# constants: any parameter, all optional; uncertainties: a distribution per float parameter
+Constants = create_model(
+    "Constants", __base__=_Strict,
+    **{n: (Optional[f.annotation], FieldInfo.merge_field_infos(f, default=None))  # type: ignore[misc]
+       for n, f in Parameters.model_fields.items()},
+)
+Uncertainties = create_model(
+    "Uncertainties", __base__=_Strict,
+    **{n: (Optional[Distribution], None) for n in UNCERTAIN_PARAMETERS},  # type: ignore[misc]
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Shocks
+# ---------------------------------------------------------------------------------------
+
+class _Shock(_Strict):
+    month: int = Field(ge=1, description="month the shock happens (1-based); it lasts to the horizon")
+    note: str = Field("", description="where the shock comes from")
+
+
+class DemandDrop(_Shock):
+    """Market potential and active users of a product (all if omitted) fall by ``size``."""
+
+    type: Literal["demand_drop"]
+    product: Optional[str] = None
+    size: float = Field(gt=0, lt=1)
+
+
+class CompetitorEntry(_Shock):
+    """A competitor enters a product's market (all if omitted) in ``month`` (if not earlier)."""
+
+    type: Literal["competitor_entry"]
+    product: Optional[str] = None
+
+
+class BudgetCut(_Shock):
+    """Capacity of a skill's teams (all if omitted) falls by ``size`` from ``month`` on."""
+
+    type: Literal["budget_cut"]
+    skill: Optional[str] = None
+    size: float = Field(gt=0, le=1)
+
+
+class PricePressure(_Shock):
+    """ARPU of a product (all if omitted) falls by ``size`` from ``month`` on."""
+
+    type: Literal["price_pressure"]
+    product: Optional[str] = None
+    size: float = Field(gt=0, lt=1)
+
+
+Shock = Annotated[Union[DemandDrop, CompetitorEntry, BudgetCut, PricePressure], Field(discriminator="type")]
+SHOCK_TYPES = ("demand_drop", "competitor_entry", "budget_cut", "price_pressure")
+
+
+# ---------------------------------------------------------------------------------------
+# The scenario
+# ---------------------------------------------------------------------------------------
+
+class Scenario(_Strict):
+    """One scenario: constants, uncertainties (sampled per replication) and shocks."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    replications: int = Field(50, ge=1, le=100_000)
+    seed: int = Field(0, ge=0)
+    constants: Constants = Field(default_factory=Constants)  # type: ignore[valid-type]
+    uncertainties: Uncertainties = Field(default_factory=Uncertainties)  # type: ignore[valid-type]
+    shocks: list[Shock] = Field(default_factory=list)
+
+    _source: str = PrivateAttr("")  # file the scenario was read from, for messages
+    _text: str = PrivateAttr("")  # its YAML text, to find lines
+
+    @property
+    def source(self) -> str:
+        """The file the scenario came from (or ``<scenario NAME>`` if built in code)."""
+        return self._source or f"<scenario {self.name}>"
+
+    def fixed(self) -> dict[str, Any]:
+        """The constants the scenario sets (parameter -> value)."""
+        return {k: v for k, v in self.constants.model_dump().items() if v is not None}
+
+    def distributions(self) -> dict[str, Any]:
+        """The uncertainties the scenario samples (parameter -> distribution), sorted by name."""
+        return {k: getattr(self.uncertainties, k) for k in sorted(UNCERTAIN_PARAMETERS)
+                if getattr(self.uncertainties, k) is not None}
+
+    def sample(self, key: int) -> dict[str, float]:
+        """Draw every uncertainty once, clipped to its parameter's valid range.
+
+        Each parameter draws from its own stream seeded by ``(key, crc32(name))``, so adding
+        an uncertainty to a scenario does not change the values drawn for the others.
+        """
+        values = {}
+        for name, dist in self.distributions().items():
+            rng = np.random.default_rng([key, zlib.crc32(name.encode())])
+            low, high = parameter_bounds(name)
+            values[name] = float(min(max(dist.sample(rng), low), high))
+        return values
+
+    def parameters(self, sampled: dict[str, float] | None = None) -> Parameters:
+        """The parameters of one replication: defaults, then constants, then sampled values."""
+        return Parameters(**{**self.fixed(), **(sampled or {})})
+
+    def check_plan(self, products: list[str], skills: list[str]) -> None:
+        """Raise ScenarioError if a shock names a product or skill the plan does not have."""
+        problems = []
+        for i, shock in enumerate(self.shocks):
+            for key, known in (("product", products), ("skill", skills)):
+                value = getattr(shock, key, None)
+                if value is not None and value not in known:
+                    loc = ["shocks", i, key]
+                    problems.append(InputProblem(
+                        self.source, f"shock {i + 1} ({shock.type}) names the unknown {key} '{value}'.",
+                        f"use one of {sorted(known)} or leave '{key}' out to hit all of them.",
+                        _line_of(self._text, loc), _key_of(loc)))
+        if problems:
+            raise ScenarioError(problems)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate one scenario YAML; errors name the file, line and key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ScenarioError.single(path, "file not found.", "check the path (see scenarios/baseline.yaml).") from None
+    return scenario_from_yaml(text, str(path))
+
+
+def scenario_from_yaml(text: str, source: str = "<text>") -> Scenario:
+    """Validate scenario YAML text; ``source`` names it in error messages."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ScenarioError.single(source, f"not valid YAML: {exc}", "fix the YAML syntax.",
+                                   row=None if mark is None else mark.line + 1) from None
+    if not isinstance(raw, dict):
+        raise ScenarioError.single(source, "expected a mapping (name, uncertainties, shocks, ...).",
+                                   "write 'key: value' lines, see scenarios/baseline.yaml.")
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(_problems(exc, source, text)) from None
+    both = sorted(set(scenario.fixed()) & set(scenario.distributions()))
+    if both:
+        raise ScenarioError([InputProblem(
+            source, f"'{n}' is both a constant and an uncertainty.", "keep one of the two.",
+            _line_of(text, ["uncertainties", n]), f"uncertainties.{n}") for n in both])
+    problems = []
+    for name, dist in scenario.distributions().items():
+        low, high = parameter_bounds(name)
+        s_low, s_high = dist.support()
+        if (dist.dist != "normal") and (s_low < low or s_high > high):
+            problems.append(InputProblem(
+                source, f"'{name}' ranges over [{s_low}, {s_high}] but must lie in [{low}, {high}].",
+                "narrow the distribution.", _line_of(text, ["uncertainties", name]), f"uncertainties.{name}"))
+    if problems:
+        raise ScenarioError(problems)
+    scenario._source, scenario._text = source, text
+    return scenario
+
+
+def load_scenarios(directory: str | Path) -> dict[str, Scenario]:
+    """Every ``*.yaml``/``*.yml`` scenario in ``directory``, by name, sorted by name."""
+    directory = Path(directory)
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    if not files:
+        raise ScenarioError.single(directory, "no scenario files (*.yaml) found.",
+                                   "add one, e.g. a copy of scenarios/baseline.yaml.")
+    found: dict[str, Scenario] = {}
+    for f in files:
+        s = load_scenario(f)
+        if s.name in found:
+            raise ScenarioError.single(
+                f, f"scenario name '{s.name}' is also used by {found[s.name].source}.",
+                "give every scenario its own name.", _line_of(s._text, ["name"]), "name")
+        found[s.name] = s
+    return dict(sorted(found.items()))
+
+
+def scenario_table(scenarios: dict[str, Scenario]) -> pd.DataFrame:
+    """One row per scenario: name, description, replications, seed, uncertainties, shocks,
+    source and the full definition as JSON (``definition``; inverse: :func:`scenarios_from_table`)."""
+    rows = [{
+        "name": name,
+        "description": s.description.strip(),
+        "replications": s.replications,
+        "seed": s.seed,
+        "constants": ", ".join(sorted(s.fixed())),
+        "uncertainties": ", ".join(s.distributions()),
+        "shocks": ", ".join(f"{k.type}@{k.month}" for k in s.shocks),
+        "source": s.source,
+        "definition": s.model_dump_json(),
+        "yaml": s._text,
+    } for name, s in scenarios.items()]
+    return pd.DataFrame(rows, columns=["name", "description", "replications", "seed", "constants",
+                                       "uncertainties", "shocks", "source", "definition", "yaml"])
+
+
+def scenarios_from_table(df: pd.DataFrame) -> dict[str, Scenario]:
+    """Inverse of :func:`scenario_table` (keeps each scenario's source for messages)."""
+    out = {}
+    for _, row in df.iterrows():
+        s = Scenario.model_validate_json(row["definition"])
+        s._source = str(row.get("source", "") or "")
+        s._text = str(row.get("yaml", "") or "")
+        out[s.name] = s
+    return dict(sorted(out.items()))
+
+
+# ---------------------------------------------------------------------------------------
+# Error locations
+# ---------------------------------------------------------------------------------------
+
+_TAGS = set(DISTRIBUTIONS) | set(SHOCK_TYPES)
+
+
+def _key_of(loc: list) -> str:
+    """Dotted key of a pydantic location, without the union tags pydantic inserts."""
+    return ".".join(str(x) for x in loc if not (isinstance(x, str) and x in _TAGS))
+
+
+def _line_of(text: str, loc: list) -> int | None:
+    """1-based line of the YAML node at ``loc`` (keys and list indices); None if unknown.
+
+    Walks the composed YAML node tree, so flow mappings (``{dist: uniform, ...}``) and list
+    items get their own line; falls back to :func:`models.settings.yaml_line_of`.
+    """
+    if not text:
+        return None
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        node = None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                continue  # a union tag or a key that is missing: stay at the parent
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+    if line is None:
+        line = yaml_line_of(text, [str(x) for x in loc])
+    return line
+
+
+def _problems(exc: ValidationError, source: str, text: str) -> list[InputProblem]:
+    """pydantic errors as InputProblems with the exact YAML line and the dotted key."""
+    problems = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        key = _key_of(loc)
+        line = _line_of(text, loc)
+        kind = err["type"]
+        ctx = err.get("ctx") or {}
+        if kind == "extra_forbidden":
+            if key.startswith("constants.") or key.startswith("uncertainties."):
+                known = PARAMETER_NAMES if key.startswith("constants.") else UNCERTAIN_PARAMETERS
+                msg = f"unknown parameter '{key}'."
+                fix = f"use one of {', '.join(known)}."
+            else:
+                msg, fix = f"unknown key '{key}'.", "remove it or correct its spelling."
+        elif kind == "missing":
+            msg, fix = f"required key '{key}' is missing.", f"add '{loc[-1]}:'."
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            is_shock = key.startswith("shocks")
+            what, field, allowed = ("shock type", "type", SHOCK_TYPES) if is_shock else \
+                ("distribution", "dist", DISTRIBUTIONS)
+            if kind == "union_tag_invalid":
+                msg = f"unknown {what} '{ctx.get('tag')}' in '{key}'."
+            else:
+                msg = f"'{key}' has no '{field}'."
+            fix = f"set '{field}' to one of {', '.join(allowed)}."
+            key = f"{key}.{field}"
+            line = _line_of(text, [*loc, field]) or line
+        else:
+            msg, fix = f"key '{key}': {err['msg']}.", "correct the value."
+        problems.append(InputProblem(source, msg, fix, line, key or None))
+    return problems
+

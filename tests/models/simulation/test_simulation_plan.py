@@ -1,0 +1,63 @@
+"""build_plan and the starting market state: known answers from the conftest tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.errors import ModelError
+from models.simulation import build_plan
+from models.simulation.plan import BASS_P_PER_MONTH, BASS_Q_PER_MONTH, bass_market_potential, market_state
+
+
+def test_funded_items_in_plan_order_with_months(demo_plan):
+    items = demo_plan.items.set_index("item_id")
+    # F is not funded; order: start period, then decisions order
+    assert list(demo_plan.items["item_id"]) == ["A", "B", "C", "D", "E"]
+    # quarters of 3 months: period p covers months 3p-2 .. 3p
+    assert items.loc["A", ["planned_start_month", "planned_finish_month"]].tolist() == [1, 3]
+    assert items.loc["C", ["planned_start_month", "planned_finish_month"]].tolist() == [4, 9]
+    assert items.loc["D", ["planned_start_month", "planned_finish_month"]].tolist() == [4, 12]
+    assert items.loc["E", ["planned_start_month", "planned_finish_month"]].tolist() == [7, 9]
+    assert items.loc["A", "total_effort_pw"] == 15.0  # 10 backend + 5 frontend
+    assert items.loc["C", "depends_on"] == ["A"]
+    assert demo_plan.skills == ["backend", "data", "frontend"]
+    # capacity per quarter / 3 months
+    assert demo_plan.capacity_pw_per_month == pytest.approx({"backend": 11.0, "data": 11 / 3, "frontend": 22 / 3})
+    assert demo_plan.months == 24 and demo_plan.discount_rate == 0.08
+
+
+def test_market_state_known_answers(sim_kpi_history):
+    state = market_state(sim_kpi_history).set_index("product")
+    iot = state.loc["IoT Platform"]
+    # mau = 800 + 24 i for i = 0..5; last three months 872, 896, 920 -> mean 896
+    assert iot["mau"] == pytest.approx(896.0)
+    assert iot["customers"] == pytest.approx(448.0)  # 896 x 0.5
+    # churn = 16 / previous mau: 16/848, 16/872, 16/896 -> mean 0.0183579
+    assert iot["churn_rate"] == pytest.approx((16 / 848 + 16 / 872 + 16 / 896) / 3)
+    assert iot["bass_p"] == pytest.approx(0.0025) and iot["bass_q"] == pytest.approx(0.38 / 12)
+    # m reproduces the recent new users: (p + q U/m)(m - U) = n
+    m, u, p, q = iot["market_potential"], 896.0, BASS_P_PER_MONTH, BASS_Q_PER_MONTH
+    assert (p + q * u / m) * (m - u) == pytest.approx(40.0)
+    assert m == pytest.approx(6999.49, abs=0.01)
+
+
+def test_market_potential_edge_cases():
+    assert bass_market_potential(1000.0, 0.0, 0.01, 0.3) == pytest.approx(1000.0)  # saturated
+    assert bass_market_potential(0.0, 50.0, 0.01, 0.3) == pytest.approx(5000.0)  # m = n / p
+
+
+def test_unknown_item_missing_skill_and_product_are_model_errors(sim_decisions, sim_backlog, sim_teams,
+                                                                 sim_kpi_history, sim_settings):
+    with pytest.raises(ModelError, match="not in the backlog: A"):
+        build_plan("p", sim_decisions, sim_backlog[sim_backlog["item_id"] != "A"], sim_teams, sim_kpi_history,
+                   sim_settings)
+    with pytest.raises(ModelError, match="need skill 'data'"):
+        build_plan("p", sim_decisions, sim_backlog, sim_teams[sim_teams["skill"] != "data"], sim_kpi_history,
+                   sim_settings)
+    with pytest.raises(ModelError, match="Customer Portal .*no KPI history"):
+        build_plan("p", sim_decisions, sim_backlog, sim_teams,
+                   sim_kpi_history[sim_kpi_history["product"] != "Customer Portal"], sim_settings)
+    no_start = sim_decisions.copy()
+    no_start.loc[0, "start_period"] = None
+    with pytest.raises(ModelError, match="without start or finish period: A"):
+        build_plan("p", no_start, sim_backlog, sim_teams, sim_kpi_history, sim_settings)
