@@ -52,7 +52,7 @@ class Settings(_Strict):
     discount_rate: float = Field(0.08, ge=0, lt=1, description="annual")
     budget_per_period: list[float] | float = Field(description="EUR per period; one number or one per period")
     budget_total: float | None = Field(None, gt=0)
-    value_horizon_months: int = Field(36, ge=1, le=120, description="months of benefit counted after delivery")
+    value_horizon_months: int = Field(36, ge=1, le=120, description="benefits count up to this month after the plan start (NPV window)")
     commoditisation_per_year: float = Field(0.25, ge=0, lt=1, description="yearly value decay of differentiators")
     strategic_balance: dict[str, ShareBounds] = Field(default_factory=dict)
     scoring_weights: dict[str, float] = Field(default_factory=dict)

@@ -640,7 +640,7 @@ discount_rate: 0.08          # annual, for net present value
 # first half of 2027 (hiring freeze) and in 2028 Q1-Q2; the other quarters are capacity-bound.
 budget_per_period: [850000, 850000, 1250000, 1250000, 1000000, 1000000, 1300000, 1300000]
 budget_total: 8600000        # over all eight quarters, a little below the sum above (8.8 M)
-value_horizon_months: 36     # months of benefit counted after an item is delivered
+value_horizon_months: 36     # benefits count up to this month after the plan start (NPV window)
 commoditisation_per_year: 0.25  # yearly value decay of differentiators as competitors catch up
 # Share of planned spend per strategic theme (fractions of the total).
 strategic_balance:

@@ -48,6 +48,13 @@ def optimise(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, s
     return results(model, stats)
 
 
+def check_plan(decisions: pd.DataFrame, backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame,
+               settings: Settings) -> list[str]:
+    """Violations of the planning rules by a decisions table, recomputed from the inputs alone
+    (capacity, budget, precedence, Must-haves, exclusivity); empty list: the plan is valid."""
+    return independent_check(decisions, prepare_input(backlog, teams, values, settings))
+
+
 __all__ = [
     "BUILDERS",
     "PortfolioInput",
@@ -62,6 +69,7 @@ __all__ = [
     "add_precedence",
     "add_wip",
     "build_model",
+    "check_plan",
     "create_model",
     "diagnose_infeasibility",
     "independent_check",

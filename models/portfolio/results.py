@@ -215,8 +215,9 @@ def results(model: PortfolioModel, stats: SolveStats) -> PortfolioResult:
     )
 
 
-def independent_check(result: PortfolioResult, inp: PortfolioInput) -> list[str]:
-    """Violations of the planning rules by ``result.decisions`` (empty list: none).
+def independent_check(result: PortfolioResult | pd.DataFrame, inp: PortfolioInput) -> list[str]:
+    """Violations of the planning rules by ``result.decisions`` (or a decisions table read
+    back from the store) (empty list: none).
 
     Uses only the decisions and the inputs (never solver variables): every candidate has
     exactly one row; funded items start at an allowed period and finish within the plan
@@ -226,7 +227,7 @@ def independent_check(result: PortfolioResult, inp: PortfolioInput) -> list[str]
     are funded and finish by their deadline; In Progress items start in period 1;
     exclusive groups fund at most one item; value and cost match the inputs.
     """
-    d = result.decisions
+    d = result.decisions if isinstance(result, PortfolioResult) else result
     s = inp.settings
     items = inp.items
     out: list[str] = []

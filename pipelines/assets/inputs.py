@@ -1,6 +1,5 @@
 """Inputs: read the user's files into the canonical tables, and guard them with blocking checks."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

@@ -1,6 +1,5 @@
 """Optimisation: the funded and scheduled plan, capacity and budget use, and the solver's run info."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd
@@ -46,11 +45,11 @@ def optimised_plan(config: WeitblickConfig, backlog: pd.DataFrame, teams: pd.Dat
 
 @dg.asset_check(asset="portfolio_plan", blocking=True,
                 additional_ins={"backlog": dg.AssetIn("backlog"), "teams": dg.AssetIn("teams"),
-                                "settings": dg.AssetIn("settings")})
+                                "value_by_start": dg.AssetIn("value_by_start"), "settings": dg.AssetIn("settings")})
 def plan_respects_constraints(portfolio_plan: pd.DataFrame, backlog: pd.DataFrame, teams: pd.DataFrame,
-                              settings: pd.DataFrame) -> dg.AssetCheckResult:
+                              value_by_start: pd.DataFrame, settings: pd.DataFrame) -> dg.AssetCheckResult:
     """Recompute capacity, budget and precedence from the decisions alone, independent of the solver."""
-    problems = portfolio.check_plan(portfolio_plan, backlog, teams, settings_from_table(settings))
+    problems = portfolio.check_plan(portfolio_plan, backlog, teams, value_by_start, settings_from_table(settings))
     return dg.AssetCheckResult(passed=not problems, description=f"{len(problems)} violations",
                                metadata={"violations": dg.MetadataValue.md(
                                    "\n".join(f"- {p}" for p in problems[:50]) or "none")})

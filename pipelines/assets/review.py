@@ -1,6 +1,5 @@
 """Review: the executed review notebook, rendered to HTML for the strategy team."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Simulation: the recommended plan run through every scenario of the library, many times over."""
 
-from __future__ import annotations
 
 import time
 

@@ -1,6 +1,5 @@
 """Valuation: KPI baselines, a business case per item, value by start period, priority scores."""
 
-from __future__ import annotations
 
 import dagster as dg
 import numpy as np

@@ -34,8 +34,7 @@ def graph_snapshot(definitions: dg.Definitions) -> dict:
         spec = graph.get_check_spec(check_key)
         checks[f"{check_key.asset_key.to_user_string()}:{check_key.name}"] = {
             "blocking": bool(spec.blocking),
-            "inputs": sorted(k.to_user_string() for k in spec.additional_deps_keys()) if hasattr(
-                spec, "additional_deps_keys") else [],
+            "inputs": sorted(d.asset_key.to_user_string() for d in spec.additional_deps),
         }
     jobs = sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__"))
     schedules = {s.name: {"cron": s.cron_schedule, "job": s.job_name, "timezone": s.execution_timezone}

@@ -51,9 +51,11 @@ def test_every_check_passes_on_the_demo(refreshed):
 
 def test_plan_in_store_is_feasible_and_funds_every_must(refreshed):
     home, _ = refreshed
-    t = read_tables(paths.store_path(home), "portfolio_plan", "backlog", "teams", "settings", "plan_run_info")
+    t = read_tables(paths.store_path(home), "portfolio_plan", "backlog", "teams", "settings", "plan_run_info",
+                    "value_by_start")
     plan, backlog = t["portfolio_plan"], t["backlog"]
-    assert portfolio.check_plan(plan, backlog, t["teams"], settings_from_table(t["settings"])) == []
+    assert portfolio.check_plan(plan, backlog, t["teams"], t["value_by_start"],
+                                settings_from_table(t["settings"])) == []
     musts = set(backlog.loc[backlog["mandatory"] & (backlog["status_category"] != "Done"), "item_id"])
     funded = set(plan.loc[plan["funded"], "item_id"])
     assert musts and musts <= funded
