@@ -29,8 +29,9 @@ from pipelines.store import read_tables
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Weitblick: what to fund and when, whether the plan survives, what changed.")
-out = Console()
-err = Console(stderr=True)
+# Plans are wide tables: outside a terminal (pipes, CI logs) do not squeeze them into 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 150)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 
 PLAN_ASSETS = ["portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info"]
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -75,13 +76,27 @@ def _plan_table(tables: dict[str, pd.DataFrame]) -> Table:
     s = settings_from_table(tables["settings"])
     plan = tables["portfolio_plan"]
     funded = plan[plan["funded"]].sort_values(["start_period", "value"], ascending=[True, False])
-    t = Table(title="Recommended plan", show_lines=False)
-    for col in ("start", "finish", "item", "title", "product", "theme", "value EUR"):
-        t.add_column(col, justify="right" if col == "value EUR" else "left")
+    t = Table(title=f"Recommended plan: {len(funded)} of {len(plan)} candidate items funded")
+    for col in ("start", "finish", "item", "title", "product", "theme", "value EUR", "cost EUR"):
+        t.add_column(col, justify="right" if "EUR" in col else "left", no_wrap=True,
+                     max_width=48 if col == "title" else None, overflow="ellipsis")
     for _, r in funded.iterrows():
         t.add_row(s.period_label(int(r["start_period"])), s.period_label(int(r["finish_period"])),
-                  r["item_id"], str(r["title"])[:48], str(r.get("product", "")), str(r.get("theme", "")),
-                  f"{r['value']:,.0f}")
+                  r["item_id"], str(r["title"]), str(r["product"]), str(r["theme"]),
+                  f"{r['value']:,.0f}", f"{r['cost']:,.0f}")
+    return t
+
+
+def _left_out_table(tables: dict[str, pd.DataFrame], top: int = 10) -> Table:
+    plan = tables["portfolio_plan"]
+    left = plan[~plan["funded"]].sort_values("best_value_eur", ascending=False).head(top)
+    t = Table(title=f"Not funded: the {len(left)} most valuable of {int((~plan['funded']).sum())} items")
+    for col in ("item", "title", "best value EUR", "cost EUR", "why not"):
+        t.add_column(col, justify="right" if "EUR" in col else "left", no_wrap=True,
+                     max_width=48 if col in ("title", "why not") else None, overflow="ellipsis")
+    for _, r in left.iterrows():
+        t.add_row(r["item_id"], str(r["title"]), f"{r['best_value_eur']:,.0f}", f"{r['item_cost_eur']:,.0f}",
+                  str(r["reason"]))
     return t
 
 
@@ -104,7 +119,7 @@ def _run_info_line(info: pd.Series) -> str:
 
 
 def _stress_table(summary: pd.DataFrame) -> Table:
-    t = Table(title="Stress test (NPV of MRR over the horizon, EUR)")
+    t = Table(title="Stress test of the plan: NPV of MRR over the horizon (EUR) across replications")
     for col in ("plan", "scenario", "runs", "NPV P10", "NPV P50", "NPV P90", "on time", "mean slip (months)"):
         t.add_column(col, justify="left" if col in ("plan", "scenario") else "right")
     for _, r in summary.iterrows():
@@ -135,6 +150,7 @@ def demo(
     out.print(f"[bold]{s.company}[/]: plan for {s.period_label(1)} - {s.period_label(s.periods)}")
     out.print(_run_info_line(tables["plan_run_info"].iloc[0]))
     out.print(_plan_table(tables))
+    out.print(_left_out_table(tables))
     out.print(_capacity_table(tables))
     out.print(_stress_table(tables["stress_test_summary"]))
     out.print(f"Review report: {paths.reports_dir() / 'review.html'}")
@@ -175,6 +191,7 @@ def plan(
         return
     out.print(_run_info_line(info))
     out.print(_plan_table(tables))
+    out.print(_left_out_table(tables))
     out.print(_capacity_table(tables))
 
 
