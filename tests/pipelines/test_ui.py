@@ -1,0 +1,63 @@
+"""`make ui` serves the asset graph: start `dagster dev` on loopback, ask its GraphQL API, stop it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from pipelines import paths
+from pipelines.definitions import build_definitions
+
+QUERY = "{ assetNodes { assetKey { path } groupName } }"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _asset_nodes(port: int) -> list[dict] | None:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": QUERY}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return json.load(resp)["data"]["assetNodes"]
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+
+
+def test_dagster_dev_serves_the_asset_graph(tmp_path):
+    port = _free_port()
+    dagster = Path(sys.executable).parent / "dagster"
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    # its own process group: `dagster dev` starts the webserver and daemon as children
+    proc = subprocess.Popen([str(dagster), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)],
+                            cwd=paths.project_root(), env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        nodes = None
+        deadline = time.monotonic() + 180
+        while nodes is None and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(2)
+            nodes = _asset_nodes(port)
+        assert nodes is not None, "the UI did not answer within 180 s"
+        served = {"/".join(n["assetKey"]["path"]): n["groupName"] for n in nodes}
+        graph = build_definitions().get_repository_def().asset_graph
+        expected = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
+        assert served == expected
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    assert proc.returncode is not None
