@@ -409,6 +409,8 @@ def build_issues(rng: np.random.Generator) -> list[Issue]:
         labels = [flags["label"]] if "label" in flags else []
         if moscow == "Must" and "regulatory" not in labels and rng.random() < 0.5:
             labels.append("committed")
+        if status[1] != "Done" and moscow in ("Must", "Should"):
+            labels.append("roadmap-2027-28")  # the planning label teams put on this round's candidates
         area = [str(rng.choice(COMPONENTS[product]))]
         split = PROFILES[spec["profile"]]
         split_text = ", ".join(f"{SKILL_LABEL[s]} {share}%" for s, share in split.items())
