@@ -30,18 +30,19 @@ $(CURDIR)/.tools/bin/uv:
 
 install: .venv/.synced
 
-demo: install
-	@mkdir -p $(DAGSTER_HOME)
+$(DAGSTER_HOME):
+	@mkdir -p $@
+
+demo: install $(DAGSTER_HOME)
 	$(RUN) weitblick demo
 
 test: install
 	$(RUN) pytest
 
-validate: install
+validate: install $(DAGSTER_HOME)
 	$(RUN) dagster definitions validate -m pipelines.definitions
 
-ui: install
-	@mkdir -p $(DAGSTER_HOME)
+ui: install $(DAGSTER_HOME)
 	$(RUN) dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
 
 lab: install

@@ -33,7 +33,7 @@ from pipelines.store import read_tables
 
 store_path = Path(store) if store else paths.store_path()
 t = read_tables(store_path, "settings", "portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info",
-                "priority_scores", "stress_test_runs", "stress_test_summary", "stress_test_series")
+                "priority_scores", "stress_test_runs", "stress_test_summary", "stress_test_bands")
 s = settings_from_table(t["settings"])
 info = t["plan_run_info"].iloc[0]
 plan = t["portfolio_plan"]
@@ -114,17 +114,16 @@ display(left_out.sort_values("item_id")[["item_id", "title", *rank_cols]].head(1
 # %%
 display(t["stress_test_summary"].style.format(precision=2, thousands=",").hide(axis="index"))
 runs = t["stress_test_runs"]
-series = t["stress_test_series"]
+bands = t["stress_test_bands"]
 scenarios = sorted(runs["scenario"].unique())
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4))
 ax1.boxplot([runs.loc[runs["scenario"] == sc, "npv_eur"] / 1e6 for sc in scenarios], tick_labels=scenarios)
 ax1.set_ylabel("NPV of MRR, MEUR")
 ax1.set_title("NPV across replications")
-total = series.groupby(["scenario", "replication", "month"], as_index=False)["mrr"].sum()
 for sc in scenarios:
-    q = total[total["scenario"] == sc].groupby("month")["mrr"].quantile([0.1, 0.5, 0.9]).unstack()
-    ax2.plot(q.index, q[0.5] / 1e3, label=sc)
-    ax2.fill_between(q.index, q[0.1] / 1e3, q[0.9] / 1e3, alpha=0.2)
+    b = bands[bands["scenario"] == sc]
+    ax2.plot(b["month"], b["mrr_p50"] / 1e3, label=sc)
+    ax2.fill_between(b["month"], b["mrr_p10"] / 1e3, b["mrr_p90"] / 1e3, alpha=0.2)
 ax2.set_xlabel("month of the plan")
 ax2.set_ylabel("MRR, kEUR")
 ax2.legend(fontsize=8)

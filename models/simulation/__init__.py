@@ -22,6 +22,7 @@ from models.simulation.runner import (
     run,
     run_replications,
     run_task,
+    series_bands,
     simulate,
     summarise_run,
     summarise_runs,
@@ -43,6 +44,6 @@ __all__ = [
     "RunOutcome", "Scenario", "SimulationPlan", "TeamAgent",
     "bass_step_hazard", "build_plan", "load_scenario", "load_scenarios", "market_state",
     "replication_seed", "replication_tasks", "run", "run_replications", "run_task", "scenario_from_yaml",
-    "scenario_table", "scenarios_from_table", "simulate", "single_product_plan", "summarise_run",
+    "scenario_table", "scenarios_from_table", "series_bands", "simulate", "single_product_plan", "summarise_run",
     "summarise_runs",
 ]

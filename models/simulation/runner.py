@@ -187,5 +187,18 @@ def summarise_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def series_bands(series: pd.DataFrame, metrics: tuple[str, ...] = ("mrr", "mau", "paying_customers"),
+                 quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
+    """Per plan, scenario and month: quantiles across replications of each metric summed over
+    products (columns like ``mrr_p10``, ``mrr_p50``, ``mrr_p90``) - the fan charts of a stress test."""
+    keys = ["plan", "scenario", "month"]
+    if series.empty:
+        return pd.DataFrame(columns=keys + [f"{m}_p{round(q * 100)}" for m in metrics for q in quantiles])
+    total = series.groupby([*keys, "replication"], as_index=False)[list(metrics)].sum()
+    g = total.groupby(keys, sort=True)
+    out = pd.DataFrame({f"{m}_p{round(q * 100)}": g[m].quantile(q) for m in metrics for q in quantiles})
+    return out.reset_index()
+
+
 def _as_float(value) -> float:
     return float("nan") if value is None else float(value)

@@ -13,7 +13,7 @@ GROUP = "review"
     group_name=GROUP,
     kinds={"jupyter", "html"},
     deps=["portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info",
-          "stress_test_summary", "stress_test_series", "priority_scores", "business_cases"],
+          "stress_test_summary", "stress_test_runs", "stress_test_bands", "priority_scores", "business_cases"],
 )
 def review_report(config: WeitblickConfig) -> dg.MaterializeResult:
     """The review notebook executed against the store and rendered as HTML under reports/."""

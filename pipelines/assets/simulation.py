@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from models.settings import settings_from_table
-from models.simulation import build_plan, run_replications, scenarios_from_table, summarise_runs
+from models.simulation import build_plan, run_replications, scenarios_from_table, series_bands, summarise_runs
 from pipelines.resources import WeitblickConfig
 
 GROUP = "simulation"
@@ -40,3 +40,10 @@ def stress_test_summary(stress_test_runs: pd.DataFrame) -> dg.Output[pd.DataFram
     """Per plan and scenario: NPV and MRR percentiles, on-time share and slip."""
     df = summarise_runs(stress_test_runs)
     return dg.Output(df, metadata={"preview": dg.MetadataValue.md(df.to_markdown(index=False))})
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
+def stress_test_bands(stress_test_series: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """Per plan, scenario and month: P10/P50/P90 of MRR, MAU and paying customers across replications."""
+    df = series_bands(stress_test_series)
+    return dg.Output(df, metadata={"rows": len(df)})

@@ -110,3 +110,24 @@ def test_readme_example_runs(capsys):
     printed = capsys.readouterr().out
     assert "competitor_parity" in printed and "npv_eur" in printed
     assert not math.isnan(float(re.search(r"'npv_eur': ([0-9.e+]+)", printed).group(1)))
+
+
+def test_series_bands_sum_products_then_take_quantiles_across_replications():
+    import pandas as pd
+
+    from models.simulation import series_bands
+
+    rows = []
+    # two products, three replications, one month: totals per replication are 10+1, 20+2, 30+3
+    for rep, base in enumerate((10.0, 20.0, 30.0)):
+        rows += [{"plan": "p", "scenario": "s", "month": 1, "replication": rep, "product": "A",
+                  "mrr": base, "mau": 1.0, "paying_customers": 1.0},
+                 {"plan": "p", "scenario": "s", "month": 1, "replication": rep, "product": "B",
+                  "mrr": base / 10, "mau": 1.0, "paying_customers": 1.0}]
+    bands = series_bands(pd.DataFrame(rows))
+    assert len(bands) == 1
+    row = bands.iloc[0]
+    # totals 11, 22, 33: median 22; linear-interpolated P10 = 11 + 0.2 * 11 = 13.2, P90 = 22 + 0.8 * 11 = 30.8
+    assert row["mrr_p50"] == 22.0
+    assert abs(row["mrr_p10"] - 13.2) < 1e-9 and abs(row["mrr_p90"] - 30.8) < 1e-9
+    assert row["mau_p50"] == 2.0
