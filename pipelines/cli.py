@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -34,7 +35,8 @@ out = Console(width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 
 PLAN_ASSETS = ["portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info"]
-QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+# Dagster's own log (with stack traces) stays out of the terminal; failures are reported by _fail.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 
@@ -46,7 +48,10 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
         if event.is_step_failure and event.step_failure_data:
             error = event.step_failure_data.error
             cause = error.cause if error and error.cause else error
-            msgs.append(f"{event.step_key}: {cause.message.strip() if cause else 'failed'}")
+            text = cause.message.strip() if cause else "failed"
+            if cause and cause.cls_name:  # "models.errors.InputError: ..." -> "..."
+                text = re.sub(rf"^[\w.]*{re.escape(cause.cls_name)}: ", "", text)
+            msgs.append(f"{event.step_key}: {text}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed:
@@ -65,8 +70,9 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, selection: list
                                       asset_selection=keys)
 
 
-def _fail(result) -> None:
-    err.print("[bold red]The refresh failed; the last good results are kept.[/]")
+def _fail(result, store_kept: bool) -> None:
+    err.print("[bold red]The refresh failed; the last good results in the store are kept.[/]" if store_kept
+              else "[bold red]No plan: the run stopped.[/]")
     for msg in _failures(result) or ["unknown failure (see the Dagster UI: make ui)"]:
         err.print(msg, markup=False, highlight=False)
     raise typer.Exit(code=1)
@@ -143,7 +149,7 @@ def demo(
         err.print(f"Refreshing the demo company into {paths.store_path(home)} ...")
         result = _execute(defs, instance)
     if not result.success:
-        _fail(result)
+        _fail(result, store_kept=True)
     tables = read_tables(paths.store_path(home), "settings", "portfolio_plan", "capacity_usage",
                          "plan_run_info", "stress_test_summary")
     s = settings_from_table(tables["settings"])
@@ -174,7 +180,7 @@ def plan(
                 "settings", "teams", "backlog", "kpi_history", "okrs", "business_cases", "value_by_start",
                 *PLAN_ASSETS])
         if not result.success:
-            _fail(result)
+            _fail(result, store_kept=False)
         tables = read_tables(paths.store_path(home), "settings", *PLAN_ASSETS)
     info = tables["plan_run_info"].iloc[0]
     if format == "json":

@@ -59,3 +59,17 @@ def test_demo_prints_the_plan_and_writes_the_report(tmp_path):
     assert (tmp_path / "reports" / "review.html").stat().st_size > 50_000
     # the run is recorded in the persistent instance the UI reads
     assert any((tmp_path / "home" / "dagster_home").iterdir())
+
+
+def test_plan_explains_mandatory_items_that_cannot_fit(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(paths.demo_data_dir(), data)
+    settings = (data / "settings.yaml").read_text(encoding="utf-8").splitlines()
+    settings = [("budget_per_period: 50000" if line.startswith("budget_per_period:") else
+                 "budget_total: 400000" if line.startswith("budget_total:") else line) for line in settings]
+    (data / "settings.yaml").write_text("\n".join(settings) + "\n", encoding="utf-8")
+    proc = _run("plan", "--data", str(data), "--format", "json")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "The mandatory items cannot be planned" in proc.stderr
+    assert "budget of Q1 2027 is 50,000 EUR" in proc.stderr
+    assert "Traceback" not in proc.stderr and "Stack Trace" not in proc.stderr
