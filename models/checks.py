@@ -68,3 +68,22 @@ def unknown_okrs(backlog: pd.DataFrame, okrs: pd.DataFrame) -> list[str]:
     refs = backlog.dropna(subset=["okr"])
     return [f"{i} points at key result {k}, which okrs.csv does not define"
             for i, k in zip(refs["item_id"], refs["okr"]) if k and k not in known]
+
+
+def kpi_history_gaps(kpi_history: pd.DataFrame, min_months: int = 3) -> list[str]:
+    """Products with fewer than ``min_months`` months, or months missing between first and last."""
+    problems = []
+    for product, g in kpi_history.groupby("product"):
+        months = pd.to_datetime(g["month"]).dt.to_period("M")
+        span = (months.max() - months.min()).n + 1
+        if len(g) < min_months:
+            problems.append(f"{product} has only {len(g)} months of KPIs ({min_months} or more needed)")
+        elif span != months.nunique():
+            problems.append(f"{product} misses {span - months.nunique()} months between "
+                            f"{months.min()} and {months.max()}")
+    return problems
+
+
+def duplicate_key_results(okrs: pd.DataFrame) -> list[str]:
+    dup = sorted(set(okrs.loc[okrs["key_result"].duplicated(), "key_result"]))
+    return [f"key result {k} appears more than once" for k in dup]

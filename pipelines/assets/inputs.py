@@ -118,23 +118,13 @@ def teams_capacity_positive(teams: pd.DataFrame) -> dg.AssetCheckResult:
 @dg.asset_check(asset=kpi_history, blocking=True)
 def kpi_history_complete(kpi_history: pd.DataFrame) -> dg.AssetCheckResult:
     """At least 3 months per product and no gaps between the first and last month."""
-    problems = []
-    for product, g in kpi_history.groupby("product"):
-        months = pd.to_datetime(g["month"]).dt.to_period("M")
-        span = (months.max() - months.min()).n + 1
-        if len(g) < 3:
-            problems.append(f"{product} has only {len(g)} months of KPIs (3 or more needed)")
-        elif span != months.nunique():
-            problems.append(f"{product} misses {span - months.nunique()} months between "
-                            f"{months.min()} and {months.max()}")
-    return _result(problems, "KPI history gaps")
+    return _result(checks.kpi_history_gaps(kpi_history), "KPI history gaps")
 
 
 @dg.asset_check(asset=okrs, blocking=True)
 def okrs_unique(okrs: pd.DataFrame) -> dg.AssetCheckResult:
     """Every key result id appears once."""
-    dup = sorted(set(okrs.loc[okrs["key_result"].duplicated(), "key_result"]))
-    return _result([f"key result {k} appears more than once" for k in dup], "duplicate key results")
+    return _result(checks.duplicate_key_results(okrs), "duplicate key results")
 
 
 @dg.asset_check(asset=settings, blocking=True)
