@@ -46,7 +46,7 @@ ui: install $(DAGSTER_HOME)
 	$(RUN) dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
 
 lab: install
-	$(RUN) jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser
+	$(RUN) jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root)
 
 notebooks: install
 	$(RUN) jupytext --sync notebooks/*.py
