@@ -10,10 +10,10 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from models.errors import InputError, InputProblem
+from models.errors import InputError
+from models.yamlfile import parse_yaml_mapping, read_yaml_text, validation_problems
 
 
 class _Strict(BaseModel):
@@ -94,56 +94,12 @@ class Settings(_Strict):
 
 def load_settings(path: str | Path) -> Settings:
     """Read and validate a settings YAML; errors name the file, line and key."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError.single(path, "file not found.", "create it (see data/demo/settings.yaml).") from None
-    try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise InputError.single(path, f"not valid YAML: {exc}", "fix the YAML syntax.",
-                                row=None if line is None else line + 1) from None
-    if not isinstance(raw, dict):
-        raise InputError.single(path, "expected a mapping of settings.", "write 'key: value' lines.")
+    text = read_yaml_text(path, InputError, "create it (see data/demo/settings.yaml).")
+    raw = parse_yaml_mapping(text, path, InputError, "a mapping of settings", "write 'key: value' lines.")
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(pydantic_problems(exc, path, text)) from None
-
-
-def pydantic_problems(exc: ValidationError, path: str | Path, text: str) -> list[InputProblem]:
-    """Turn pydantic errors into InputProblems with the YAML line of the offending key."""
-    problems = []
-    for err in exc.errors():
-        loc = [str(x) for x in err["loc"]]
-        key = ".".join(loc)
-        line = yaml_line_of(text, loc)
-        if err["type"] == "extra_forbidden":
-            msg, fix = f"unknown key '{key}'.", "remove it or correct its spelling."
-        elif err["type"] == "missing":
-            msg, fix = f"required key '{key}' is missing.", f"add '{loc[-1]}:'."
-        else:
-            msg, fix = f"key '{key}': {err['msg']}.", "correct the value."
-        problems.append(InputProblem(str(path), msg, fix, line, key or None))
-    return problems
-
-
-def yaml_line_of(text: str, loc: list[str]) -> int | None:
-    """Best-effort 1-based line number of a nested key path in YAML text."""
-    line_no = None
-    start = 0
-    lines = text.splitlines()
-    for key in loc:
-        if key.isdigit():
-            continue
-        for i in range(start, len(lines)):
-            stripped = lines[i].lstrip(" -")
-            if stripped.startswith(f"{key}:") or stripped.startswith(f"'{key}':") or stripped.startswith(f'"{key}":'):
-                line_no, start = i + 1, i + 1
-                break
-    return line_no
+        raise InputError(validation_problems(exc, path, text)) from None
 
 
 def settings_table(settings: Settings, source: str = "") -> "pd.DataFrame":

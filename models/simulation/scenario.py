@@ -25,13 +25,12 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 import numpy as np
 import pandas as pd
-import yaml
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model, model_validator
 from pydantic.fields import FieldInfo
 
 from models.errors import InputProblem, ScenarioError
-from models.settings import yaml_line_of
+from models.yamlfile import line_of, parse_yaml_mapping, read_yaml_text, validation_problems
 
 
 class _Strict(BaseModel):
@@ -318,32 +317,21 @@ class Scenario(_Strict):
                     problems.append(InputProblem(
                         self.source, f"shock {i + 1} ({shock.type}) names the unknown {key} '{value}'.",
                         f"use one of {sorted(known)} or leave '{key}' out to hit all of them.",
-                        _line_of(self._text, loc), _key_of(loc)))
+                        line_of(self._text, loc), _key_of(loc)))
         if problems:
             raise ScenarioError(problems)
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate one scenario YAML; errors name the file, line and key."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ScenarioError.single(path, "file not found.", "check the path (see scenarios/baseline.yaml).") from None
+    text = read_yaml_text(path, ScenarioError, "check the path (see scenarios/baseline.yaml).")
     return scenario_from_yaml(text, str(path))
 
 
 def scenario_from_yaml(text: str, source: str = "<text>") -> Scenario:
     """Validate scenario YAML text; ``source`` names it in error messages."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ScenarioError.single(source, f"not valid YAML: {exc}", "fix the YAML syntax.",
-                                   row=None if mark is None else mark.line + 1) from None
-    if not isinstance(raw, dict):
-        raise ScenarioError.single(source, "expected a mapping (name, uncertainties, shocks, ...).",
-                                   "write 'key: value' lines, see scenarios/baseline.yaml.")
+    raw = parse_yaml_mapping(text, source, ScenarioError, "a mapping (name, uncertainties, shocks, ...)",
+                             "write 'key: value' lines, see scenarios/baseline.yaml.")
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -352,7 +340,7 @@ def scenario_from_yaml(text: str, source: str = "<text>") -> Scenario:
     if both:
         raise ScenarioError([InputProblem(
             source, f"'{n}' is both a constant and an uncertainty.", "keep one of the two.",
-            _line_of(text, ["uncertainties", n]), f"uncertainties.{n}") for n in both])
+            line_of(text, ["uncertainties", n]), f"uncertainties.{n}") for n in both])
     problems = []
     for name, dist in scenario.distributions().items():
         low, high = parameter_bounds(name)
@@ -360,7 +348,7 @@ def scenario_from_yaml(text: str, source: str = "<text>") -> Scenario:
         if (dist.dist != "normal") and (s_low < low or s_high > high):
             problems.append(InputProblem(
                 source, f"'{name}' ranges over [{s_low}, {s_high}] but must lie in [{low}, {high}].",
-                "narrow the distribution.", _line_of(text, ["uncertainties", name]), f"uncertainties.{name}"))
+                "narrow the distribution.", line_of(text, ["uncertainties", name]), f"uncertainties.{name}"))
     if problems:
         raise ScenarioError(problems)
     scenario._source, scenario._text = source, text
@@ -380,7 +368,7 @@ def load_scenarios(directory: str | Path) -> dict[str, Scenario]:
         if s.name in found:
             raise ScenarioError.single(
                 f, f"scenario name '{s.name}' is also used by {found[s.name].source}.",
-                "give every scenario its own name.", _line_of(s._text, ["name"]), "name")
+                "give every scenario its own name.", line_of(s._text, ["name"]), "name")
         found[s.name] = s
     return dict(sorted(found.items()))
 
@@ -427,64 +415,22 @@ def _key_of(loc: list) -> str:
     return ".".join(str(x) for x in loc if not (isinstance(x, str) and x in _TAGS))
 
 
-def _line_of(text: str, loc: list) -> int | None:
-    """1-based line of the YAML node at ``loc`` (keys and list indices); None if unknown.
-
-    Walks the composed YAML node tree, so flow mappings (``{dist: uniform, ...}``) and list
-    items get their own line; falls back to :func:`models.settings.yaml_line_of`.
-    """
-    if not text:
-        return None
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
-        node = None
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
-            if match is None:
-                continue  # a union tag or a key that is missing: stay at the parent
-            line, node = match[0].start_mark.line + 1, match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-    if line is None:
-        line = yaml_line_of(text, [str(x) for x in loc])
-    return line
-
-
 def _problems(exc: ValidationError, source: str, text: str) -> list[InputProblem]:
-    """pydantic errors as InputProblems with the exact YAML line and the dotted key."""
-    problems = []
-    for err in exc.errors():
-        loc = list(err["loc"])
-        key = _key_of(loc)
-        line = _line_of(text, loc)
-        kind = err["type"]
-        ctx = err.get("ctx") or {}
-        if kind == "extra_forbidden":
-            if key.startswith("constants.") or key.startswith("uncertainties."):
-                known = PARAMETER_NAMES if key.startswith("constants.") else UNCERTAIN_PARAMETERS
-                msg = f"unknown parameter '{key}'."
-                fix = f"use one of {', '.join(known)}."
-            else:
-                msg, fix = f"unknown key '{key}'.", "remove it or correct its spelling."
-        elif kind == "missing":
-            msg, fix = f"required key '{key}' is missing.", f"add '{loc[-1]}:'."
-        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+    """pydantic errors as InputProblems with the exact YAML line and the dotted key, in the
+    scenario's own words for unknown parameters, distributions and shock types."""
+    def wording(err: dict, key: str, line: int | None):
+        kind, loc, ctx = err["type"], list(err["loc"]), err.get("ctx") or {}
+        if kind == "extra_forbidden" and (key.startswith("constants.") or key.startswith("uncertainties.")):
+            known = PARAMETER_NAMES if key.startswith("constants.") else UNCERTAIN_PARAMETERS
+            return f"unknown parameter '{key}'.", f"use one of {', '.join(known)}.", key, line
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
             is_shock = key.startswith("shocks")
             what, field, allowed = ("shock type", "type", SHOCK_TYPES) if is_shock else \
                 ("distribution", "dist", DISTRIBUTIONS)
-            if kind == "union_tag_invalid":
-                msg = f"unknown {what} '{ctx.get('tag')}' in '{key}'."
-            else:
-                msg = f"'{key}' has no '{field}'."
-            fix = f"set '{field}' to one of {', '.join(allowed)}."
-            key = f"{key}.{field}"
-            line = _line_of(text, [*loc, field]) or line
-        else:
-            msg, fix = f"key '{key}': {err['msg']}.", "correct the value."
-        problems.append(InputProblem(source, msg, fix, line, key or None))
-    return problems
+            msg = (f"unknown {what} '{ctx.get('tag')}' in '{key}'." if kind == "union_tag_invalid"
+                   else f"'{key}' has no '{field}'.")
+            return msg, f"set '{field}' to one of {', '.join(allowed)}.", f"{key}.{field}", \
+                line_of(text, [*loc, field]) or line
+        return None
 
+    return validation_problems(exc, source, text, key_of=_key_of, wording=wording)
