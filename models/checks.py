@@ -37,14 +37,24 @@ def dependency_graph(backlog: pd.DataFrame) -> nx.DiGraph:
     return g
 
 
-def dependency_cycles(backlog: pd.DataFrame, limit: int = 10) -> list[str]:
-    """Each cycle named in order, e.g. 'IOT-3 -> IOT-7 -> IOT-3'."""
-    out = []
-    for cycle in nx.simple_cycles(dependency_graph(backlog)):
-        out.append(" -> ".join([*cycle, cycle[0]]))
-        if len(out) >= limit:
-            break
-    return out
+def find_cycles(edges: list[tuple[str, str]]) -> list[list[str]]:
+    """One cycle per strongly connected group of items, each as a closed path [A, B, ..., A]
+    following the edges (predecessor -> successor: 'A is needed by B'), sorted. Self-loops count."""
+    g = nx.DiGraph()
+    g.add_edges_from(edges)
+    cycles = []
+    for comp in nx.strongly_connected_components(g):
+        nodes = sorted(comp)
+        if len(nodes) == 1 and not g.has_edge(nodes[0], nodes[0]):
+            continue
+        cyc = nx.find_cycle(g.subgraph(nodes), source=nodes[0])
+        cycles.append([cyc[0][0]] + [v for _, v in cyc])
+    return sorted(cycles)
+
+
+def dependency_cycles(backlog: pd.DataFrame) -> list[str]:
+    """Each cycle named in order, e.g. 'IOT-3 -> IOT-7 -> IOT-3' (predecessor first)."""
+    return [" -> ".join(c) for c in find_cycles(list(dependency_graph(backlog).edges))]
 
 
 def nonpositive_capacity(teams: pd.DataFrame) -> list[str]:

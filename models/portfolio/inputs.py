@@ -19,6 +19,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from models.checks import find_cycles
 from models.errors import ModelError
 from models.schemas import EFFORT_PREFIX, effort_columns
 from models.settings import Settings
@@ -95,22 +96,6 @@ def capacity_table(teams: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     per_skill = teams.groupby("skill", sort=True)["capacity_pw"].sum()
     rows = [(str(s), p, float(c)) for s, c in per_skill.items() for p in range(1, settings.periods + 1)]
     return pd.DataFrame(rows, columns=["skill", "period", "capacity_pw"])
-
-
-def find_cycles(edges: list[tuple[str, str]]) -> list[list[str]]:
-    """One cycle per strongly connected group of items, each as a closed path
-    [A, B, ..., A] following 'A is needed by B'. Self-dependencies count."""
-    g = nx.DiGraph()
-    g.add_edges_from(edges)
-    cycles = []
-    for comp in nx.strongly_connected_components(g):
-        nodes = sorted(comp)
-        if len(nodes) == 1 and not g.has_edge(nodes[0], nodes[0]):
-            continue
-        cyc = nx.find_cycle(g.subgraph(nodes), source=nodes[0])
-        path = [cyc[0][0]] + [v for _, v in cyc]
-        cycles.append(path)
-    return sorted(cycles)
 
 
 def prepare_input(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame,

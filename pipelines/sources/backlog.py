@@ -30,6 +30,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from models.checks import find_cycles
 from models.errors import InputError, InputProblem
 from models.schemas import EFFORT_PREFIX, Backlog, validate
 from models.settings import Settings
@@ -724,34 +725,17 @@ class _Builder:
         self._check_cycles(plannable)
 
     def _check_cycles(self, plannable: list[dict]) -> None:
-        graph = {r["key"]: r["depends_on"] for r in plannable}
-        state: dict[str, int] = {}  # 1 = on the stack, 2 = finished
-        for start in graph:
-            if state.get(start):
-                continue
-            stack = [(start, iter(graph[start]))]
-            path = [start]
-            state[start] = 1
-            while stack:
-                node, children = stack[-1]
-                child = next(children, None)
-                if child is None:
-                    state[node] = 2
-                    stack.pop()
-                    path.pop()
-                elif state.get(child) == 1:
-                    cycle = path[path.index(child):] + [child]
-                    line_of = {r["key"]: r["_item"].line for r in plannable}
-                    where = ", ".join(f"{k} (line {line_of[k]})" for k in cycle[:-1])
-                    raise InputError(InputProblem(
-                        self.raw.source,
-                        f"the dependencies form a cycle: {' waits for '.join(cycle)}.",
-                        f"remove one of these links; the items are {where}.",
-                        line_of[cycle[0]], self.col("links")))
-                elif not state.get(child):
-                    state[child] = 1
-                    stack.append((child, iter(graph[child])))
-                    path.append(child)
+        edges = [(d, r["key"]) for r in plannable for d in r["depends_on"]]
+        line_of = {r["key"]: r["_item"].line for r in plannable}
+        problems = []
+        for cycle in find_cycles(edges):  # predecessor -> successor; read it as "waits for" backwards
+            waits = cycle[::-1]
+            where = ", ".join(f"{k} (line {line_of[k]})" for k in waits[:-1])
+            problems.append(InputProblem(
+                self.raw.source, f"the dependencies form a cycle: {' waits for '.join(waits)}.",
+                f"remove one of these links; the items are {where}.", line_of[waits[0]], self.col("links")))
+        if problems:
+            raise InputError(problems)
 
     def _exclusive_groups(self, plannable: list[dict]) -> None:
         sizes = Counter(r["exclusive_group"] for r in plannable if r["exclusive_group"])
