@@ -33,6 +33,11 @@ def effort_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if c.startswith(EFFORT_PREFIX)]
 
 
+def total_effort_pw(df: pd.DataFrame) -> pd.Series:
+    """Total effort of each row in person-weeks: the sum of its ``effort_<skill>`` columns."""
+    return df[effort_columns(df)].astype(float).fillna(0.0).sum(axis=1)
+
+
 def skills_of(df: pd.DataFrame) -> list[str]:
     """Skill names present as ``effort_<skill>`` columns."""
     return [c[len(EFFORT_PREFIX):] for c in effort_columns(df)]
@@ -78,7 +83,7 @@ class Backlog(pa.DataFrameModel):
 
     @pa.dataframe_check(name="effort_positive")
     def _has_effort(cls, df: pd.DataFrame) -> Series[bool]:
-        return df[effort_columns(df)].sum(axis=1) > 0
+        return total_effort_pw(df) > 0
 
     class Config:
         strict = False  # readers may keep extra traceability columns (labels, epic, jira_key...)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from models.errors import ModelError
-from models.schemas import MOSCOW, effort_columns
+from models.schemas import MOSCOW, effort_columns, total_effort_pw
 from models.settings import Settings
 
 # Criteria a weighted score may use. "effort" is the total effort in person-weeks and
@@ -62,7 +62,7 @@ def total_effort(backlog: pd.DataFrame) -> pd.Series:
     cols = effort_columns(backlog)
     if not cols:
         raise ModelError("the backlog has no effort_<skill> columns; add at least one (person-weeks per skill).")
-    return _by_item(backlog, backlog[cols].fillna(0.0).sum(axis=1), "effort_pw")
+    return _by_item(backlog, total_effort_pw(backlog), "effort_pw")
 
 
 def rice(backlog: pd.DataFrame) -> pd.Series:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from models.checks import find_cycles
 from models.errors import ModelError
-from models.schemas import EFFORT_PREFIX, effort_columns
+from models.schemas import EFFORT_PREFIX, effort_columns, total_effort_pw
 from models.settings import Settings
 from models.valuation import check_skills, item_costs, skill_cost_rates
 
@@ -31,7 +31,7 @@ class PortfolioInput:
     """Checked inputs of one optimisation.
 
     items: candidate backlog rows (status_category != "Done") plus cost_eur (EUR),
-        effort_pw (total pw), predecessors (candidate item_ids this item waits for; Done
+        total_effort_pw (total pw; not an effort_<skill> column), predecessors (candidate item_ids this item waits for; Done
         predecessors are dropped as satisfied), deadline (period a mandatory item must
         finish by; the last period when none is given), starts (start periods that finish
         within the plan and have a value: one variable each) and rule_starts (the starts
@@ -181,7 +181,7 @@ def prepare_input(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFra
     cand = cand.set_index("item_id", drop=False)
     cand.index.name = None
     cand["cost_eur"] = item_costs(cand, rates).to_numpy()
-    cand["effort_pw"] = cand[effort_columns(cand)].fillna(0.0).sum(axis=1)
+    cand["total_effort_pw"] = total_effort_pw(cand)
     cand["predecessors"] = [preds[i] for i in cand["item_id"]]
     dl = cand["deadline_period"] if "deadline_period" in cand.columns else pd.Series(pd.NA, index=cand.index)
     cand["deadline"] = [min(int(d), T) if not pd.isna(d) else T for d in dl]

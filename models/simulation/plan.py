@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from models.errors import ModelError
-from models.schemas import EFFORT_PREFIX, effort_columns
+from models.schemas import EFFORT_PREFIX, effort_columns, total_effort_pw
 from models.settings import Settings
 
 # Sultan, Farley & Lehmann (1990), J. Marketing Research 27(1):70-77: mean p = 0.03 and
@@ -96,7 +96,7 @@ def build_plan(name: str, decisions: pd.DataFrame, backlog: pd.DataFrame, teams:
     items["planned_start_month"] = (items["start_period"].astype(int) - 1) * pm + 1
     items["planned_finish_month"] = items["finish_period"].astype(int) * pm
     items[efforts] = items[efforts].astype(float).fillna(0.0)
-    items["total_effort_pw"] = items[efforts].sum(axis=1)
+    items["total_effort_pw"] = total_effort_pw(items)
     items["uplift"] = items["uplift"].astype(float).fillna(0.0)
     items = items.sort_values(["planned_start_month", "_order"], kind="stable").reset_index(drop=True)
     items = items[ITEM_COLUMNS + efforts]
