@@ -56,7 +56,7 @@ def kpi_baselines(kpi_history: pd.DataFrame) -> pd.DataFrame:
     """Per product, the baseline over its last 3 months of KPI history.
 
     Columns: product, months_used, last_month, mau, paying_customers (mau x
-    conversion_rate), conversion_rate, arpu (EUR/month), mrr (EUR/month), churn_rate
+    conversion_rate), conversion_rate, new_users (per month), arpu (EUR/month), mrr (EUR/month), churn_rate
     (monthly: churned_users / the previous month's mau, mean over the last 3 months; NaN
     with a single month of history), nps, cac (EUR). Levels are means over the 3 months.
     """
@@ -76,6 +76,7 @@ def kpi_baselines(kpi_history: pd.DataFrame) -> pd.DataFrame:
                 "mau": mau,
                 "paying_customers": mau * conv,
                 "conversion_rate": conv,
+                "new_users": float(last["new_users"].mean()),
                 "arpu": float(last["arpu"].mean()),
                 "mrr": float(last["mrr"].mean()),
                 "churn_rate": float(churn.mean()) if churn.notna().any() else np.nan,
@@ -84,7 +85,7 @@ def kpi_baselines(kpi_history: pd.DataFrame) -> pd.DataFrame:
             }
         )
     cols = ["product", "months_used", "last_month", "mau", "paying_customers", "conversion_rate",
-            "arpu", "mrr", "churn_rate", "nps", "cac"]
+            "new_users", "arpu", "mrr", "churn_rate", "nps", "cac"]
     return pd.DataFrame(rows, columns=cols)
 
 

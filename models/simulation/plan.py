@@ -19,12 +19,12 @@ import pandas as pd
 from models.errors import ModelError
 from models.schemas import EFFORT_PREFIX, effort_columns, total_effort_pw
 from models.settings import Settings
+from models.valuation import kpi_baselines
 
 # Sultan, Farley & Lehmann (1990), J. Marketing Research 27(1):70-77: mean p = 0.03 and
 # q = 0.38 per year over 213 applications; divided by 12 for monthly steps.
 BASS_P_PER_MONTH = 0.03 / 12
 BASS_Q_PER_MONTH = 0.38 / 12
-BASELINE_MONTHS = 3  # the starting state is the mean of the last 3 months of KPI history
 
 ITEM_COLUMNS = ["item_id", "product", "kpi", "uplift", "differentiation", "okr", "depends_on",
                 "planned_start_month", "planned_finish_month", "total_effort_pw"]
@@ -120,34 +120,27 @@ def build_plan(name: str, decisions: pd.DataFrame, backlog: pd.DataFrame, teams:
 
 def market_state(kpi_history: pd.DataFrame, bass_p: float = BASS_P_PER_MONTH,
                  bass_q: float = BASS_Q_PER_MONTH) -> pd.DataFrame:
-    """Starting market state per product from the last ``BASELINE_MONTHS`` months of history.
-
-    Levels and rates are means over those months (as in :mod:`models.valuation`); churn_rate
-    is churned_users / the previous month's mau. The market potential m is the one at which
+    """Starting market state per product: the KPI baselines of :func:`models.valuation.kpi_baselines`
+    (means over the last months of history; churn_rate is churned_users / the previous
+    month's mau) plus the Bass parameters. The market potential m is the one at which
     the Bass adoption rate with the given p and q reproduces the recent new users n at the
     current users U: ``(p + q U/m)(m - U) = n``, i.e. the positive root of
     ``p m^2 + (q U - p U - n) m - q U^2 = 0`` (m = U when n = 0).
     """
-    rows = []
-    for product, g in kpi_history.sort_values("month").groupby("product", sort=True):
-        prev_mau = g["mau"].shift(1)
-        churn = (g["churned_users"] / prev_mau.where(prev_mau > 0)).tail(BASELINE_MONTHS).dropna()
-        last = g.tail(BASELINE_MONTHS)
-        mau = float(last["mau"].mean())
-        conv = float(last["conversion_rate"].mean())
-        new = float(last["new_users"].mean())
-        if churn.empty:  # a single month of history: churn against the same month
-            churn_rate = float((last["churned_users"] / last["mau"].where(last["mau"] > 0)).fillna(0).mean())
-        else:
-            churn_rate = float(churn.mean())
-        rows.append({
-            "product": product, "mau": mau, "customers": mau * conv, "conversion_rate": conv,
-            "arpu": float(last["arpu"].mean()), "churn_rate": min(max(churn_rate, 0.0), 1.0),
-            "nps": float(last["nps"].mean()), "new_users": new,
-            "market_potential": bass_market_potential(mau, new, bass_p, bass_q),
-            "bass_p": bass_p, "bass_q": bass_q,
-        })
-    return pd.DataFrame(rows, columns=PRODUCT_COLUMNS)
+    base = kpi_baselines(kpi_history)
+    # a single month of history has no previous month: churn against the same month
+    last = kpi_history.sort_values("month").groupby("product", sort=True).tail(1).set_index("product")
+    same_month = (last["churned_users"] / last["mau"].where(last["mau"] > 0)).fillna(0.0)
+    churn = base["churn_rate"].fillna(base["product"].map(same_month)).clip(0.0, 1.0)
+    out = pd.DataFrame({
+        "product": base["product"], "mau": base["mau"], "customers": base["paying_customers"],
+        "conversion_rate": base["conversion_rate"], "arpu": base["arpu"], "churn_rate": churn,
+        "nps": base["nps"], "new_users": base["new_users"],
+        "market_potential": [bass_market_potential(u, n, bass_p, bass_q)
+                             for u, n in zip(base["mau"], base["new_users"])],
+        "bass_p": bass_p, "bass_q": bass_q,
+    })
+    return out[PRODUCT_COLUMNS].reset_index(drop=True)
 
 
 def bass_market_potential(users: float, new_users: float, p: float, q: float) -> float:
