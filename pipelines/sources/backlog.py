@@ -421,6 +421,14 @@ class _Builder:
 
     def _duration(self, item: RawItem) -> int | None:
         name = "duration_quarters" if self.has("duration_quarters") else "duration_periods"
+        number = self._whole_number(item, name, "duration {!r} is not a whole number of 1 or more.",
+                                    "enter the number of quarters (1, 2, 3 ...) the item takes.")
+        if number is not None and name == "duration_quarters":  # quarters -> planning periods
+            return math.ceil(number * 3 / self.settings.period_months)
+        return number
+
+    def _whole_number(self, item: RawItem, name: str, message: str, fix: str) -> int | None:
+        """A cell holding a whole number >= 1; None when empty or bad (bad cells are recorded)."""
         value = self.cell(item, name)
         if value is None:
             return None
@@ -429,27 +437,15 @@ class _Builder:
         except ValueError:
             number = float("nan")
         if not (number >= 1 and float(number).is_integer()):
-            self.bad(item, name, f"duration {text(value)!r} is not a whole number of 1 or more.",
-                     "enter the number of quarters (1, 2, 3 ...) the item takes.")
+            self.bad(item, name, message.format(text(value)), fix)
             return None
-        if name == "duration_quarters":  # quarters -> planning periods
-            return math.ceil(number * 3 / self.settings.period_months)
         return int(number)
 
     def _deadline(self, item: RawItem) -> int | None:
         if self.has("deadline_period") and not self.has("due_date"):
-            value = self.cell(item, "deadline_period")
-            if value is None:
-                return None
-            try:
-                number = parse_number(value, self.raw.decimal_comma)
-            except ValueError:
-                number = float("nan")
-            if not (number >= 1 and float(number).is_integer()):
-                self.bad(item, "deadline_period", f"deadline period {text(value)!r} is not a period number.",
-                         f"enter the period (1 to {self.settings.periods}) by which the item must be done.")
-                return None
-            return int(number)
+            return self._whole_number(
+                item, "deadline_period", "deadline period {!r} is not a period number.",
+                f"enter the period (1 to {self.settings.periods}) by which the item must be done.")
         value = self.cell(item, "due_date")
         if value is None:
             return None

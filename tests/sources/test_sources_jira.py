@@ -294,3 +294,17 @@ def test_bom_and_xlsx_exports(tmp_path):
     assert rows.loc["A-1", "effort_backend"] == 2.0 and rows.loc["A-1", "deadline_period"] == 3
     assert rows.loc["A-2", "effort_frontend"] == 8.0  # 8 SP / 1 SP per pw, one skill named twice
     assert rows.loc["A-2", "status_category"] == "Done"
+
+
+def test_duration_must_be_a_whole_number_of_quarters(tmp_path):
+    path = jira_export(tmp_path / "j.csv", [
+        epic("A-1", 10, **{"Custom field (Duration Quarters)": "2"}),
+        epic("A-2", 10, **{"Custom field (Duration Quarters)": "1.5"}),
+        epic("A-3", 10, **{"Custom field (Duration Quarters)": "soon"}),
+    ])
+    with pytest.raises(InputError) as info:
+        read(path)
+    problems = {(p.row, p.column): p.message for p in info.value.problems}
+    assert set(problems) == {(3, "Custom field (Duration Quarters)"), (4, "Custom field (Duration Quarters)")}
+    assert "'1.5' is not a whole number of 1 or more" in problems[(3, "Custom field (Duration Quarters)")]
+    assert "'soon' is not a whole number" in problems[(4, "Custom field (Duration Quarters)")]
