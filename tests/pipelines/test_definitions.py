@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.definitions import build_definitions, defs
+from pipelines.definitions import build_definitions
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.json"
 
@@ -64,7 +64,7 @@ def test_groups_follow_the_design():
 
 
 def test_lazy_definitions_load_and_validate():
-    assert isinstance(defs, dg.Definitions) or callable(defs)
+    # `dagster definitions validate` loads the lazy `defs` the way the UI and `make validate` do
     proc = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-m", "pipelines.definitions"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
