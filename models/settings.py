@@ -33,6 +33,49 @@ class ShareBounds(_Strict):
         return self
 
 
+class OkrCoverage(_Strict):
+    """Each key result gets at least ``min_items`` funded items that name it (column ``okr``)
+    and finish within the plan; ``per_key_result`` overrides the number for single key results
+    (0 switches the rule off for one). Key results no candidate names are reported, not enforced."""
+
+    min_items: int = Field(0, ge=0)
+    per_key_result: dict[str, int] = Field(default_factory=dict)
+
+    def required(self, key_result: str) -> int:
+        return int(self.per_key_result.get(key_result, self.min_items))
+
+
+class QuickWins(_Strict):
+    """At least ``min_items`` small items (total effort <= ``max_effort_pw``) delivered by the
+    end of period ``by_period``."""
+
+    min_items: int = Field(0, ge=0)
+    max_effort_pw: float = Field(10.0, gt=0)
+    by_period: int = Field(1, ge=1)
+
+
+class WipLimit(_Strict):
+    """At most ``per_team`` items in flight per team and period (``teams`` overrides single
+    teams). An item is in flight for every team that has a skill it needs effort in."""
+
+    per_team: int | None = Field(None, ge=1)
+    teams: dict[str, int] = Field(default_factory=dict)
+
+    def limit(self, team: str) -> int | None:
+        v = self.teams.get(team, self.per_team)
+        return None if v is None else int(v)
+
+
+class ObjectiveSettings(_Strict):
+    """What the optimiser maximises: discounted value (cost of delay included), optionally net
+    of the item's cost and optionally risk-adjusted (value - risk_aversion x spread, where the
+    spread is value_high_eur - value_low_eur of the values table, or (1 - confidence) x value
+    when the table has no range)."""
+
+    net_of_cost: bool = False
+    risk_aversion: float = Field(0.0, ge=0)
+
+
 class SolverSettings(_Strict):
     name: Literal["highs", "cbc"] = "highs"
     time_limit_s: float = Field(60.0, gt=0)
@@ -54,7 +97,14 @@ class Settings(_Strict):
     budget_total: float | None = Field(None, gt=0)
     value_horizon_months: int = Field(36, ge=1, le=120, description="benefits count up to this month after the plan start (NPV window)")
     commoditisation_per_year: float = Field(0.25, ge=0, lt=1, description="yearly value decay of differentiators")
-    strategic_balance: dict[str, ShareBounds] = Field(default_factory=dict)
+    strategic_balance: dict[str, ShareBounds] = Field(default_factory=dict,
+                                                      description="share of planned spend per theme")
+    okr_coverage: OkrCoverage = OkrCoverage()
+    quick_wins: QuickWins = QuickWins()
+    wip_limit: WipLimit = WipLimit()
+    in_progress: Literal["continue", "may_stop"] = Field(
+        "continue", description="items already in progress continue in period 1, or may be stopped")
+    objective: ObjectiveSettings = ObjectiveSettings()
     scoring_weights: dict[str, float] = Field(default_factory=dict)
     solver: SolverSettings = SolverSettings()
 
@@ -65,6 +115,12 @@ class Settings(_Strict):
         if any(b < 0 for b in values):
             raise ValueError("budgets must not be negative")
         return v
+
+    @model_validator(mode="after")
+    def _quick_wins_in_plan(self) -> "Settings":
+        if self.quick_wins.by_period > self.periods:
+            raise ValueError(f"quick_wins.by_period {self.quick_wins.by_period} is after the last period {self.periods}")
+        return self
 
     @model_validator(mode="after")
     def _budget_length(self) -> "Settings":

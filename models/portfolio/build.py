@@ -16,12 +16,18 @@ Constraint families (names carry their keys; ids are made name-safe by :func:`to
   each allowed start t of j. j starts only after i finished and only if i is funded.
 * ``must_{i}``: a mandatory item starts in one of the periods that let it finish by its
   deadline (sum of those x[i,t] == 1).
-* ``wip_{i}``: an In Progress item does not start after period 1 (sum_{t>=2} x[i,t] == 0);
-  it continues in period 1 or is stopped (drop the family to let paused work restart later).
+* ``continue_{i}``: an In Progress item continues in period 1 (x[i,1] == 1); with
+  settings.in_progress "may_stop", ``wip_stop_{i}`` only forbids restarting it later.
 * ``excl_{g}``: at most one item of an exclusive group is funded.
+* ``balance_min_{theme}`` / ``balance_max_{theme}``: share of planned spend per theme.
+* ``okr_{kr}``: at least n funded items per key result.
+* ``quick_wins``: at least k small items finish by a period.
+* ``wip_{team}_{p}``: at most n items in flight per team and period.
 
 Objective (EUR; solved in thousands of EUR, see MONEY_SCALE):
-sum value_eur[i,t] x[i,t] - delta * t * x[i,t]. The tie-break delta (TIE_BREAK_EUR, one
+sum objective_eur[i,t] x[i,t] - delta * t * x[i,t], where objective_eur is the discounted
+value of starting i in t (cost of delay included), net of cost and risk-adjusted when the
+settings ask for it (:func:`models.portfolio.inputs.objective_values`). The tie-break delta (TIE_BREAK_EUR, one
 cent per period of delay and started item) prefers earlier starts among equally valuable
 plans and leaves items worth nothing out. An item starts at most once, so all tie-break
 terms together stay below candidates x periods cents (10.40 EUR for 130 items over 8
@@ -144,7 +150,7 @@ def add_budget(m: PortfolioModel) -> None:
     if inp.settings.budget_total is not None:
         terms = [MONEY_SCALE * float(cost[i]) * v for (i, _), v in m.x.items() if cost[i] > 0]
         if terms:
-            m.add("budget", pulp.lpSum(terms) <= MONEY_SCALE * inp.settings.budget_total, "budget_total")
+            m.add("budget_total", pulp.lpSum(terms) <= MONEY_SCALE * inp.settings.budget_total, "budget_total")
 
 
 def add_precedence(m: PortfolioModel) -> None:
@@ -172,13 +178,17 @@ def add_mandatory(m: PortfolioModel) -> None:
         m.add("must", pulp.lpSum(xs) == 1, f"must_{m.tokens[i]}")
 
 
-def add_wip(m: PortfolioModel) -> None:
-    """``wip_{i}``: an In Progress item continues in period 1 or not at all."""
+def add_in_progress(m: PortfolioModel) -> None:
+    """``continue_{i}``: an In Progress item continues in period 1 (settings.in_progress
+    "continue", the default); ``wip_stop_{i}``: with "may_stop" it continues in period 1
+    or is stopped, never restarted later."""
     items = m.inp.items
     for i in items.index[items["status_category"] == "In Progress"]:
+        if i in m.inp.must_continue and (i, 1) in m.x:
+            m.add("in_progress", m.x[i, 1] == 1, f"continue_{m.tokens[i]}")
         later = [m.x[i, t] for t in m.starts(i) if t >= 2]
         if later:
-            m.add("wip", pulp.lpSum(later) == 0, f"wip_{m.tokens[i]}")
+            m.add("in_progress", pulp.lpSum(later) == 0, f"wip_stop_{m.tokens[i]}")
 
 
 def exclusive_groups(inp: PortfolioInput) -> dict[str, list[str]]:
@@ -201,14 +211,86 @@ def add_exclusive(m: PortfolioModel) -> None:
             m.add("excl", pulp.lpSum(xs) <= 1, f"excl_{token(g)}")
 
 
+def _spend(m: PortfolioModel, ids) -> pulp.LpAffineExpression:
+    """Planned spend (model money units) of the funded items among ``ids``."""
+    cost = m.inp.items["cost_eur"].astype(float)
+    return pulp.lpSum(MONEY_SCALE * float(cost[i]) * m.x[i, t] for i in ids for t in m.starts(i) if cost[i] > 0)
+
+
+def balance_themes(inp: PortfolioInput) -> dict[str, list[str]]:
+    """Theme of settings.strategic_balance (lower case) -> its candidate items."""
+    themes = inp.items["theme"]
+    return {str(k).strip().lower(): list(themes.index[themes == str(k).strip().lower()])
+            for k in inp.settings.strategic_balance}
+
+
+def add_balance(m: PortfolioModel) -> None:
+    """``balance_min_{theme}`` / ``balance_max_{theme}``: a theme's spend is at least min and
+    at most max times the planned spend of all funded items (settings.strategic_balance)."""
+    inp = m.inp
+    if not inp.settings.strategic_balance:
+        return
+    total = _spend(m, inp.items.index)
+    for key, bounds in inp.settings.strategic_balance.items():
+        theme = key.strip().lower()
+        spend = _spend(m, balance_themes(inp)[theme])
+        if bounds.min > 0:
+            m.add("balance", spend - bounds.min * total >= 0, f"balance_min_{token(theme)}")
+        if bounds.max < 1:
+            m.add("balance", spend - bounds.max * total <= 0, f"balance_max_{token(theme)}")
+
+
+def add_okr_coverage(m: PortfolioModel) -> None:
+    """``okr_{kr}``: at least the required number of funded items per key result
+    (settings.okr_coverage; items count when they finish within the plan, which every
+    funded item does)."""
+    cov = m.inp.settings.okr_coverage
+    for kr, ids in sorted(m.inp.okr_items().items()):
+        need = cov.required(kr)
+        if need > 0:
+            xs = [m.x[i, t] for i in ids for t in m.starts(i)]
+            m.add("okr", pulp.lpSum(xs) >= need, f"okr_{token(kr)}")
+
+
+def add_quick_wins(m: PortfolioModel) -> None:
+    """``quick_wins``: at least k small items finish by settings.quick_wins.by_period."""
+    q = m.inp.settings.quick_wins
+    if q.min_items <= 0:
+        return
+    items = m.inp.items
+    dur = items["duration_periods"].astype(int)
+    xs = [m.x[i, t] for i in items.index[items["small"]] for t in m.starts(i) if t + dur[i] - 1 <= q.by_period]
+    m.add("quick_wins", pulp.lpSum(xs) >= q.min_items, "quick_wins")
+
+
+def add_wip_limit(m: PortfolioModel) -> None:
+    """``wip_{team}_{p}``: at most n items in flight per team and period (settings.wip_limit)."""
+    inp = m.inp
+    for team in inp.team_skills:
+        n = inp.settings.wip_limit.limit(team)
+        if n is None:
+            continue
+        mine = set(inp.team_items(team))
+        for p in inp.periods:
+            xs = [m.x[i, t] for i, t, _ in _running(m, p) if i in mine]
+            if len(xs) > n:
+                m.add("wip_limit", pulp.lpSum(xs) <= n, f"wip_{token(team)}_{p}")
+
+
 def set_objective(m: PortfolioModel) -> None:
-    """Maximise sum value_eur x minus the tie-break delta * t (see the module docstring)."""
+    """Maximise sum objective_eur x minus the tie-break delta * t (see the module docstring)."""
     inp = m.inp
     m.tie_break_eur = TIE_BREAK_EUR
-    m.prob += pulp.lpSum(MONEY_SCALE * (inp.value_of(i, t) - m.tie_break_eur * t) * v for (i, t), v in m.x.items())
+    m.prob += pulp.lpSum(MONEY_SCALE * (inp.objective_of(i, t) - m.tie_break_eur * t) * v for (i, t), v in m.x.items())
 
 
-BUILDERS = (add_one_start, add_capacity, add_budget, add_precedence, add_mandatory, add_wip, add_exclusive)
+BUILDERS = (add_one_start, add_capacity, add_budget, add_precedence, add_mandatory, add_in_progress, add_exclusive,
+            add_balance, add_okr_coverage, add_quick_wins, add_wip_limit)
+# Families a strategy team chooses (rather than facts such as capacity): each has a price,
+# the value given up because of it (models.portfolio.explain.rule_prices).
+RULE_FAMILIES = {"must": "Must-haves and deadlines", "in_progress": "work in progress continues",
+                 "excl": "exclusive alternatives", "balance": "strategic balance", "okr": "OKR coverage",
+                 "quick_wins": "quick wins", "wip_limit": "WIP limit per team", "budget_total": "total budget"}
 
 
 def build_model(inp: PortfolioInput) -> PortfolioModel:

@@ -13,7 +13,7 @@ Units: effort in person-weeks (pw) per item, capacity in pw per period, money in
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
@@ -38,9 +38,18 @@ class PortfolioInput:
         the rules allow on their own: period 1 only for In Progress items).
     values: value_by_start rows of the candidates at their allowed starts
         (item_id, start_period, value_eur).
-    capacity: skill, period, capacity_pw (sum over the skill's teams).
+        Also small (total effort within settings.quick_wins.max_effort_pw) and okr (the
+        key result an item names, "" when none).
+    values: value_by_start rows of the candidates at their allowed starts
+        (item_id, start_period, value_eur, spread_eur, objective_eur): spread_eur is the
+        value range used by the risk adjustment, objective_eur what the optimiser maximises
+        (value_eur, minus cost_eur when settings.objective.net_of_cost, minus
+        risk_aversion x spread_eur).
+    capacity: skill, period, capacity_pw (sum over the skill's teams, per-period overrides
+        capacity_pw_p<N> applied).
     cost_rates: skill -> EUR per person-week.
     settings: the planning settings.
+    team_skills: team -> skill (for the WIP limit per team).
     """
 
     items: pd.DataFrame
@@ -48,6 +57,7 @@ class PortfolioInput:
     capacity: pd.DataFrame
     cost_rates: dict[str, float]
     settings: Settings
+    team_skills: dict[str, str] = field(default_factory=dict)
 
     @property
     def periods(self) -> list[int]:
@@ -89,13 +99,77 @@ class PortfolioInput:
             object.__setattr__(self, key, cache)
         return cache[(item_id, start)]
 
+    def objective_of(self, item_id: str, start: int) -> float:
+        """objective_eur of an item started in ``start`` (EUR): what the optimiser maximises."""
+        key = "_objective_cache"
+        cache = self.__dict__.get(key)
+        if cache is None:
+            cache = {(str(r.item_id), int(r.start_period)): float(r.objective_eur) for r in self.values.itertuples()}
+            object.__setattr__(self, key, cache)
+        return cache[(item_id, start)]
+
+    def team_items(self, team: str) -> list[str]:
+        """Candidates in flight for a team while they run: those with effort in its skill."""
+        skill = self.team_skills[team]
+        col = EFFORT_PREFIX + skill
+        if col not in self.items.columns:
+            return []
+        return list(self.items.index[self.items[col].fillna(0.0) > 0])
+
+    def okr_items(self) -> dict[str, list[str]]:
+        """Key result -> candidates that name it."""
+        out: dict[str, list[str]] = {}
+        for i, kr in self.items["okr"].items():
+            if kr:
+                out.setdefault(kr, []).append(i)
+        return out
+
+    @property
+    def must_continue(self) -> list[str]:
+        """In Progress items that must continue in period 1 (settings.in_progress == "continue")."""
+        if self.settings.in_progress != "continue":
+            return []
+        return list(self.items.index[self.items["status_category"] == "In Progress"])
+
+
+OVERRIDE_PREFIX = "capacity_pw_p"
+
 
 def capacity_table(teams: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Capacity per skill and period in person-weeks: the sum of the teams' capacity_pw,
-    the same in every period."""
-    per_skill = teams.groupby("skill", sort=True)["capacity_pw"].sum()
-    rows = [(str(s), p, float(c)) for s, c in per_skill.items() for p in range(1, settings.periods + 1)]
-    return pd.DataFrame(rows, columns=["skill", "period", "capacity_pw"])
+    """Capacity per skill and period in person-weeks: the sum over the skill's teams of
+    capacity_pw, or of the team's override ``capacity_pw_p<N>`` for period N where one is
+    given (holidays, hiring, a team lent elsewhere)."""
+    rows = []
+    for p in range(1, settings.periods + 1):
+        col = f"{OVERRIDE_PREFIX}{p}"
+        cap = teams["capacity_pw"].astype(float)
+        if col in teams.columns:
+            cap = teams[col].astype(float).where(teams[col].notna(), cap)
+        per_skill = cap.groupby(teams["skill"].astype(str)).sum().sort_index()
+        rows += [(str(s), p, float(c)) for s, c in per_skill.items()]
+    out = pd.DataFrame(rows, columns=["skill", "period", "capacity_pw"])
+    return out.sort_values(["skill", "period"], kind="stable").reset_index(drop=True)
+
+
+def objective_values(vals: pd.DataFrame, items: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Add spread_eur and objective_eur to value_by_start rows (see :class:`PortfolioInput`).
+
+    spread_eur: value_high_eur - value_low_eur when the table has both, else
+    (1 - confidence) x value_eur with the item's RICE confidence (0..1; 1 when missing).
+    """
+    out = vals.copy()
+    if {"value_low_eur", "value_high_eur"} <= set(out.columns):
+        spread = (out["value_high_eur"].astype(float) - out["value_low_eur"].astype(float)).clip(lower=0.0)
+    else:
+        conf = items["confidence"] if "confidence" in items.columns else pd.Series(1.0, index=items.index)
+        conf = conf.astype(float).fillna(1.0).clip(0.0, 1.0)
+        spread = (1.0 - out["item_id"].map(conf)) * out["value_eur"].abs()
+    out["spread_eur"] = spread.astype(float).fillna(0.0)
+    obj = settings.objective
+    out["objective_eur"] = out["value_eur"] - obj.risk_aversion * out["spread_eur"]
+    if obj.net_of_cost:
+        out["objective_eur"] -= out["item_id"].map(items["cost_eur"]).astype(float)
+    return out
 
 
 def prepare_input(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame,
@@ -187,10 +261,44 @@ def prepare_input(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFra
     cand["deadline"] = [min(int(d), T) if not pd.isna(d) else T for d in dl]
     cand["starts"] = [starts.get(i, []) for i in cand["item_id"]]
     cand["rule_starts"] = [[t for t in starts.get(i, []) if t == 1 or i not in wip] for i in cand["item_id"]]
+    cand["small"] = cand["total_effort_pw"] <= settings.quick_wins.max_effort_pw + 1e-9
+    okr = cand["okr"] if "okr" in cand.columns else pd.Series("", index=cand.index)
+    cand["okr"] = [str(k).strip() if isinstance(k, str) else "" for k in okr]
+    cand["theme"] = cand["theme"].fillna("").astype(str).str.strip().str.lower()
+    vals = objective_values(vals, cand, settings)
 
-    inp = PortfolioInput(items=cand, values=vals, capacity=capacity, cost_rates=rates, settings=settings)
+    team_skills = dict(zip(teams["team"].astype(str), teams["skill"].astype(str)))
+    inp = PortfolioInput(items=cand, values=vals, capacity=capacity, cost_rates=rates, settings=settings,
+                         team_skills=team_skills)
+    _check_rules(inp)
     _check_mandatory(inp)
     return inp
+
+
+def _check_rules(inp: PortfolioInput) -> None:
+    """Settings that name themes, key results or teams the inputs do not have."""
+    s = inp.settings
+    problems = []
+    themes = sorted(set(inp.items["theme"]) - {""})
+    for theme in s.strategic_balance:
+        if theme.strip().lower() not in themes:
+            problems.append(f"strategic_balance names theme '{theme}', which no candidate item has "
+                            f"(themes: {', '.join(themes) or 'none'}; fix: correct the key or the items' theme)")
+    mins = sum(b.min for b in s.strategic_balance.values())
+    if mins > 1 + 1e-9:
+        problems.append(f"the minimum shares of strategic_balance add up to {mins:.2f}, more than 1 "
+                        "(fix: lower a min)")
+    krs = sorted(set(inp.items["okr"]) - {""})
+    for kr in s.okr_coverage.per_key_result:
+        if kr not in krs:
+            problems.append(f"okr_coverage.per_key_result names '{kr}', which no candidate item names in its okr "
+                            f"(key results: {', '.join(krs) or 'none'}; fix: correct the key)")
+    for team in s.wip_limit.teams:
+        if team not in inp.team_skills:
+            problems.append(f"wip_limit.teams names team '{team}', which is not in teams "
+                            f"(teams: {', '.join(inp.team_skills)}; fix: correct the name)")
+    if problems:
+        raise ModelError("The planning settings do not match the inputs: " + "; ".join(problems) + ".")
 
 
 def earliest_starts(inp: PortfolioInput) -> dict[str, float]:
@@ -214,22 +322,26 @@ def _check_mandatory(inp: PortfolioInput) -> None:
     items = inp.items
     es = earliest_starts(inp)
     problems = []
-    for i in items.index[items["mandatory"].astype(bool)]:
+    forced = [i for i in items.index if bool(items.at[i, "mandatory"]) or i in inp.must_continue]
+    for i in forced:
         d = int(items.at[i, "duration_periods"])
         deadline = int(items.at[i, "deadline"])
         due = s.period_label(deadline)
+        kind = "mandatory item" if bool(items.at[i, "mandatory"]) else "in-progress item"
         if not items.at[i, "rule_starts"]:
             why = ("it is in progress and must continue in period 1" if items.at[i, "status_category"] == "In Progress"
                    else f"it takes {d} periods and the plan has {s.periods}")
-            problems.append(f"mandatory item {i} cannot finish within the plan: {why} "
-                            "(fix: shorten it, split it or extend the plan)")
+            fix = ("shorten it, split it, extend the plan or set in_progress: may_stop" if kind == "in-progress item"
+                   else "shorten it, split it or extend the plan")
+            problems.append(f"{kind} {i} cannot finish within the plan: {why} (fix: {fix})")
             continue
         if es[i] + d - 1 > deadline:
             ps = items.at[i, "predecessors"]
             chain = f" after its predecessors {', '.join(ps)}" if ps and es[i] > min(items.at[i, "rule_starts"]) else ""
             earliest = "never" if math.isinf(es[i]) else s.period_label(int(es[i] + d - 1))
+            what = f"by its deadline {due}" if kind == "mandatory item" else "when it must continue in period 1"
             problems.append(
-                f"mandatory item {i} takes {d} period(s){chain} and cannot finish by its deadline {due} "
+                f"{kind} {i} takes {d} period(s){chain} and cannot finish {what} "
                 f"(period {deadline}); earliest finish: {earliest} "
                 "(fix: move the deadline, shorten the item or drop the mandatory flag)"
             )
@@ -242,10 +354,10 @@ def _check_mandatory(inp: PortfolioInput) -> None:
                 break
             reasons.append(why)
         else:
-            problems.append(f"mandatory item {i} does not fit in any period it could run in: {reasons[0]} "
+            problems.append(f"{kind} {i} does not fit in any period it could run in: {reasons[0]} "
                             "(fix: add capacity or budget, spread the item over more periods, or split it)")
     if problems:
-        raise ModelError("The mandatory items cannot be planned: " + "; ".join(problems) + ".")
+        raise ModelError("The mandatory and in-progress items cannot be planned: " + "; ".join(problems) + ".")
 
 
 def _window_misfit(inp: PortfolioInput, item: str, start: int) -> str | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models.portfolio.build import PortfolioModel, exclusive_groups
+from models.portfolio.build import PortfolioModel, balance_themes, exclusive_groups
 from models.portfolio.inputs import PortfolioInput
 from models.portfolio.solve import SolveStats
 from models.schemas import CapacityUsage, PlanDecisions, validate
@@ -224,8 +224,10 @@ def independent_check(result: PortfolioResult | pd.DataFrame, inp: PortfolioInpu
     and their finish_period matches their duration; skill capacity and budget (per period
     and total) hold with effort and cost spread evenly over the duration; every funded
     item's candidate predecessors are funded and finish before it starts; mandatory items
-    are funded and finish by their deadline; In Progress items start in period 1;
-    exclusive groups fund at most one item; value and cost match the inputs.
+    are funded and finish by their deadline; In Progress items start in period 1 (and are
+    funded unless settings.in_progress is "may_stop"); exclusive groups fund at most one
+    item; strategic balance, OKR coverage, quick wins and WIP limits hold; value and cost
+    match the inputs.
     """
     d = result.decisions if isinstance(result, PortfolioResult) else result
     s = inp.settings
@@ -293,4 +295,44 @@ def independent_check(result: PortfolioResult | pd.DataFrame, inp: PortfolioInpu
         chosen = [i for i in members if i in start]
         if len(chosen) > 1:
             out.append(f"exclusive group {g} funds more than one item: {', '.join(chosen)}")
+    out += _strategic_violations(inp, start)
+    return out
+
+
+def _strategic_violations(inp: PortfolioInput, start: dict[str, int]) -> list[str]:
+    """Violations of the rules a strategy team sets: work in progress continues, strategic
+    balance, OKR coverage, quick wins and WIP limits (start: item -> start period)."""
+    s, items = inp.settings, inp.items
+    dur = items["duration_periods"].astype(int)
+    out = []
+    for i in inp.must_continue:
+        if start.get(i) != 1:
+            out.append(f"in-progress item {i} does not continue in period 1")
+    cost = items["cost_eur"].astype(float)
+    total = sum(cost[i] for i in start)
+    for key, b in s.strategic_balance.items():
+        theme = key.strip().lower()
+        spend = sum(cost[i] for i in balance_themes(inp)[theme] if i in start)
+        share = spend / total if total > 0 else 0.0
+        if total > 0 and (spend < b.min * total - TOL_EUR * max(1.0, total) or spend > b.max * total + TOL_EUR * max(1.0, total)):
+            out.append(f"theme {theme} has {share:.1%} of the planned spend, outside {b.min:.0%}-{b.max:.0%}")
+    for kr, ids in sorted(inp.okr_items().items()):
+        need = s.okr_coverage.required(kr)
+        got = sum(1 for i in ids if i in start)
+        if got < need:
+            out.append(f"key result {kr} has {got} funded item(s), fewer than the {need} required")
+    q = s.quick_wins
+    if q.min_items > 0:
+        wins = [i for i in start if bool(items.at[i, "small"]) and start[i] + dur[i] - 1 <= q.by_period]
+        if len(wins) < q.min_items:
+            out.append(f"{len(wins)} quick win(s) delivered by period {q.by_period}, fewer than the {q.min_items} required")
+    for team in inp.team_skills:
+        n = s.wip_limit.limit(team)
+        if n is None:
+            continue
+        mine = [i for i in inp.team_items(team) if i in start]
+        for p in inp.periods:
+            flying = [i for i in mine if start[i] <= p < start[i] + dur[i]]
+            if len(flying) > n:
+                out.append(f"team {team} has {len(flying)} items in flight in period {p}, more than its WIP limit {n}")
     return out

@@ -70,6 +70,6 @@ def test_plan_explains_mandatory_items_that_cannot_fit(tmp_path):
     (data / "settings.yaml").write_text("\n".join(settings) + "\n", encoding="utf-8")
     proc = _run("plan", "--data", str(data), "--format", "json")
     assert proc.returncode == 1 and proc.stdout == ""
-    assert "The mandatory items cannot be planned" in proc.stderr
+    assert "The mandatory and in-progress items cannot be planned" in proc.stderr
     assert "budget of Q1 2027 is 50,000 EUR" in proc.stderr
     assert "Traceback" not in proc.stderr and "Stack Trace" not in proc.stderr

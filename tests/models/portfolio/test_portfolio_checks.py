@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, event, given, settings as hyp_settings, strategies as st
 
-from models.errors import SolverError
+from models.errors import ModelError, SolverError
 from models.portfolio import build_model, independent_check, optimise, prepare_input, results, solve
 from models.portfolio.inputs import PortfolioInput
 from models.settings import Settings
@@ -37,8 +37,12 @@ def portfolios(draw):
             eff["effort_backend"] = 1.0
         deps = draw(st.lists(st.integers(0, k - 1), max_size=2, unique=True)) if k else []
         status = draw(st.sampled_from(["To Do"] * 5 + ["In Progress", "Done"]))
+        if status == "In Progress":  # running work has no open predecessors
+            deps = []
         row = dict(item_id=f"I{k}", duration_periods=dur, depends_on=[f"I{j}" for j in deps],
-                   status_category=status, exclusive_group=draw(st.sampled_from([None, None, "g1"])), **eff)
+                   status_category=status, exclusive_group=draw(st.sampled_from([None, None, "g1"])),
+                   theme=draw(st.sampled_from(["run", "grow"])), okr=draw(st.sampled_from([None, "KR-1", "KR-2"])),
+                   **eff)
         if k == must and dur <= T:
             # fits alone: per-period effort within capacity, per-period cost within budget
             for s in SKILLS:
@@ -54,7 +58,18 @@ def portfolios(draw):
     total = draw(st.sampled_from([None, None, 12_000.0, 40_000.0]))
     if total is not None and must is not None and rows[must].get("mandatory"):
         total = max(total, sum(rows[must][f"effort_{s}"] for s in SKILLS) * RATE)
-    return rows, capacity, budget, total, T, values
+    rules = dict(
+        in_progress=draw(st.sampled_from(["continue", "may_stop"])),
+        quick_wins={"min_items": draw(st.sampled_from([0, 0, 1, 2])), "max_effort_pw": 5.0,
+                    "by_period": draw(st.integers(1, T))},
+        okr_coverage={"min_items": draw(st.sampled_from([0, 0, 1]))},
+        wip_limit={"per_team": draw(st.sampled_from([None, 1, 2]))},
+    )
+    themes = {r["theme"] for r in rows if r["status_category"] != "Done"}
+    if "grow" in themes and draw(st.booleans()):
+        rules["strategic_balance"] = {"grow": {"min": draw(st.sampled_from([0.0, 0.3])),
+                                               "max": draw(st.sampled_from([0.6, 1.0]))}}
+    return rows, capacity, budget, total, T, values, rules
 
 
 def brute_force_best(inp: PortfolioInput) -> float:
@@ -62,9 +77,10 @@ def brute_force_best(inp: PortfolioInput) -> float:
     item) that keeps all the rules, written out directly from their definitions."""
     items, s = inp.items, inp.settings
     ids = list(items.index)
-    # In Progress items continue in period 1 or stop
-    choices = [[None] + [t for t in items.at[i, "starts"] if t == 1 or items.at[i, "status_category"] != "In Progress"]
-               for i in ids]
+    # In Progress items continue in period 1 (or, with in_progress "may_stop", stop)
+    running_now = [i for i in ids if items.at[i, "status_category"] == "In Progress"]
+    choices = [([] if i in running_now and s.in_progress == "continue" else [None])
+               + [t for t in items.at[i, "starts"] if t == 1 or i not in running_now] for i in ids]
     dur = {i: int(items.at[i, "duration_periods"]) for i in ids}
     cost = {i: float(items.at[i, "cost_eur"]) for i in ids}
     groups: dict[str, list[str]] = {}
@@ -89,26 +105,50 @@ def brute_force_best(inp: PortfolioInput) -> float:
             ok = sum(cost[i] / dur[i] for i in running) <= s.budget(p) + 1e-6
             for sk in inp.skills:
                 ok = ok and sum(inp.effort(i, sk) / dur[i] for i in running) <= inp.capacity_of(sk, p) + 1e-9
+                # WIP limit: items with effort in the team's skill running at once
+                if s.wip_limit.per_team is not None:
+                    ok = ok and sum(1 for i in running if inp.effort(i, sk) > 0) <= s.wip_limit.per_team
+        spend = sum(cost[i] for i in start)
+        for theme, b in s.strategic_balance.items():
+            mine = sum(cost[i] for i in start if items.at[i, "theme"] == theme)
+            ok = ok and b.min * spend - 1e-6 <= mine <= b.max * spend + 1e-6
+        for kr in ("KR-1", "KR-2"):
+            named = [i for i in ids if items.at[i, "okr"] == kr]
+            ok = ok and (not named or sum(1 for i in named if i in start) >= s.okr_coverage.min_items)
+        q = s.quick_wins
+        wins = [i for i in start if sum(inp.effort(i, sk) for sk in SKILLS) <= q.max_effort_pw
+                and start[i] + dur[i] - 1 <= q.by_period]
+        ok = ok and len(wins) >= q.min_items
         if ok:
             best = max(best, sum(inp.value_of(i, t) for i, t in start.items()))
     return best
 
 
-@hyp_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hyp_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(portfolios())
 def test_every_returned_plan_passes_the_independent_check_and_is_optimal(make_backlog, make_teams, portfolio):
-    rows, capacity, budget, total, T, values = portfolio
+    rows, capacity, budget, total, T, values, rules = portfolio
     backlog = make_backlog(rows, skills=SKILLS)
     teams = make_teams([dict(team=f"t_{s}", skill=s, capacity_pw=c, cost_per_pw=RATE) for s, c in capacity.items()])
     s = Settings(start=date(2027, 1, 1), periods=T, budget_per_period=budget, budget_total=total,
-                 solver={"gap_rel": 0.0, "time_limit_s": 20})
-    inp = prepare_input(backlog, teams, values, s)
+                 solver={"gap_rel": 0.0, "time_limit_s": 20}, **rules)
+    try:
+        inp = prepare_input(backlog, teams, values, s)
+    except ModelError:  # e.g. running work that cannot finish within the plan: nothing to compare
+        event("rejected before solving")
+        return
     model = build_model(inp)
+    best = brute_force_best(inp)
+    if best == -np.inf:
+        event("infeasible")
+        with pytest.raises(SolverError, match="No plan satisfies every rule"):
+            solve(model)
+        return
     res = results(model, solve(model))
     event(f"funded {len(res.funded)} of {len(inp.items)}; mandatory {int(inp.items['mandatory'].sum())}")
     assert independent_check(res, inp) == []
     assert res.status == "Optimal"
-    assert res.run_info["value_eur"].item() == pytest.approx(brute_force_best(inp), abs=1e-6)
+    assert res.run_info["value_eur"].item() == pytest.approx(best, abs=1e-6)
 
 
 def test_independent_check_catches_a_hand_broken_plan(make_backlog, make_teams, make_settings):

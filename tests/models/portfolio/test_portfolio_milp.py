@@ -180,9 +180,9 @@ def test_in_progress_exclusive_and_zero_value_items(make_backlog, make_teams, ma
                            # W would be worth more later (12 > 10), but it is already running
                            "value_eur": [10.0, 12.0, 5.0, 4.0, 6.0, 5.0, 0.0, 0.0, 3.0, 3.0]})
     inp = prepare_input(backlog, teams, values, settings)
-    assert inp.items.at["W", "rule_starts"] == [1]  # work in progress continues in period 1 or stops
+    assert inp.items.at["W", "rule_starts"] == [1]  # work in progress continues in period 1
     model = build_model(inp)
-    assert model.constraints["wip"] == ["wip_W"]
+    assert model.constraints["in_progress"] == ["continue_W", "wip_stop_W"]
     res = results(model, solve(model))
     d = res.decisions.set_index("item_id")
     # W in Q1; only one of X1/X2 (X2 is worth more); Z is worth nothing and stays out;
