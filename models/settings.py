@@ -76,6 +76,20 @@ class ObjectiveSettings(_Strict):
     risk_aversion: float = Field(0.0, ge=0)
 
 
+class ExplainSettings(_Strict):
+    """How much re-solving the explanations may do: every Must-have and the ``near_misses``
+    left-out items with the smallest LP estimate are re-solved (forced out / in), each with
+    ``time_limit_s``; so is the plan without each rule (its price); the efficient frontier
+    solves ``frontier_points`` budget levels between ``frontier_min_share`` and
+    ``frontier_max_share`` of the budget."""
+
+    near_misses: int = Field(5, ge=0)
+    time_limit_s: float = Field(5.0, gt=0)
+    frontier_points: int = Field(6, ge=2, le=50)
+    frontier_min_share: float = Field(0.5, gt=0)
+    frontier_max_share: float = Field(1.25, gt=0)
+
+
 class SolverSettings(_Strict):
     name: Literal["highs", "cbc"] = "highs"
     time_limit_s: float = Field(60.0, gt=0)
@@ -107,6 +121,7 @@ class Settings(_Strict):
     objective: ObjectiveSettings = ObjectiveSettings()
     scoring_weights: dict[str, float] = Field(default_factory=dict)
     solver: SolverSettings = SolverSettings()
+    explain: ExplainSettings = ExplainSettings()
 
     @field_validator("budget_per_period")
     @classmethod

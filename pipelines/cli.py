@@ -2,8 +2,11 @@
 
     weitblick demo                      materialise everything on data/demo, print the plan,
                                         the stress test, and write reports/review.html
-    weitblick plan --data DIR           run inputs -> valuation -> optimisation on DIR
-                   [--time-limit S] [--format table|json]
+    weitblick plan --data DIR           run inputs -> valuation -> optimisation on DIR and
+                   [--time-limit S]     print the plan with its reasons and the price of each rule
+                   [--format table|json] [--no-explain]
+    weitblick explain ITEM [--data DIR] why is ITEM in or out, and what would it take?
+    weitblick frontier [--data DIR]     best plan value for a range of budgets
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ out = Console(width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 
 PLAN_ASSETS = ["portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info"]
+INPUT_ASSETS = ["settings", "teams", "backlog", "kpi_history", "okrs", "business_cases", "value_by_start"]
+REASON_ASSETS = ["plan_explanations", "rule_prices"]
+DataOption = Annotated[Path, typer.Option(
+    help="Folder with backlog.csv|xlsx, teams.csv, kpis.csv, okrs.csv, settings.yaml (default: the demo company).",
+    exists=True, file_okay=False, resolve_path=True)]
+TimeLimitOption = Annotated[float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")]
 # Dagster's own log (with stack traces) stays out of the terminal; failures are reported by _fail.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -96,13 +105,53 @@ def _plan_table(tables: dict[str, pd.DataFrame]) -> Table:
 def _left_out_table(tables: dict[str, pd.DataFrame], top: int = 10) -> Table:
     plan = tables["portfolio_plan"]
     left = plan[~plan["funded"]].sort_values("best_value_eur", ascending=False).head(top)
+    expl = tables.get("plan_explanations")
+    takes = expl.set_index("item_id") if expl is not None else None
     t = Table(title=f"Not funded: the {len(left)} most valuable of {int((~plan['funded']).sum())} items")
-    for col in ("item", "title", "best value EUR", "cost EUR", "why not"):
-        t.add_column(col, justify="right" if "EUR" in col else "left", no_wrap=True,
-                     max_width=48 if col in ("title", "why not") else None, overflow="ellipsis")
+    cols = ["item", "title", "best value EUR", "cost EUR", "why not"]
+    if takes is not None:
+        cols += ["what it would take", "value lost if forced in (LP est.) EUR"]
+    for col in cols:
+        t.add_column(col, justify="right" if "EUR" in col else "left", no_wrap=col != "what it would take",
+                     max_width=48 if col in ("title", "why not") else (70 if col == "what it would take" else None),
+                     overflow="ellipsis" if col != "what it would take" else "fold")
     for _, r in left.iterrows():
-        t.add_row(r["item_id"], str(r["title"]), f"{r['best_value_eur']:,.0f}", f"{r['item_cost_eur']:,.0f}",
-                  str(r["reason"]))
+        row = [r["item_id"], str(r["title"]), f"{r['best_value_eur']:,.0f}", f"{r['item_cost_eur']:,.0f}",
+               str(r["reason"])]
+        if takes is not None:
+            e = takes.loc[r["item_id"]]
+            row += [str(e["what_it_takes"]), f"{e['lp_loss_eur']:,.0f}" if pd.notna(e["lp_loss_eur"]) else "-"]
+        t.add_row(*row)
+    return t
+
+
+def _loss_text(lo: float, mid: float, hi: float) -> str:
+    if pd.isna(mid):
+        return "-"
+    if abs(hi - lo) <= 1e-6 * max(1.0, abs(mid)):
+        return f"{mid:,.0f}"
+    return f"{mid:,.0f} (proven {max(lo, 0):,.0f} .. {hi:,.0f})"
+
+
+def _rule_table(prices: pd.DataFrame) -> Table:
+    t = Table(title="Price of each rule: value given up because of it (plan re-solved without the rule)")
+    for col in ("rule", "rows", "price EUR", "re-solve status"):
+        t.add_column(col, justify="right" if col in ("rows", "price EUR") else "left")
+    for _, r in prices.iterrows():
+        t.add_row(str(r["description"]), str(int(r["rows"])),
+                  _loss_text(r["price_low_eur"], r["price_eur"], r["price_high_eur"]), str(r["status"]))
+    return t
+
+
+def _resolved_table(expl: pd.DataFrame) -> Table:
+    rows = expl.loc[expl["resolved"].astype(bool)]
+    t = Table(title="Re-solved: value lost if the decision were forced the other way (Must-haves and near misses)")
+    for col in ("item", "now", "forced", "value lost EUR", "status", "note"):
+        t.add_column(col, justify="right" if "EUR" in col else "left", overflow="fold")
+    for _, r in rows.iterrows():
+        t.add_row(r["item_id"], "funded" if r["funded"] else "out", str(r["forced"]),
+                  _loss_text(r["loss_low_eur"], r["loss_eur"], r["loss_high_eur"]), str(r["resolve_status"]),
+                  str(r["note"]))
     return t
 
 
@@ -110,12 +159,19 @@ def _capacity_table(tables: dict[str, pd.DataFrame]) -> Table:
     s = settings_from_table(tables["settings"])
     cap = tables["capacity_usage"]
     wide = cap.pivot(index="skill", columns="period", values="utilisation").sort_index()
-    t = Table(title="Capacity use (share of person-weeks per period)")
+    priced = "shadow_price_eur_per_pw" in cap.columns
+    price = cap.pivot(index="skill", columns="period", values="shadow_price_eur_per_pw") if priced else None
+    t = Table(title="Capacity use (share of person-weeks per period)"
+                    + ("; in brackets: EUR one more person-week would add" if priced else ""))
     t.add_column("skill")
     for p in wide.columns:
         t.add_column(s.period_label(int(p)), justify="right")
     for skill, row in wide.iterrows():
-        t.add_row(skill, *[f"{v:.0%}" for v in row])
+        cells = []
+        for p, v in row.items():
+            extra = price.at[skill, p] if priced else 0.0
+            cells.append(f"{v:.0%}" + (f" ({extra:,.0f})" if extra and extra > 0.5 else ""))
+        t.add_row(skill, *cells)
     return t
 
 
@@ -162,43 +218,115 @@ def demo(
     out.print(f"Review report: {paths.reports_dir() / 'review.html'}")
 
 
+def _run_plan(data: Path | None, time_limit: float | None, assets: list[str], home: Path,
+              **config) -> dict[str, pd.DataFrame]:
+    """Materialise inputs, valuation, the plan and ``assets`` on ``data`` into a store under ``home``."""
+    defs = build_definitions(home, data_dir=str(data) if data else "", time_limit_s=time_limit, **config)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _execute(defs, instance, selection=[*INPUT_ASSETS, *PLAN_ASSETS, *assets])
+    if not result.success:
+        _fail(result, store_kept=False)
+    return read_tables(paths.store_path(home), "settings", "backlog", "teams", "value_by_start", *PLAN_ASSETS,
+                       *assets)
+
+
 @app.command()
 def plan(
-    data: Annotated[Path, typer.Option(help="Folder with backlog.csv|xlsx, teams.csv, kpis.csv, okrs.csv, settings.yaml.",
-                                       exists=True, file_okay=False, resolve_path=True)],
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")] = None,
+    data: DataOption,
+    time_limit: TimeLimitOption = None,
     format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    explain: Annotated[bool, typer.Option(help="Also explain the decisions and price each rule (re-solves).")] = True,
 ) -> None:
-    """Run inputs -> valuation -> optimisation on a folder and print the plan."""
+    """Run inputs -> valuation -> optimisation on a folder and print the plan with its reasons."""
     if format not in ("table", "json"):
         raise typer.BadParameter("use table or json", param_hint="--format")
     with tempfile.TemporaryDirectory(prefix="weitblick-plan-") as tmp:
-        home = Path(tmp)
-        defs = build_definitions(home, data_dir=str(data), time_limit_s=time_limit)
-        with dg.DagsterInstance.ephemeral() as instance:
-            result = _execute(defs, instance, selection=[
-                "settings", "teams", "backlog", "kpi_history", "okrs", "business_cases", "value_by_start",
-                *PLAN_ASSETS])
-        if not result.success:
-            _fail(result, store_kept=False)
-        tables = read_tables(paths.store_path(home), "settings", *PLAN_ASSETS)
+        tables = _run_plan(data, time_limit, REASON_ASSETS if explain else [], Path(tmp))
     info = tables["plan_run_info"].iloc[0]
     if format == "json":
         plan_df = tables["portfolio_plan"]
         funded = plan_df[plan_df["funded"]].sort_values(["start_period", "item_id"])
         payload = {
-            "status": str(info["status"]), "gap": float(info["gap"]), "value": float(info["objective"]),
+            "status": str(info["status"]), "gap": float(info["gap"]), "value": float(info["value_eur"]),
+            "objective": float(info["objective"]), "best_bound": float(info["best_bound"]),
             "solver": str(info["solver"]), "time_s": float(info["time_s"]),
-            "funded": [{"item_id": r.item_id, "start": int(r.start_period), "finish": int(r.finish_period)}
-                       for r in funded.itertuples()],
-            "not_funded": sorted(plan_df.loc[~plan_df["funded"], "item_id"].tolist()),
+            "funded": [{"item_id": r.item_id, "start": int(r.start_period), "finish": int(r.finish_period),
+                        "reason": r.reason} for r in funded.itertuples()],
+            "not_funded": [{"item_id": r.item_id, "reason": r.reason}
+                           for r in plan_df[~plan_df["funded"]].sort_values("item_id").itertuples()],
         }
+        if explain:
+            payload["rule_prices"] = json.loads(tables["rule_prices"].to_json(orient="records"))
+            payload["explanations"] = json.loads(tables["plan_explanations"].to_json(orient="records"))
         sys.stdout.write(json.dumps(payload) + "\n")
         return
     out.print(_run_info_line(info))
     out.print(_plan_table(tables))
     out.print(_left_out_table(tables))
     out.print(_capacity_table(tables))
+    if explain:
+        out.print(_rule_table(tables["rule_prices"]))
+        out.print(_resolved_table(tables["plan_explanations"]))
+
+
+@app.command()
+def explain(
+    item: Annotated[str, typer.Argument(help="Item id, e.g. IOT-129.")],
+    data: DataOption = None,
+    time_limit: TimeLimitOption = None,
+) -> None:
+    """Why is ITEM in or out of the plan, and what would it take to change that?"""
+    from models import portfolio
+    from models.portfolio.explain import explain_item
+
+    with tempfile.TemporaryDirectory(prefix="weitblick-explain-") as tmp:
+        tables = _run_plan(data, time_limit, [], Path(tmp))
+    s = settings_from_table(tables["settings"])
+    inp = portfolio.prepare_input(tables["backlog"], tables["teams"], tables["value_by_start"], s)
+    result = portfolio.result_from_tables(*(tables[k] for k in PLAN_ASSETS))
+    try:
+        e = explain_item(inp, result, item)
+    except KeyError as exc:
+        err.print(str(exc.args[0]), markup=False)
+        raise typer.Exit(code=1) from None
+    info = tables["plan_run_info"].iloc[0]
+    out.print(_run_info_line(info))
+    if e["funded"]:
+        out.print(f"[bold]{item}[/] is funded, starting {s.period_label(int(e['start_period']))}: {e['reason']}.")
+        out.print(f"Forced out, the plan would lose {_loss_text(e['loss_low_eur'], e['loss_eur'], e['loss_high_eur'])} "
+                  f"EUR (re-solve status {e['resolve_status'] or 'not re-solved'}; LP estimate {e['lp_loss_eur']:,.0f} EUR).")
+    else:
+        out.print(f"[bold]{item}[/] is not funded: {e['reason']}.")
+        out.print(f"What it would take: {e['what_it_takes']}.")
+        out.print(f"Forced in, the plan would lose {_loss_text(e['loss_low_eur'], e['loss_eur'], e['loss_high_eur'])} "
+                  f"EUR (re-solve status {e['resolve_status']}; LP estimate {e['lp_loss_eur']:,.0f} EUR).")
+    if e["note"]:
+        out.print(e["note"], markup=False)
+
+
+@app.command()
+def frontier(
+    data: DataOption = None,
+    time_limit: TimeLimitOption = None,
+    points: Annotated[int | None, typer.Option(help="Budget levels (default settings.explain.frontier_points).")] = None,
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Best plan value for a range of budgets (every period's budget scaled alike)."""
+    with tempfile.TemporaryDirectory(prefix="weitblick-frontier-") as tmp:
+        tables = _run_plan(data, time_limit, ["efficient_frontier"], Path(tmp), frontier_points=points)
+    df = tables["efficient_frontier"]
+    if format == "json":
+        sys.stdout.write(df.to_json(orient="records") + "\n")
+        return
+    t = Table(title="Efficient frontier: best plan value per budget")
+    for col in ("budget share", "budget EUR", "value EUR", "funded", "status", "gap", "EUR per extra EUR"):
+        t.add_column(col, justify="left" if col == "status" else "right")
+    for _, r in df.iterrows():
+        t.add_row(f"{r['budget_share']:.0%}", f"{r['budget_eur']:,.0f}",
+                  "-" if pd.isna(r["value_eur"]) else f"{r['value_eur']:,.0f}", str(int(r["n_funded"])),
+                  str(r["status"]), "-" if pd.isna(r["gap"]) else f"{r['gap']:.2%}",
+                  "-" if pd.isna(r["marginal_value"]) else f"{r['marginal_value']:.2f}")
+    out.print(t)
 
 
 if __name__ == "__main__":

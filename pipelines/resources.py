@@ -29,6 +29,9 @@ class WeitblickConfig(dg.ConfigurableResource):
     reports_dir: str = ""
     store: str = ""  # the DuckDB file the IO manager writes (read by the review notebook)
     time_limit_s: float | None = None  # overrides settings.solver.time_limit_s
+    explain_time_limit_s: float | None = None  # overrides settings.explain.time_limit_s (each re-solve)
+    near_misses: int | None = None  # overrides settings.explain.near_misses
+    frontier_points: int | None = None  # overrides settings.explain.frontier_points
     replications: int | None = None  # overrides each scenario's replications
     seed: int = 20270101  # root seed of the stress test; recorded in metadata
 

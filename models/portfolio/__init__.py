@@ -9,7 +9,10 @@ after :func:`build_model`):
     plan = results(model, stats)                             # decisions, capacity, budget, run_info
     independent_check(plan, inp)                             # [] when every rule holds
 
-:func:`optimise` runs all four. ``values`` is :func:`models.valuation.value_by_start`.
+:func:`optimise` runs all four (warm-started from the best greedy plan). Then
+:func:`explain_plan` (why each item is in or out, the price of each rule), :func:`frontier`
+(value against budget) and :func:`baselines` (greedy plans and the optimiser's uplift).
+``values`` is :func:`models.valuation.value_by_start`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from models.portfolio.build import (
     BUILDERS,
     PortfolioModel,
     add_budget,
+    add_budget_total,
     add_capacity,
     add_exclusive,
     add_mandatory,
@@ -42,20 +46,74 @@ from models.settings import Settings
 
 
 def optimise(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings,
-             time_limit_s: float | None = None) -> PortfolioResult:
+             time_limit_s: float | None = None, warm_start: bool = True) -> PortfolioResult:
     """Prepare, build, solve and tabulate in one call (time limit in seconds; default
-    ``settings.solver.time_limit_s``). Raises ModelError for unusable inputs and
-    SolverError when no plan exists or none was found in time."""
+    ``settings.solver.time_limit_s``). With ``warm_start`` the solver starts from the best
+    valid greedy plan (:mod:`models.portfolio.greedy`). The capacity table carries the
+    shadow price of one more person-week and the budget table that of one more EUR
+    (:func:`models.portfolio.explain.shadow_prices`). Raises ModelError for unusable inputs
+    and SolverError when no plan exists or none was found in time."""
+    from models.portfolio.explain import plan_starts, shadow_prices
+    from models.portfolio.greedy import greedy_warm_start
+
     inp = prepare_input(backlog, teams, values, settings)
     model = build_model(inp)
-    stats = solve(model, time_limit_s=time_limit_s)
-    return results(model, stats)
+    start = greedy_warm_start(inp) if warm_start else None
+    stats = solve(model, time_limit_s=time_limit_s, warm_start=start)
+    result = results(model, stats)
+    prices = shadow_prices(inp, plan_starts(result))
+    result.capacity = result.capacity.merge(prices, on=["skill", "period"], how="left")
+    budget_prices = prices.loc[prices["skill"] == "budget", ["period", "shadow_price_eur_per_pw"]]
+    result.budget = result.budget.merge(
+        budget_prices.rename(columns={"shadow_price_eur_per_pw": "shadow_price_eur_per_eur"}), on="period", how="left")
+    result.run_info["warm_start"] = "greedy" if start else "none"
+    return result
+
+
+def result_from_tables(decisions: pd.DataFrame, capacity: pd.DataFrame, budget: pd.DataFrame,
+                       run_info: pd.DataFrame) -> PortfolioResult:
+    """A PortfolioResult from its stored tables."""
+    return PortfolioResult(decisions=decisions, capacity=capacity, budget=budget, run_info=run_info)
+
+
+def explain_plan(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings,
+                 result: PortfolioResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(item explanations, rule prices) of a plan: see :mod:`models.portfolio.explain`."""
+    from models.portfolio.explain import item_explanations, rule_prices
+
+    inp = prepare_input(backlog, teams, values, settings)
+    return item_explanations(inp, result), rule_prices(inp, result)
+
+
+def frontier(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings,
+             result: PortfolioResult | None = None) -> pd.DataFrame:
+    """Best value for a range of budgets (:func:`models.portfolio.explain.efficient_frontier`)."""
+    from models.portfolio.explain import efficient_frontier
+
+    return efficient_frontier(prepare_input(backlog, teams, values, settings), result)
+
+
+def baselines(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings,
+              result: PortfolioResult) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Greedy plans by RICE, WSJF, value per effort and weighted score under the same rules,
+    with the optimised plan's uplift over each: (summary with columns of
+    :func:`models.portfolio.greedy.baseline_plans` plus optimised_value_eur and uplift
+    (fraction of the baseline's value), decisions per method)."""
+    from models.portfolio.greedy import baseline_plans
+
+    inp = prepare_input(backlog, teams, values, settings)
+    summary, plans = baseline_plans(inp)
+    best = float(result.decisions["value"].sum())
+    summary["optimised_value_eur"] = best
+    summary["uplift"] = [(best - v) / abs(v) if v else float("nan") for v in summary["value_eur"]]
+    return summary, plans
 
 
 def check_plan(decisions: pd.DataFrame, backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame,
                settings: Settings) -> list[str]:
     """Violations of the planning rules by a decisions table, recomputed from the inputs alone
-    (capacity, budget, precedence, Must-haves, exclusivity); empty list: the plan is valid."""
+    (capacity, budget, precedence, Must-haves, exclusivity, running work, strategic balance,
+    OKR coverage, quick wins, WIP limits); empty list: the plan is valid."""
     return independent_check(decisions, prepare_input(backlog, teams, values, settings))
 
 
@@ -66,10 +124,15 @@ __all__ = [
     "PortfolioResult",
     "SolveStats",
     "add_budget",
+    "add_budget_total",
     "add_capacity",
     "add_exclusive",
     "add_mandatory",
     "add_one_start",
+    "baselines",
+    "explain_plan",
+    "frontier",
+    "result_from_tables",
     "add_precedence",
     "add_balance",
     "add_in_progress",

@@ -140,13 +140,19 @@ def add_capacity(m: PortfolioModel) -> None:
 
 
 def add_budget(m: PortfolioModel) -> None:
-    """``budget_{p}`` (cost spread like effort) and ``budget_total`` (EUR)."""
+    """``budget_{p}``: spend per period (cost spread like effort) within the period's budget (EUR)."""
     inp = m.inp
     cost = inp.items["cost_eur"].astype(float).to_dict()
     for p in inp.periods:
         terms = [(MONEY_SCALE * float(cost[i]) / d) * m.x[i, t] for i, t, d in _running(m, p) if cost[i] > 0]
         if terms:
             m.add("budget", pulp.lpSum(terms) <= MONEY_SCALE * inp.settings.budget(p), f"budget_{p}")
+
+
+def add_budget_total(m: PortfolioModel) -> None:
+    """``budget_total``: the planned spend stays within settings.budget_total (EUR)."""
+    inp = m.inp
+    cost = inp.items["cost_eur"].astype(float).to_dict()
     if inp.settings.budget_total is not None:
         terms = [MONEY_SCALE * float(cost[i]) * v for (i, _), v in m.x.items() if cost[i] > 0]
         if terms:
@@ -284,8 +290,13 @@ def set_objective(m: PortfolioModel) -> None:
     m.prob += pulp.lpSum(MONEY_SCALE * (inp.objective_of(i, t) - m.tie_break_eur * t) * v for (i, t), v in m.x.items())
 
 
-BUILDERS = (add_one_start, add_capacity, add_budget, add_precedence, add_mandatory, add_in_progress, add_exclusive,
-            add_balance, add_okr_coverage, add_quick_wins, add_wip_limit)
+BUILDERS = (add_one_start, add_capacity, add_budget, add_budget_total, add_precedence, add_mandatory,
+            add_in_progress, add_exclusive, add_balance, add_okr_coverage, add_quick_wins, add_wip_limit)
+# The builder of each constraint family (name prefix of its rows -> function).
+FAMILY_BUILDERS = {"one_start": add_one_start, "cap": add_capacity, "budget": add_budget,
+                   "budget_total": add_budget_total, "prec": add_precedence, "must": add_mandatory,
+                   "in_progress": add_in_progress, "excl": add_exclusive, "balance": add_balance,
+                   "okr": add_okr_coverage, "quick_wins": add_quick_wins, "wip_limit": add_wip_limit}
 # Families a strategy team chooses (rather than facts such as capacity): each has a price,
 # the value given up because of it (models.portfolio.explain.rule_prices).
 RULE_FAMILIES = {"must": "Must-haves and deadlines", "in_progress": "work in progress continues",
@@ -293,11 +304,17 @@ RULE_FAMILIES = {"must": "Must-haves and deadlines", "in_progress": "work in pro
                  "quick_wins": "quick wins", "wip_limit": "WIP limit per team", "budget_total": "total budget"}
 
 
-def build_model(inp: PortfolioInput) -> PortfolioModel:
-    """Create the variables, add every constraint family and set the objective."""
+def build_model(inp: PortfolioInput, without: tuple[str, ...] | list[str] = ()) -> PortfolioModel:
+    """Create the variables, add every constraint family (except the families named in
+    ``without``, keys of FAMILY_BUILDERS) and set the objective."""
+    unknown = set(without) - set(FAMILY_BUILDERS)
+    if unknown:
+        raise ValueError(f"unknown constraint families {sorted(unknown)}; known: {sorted(FAMILY_BUILDERS)}")
+    skip = {FAMILY_BUILDERS[f] for f in without}
     m = create_model(inp)
     for builder in BUILDERS:
-        builder(m)
+        if builder not in skip:
+            builder(m)
     set_objective(m)
     return m
 

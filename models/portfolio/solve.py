@@ -16,11 +16,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import networkx as nx
 import pulp
 
 from models.errors import SolverError
-from models.portfolio.build import MONEY_SCALE, PortfolioModel, exclusive_groups
+from models.portfolio.build import MONEY_SCALE, PortfolioModel, build_model, exclusive_groups, token
 from models.portfolio.inputs import PortfolioInput
 
 NO_SOLUTION_MESSAGES = {
@@ -61,23 +60,36 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
 
 
 def make_solver(name: str, time_limit_s: float, gap_rel: float, threads: int | None, seed: int,
-                msg: bool) -> tuple[pulp.LpSolver, str]:
-    """The PuLP solver object for ``name`` ("highs" or "cbc") and the name to record."""
+                msg: bool, warm_start: bool = False, **options) -> tuple[pulp.LpSolver, str]:
+    """The PuLP solver object for ``name`` ("highs" or "cbc") and the name to record;
+    ``options`` go to HiGHS as named options (e.g. mip_heuristic_effort=0.1)."""
     if name == "cbc":
         cbc = pulp.COIN_CMD(msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads,
-                            randomSeed=seed)
+                            randomSeed=seed, warmStart=warm_start)
         if cbc.available():
             return cbc, "CBC"
         label = "HiGHS (cbc requested, not installed)"
     else:
         label = "HiGHS"
-    solver = pulp.HiGHS(msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, random_seed=seed)
+    solver = pulp.HiGHS(msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, random_seed=seed,
+                        warmStart=warm_start, **options)
     return solver, label
 
 
+def set_start(model: PortfolioModel, starts: dict[str, int]) -> None:
+    """Give the solver a plan to start from (item -> start period): x[i,t] = 1 for those,
+    0 for every other variable. The solver checks it and ignores it when it breaks a rule."""
+    for (i, t), v in model.x.items():
+        v.setInitialValue(1.0 if starts.get(i) == t else 0.0)
+
+
 def solve(model: PortfolioModel, time_limit_s: float | None = None, gap_rel: float | None = None,
-          threads: int | None = None, msg: bool = False) -> SolveStats:
+          threads: int | None = None, msg: bool = False, warm_start: dict[str, int] | None = None,
+          **options) -> SolveStats:
     """Solve the model; defaults come from ``settings.solver``.
+
+    ``warm_start`` (item -> start period) hands the solver a plan to improve on (see
+    :func:`set_start`); ``options`` are passed to HiGHS.
 
     Returns the stats when the solver hands back a plan (status "Optimal", "TimeLimit",
     ...). Raises SolverError (with the solver's status) when it does not: an infeasible
@@ -91,7 +103,10 @@ def solve(model: PortfolioModel, time_limit_s: float | None = None, gap_rel: flo
     if not model.x:
         return SolveStats("none (nothing to decide)", "Optimal", True, 0.0, 0.0, 0.0, 0.0, limit,
                           gap_target, threads, cfg.seed, 0, n_cons)
-    solver, label = make_solver(cfg.name, limit, gap_target, threads, cfg.seed, msg)
+    if warm_start is not None:
+        set_start(model, warm_start)
+    solver, label = make_solver(cfg.name, limit, gap_target, threads, cfg.seed, msg,
+                                warm_start=warm_start is not None, **options)
     raw = model.prob.solve(solver)
     status = pulp.LpSolveStatus(raw.status).name
     if not raw.has_solution:
@@ -121,73 +136,97 @@ def solve(model: PortfolioModel, time_limit_s: float | None = None, gap_rel: flo
     )
 
 
-def _required_by(inp: PortfolioInput) -> dict[int, list[str]]:
-    """Per deadline period d: the mandatory items due by d plus all their predecessors
-    (which must finish before them), i.e. the work that must be done by the end of d."""
+# Rows that may stretch in the elastic model (family -> what one unit of slack is).
+ELASTIC = ("cap", "budget", "budget_total", "excl", "balance", "okr", "quick_wins", "wip_limit")
+
+
+def _forced_items(inp: PortfolioInput) -> list[str]:
     items = inp.items
-    g = nx.DiGraph()
-    g.add_nodes_from(items.index)
-    for j, ps in items["predecessors"].items():
-        g.add_edges_from((p, j) for p in ps)
-    out: dict[int, list[str]] = {}
-    musts = items.index[items["mandatory"].astype(bool)]
-    for d in sorted({int(items.at[i, "deadline"]) for i in musts}):
-        due = [i for i in musts if int(items.at[i, "deadline"]) <= d]
-        need = set(due)
-        for i in due:
-            need |= nx.ancestors(g, i)
-        out[d] = sorted(need)
-    return out
+    return [i for i in items.index if bool(items.at[i, "mandatory"]) or i in inp.must_continue]
 
 
-def diagnose_infeasibility(inp: PortfolioInput) -> list[str]:
+def diagnose_infeasibility(inp: PortfolioInput, time_limit_s: float = 30.0) -> list[str]:
     """Reasons, in the planner's words, why no plan can satisfy the rules.
 
-    Checks that necessarily fail when they show a shortfall: the mandatory items (with
-    their predecessors) due by a period need more of a skill, or more budget, than the
-    periods up to it provide; mandatory items that are alternatives of each other. When
-    none applies, names the mandatory items whose combination (with dependencies and
-    in-progress work) cannot be scheduled.
+    Solves an elastic copy of the model: the Must-haves (with their deadlines and
+    dependencies) and the work in progress stay hard; capacity, budget, alternatives,
+    strategic balance, OKR coverage, quick wins and WIP limits may stretch at a cost, and
+    the least total stretch (person-weeks, thousands of EUR, items) is found. Every row
+    that had to stretch becomes a sentence with its shortfall, e.g. "the Must-haves and
+    the work in progress need 14.0 more data person-weeks in Q1 2027 than the data teams
+    have (33.0)".
     """
+    m = build_model(inp)
     s = inp.settings
-    items = inp.items
-    reasons: list[str] = []
-    for d, need in _required_by(inp).items():
-        label = s.period_label(d)
-        for skill in inp.skills:
-            total = sum(inp.effort(i, skill) for i in need)
-            have = sum(inp.capacity_of(skill, p) for p in range(1, d + 1))
-            if total > have + 1e-6:
-                reasons.append(
-                    f"the mandatory items {', '.join(need)} need {total - have:.1f} more {skill} person-weeks "
-                    f"by {label} than the {skill} teams have ({total:.1f} needed, {have:.1f} available); "
-                    "fix: add capacity, move a deadline or drop a mandatory flag"
-                )
-        cost = float(items.loc[need, "cost_eur"].sum())
-        budget = sum(s.budget(p) for p in range(1, d + 1))
-        if cost > budget + 1e-6:
-            reasons.append(
-                f"the mandatory items {', '.join(need)} cost {cost - budget:,.0f} EUR more by {label} than the "
-                f"budget of periods 1-{d} ({cost:,.0f} EUR needed, {budget:,.0f} EUR available); "
-                "fix: raise the budget, move a deadline or drop a mandatory flag"
-            )
-    musts = list(items.index[items["mandatory"].astype(bool)])
-    if s.budget_total is not None:
-        cost = float(items.loc[musts, "cost_eur"].sum()) if musts else 0.0
-        if cost > s.budget_total + 1e-6:
-            reasons.append(
-                f"the mandatory items cost {cost:,.0f} EUR, more than the total budget of {s.budget_total:,.0f} EUR; "
-                "fix: raise budget_total or drop a mandatory flag"
-            )
-    for g, ids in exclusive_groups(inp).items():
-        both = [i for i in ids if i in musts]
-        if len(both) > 1:
-            reasons.append(f"the mandatory items {', '.join(both)} are alternatives in exclusive group '{g}'; "
-                           "fix: keep only one of them mandatory")
+    slack: dict[str, pulp.LpVariable] = {}
+    for family in ELASTIC:
+        for name in m.constraints.get(family, []):
+            c = m.prob.get_constraint_by_name(name)
+            v = m.prob.add_variable(f"stretch_{name}", lowBound=0)
+            c.set_coefficient(v, -1.0 if c.sense == pulp.LpConstraintLE else 1.0)
+            slack[name] = v
+    m.prob.sense = pulp.LpMinimize
+    m.prob.setObjective(pulp.lpSum(slack.values()))
+    raw = m.prob.solve(pulp.HiGHS(msg=False, timeLimit=time_limit_s, gapRel=0.0))
+    if not raw.has_solution:
+        forced = _forced_items(inp)
+        return [f"the Must-haves and work in progress ({', '.join(forced) or 'none'}) cannot be scheduled "
+                "together with their deadlines and dependencies; fix: move a deadline or drop a mandatory flag"]
+    starts = {i: t for (i, t), v in m.x.items() if (v.value() or 0.0) > 0.5}
+    forced = set(_forced_items(inp))
+    dur = inp.items["duration_periods"].astype(int)
+
+    def running(p: int) -> list[str]:
+        return sorted(i for i, t in starts.items() if i in forced and t <= p < t + dur[i])
+
+    reasons = []
+    for name, v in slack.items():
+        amount = v.value() or 0.0
+        if amount <= 1e-6:
+            continue
+        who = "the Must-haves and the work in progress"
+        if name.startswith("cap_"):
+            skill = next(k for k in inp.skills if name == f"cap_{token(k)}_{name.rsplit('_', 1)[1]}")
+            p = int(name.rsplit("_", 1)[1])
+            have = inp.capacity_of(skill, p)
+            ids = ", ".join(i for i in running(p) if inp.effort(i, skill) > 0)
+            reasons.append(f"{who} need {amount:.1f} more {skill} person-weeks in {s.period_label(p)} than the "
+                           f"{skill} teams have ({have:.1f}; running then: {ids}); fix: add {skill} capacity in "
+                           f"{s.period_label(p)}, move a deadline or drop a mandatory flag")
+        elif name.startswith("budget_") and name != "budget_total":
+            p = int(name.rsplit("_", 1)[1])
+            reasons.append(f"{who} need {amount / MONEY_SCALE:,.0f} EUR more in {s.period_label(p)} than its budget "
+                           f"({s.budget(p):,.0f} EUR); fix: raise that budget, move a deadline or drop a mandatory flag")
+        elif name == "budget_total":
+            reasons.append(f"{who} cost {amount / MONEY_SCALE:,.0f} EUR more than the total budget "
+                           f"({s.budget_total:,.0f} EUR); fix: raise budget_total or drop a mandatory flag")
+        elif name.startswith("excl_"):
+            g = next(g for g, ids in exclusive_groups(inp).items() if name == f"excl_{token(g)}")
+            both = [i for i in exclusive_groups(inp)[g] if i in starts]
+            reasons.append(f"the items {', '.join(both)} must all be funded but are alternatives in exclusive group "
+                           f"'{g}'; fix: keep only one of them mandatory")
+        elif name.startswith("balance_"):
+            kind, theme = name.split("_", 2)[1:]
+            b = s.strategic_balance[next(k for k in s.strategic_balance if token(k.strip().lower()) == theme)]
+            bound = f"at least {b.min:.0%}" if kind == "min" else f"at most {b.max:.0%}"
+            reasons.append(f"theme {theme} cannot get {bound} of the planned spend ({amount / MONEY_SCALE:,.0f} EUR "
+                           "short) once the Must-haves and running work are in; fix: relax strategic_balance")
+        elif name.startswith("okr_"):
+            kr = next(k for k in inp.okr_items() if name == f"okr_{token(k)}")
+            reasons.append(f"key result {kr} cannot get {s.okr_coverage.required(kr)} funded item(s) "
+                           f"({amount:.0f} short); fix: lower okr_coverage for {kr} or add capacity")
+        elif name == "quick_wins":
+            q = s.quick_wins
+            reasons.append(f"only {q.min_items - amount:.0f} quick win(s) (at most {q.max_effort_pw:g} person-weeks) "
+                           f"can be delivered by {s.period_label(q.by_period)}, {q.min_items} are asked; "
+                           "fix: lower quick_wins.min_items or raise max_effort_pw")
+        elif name.startswith("wip_"):
+            p = int(name.rsplit("_", 1)[1])
+            team = next(t for t in inp.team_skills if name == f"wip_{token(t)}_{p}")
+            reasons.append(f"team {team} would need {amount:.0f} more item(s) in flight in {s.period_label(p)} than its "
+                           f"WIP limit {s.wip_limit.limit(team)}; fix: raise wip_limit for {team} or move a deadline")
     if not reasons:
-        shown = ", ".join(musts) if musts else "(none)"
-        reasons.append(
-            f"the mandatory items {shown} cannot all be scheduled within capacity and budget together with "
-            "their dependencies and the work in progress; fix: add capacity, move a deadline or drop a mandatory flag"
-        )
+        reasons.append("no capacity, budget or planning rule has to stretch: the conflict lies in conditions "
+                       "added to the model after it was built (such as items forced in or out) or within the "
+                       "solver's tolerances")
     return reasons

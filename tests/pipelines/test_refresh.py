@@ -16,9 +16,12 @@ from pipelines.definitions import build_definitions
 from pipelines.store import read_tables
 
 REPLICATIONS = 4
+# Solver effort for tests: short limits; the plan reports its gap honestly either way.
+EFFORT = dict(time_limit_s=10.0, explain_time_limit_s=1.0, near_misses=2, frontier_points=3)
 
 
 def _refresh(home: Path, **config) -> dg.ExecuteInProcessResult:
+    config = {**EFFORT, **config}
     defs = build_definitions(home, replications=REPLICATIONS, reports_dir=str(home / "reports"), **config)
     with dg.DagsterInstance.ephemeral() as instance:
         return defs.resolve_job_def("refresh").execute_in_process(instance=instance, raise_on_error=False)

@@ -1,0 +1,424 @@
+"""Why the plan is what it is: prices of resources and rules, and per item what it would
+take to change the decision.
+
+* :func:`shadow_prices`: the value of one more person-week per skill and period (and one
+  more EUR of budget), from the LP relaxation with the plan's integer decisions fixed:
+  the funded items keep their start, the others may enter fractionally. A price is the
+  objective (EUR) gained per unit of extra capacity at the margin of this plan, so it is
+  >= 0 and 0 where capacity is left over.
+* :func:`rule_prices`: for each rule family the strategy team chose (Must-haves,
+  strategic balance, OKR coverage, quick wins, WIP limits, ...), the value given up
+  because of it: the plan re-solved without the rule, warm-started from the plan.
+* :func:`item_explanations`: per item, in or out, the binding reason, an LP estimate of the
+  value lost if the decision were forced the other way, and for near misses and every
+  Must-have the re-solved value lost (with the solver's status and the bounds it proved).
+* :func:`what_it_takes`: for an item left out, the capacity and budget it would need at
+  its best start beyond what the plan leaves free.
+
+Money in EUR, effort in person-weeks. Re-solves use ``settings.explain.time_limit_s``; when
+a re-solve stops at its limit the value lost is reported as an interval [low, high] that
+the solver proved, never as an exact number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pulp
+
+from models.errors import SolverError
+from models.portfolio.build import MONEY_SCALE, RULE_FAMILIES, TIE_BREAK_EUR, PortfolioModel, build_model, token
+from models.portfolio.inputs import PortfolioInput
+from models.portfolio.results import PortfolioResult
+from models.portfolio.solve import diagnose_infeasibility, solve
+
+
+def plan_starts(result: PortfolioResult | pd.DataFrame) -> dict[str, int]:
+    """item -> start period of the funded items of a plan."""
+    d = result.decisions if isinstance(result, PortfolioResult) else result
+    f = d.loc[d["funded"].astype(bool)]
+    return {str(i): int(t) for i, t in zip(f["item_id"], f["start_period"])}
+
+
+def _objective(inp: PortfolioInput, starts: dict[str, int]) -> float:
+    """The plan's objective in EUR (value, net of cost / risk-adjusted as the settings say)."""
+    return sum(inp.objective_of(i, t) for i, t in starts.items())
+
+
+def _model_objective(inp: PortfolioInput, starts: dict[str, int]) -> float:
+    """The objective as the solver sees it: with the tie-break of TIE_BREAK_EUR per start
+    period, so it compares with the solver's bounds (differences are cents)."""
+    return sum(inp.objective_of(i, t) - TIE_BREAK_EUR * t for i, t in starts.items())
+
+
+# -- shadow prices ------------------------------------------------------------------------
+@dataclass
+class MarginalLP:
+    """The LP relaxation around a plan: funded items fixed at their start, the rest free in [0, 1]."""
+
+    model: PortfolioModel
+    objective_eur: float
+
+    def price(self, name: str) -> float:
+        """Dual of a row in EUR per unit of its right-hand side (pw for capacity, EUR for
+        budget rows, 1 for count rows)."""
+        c = self.model.prob.get_constraint_by_name(name)
+        pi = (c.pi if c is not None else None) or 0.0
+        scale = 1.0 if name.startswith(("budget_", "balance_")) else 1.0 / MONEY_SCALE
+        return pi * scale
+
+    def reduced_cost(self, item: str, start: int) -> float:
+        """EUR gained per unit of x[item, start] at the LP's prices (<= 0 for starts the LP leaves out)."""
+        dj = self.model.x[item, start].dj
+        return (dj or 0.0) / MONEY_SCALE
+
+
+def marginal_lp(inp: PortfolioInput, starts: dict[str, int]) -> MarginalLP:
+    """Solve the LP relaxation with the plan's funded items fixed at their starts.
+
+    Raises SolverError when the LP has no solution (the plan breaks a rule)."""
+    m = build_model(inp)
+    # prices in EUR of the plan's objective: without the tie-break of one cent per period
+    m.prob.setObjective(pulp.lpSum(MONEY_SCALE * inp.objective_of(i, t) * v for (i, t), v in m.x.items()))
+    for (i, t), v in m.x.items():
+        v.cat = "Continuous"
+        if i in starts:
+            v.bounds(1.0 if starts[i] == t else 0.0, 1.0 if starts[i] == t else 0.0)
+    raw = m.prob.solve(pulp.HiGHS(msg=False, mip=False))
+    if not raw.has_solution:
+        raise SolverError("the plan's LP relaxation has no solution: the plan breaks a rule",
+                          pulp.LpSolveStatus(raw.status).name)
+    obj = (raw.objective if raw.objective is not None else m.prob.objective.value()) / MONEY_SCALE
+    return MarginalLP(model=m, objective_eur=obj)
+
+
+def shadow_prices(inp: PortfolioInput, starts: dict[str, int], lp: MarginalLP | None = None) -> pd.DataFrame:
+    """skill, period, shadow_price_eur_per_pw: value of one more person-week at the margin
+    of the plan (>= 0). Budget rows are returned with skill "budget" (EUR per EUR)."""
+    lp = lp or marginal_lp(inp, starts)
+    rows = []
+    for skill in inp.skills:
+        for p in inp.periods:
+            rows.append((skill, p, max(0.0, lp.price(f"cap_{token(skill)}_{p}"))))
+    for p in inp.periods:
+        rows.append(("budget", p, max(0.0, lp.price(f"budget_{p}"))))
+    return pd.DataFrame(rows, columns=["skill", "period", "shadow_price_eur_per_pw"])
+
+
+# -- re-solves ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Resolve:
+    """A re-solve with one change: its plan value (objective, EUR), bound, status."""
+
+    status: str
+    objective: float | None
+    best_bound: float | None
+    starts: dict[str, int]
+    message: str = ""
+
+
+def resolve(inp: PortfolioInput, *, without: tuple[str, ...] = (), force: dict[str, bool] | None = None,
+            warm_start: dict[str, int] | None = None, time_limit_s: float | None = None) -> Resolve:
+    """Build and solve the model without some rule families and/or with items forced in
+    (True: funded at some start) or out (False); no plan -> status "Infeasible" and the
+    diagnosis as message."""
+    m = build_model(inp, without=without)
+    for item, on in (force or {}).items():
+        xs = [m.x[item, t] for t in m.starts(item)]
+        if on:
+            if not xs:
+                return Resolve("Infeasible", None, None, {}, f"{item} cannot finish within the plan")
+            m.prob += (pulp.lpSum(xs) == 1, f"force_in_{m.tokens[item]}")
+        elif xs:
+            m.prob += (pulp.lpSum(xs) == 0, f"force_out_{m.tokens[item]}")
+    limit = time_limit_s if time_limit_s is not None else inp.settings.explain.time_limit_s
+    try:
+        stats = solve(m, time_limit_s=limit, warm_start=warm_start)
+    except SolverError as exc:
+        return Resolve(exc.status or "Infeasible", None, None, {}, str(exc))
+    starts = {i: t for (i, t), v in m.x.items() if (v.value() or 0.0) > 0.5}
+    # objective and bound as the solver sees them (EUR, with the tie-break)
+    return Resolve(stats.status, _model_objective(inp, starts), stats.best_bound, starts)
+
+
+def _loss_interval(base_obj: float, base_bound: float, r: Resolve) -> tuple[float | None, float | None]:
+    """Value lost by a change, as the interval the two solves prove: low = base plan value
+    minus the changed problem's bound, high = the base bound minus the changed plan found
+    (None when the change leaves no plan)."""
+    if r.objective is None:
+        return None, None
+    bound = r.best_bound if r.best_bound is not None else r.objective
+    low = base_obj - bound
+    high = base_bound - r.objective
+    return low, max(low, high)
+
+
+def rule_prices(inp: PortfolioInput, result: PortfolioResult, time_limit_s: float | None = None) -> pd.DataFrame:
+    """Per rule family present in the model: rule, description, rows, status (of the
+    re-solve without it), value_without_eur, price_eur (value given up because of the rule:
+    re-solved plan without it minus the plan; >= 0 up to the solvers' gaps), price_low_eur
+    and price_high_eur (what the two solves prove), exact (both solves optimal)."""
+    info = result.run_info.iloc[0]
+    base_starts = plan_starts(result)
+    base_obj = _model_objective(inp, base_starts)
+    base_bound = float(info["best_bound"]) if pd.notna(info["best_bound"]) else base_obj
+    present = build_model(inp).constraints
+    rows = []
+    for family, description in RULE_FAMILIES.items():
+        if not present.get(family):
+            continue
+        r = resolve(inp, without=(family,), warm_start=base_starts, time_limit_s=time_limit_s)
+        # the plan stays feasible without a rule: the re-solve is never worse than the plan
+        found = max(r.objective if r.objective is not None else base_obj, base_obj)
+        bound = max(r.best_bound if r.best_bound is not None else found, found)
+        rows.append({
+            "rule": family, "description": description, "rows": len(present[family]), "status": r.status,
+            "value_without_eur": found, "price_eur": found - base_obj,
+            "price_low_eur": max(0.0, found - base_bound), "price_high_eur": max(0.0, bound - base_obj),
+            "exact": r.status == "Optimal" and info["status"] == "Optimal",
+        })
+    return pd.DataFrame(rows, columns=["rule", "description", "rows", "status", "value_without_eur", "price_eur",
+                                       "price_low_eur", "price_high_eur", "exact"])
+
+
+# -- per item -------------------------------------------------------------------------------
+def _lp_estimate(inp: PortfolioInput, lp: MarginalLP, item: str, funded_at: int | None) -> float:
+    """LP estimate (EUR) of the value lost if the decision on ``item`` were reversed.
+
+    Left out: minus the best reduced cost over its allowed starts (what the LP's prices say
+    it costs to make room). Funded: its objective value minus the resources it uses priced
+    at the LP's duals (what the freed capacity, budget and rules would earn elsewhere)."""
+    row = inp.items.loc[item]
+    if funded_at is None:
+        rcs = [lp.reduced_cost(item, t) for t in row["rule_starts"] if (item, t) in lp.model.x]
+        return max(0.0, -max(rcs)) if rcs else float("nan")
+    d = int(row["duration_periods"])
+    used = 0.0
+    for p in range(funded_at, funded_at + d):
+        for skill in inp.skills:
+            used += inp.effort(item, skill) / d * max(0.0, lp.price(f"cap_{token(skill)}_{p}"))
+        used += float(row["cost_eur"]) / d * max(0.0, lp.price(f"budget_{p}"))
+    return max(0.0, inp.objective_of(item, funded_at) - used)
+
+
+def binding_reason(inp: PortfolioInput, result: PortfolioResult, item: str) -> str:
+    """The rule that keeps a left-out item out (or holds a funded one in), in words."""
+    d = result.decisions.set_index("item_id")
+    reason = str(d.at[item, "reason"])
+    if bool(d.at[item, "funded"]) or not reason.startswith("capacity or budget"):
+        return reason
+    need = what_it_takes(inp, result, item)
+    return need if need else reason
+
+
+def what_it_takes(inp: PortfolioInput, result: PortfolioResult, item: str) -> str:
+    """For a left-out item: at its least-blocked allowed start, the capacity and budget it
+    would need beyond what the plan leaves free ("" when it would fit as the plan stands)."""
+    s, items = inp.settings, inp.items
+    row = items.loc[item]
+    cap = result.capacity.set_index(["skill", "period"])
+    bud = result.budget.set_index("period")
+    starts = plan_starts(result)
+    ready = max((starts[p] + int(items.at[p, "duration_periods"]) for p in row["predecessors"] if p in starts),
+                default=1)
+    missing = [p for p in row["predecessors"] if p not in starts]
+    d = int(row["duration_periods"])
+    best: tuple[float, int, list[str]] | None = None
+    for t in row["rule_starts"]:
+        if t < ready:
+            continue
+        short, words = 0.0, []
+        for p in range(t, t + d):
+            for skill in inp.skills:
+                need = inp.effort(item, skill) / d
+                free = float(cap.at[(skill, p), "capacity_pw"] - cap.at[(skill, p), "used_pw"])
+                if need > free + 1e-6:
+                    short += (need - free) / max(need, 1e-9)
+                    words.append(f"{need - free:.1f} more {skill} person-weeks in {s.period_label(p)}")
+            spend = float(row["cost_eur"]) / d
+            free_eur = float(bud.at[p, "budget_eur"] - bud.at[p, "spend_eur"])
+            if spend > free_eur + 1e-6:
+                short += (spend - free_eur) / max(spend, 1e-9)
+                words.append(f"{spend - free_eur:,.0f} EUR more budget in {s.period_label(p)}")
+        if best is None or short < best[0]:
+            best = (short, t, words)
+    prefix = f"needs {', '.join(missing)} funded first; " if missing else ""
+    if best is None:
+        return prefix + "cannot start within the plan after its predecessors"
+    short, t, words = best
+    if not words:
+        return prefix + f"fits from {s.period_label(t)} as the plan stands; left out by the rules or its value"
+    return prefix + f"to start in {s.period_label(t)} it would need " + ", ".join(words)
+
+
+def item_explanations(inp: PortfolioInput, result: PortfolioResult, near_misses: int | None = None,
+                      time_limit_s: float | None = None, lp: MarginalLP | None = None) -> pd.DataFrame:
+    """One row per candidate: item_id, funded, start_period, reason, what_it_takes,
+    forced ("out" for funded items, "in" for the others), lp_loss_eur (LP estimate of the
+    value lost if forced), resolved (whether it was re-solved), resolve_status, loss_eur
+    (the plan's value minus the best forced plan found), loss_low_eur / loss_high_eur (the
+    interval the two solves prove; equal to loss_eur when both are optimal), note.
+
+    Re-solved: every mandatory item (forced out: what the Must-have costs; not for running
+    work that must continue) and the ``near_misses`` left-out items with the smallest LP
+    estimate (settings.explain). A negative loss_low_eur only says how wide the solvers'
+    gaps leave the interval."""
+    cfg = inp.settings.explain
+    k = cfg.near_misses if near_misses is None else near_misses
+    base = plan_starts(result)
+    info = result.run_info.iloc[0]
+    base_obj = _model_objective(inp, base)
+    base_bound = float(info["best_bound"]) if pd.notna(info["best_bound"]) else base_obj
+    lp = lp or marginal_lp(inp, base)
+    d = result.decisions.set_index("item_id")
+    rows = []
+    for i in inp.items.index:
+        t = base.get(i)
+        rows.append({
+            "item_id": i, "funded": t is not None, "start_period": t, "reason": str(d.at[i, "reason"]),
+            "what_it_takes": "" if t is not None else what_it_takes(inp, result, i),
+            "forced": "out" if t is not None else "in",
+            "lp_loss_eur": _lp_estimate(inp, lp, i, t),
+        })
+    out = pd.DataFrame(rows)
+    musts = [i for i in inp.items.index if bool(inp.items.at[i, "mandatory"])]
+    left = out.loc[~out["funded"] & out["lp_loss_eur"].notna()].sort_values(["lp_loss_eur", "item_id"])
+    left = left.loc[[bool(inp.items.at[i, "rule_starts"]) for i in left["item_id"]]]
+    chosen = musts + left["item_id"].head(k).tolist()
+    out["resolved"] = out["item_id"].isin(chosen)
+    for col in ("resolve_status", "note"):
+        out[col] = ""
+    for col in ("loss_eur", "loss_low_eur", "loss_high_eur"):
+        out[col] = float("nan")
+    for i in chosen:
+        idx = out.index[out["item_id"] == i][0]
+        status, note, loss, low, high = _forced_loss(inp, base, base_obj, base_bound, i, time_limit_s)
+        if status is None:
+            out.at[idx, "resolved"] = False
+        out.at[idx, "resolve_status"] = status or ""
+        out.at[idx, "note"] = note
+        out.at[idx, "loss_eur"], out.at[idx, "loss_low_eur"], out.at[idx, "loss_high_eur"] = loss, low, high
+    return out
+
+
+def _forced_loss(inp: PortfolioInput, base: dict[str, int], base_obj: float, base_bound: float, item: str,
+                 time_limit_s: float | None) -> tuple[str | None, str, float, float, float]:
+    """Re-solve with ``item`` forced the other way: (status or None when not re-solved,
+    note, loss, proven low, proven high); NaN losses when no plan exists."""
+    nan = float("nan")
+    if item in base and item in inp.must_continue:
+        return None, "in progress and continued (settings in_progress: continue); not re-solved", nan, nan, nan
+    if item not in base:
+        r = resolve(inp, force={item: True}, time_limit_s=time_limit_s)
+    else:
+        rest = {j: s for j, s in base.items() if j != item}
+        r = resolve(inp, force={item: False}, time_limit_s=time_limit_s, warm_start=rest)
+        if r.objective is None and bool(inp.items.at[item, "mandatory"]):
+            r = _resolve_without_must(inp, item, base, time_limit_s)
+    if r.objective is None:
+        reasons = diagnose_infeasibility_with(inp, item) if item not in base else []
+        note = ("cannot be funded with the other rules: " + "; ".join(reasons)) if reasons else r.message
+        return r.status, note, nan, nan, nan
+    low, high = _loss_interval(base_obj, base_bound, r)
+    return r.status, "", base_obj - r.objective, low, high
+
+
+def explain_item(inp: PortfolioInput, result: PortfolioResult, item: str,
+                 time_limit_s: float | None = None) -> dict:
+    """Why one item is in or out and what it would take: item_id, funded, start_period,
+    reason, what_it_takes, forced, lp_loss_eur, resolve_status, loss_eur, loss_low_eur,
+    loss_high_eur, note (one re-solve with the item forced the other way)."""
+    if item not in inp.items.index:
+        close = [i for i in inp.items.index if item.lower() in i.lower()][:5]
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"{item} is not a candidate of this plan (Done items and unknown ids are not).{hint}")
+    base = plan_starts(result)
+    info = result.run_info.iloc[0]
+    base_obj = _model_objective(inp, base)
+    base_bound = float(info["best_bound"]) if pd.notna(info["best_bound"]) else base_obj
+    lp = marginal_lp(inp, base)
+    t = base.get(item)
+    status, note, loss, low, high = _forced_loss(inp, base, base_obj, base_bound, item, time_limit_s)
+    d = result.decisions.set_index("item_id")
+    return {"item_id": item, "funded": t is not None, "start_period": t, "reason": str(d.at[item, "reason"]),
+            "what_it_takes": "" if t is not None else what_it_takes(inp, result, item),
+            "forced": "out" if t is not None else "in", "lp_loss_eur": _lp_estimate(inp, lp, item, t),
+            "resolve_status": status or "", "loss_eur": loss, "loss_low_eur": low, "loss_high_eur": high,
+            "note": note}
+
+
+def _resolve_without_must(inp: PortfolioInput, item: str, base: dict[str, int], time_limit_s: float | None) -> Resolve:
+    """Forced out, a Must-have first has to lose its mandatory flag."""
+    items = inp.items.copy()
+    items.loc[item, "mandatory"] = False
+    relaxed = PortfolioInput(items=items, values=inp.values, capacity=inp.capacity, cost_rates=inp.cost_rates,
+                             settings=inp.settings, team_skills=inp.team_skills)
+    return resolve(relaxed, force={item: False}, time_limit_s=time_limit_s,
+                   warm_start={j: s for j, s in base.items() if j != item})
+
+
+def diagnose_infeasibility_with(inp: PortfolioInput, item: str) -> list[str]:
+    """Why ``item`` cannot be funded together with the rules: the elastic diagnosis of the
+    model with the item made mandatory."""
+    items = inp.items.copy()
+    items.loc[item, "mandatory"] = True
+    forced = PortfolioInput(items=items, values=inp.values, capacity=inp.capacity, cost_rates=inp.cost_rates,
+                            settings=inp.settings, team_skills=inp.team_skills)
+    return diagnose_infeasibility(forced)
+
+
+# -- efficient frontier ---------------------------------------------------------------------
+def efficient_frontier(inp: PortfolioInput, result: PortfolioResult | None = None, points: int | None = None,
+                       time_limit_s: float | None = None) -> pd.DataFrame:
+    """Best plan value for a range of budgets: every period's budget (and the total budget)
+    scaled by a share from settings.explain.frontier_min_share to frontier_max_share.
+
+    Solved from the smallest budget up, each solve warm-started from the best plan known to
+    fit: the plan of the budget below, ``result`` from share 1 up, or the best valid greedy
+    plan at that budget. Columns: budget_share,
+    budget_eur (sum over the periods, or the total budget when it binds more), status,
+    value_eur, objective_eur, cost_eur, n_funded, gap, best_bound_eur, marginal_value
+    (value gained per extra EUR of budget since the previous point)."""
+    import dataclasses
+
+    import numpy as np
+
+    from models.portfolio.greedy import greedy_warm_start
+
+    cfg = inp.settings.explain
+    n = points or cfg.frontier_points
+    shares = sorted(set(np.round(np.linspace(cfg.frontier_min_share, cfg.frontier_max_share, n), 4)) | {1.0})
+    s = inp.settings
+    warm = plan_starts(result) if result is not None else None
+    prev = None
+    rows = []
+    for share in shares:
+        per = [s.budget(p) * share for p in inp.periods]
+        total = None if s.budget_total is None else s.budget_total * share
+        scaled = s.model_copy(update={"budget_per_period": per, "budget_total": total})
+        sub = dataclasses.replace(inp, settings=scaled)
+        # start from the best plan known to fit this budget: the one below, the plan itself
+        # (from share 1 up) or the best valid greedy plan at this budget
+        fits = [c for c in (prev, warm if share >= 1.0 else None, greedy_warm_start(sub)) if c]
+        start = max(fits, key=lambda c: _objective(inp, c)) if fits else None
+        m = build_model(sub)
+        try:
+            stats = solve(m, time_limit_s=time_limit_s if time_limit_s is not None else cfg.time_limit_s,
+                          warm_start=start)
+        except SolverError as exc:
+            rows.append({"budget_share": share, "budget_eur": min(sum(per), total or np.inf), "status": exc.status or "Infeasible",
+                         "value_eur": np.nan, "objective_eur": np.nan, "cost_eur": np.nan, "n_funded": 0,
+                         "gap": np.nan, "best_bound_eur": np.nan})
+            continue
+        starts = {i: t for (i, t), v in m.x.items() if (v.value() or 0.0) > 0.5}
+        prev = starts
+        rows.append({"budget_share": share, "budget_eur": min(sum(per), total or np.inf), "status": stats.status,
+                     "value_eur": sum(inp.value_of(i, t) for i, t in starts.items()),
+                     "objective_eur": _objective(inp, starts),
+                     "cost_eur": float(inp.items.loc[list(starts), "cost_eur"].sum()) if starts else 0.0,
+                     "n_funded": len(starts), "gap": stats.gap, "best_bound_eur": stats.best_bound})
+    out = pd.DataFrame(rows, columns=["budget_share", "budget_eur", "status", "value_eur", "objective_eur", "cost_eur",
+                                      "n_funded", "gap", "best_bound_eur"])
+    out["marginal_value"] = out["objective_eur"].diff() / out["budget_eur"].diff()
+    return out
