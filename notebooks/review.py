@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -33,7 +35,8 @@ from pipelines.store import read_tables
 
 store_path = Path(store) if store else paths.store_path()
 t = read_tables(store_path, "settings", "portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info",
-                "priority_scores", "stress_test_runs", "stress_test_summary", "stress_test_bands")
+                "priority_scores", "stress_test_runs", "stress_test_summary", "stress_test_bands",
+                "plan_explanations", "rule_prices", "efficient_frontier", "baseline_plans")
 s = settings_from_table(t["settings"])
 info = t["plan_run_info"].iloc[0]
 plan = t["portfolio_plan"]
@@ -105,6 +108,32 @@ scores = t["priority_scores"]
 left_out = plan[~plan["funded"]].merge(scores, on="item_id", how="left", suffixes=("", "_score"))
 rank_cols = [c for c in left_out.columns if c.startswith("rank_")]
 display(left_out.sort_values("item_id")[["item_id", "title", *rank_cols]].head(15).style.hide(axis="index"))
+
+# %% [markdown]
+# ## Why this plan
+# What each rule the team set costs (the plan re-solved without it), the optimised plan against
+# greedy rankings under the same rules, the value of more budget, and the items that were
+# re-solved with their decision forced the other way. Intervals are what the solver proved when
+# a re-solve stopped at its time limit.
+
+# %%
+display(t["rule_prices"][["description", "rows", "price_eur", "price_low_eur", "price_high_eur", "status"]]
+        .style.format({c: "{:,.0f}" for c in ["price_eur", "price_low_eur", "price_high_eur"]}).hide(axis="index"))
+display(t["baseline_plans"][["method", "value_eur", "n_funded", "valid", "violations", "uplift"]]
+        .style.format({"value_eur": "{:,.0f}", "uplift": "{:+.1%}"}).hide(axis="index"))
+frontier = t["efficient_frontier"].dropna(subset=["value_eur"])
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(frontier["budget_eur"] / 1e6, frontier["value_eur"] / 1e6, marker="o")
+ax.axvline(frontier.loc[frontier["budget_share"] == 1.0, "budget_eur"].squeeze() / 1e6, color="grey", ls=":")
+ax.set_xlabel("budget, MEUR")
+ax.set_ylabel("plan value, MEUR")
+ax.set_title("Efficient frontier (dotted: today's budget)")
+plt.tight_layout()
+plt.show()
+resolved = t["plan_explanations"].loc[lambda d: d["resolved"]]
+display(resolved[["item_id", "funded", "forced", "loss_eur", "loss_low_eur", "loss_high_eur", "resolve_status",
+                  "what_it_takes"]].style.format({c: "{:,.0f}" for c in ["loss_eur", "loss_low_eur", "loss_high_eur"]})
+        .hide(axis="index"))
 
 # %% [markdown]
 # ## Stress test

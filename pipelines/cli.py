@@ -180,6 +180,16 @@ def _run_info_line(info: pd.Series) -> str:
             f"value {float(info['objective']):,.0f} EUR, {float(info['time_s']):.1f} s")
 
 
+def _baseline_table(summary: pd.DataFrame) -> Table:
+    t = Table(title="Against greedy ranking (filled earliest-first under the same capacity and budget)")
+    for col in ("ranked by", "value EUR", "funded", "keeps every rule", "optimised plan's uplift"):
+        t.add_column(col, justify="left" if col in ("ranked by", "keeps every rule") else "right")
+    for _, r in summary.iterrows():
+        t.add_row(str(r["method"]), f"{r['value_eur']:,.0f}", str(int(r["n_funded"])),
+                  "yes" if r["valid"] else "no: " + str(r["violations"]), f"{r['uplift']:+.1%}")
+    return t
+
+
 def _stress_table(summary: pd.DataFrame) -> Table:
     t = Table(title="Stress test of the plan: NPV of MRR over the horizon (EUR) across replications")
     for col in ("plan", "scenario", "runs", "NPV P10", "NPV P50", "NPV P90", "on time", "mean slip (months)"):
@@ -194,26 +204,33 @@ def _stress_table(summary: pd.DataFrame) -> Table:
 @app.command()
 def demo(
     replications: Annotated[int | None, typer.Option(help="Replications per scenario (default: each scenario's own).")] = None,
+    time_limit: TimeLimitOption = None,
+    explain_time_limit: Annotated[float | None, typer.Option(
+        "--explain-time-limit", help="Time limit of each explanation re-solve in seconds.")] = None,
 ) -> None:
     """Materialise every asset on the embedded demo company and print the recommendation."""
     home = paths.weitblick_home()
     dagster_home = paths.dagster_home(home)
     dagster_home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DAGSTER_HOME", str(dagster_home))
-    defs = build_definitions(home, replications=replications)
+    defs = build_definitions(home, replications=replications, time_limit_s=time_limit,
+                             explain_time_limit_s=explain_time_limit)
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         err.print(f"Refreshing the demo company into {paths.store_path(home)} ...")
         result = _execute(defs, instance)
     if not result.success:
         _fail(result, store_kept=True)
     tables = read_tables(paths.store_path(home), "settings", "portfolio_plan", "capacity_usage",
-                         "plan_run_info", "stress_test_summary")
+                         "plan_run_info", "stress_test_summary", "plan_explanations", "rule_prices",
+                         "baseline_plans")
     s = settings_from_table(tables["settings"])
     out.print(f"[bold]{s.company}[/]: plan for {s.period_label(1)} - {s.period_label(s.periods)}")
     out.print(_run_info_line(tables["plan_run_info"].iloc[0]))
     out.print(_plan_table(tables))
     out.print(_left_out_table(tables))
     out.print(_capacity_table(tables))
+    out.print(_rule_table(tables["rule_prices"]))
+    out.print(_baseline_table(tables["baseline_plans"]))
     out.print(_stress_table(tables["stress_test_summary"]))
     out.print(f"Review report: {paths.reports_dir() / 'review.html'}")
 

@@ -649,6 +649,26 @@ strategic_balance:
   run:       {min: 0.15, max: 0.35}
   grow:      {min: 0.35, max: 0.60}
   transform: {min: 0.15, max: 0.35}
+# Each key result gets at least one funded item that names it (column okr).
+okr_coverage:
+  min_items: 1
+# At least two small items (at most 15 person-weeks) delivered in the first quarter.
+quick_wins:
+  min_items: 2
+  max_effort_pw: 15
+  by_period: 1
+# At most 12 items in flight per team and quarter.
+wip_limit:
+  per_team: 12
+in_progress: continue        # running work continues; may_stop lets the optimiser stop it
+objective:
+  net_of_cost: false         # true: maximise value minus cost
+  risk_aversion: 0.0         # > 0: value - risk_aversion x spread (value range or confidence)
+# Effort spent on explanations: re-solves per Must-have and near miss, and the frontier.
+explain:
+  near_misses: 3
+  time_limit_s: 3
+  frontier_points: 6
 # Weights of the weighted-scoring method (they need not add up to one).
 scoring_weights:
   value: 0.35

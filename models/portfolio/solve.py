@@ -76,6 +76,16 @@ def make_solver(name: str, time_limit_s: float, gap_rel: float, threads: int | N
     return solver, label
 
 
+def _constant_rows_hold(model: PortfolioModel) -> bool:
+    """With nothing to decide, whether every row (all constants, e.g. "0 >= 2 quick wins") holds."""
+    for c in model.prob.constraints():
+        k = c.constant  # rows are stored as expression + constant (sense) 0
+        if (c.sense == pulp.LpConstraintLE and k > 1e-9) or (c.sense == pulp.LpConstraintGE and k < -1e-9) \
+                or (c.sense == pulp.LpConstraintEQ and abs(k) > 1e-9):
+            return False
+    return True
+
+
 def set_start(model: PortfolioModel, starts: dict[str, int]) -> None:
     """Give the solver a plan to start from (item -> start period): x[i,t] = 1 for those,
     0 for every other variable. The solver checks it and ignores it when it breaks a rule."""
@@ -100,6 +110,9 @@ def solve(model: PortfolioModel, time_limit_s: float | None = None, gap_rel: flo
     gap_target = float(gap_rel if gap_rel is not None else cfg.gap_rel)
     threads = threads if threads is not None else cfg.threads
     n_vars, n_cons = len(model.x), len(model.prob.constraints())
+    if not model.x and not _constant_rows_hold(model):
+        raise SolverError("No plan satisfies every rule: " + "; ".join(diagnose_infeasibility(model.inp)) + ".",
+                          "Infeasible")
     if not model.x:
         return SolveStats("none (nothing to decide)", "Optimal", True, 0.0, 0.0, 0.0, 0.0, limit,
                           gap_target, threads, cfg.seed, 0, n_cons)

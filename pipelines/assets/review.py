@@ -13,7 +13,8 @@ GROUP = "review"
     group_name=GROUP,
     kinds={"jupyter", "html"},
     deps=["portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info",
-          "stress_test_summary", "stress_test_runs", "stress_test_bands", "priority_scores", "business_cases"],
+          "stress_test_summary", "stress_test_runs", "stress_test_bands", "priority_scores", "business_cases",
+          "plan_explanations", "rule_prices", "efficient_frontier", "baseline_plans"],
 )
 def review_report(config: WeitblickConfig) -> dg.MaterializeResult:
     """The review notebook executed against the store and rendered as HTML under reports/."""

@@ -23,7 +23,7 @@ def _run(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.
 
 def test_plan_json_on_the_demo_folder():
     # the README's command
-    proc = _run("plan", "--data", "data/demo", "--time-limit", "30", "--format", "json")
+    proc = _run("plan", "--data", "data/demo", "--time-limit", "30", "--format", "json", "--no-explain")
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)  # stdout is exactly one JSON object
     assert {"status", "gap", "value", "funded"} <= set(payload)
@@ -52,9 +52,10 @@ def test_plan_reports_bad_input_with_file_line_and_column(tmp_path):
 def test_demo_prints_the_plan_and_writes_the_report(tmp_path):
     env = {"WEITBLICK_HOME": str(tmp_path / "home"), "WEITBLICK_REPORTS": str(tmp_path / "reports"),
            "DAGSTER_HOME": str(tmp_path / "home" / "dagster_home")}
-    proc = _run("demo", "--replications", "3", env=env)
+    proc = _run("demo", "--replications", "3", "--time-limit", "10", "--explain-time-limit", "1", env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for heading in ("Recommended plan", "Capacity use", "Stress test", "status"):
+    for heading in ("Recommended plan", "Capacity use", "Price of each rule", "Against greedy ranking",
+                    "Stress test", "status"):
         assert heading in proc.stdout
     assert (tmp_path / "reports" / "review.html").stat().st_size > 50_000
     # the run is recorded in the persistent instance the UI reads
@@ -73,3 +74,25 @@ def test_plan_explains_mandatory_items_that_cannot_fit(tmp_path):
     assert "The mandatory and in-progress items cannot be planned" in proc.stderr
     assert "budget of Q1 2027 is 50,000 EUR" in proc.stderr
     assert "Traceback" not in proc.stderr and "Stack Trace" not in proc.stderr
+
+
+def test_explain_says_why_an_item_is_out_and_what_it_would_take():
+    # the README's command: the most valuable item the plan leaves out
+    plan = json.loads(_run("plan", "--data", "data/demo", "--time-limit", "10", "--format", "json",
+                           "--no-explain").stdout)
+    assert plan["not_funded"] and all({"item_id", "reason"} <= set(r) for r in plan["not_funded"])
+    proc = _run("explain", "IOT-387", "--data", "data/demo", "--time-limit", "10")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "IOT-387 is funded" in proc.stdout or "IOT-387 is not funded" in proc.stdout
+    assert "Forced " in proc.stdout and "LP estimate" in proc.stdout
+    unknown = _run("explain", "NOPE-1", "--data", "data/demo", "--time-limit", "5")
+    assert unknown.returncode == 1 and "NOPE-1 is not a candidate" in unknown.stderr
+
+
+def test_frontier_prints_value_per_budget():
+    proc = _run("frontier", "--data", "data/demo", "--time-limit", "5", "--points", "3", "--format", "json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads(proc.stdout)
+    shares = [r["budget_share"] for r in rows]
+    assert shares == sorted(shares) and 1.0 in shares
+    assert {"budget_eur", "value_eur", "status", "gap", "marginal_value"} <= set(rows[0])

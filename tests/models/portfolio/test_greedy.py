@@ -338,10 +338,11 @@ def test_demo_baseline_plans(demo_input):
     for row in summary.itertuples():
         assert isinstance(row.violations, str)
         assert row.valid == (row.violations == "")
-        # the demo's strategic balance is not sought while filling: the only rule a greedy
-        # plan may break here
+        # capacity, budget, WIP limits, precedence, exclusivity and Must-haves hold by
+        # construction (every forced item fits here); only the min-type rules and the
+        # strategic balance, which a greedy does not guarantee, may be broken
         for v in filter(None, row.violations.split("; ")):
-            assert v.startswith("theme "), v
+            assert v.startswith(("theme ", "key result ")) or "quick win" in v, v
     warm = greedy_warm_start(inp)
     valid = summary.loc[summary["valid"]]
     if valid.empty:
