@@ -58,9 +58,11 @@ def chosen_starts(model: PortfolioModel) -> dict[str, int]:
     return out
 
 
-def _reason(inp: PortfolioInput, item: str, start: int | None, starts: dict[str, int]) -> str:
+def _reason(inp: PortfolioInput, item: str, start: int | None, starts: dict[str, int],
+            row: dict | None = None, groups: dict[str, list[str]] | None = None) -> str:
     items, s = inp.items, inp.settings
-    row = items.loc[item]
+    row = items.loc[item] if row is None else row
+    groups = exclusive_groups(inp) if groups is None else groups
     if start is not None:
         if bool(row["mandatory"]):
             return f"mandatory, due {s.period_label(int(row['deadline']))}"
@@ -79,7 +81,7 @@ def _reason(inp: PortfolioInput, item: str, start: int | None, starts: dict[str,
             last = max(row["predecessors"], key=lambda p: starts[p] + int(dur[p]))
             finish = s.period_label(starts[last] + int(dur[last]) - 1)
             return f"its predecessor {last} finishes in {finish}, too late to start it within the plan"
-    for g, ids in exclusive_groups(inp).items():
+    for g, ids in groups.items():
         if item in ids:
             chosen = [i for i in ids if i in starts]
             if chosen:
@@ -97,9 +99,9 @@ def decisions_table(inp: PortfolioInput, starts: dict[str, int]) -> pd.DataFrame
     if not funded), cost (EUR, 0 if not funded), item_cost_eur, best_value_eur (value at
     its best allowed start), product, title, theme, status_category, mandatory, reason."""
     items = inp.items
+    groups = exclusive_groups(inp)
     rows = []
-    for i in items.index:
-        row = items.loc[i]
+    for i, row in zip(items.index, items.to_dict("records")):
         t = starts.get(i)
         d = int(row["duration_periods"])
         allowed = list(row["rule_starts"])
@@ -118,7 +120,7 @@ def decisions_table(inp: PortfolioInput, starts: dict[str, int]) -> pd.DataFrame
                 "theme": row["theme"],
                 "status_category": row["status_category"],
                 "mandatory": bool(row["mandatory"]),
-                "reason": _reason(inp, i, t, starts),
+                "reason": _reason(inp, i, t, starts, row, groups),
             }
         )
     out = pd.DataFrame(rows, columns=["item_id", "funded", "start_period", "finish_period", "value", "cost",
