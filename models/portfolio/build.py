@@ -53,6 +53,17 @@ TIE_BREAK_EUR = 0.01
 MONEY_SCALE = 1e-3
 
 
+def _expr(pairs: list[tuple[pulp.LpVariable, float]]):
+    """A linear expression from (variable, coefficient) pairs, built in one call (fast for long rows)."""
+    if not pairs:
+        return pulp.lpSum([])
+    # a variable may appear twice only if a caller repeats it; merge to be safe
+    merged: dict = {}
+    for v, k in pairs:
+        merged[v] = merged.get(v, 0.0) + k
+    return pulp.LpAffineExpression.from_list(list(merged.items()))
+
+
 def token(key: object) -> str:
     """A name-safe version of an id: letters, digits and underscores only."""
     return re.sub(r"[^A-Za-z0-9_]", "_", str(key))
@@ -134,9 +145,9 @@ def add_capacity(m: PortfolioModel) -> None:
     for skill in inp.skills:
         effort = inp.items["effort_" + skill].fillna(0.0).astype(float).to_dict()
         for p in inp.periods:
-            terms = [(effort[i] / d) * m.x[i, t] for i, t, d in _running(m, p) if effort[i] > 0]
-            if terms:
-                m.add("cap", pulp.lpSum(terms) <= inp.capacity_of(skill, p), f"cap_{token(skill)}_{p}")
+            pairs = [(m.x[i, t], effort[i] / d) for i, t, d in _running(m, p) if effort[i] > 0]
+            if pairs:
+                m.add("cap", _expr(pairs) <= inp.capacity_of(skill, p), f"cap_{token(skill)}_{p}")
 
 
 def add_budget(m: PortfolioModel) -> None:
@@ -144,9 +155,9 @@ def add_budget(m: PortfolioModel) -> None:
     inp = m.inp
     cost = inp.items["cost_eur"].astype(float).to_dict()
     for p in inp.periods:
-        terms = [(MONEY_SCALE * float(cost[i]) / d) * m.x[i, t] for i, t, d in _running(m, p) if cost[i] > 0]
-        if terms:
-            m.add("budget", pulp.lpSum(terms) <= MONEY_SCALE * inp.settings.budget(p), f"budget_{p}")
+        pairs = [(m.x[i, t], MONEY_SCALE * float(cost[i]) / d) for i, t, d in _running(m, p) if cost[i] > 0]
+        if pairs:
+            m.add("budget", _expr(pairs) <= MONEY_SCALE * inp.settings.budget(p), f"budget_{p}")
 
 
 def add_budget_total(m: PortfolioModel) -> None:
@@ -287,7 +298,7 @@ def set_objective(m: PortfolioModel) -> None:
     """Maximise sum objective_eur x minus the tie-break delta * t (see the module docstring)."""
     inp = m.inp
     m.tie_break_eur = TIE_BREAK_EUR
-    m.prob += pulp.lpSum(MONEY_SCALE * (inp.objective_of(i, t) - m.tie_break_eur * t) * v for (i, t), v in m.x.items())
+    m.prob += _expr([(v, MONEY_SCALE * (inp.objective_of(i, t) - m.tie_break_eur * t)) for (i, t), v in m.x.items()])
 
 
 BUILDERS = (add_one_start, add_capacity, add_budget, add_budget_total, add_precedence, add_mandatory,

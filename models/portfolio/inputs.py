@@ -129,7 +129,11 @@ class PortfolioInput:
         """In Progress items that must continue in period 1 (settings.in_progress == "continue")."""
         if self.settings.in_progress != "continue":
             return []
-        return list(self.items.index[self.items["status_category"] == "In Progress"])
+        cache = self.__dict__.get("_must_continue")
+        if cache is None:
+            cache = list(self.items.index[self.items["status_category"] == "In Progress"])
+            object.__setattr__(self, "_must_continue", cache)
+        return cache
 
 
 OVERRIDE_PREFIX = "capacity_pw_p"
