@@ -27,6 +27,35 @@ DIFFERENTIATION = ("parity", "differentiator")
 KPIS = ("conversion_rate", "churn_rate", "arpu", "mau", "cost", "nps", "none")
 EFFORT_PREFIX = "effort_"
 
+# Values a backlog row takes when a generator or a test does not say otherwise (a plain
+# To-Do epic of product "Product" with no KPI link, dependency or rule attached).
+BACKLOG_DEFAULTS = {
+    "title": "",
+    "product": "Product",
+    "theme": "grow",
+    "item_type": "Epic",
+    "status": "Open",
+    "status_category": "To Do",
+    "initiative": None,
+    "story_points": None,
+    "duration_periods": 1,
+    "reach": 100.0,
+    "impact": 1.0,
+    "confidence": 1.0,
+    "business_value": 1.0,
+    "time_criticality": 1.0,
+    "risk_reduction": 1.0,
+    "moscow": "Should",
+    "kpi": "none",
+    "uplift": 0.0,
+    "differentiation": "parity",
+    "okr": None,
+    "depends_on": None,
+    "mandatory": False,
+    "deadline_period": None,
+    "exclusive_group": None,
+}
+
 
 def effort_columns(df: pd.DataFrame) -> list[str]:
     """The per-skill effort columns of a backlog table, in column order."""

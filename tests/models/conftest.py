@@ -25,35 +25,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from models.schemas import Backlog, KpiHistory, Teams, validate
+from models.schemas import BACKLOG_DEFAULTS as SCHEMA_BACKLOG_DEFAULTS, Backlog, KpiHistory, Teams, validate
 from models.settings import Settings
 
-BACKLOG_DEFAULTS = {
-    "title": "",
-    "product": "Shop",
-    "theme": "grow",
-    "item_type": "Epic",
-    "status": "Open",
-    "status_category": "To Do",
-    "initiative": None,
-    "story_points": None,
-    "duration_periods": 1,
-    "reach": 100.0,
-    "impact": 1.0,
-    "confidence": 1.0,
-    "business_value": 1.0,
-    "time_criticality": 1.0,
-    "risk_reduction": 1.0,
-    "moscow": "Should",
-    "kpi": "none",
-    "uplift": 0.0,
-    "differentiation": "parity",
-    "okr": None,
-    "depends_on": None,
-    "mandatory": False,
-    "deadline_period": None,
-    "exclusive_group": None,
-}
+BACKLOG_DEFAULTS = {**SCHEMA_BACKLOG_DEFAULTS, "product": "Shop"}
 
 
 def _make_backlog(rows: list[dict], skills: tuple[str, ...] = ("backend", "frontend")) -> pd.DataFrame:
