@@ -130,7 +130,7 @@ def _loss_text(lo: float, mid: float, hi: float) -> str:
         return "-"
     if abs(hi - lo) <= 1e-6 * max(1.0, abs(mid)):
         return f"{mid:,.0f}"
-    return f"{mid:,.0f} (proven {max(lo, 0):,.0f} .. {hi:,.0f})"
+    return f"{mid:,.0f} (proven {lo:,.0f} .. {hi:,.0f})"
 
 
 def _rule_table(prices: pd.DataFrame) -> Table:

@@ -10,7 +10,7 @@ take to change the decision.
   strategic balance, OKR coverage, quick wins, WIP limits, ...), the value given up
   because of it: the plan re-solved without the rule, warm-started from the plan.
 * :func:`item_explanations`: per item, in or out, the binding reason, an LP estimate of the
-  value lost if the decision were forced the other way, and for near misses and every
+  value lost if the decision were forced the other way (reduced costs of the LP relaxation), and for near misses and every
   Must-have the re-solved value lost (with the solver's status and the bounds it proved).
 * :func:`what_it_takes`: for an item left out, the capacity and budget it would need at
   its best start beyond what the plan leaves free.
@@ -183,23 +183,37 @@ def rule_prices(inp: PortfolioInput, result: PortfolioResult, time_limit_s: floa
 
 
 # -- per item -------------------------------------------------------------------------------
-def _lp_estimate(inp: PortfolioInput, lp: MarginalLP, item: str, funded_at: int | None) -> float:
-    """LP estimate (EUR) of the value lost if the decision on ``item`` were reversed.
+def lp_relaxation(inp: PortfolioInput) -> MarginalLP:
+    """The LP relaxation of the whole model (every x in [0, 1]), for reduced costs."""
+    m = build_model(inp)
+    m.prob.setObjective(pulp.lpSum(MONEY_SCALE * inp.objective_of(i, t) * v for (i, t), v in m.x.items()))
+    for v in m.x.values():
+        v.cat = "Continuous"
+    raw = m.prob.solve(pulp.HiGHS(msg=False, mip=False))
+    if not raw.has_solution:
+        raise SolverError("the LP relaxation has no solution", pulp.LpSolveStatus(raw.status).name)
+    obj = (raw.objective if raw.objective is not None else m.prob.objective.value()) / MONEY_SCALE
+    return MarginalLP(model=m, objective_eur=obj)
 
-    Left out: minus the best reduced cost over its allowed starts (what the LP's prices say
-    it costs to make room). Funded: its objective value minus the resources it uses priced
-    at the LP's duals (what the freed capacity, budget and rules would earn elsewhere)."""
+
+def _lp_estimate(inp: PortfolioInput, lp: MarginalLP, item: str, funded_at: int | None) -> float:
+    """LP estimate (EUR) of the value lost if the decision on ``item`` were reversed, from the
+    reduced costs of the LP relaxation of the whole model.
+
+    Left out: when the LP leaves the item out too, minus its best reduced cost (what the
+    LP's prices say making room costs); 0 when the LP already funds part of it. Funded: the
+    reduced costs of the starts the LP uses, weighted by how much it uses them (0 when the
+    LP only half wants the item: then dropping it costs little at the margin)."""
     row = inp.items.loc[item]
+    xs = [(lp.model.x[item, t], t) for t in row["rule_starts"] if (item, t) in lp.model.x]
+    if not xs:
+        return float("nan")
+    used = sum(v.value() or 0.0 for v, _ in xs)
     if funded_at is None:
-        rcs = [lp.reduced_cost(item, t) for t in row["rule_starts"] if (item, t) in lp.model.x]
-        return max(0.0, -max(rcs)) if rcs else float("nan")
-    d = int(row["duration_periods"])
-    used = 0.0
-    for p in range(funded_at, funded_at + d):
-        for skill in inp.skills:
-            used += inp.effort(item, skill) / d * max(0.0, lp.price(f"cap_{token(skill)}_{p}"))
-        used += float(row["cost_eur"]) / d * max(0.0, lp.price(f"budget_{p}"))
-    return max(0.0, inp.objective_of(item, funded_at) - used)
+        if used > 1e-6:
+            return 0.0
+        return max(0.0, -max(lp.reduced_cost(item, t) for _, t in xs))
+    return sum(max(0.0, lp.reduced_cost(item, t)) * (v.value() or 0.0) for v, t in xs)
 
 
 def binding_reason(inp: PortfolioInput, result: PortfolioResult, item: str) -> str:
@@ -270,7 +284,7 @@ def item_explanations(inp: PortfolioInput, result: PortfolioResult, near_misses:
     info = result.run_info.iloc[0]
     base_obj = _model_objective(inp, base)
     base_bound = float(info["best_bound"]) if pd.notna(info["best_bound"]) else base_obj
-    lp = lp or marginal_lp(inp, base)
+    lp = lp or lp_relaxation(inp)
     d = result.decisions.set_index("item_id")
     rows = []
     for i in inp.items.index:
@@ -337,7 +351,7 @@ def explain_item(inp: PortfolioInput, result: PortfolioResult, item: str,
     info = result.run_info.iloc[0]
     base_obj = _model_objective(inp, base)
     base_bound = float(info["best_bound"]) if pd.notna(info["best_bound"]) else base_obj
-    lp = marginal_lp(inp, base)
+    lp = lp_relaxation(inp)
     t = base.get(item)
     status, note, loss, low, high = _forced_loss(inp, base, base_obj, base_bound, item, time_limit_s)
     d = result.decisions.set_index("item_id")

@@ -35,12 +35,11 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-import pulp
 
 from models.errors import InputError, ModelError
-from models.portfolio.build import MONEY_SCALE, TIE_BREAK_EUR, PortfolioModel, build_model
+from models.portfolio.build import TIE_BREAK_EUR, build_model
 from models.portfolio.inputs import PortfolioInput, prepare_input
-from models.portfolio.solve import SolveStats, relative_gap, solve
+from models.portfolio.solve import solve
 from models.schemas import EFFORT_PREFIX
 from models.settings import Settings
 
@@ -241,47 +240,19 @@ def _coerce_option(highs, key: str, value):
     return str(value)
 
 
-def _solve_highs(model: PortfolioModel, *, time_limit_s: float, gap_rel: float, threads: int | None,
-                 options: dict, warm_start: bool) -> SolveStats:
-    """Like :func:`solve` (HiGHS only) with extra HiGHS options and an optional warm start
-    from the variables' initial values."""
-    import highspy
-
-    cfg = model.inp.settings.solver
-    probe = highspy.Highs()
-    opts = {k: _coerce_option(probe, k, v) for k, v in options.items()}
-    opts.setdefault("random_seed", cfg.seed)
-    solver = pulp.HiGHS(msg=False, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads,
-                        warmStart=warm_start, **opts)
-    raw = model.prob.solve(solver)
-    status = pulp.LpSolveStatus(raw.status).name
-    if not raw.has_solution:
-        from models.errors import SolverError
-
-        raise SolverError(f"the solver stopped without a selection (status {status}).", status)
-    objective = raw.objective if raw.objective is not None else model.prob.objective.value()
-    objective = None if objective is None else objective / MONEY_SCALE
-    bound = None if raw.best_bound is None else raw.best_bound / MONEY_SCALE
-    return SolveStats(solver="HiGHS (options: " + ", ".join(f"{k}={v}" for k, v in opts.items())
-                      + (", warm start" if warm_start else "") + ")",
-                      status=status, has_solution=True, objective=objective, best_bound=bound,
-                      gap=relative_gap(objective, bound), time_s=float(raw.time), time_limit_s=time_limit_s,
-                      gap_rel_target=gap_rel, threads=threads, seed=cfg.seed, n_variables=len(model.x),
-                      n_constraints=len(model.prob.constraints()), raw=raw)
-
-
 def solve_selection(profits: Sequence[float], weights: Sequence[Sequence[float]], capacities: Sequence[float],
                     *, item_ids: Sequence[str] | None = None, time_limit_s: float | None = None,
                     gap_rel: float = 0.0, threads: int | None = None, solver_options: dict | None = None,
                     warm_start: bool = False) -> SelectionResult:
-    """Solve a 0/1 multidimensional knapsack with the portfolio optimiser.
-
-    Without ``solver_options`` and ``warm_start`` this is the plain optimiser:
+    """Solve a 0/1 multidimensional knapsack with the portfolio optimiser:
     :func:`selection_input` -> :func:`build_model` -> :func:`solve` (HiGHS, relative gap
-    target ``gap_rel``, 0 = prove optimality). ``solver_options`` (HiGHS option name ->
-    value, e.g. {"mip_heuristic_effort": 0.3}) and ``warm_start`` (start HiGHS from
-    :func:`greedy_selection`) solve the same model with a HiGHS solver built here.
-    Raises ModelError for an inconsistent instance, SolverError when no selection came back.
+    target ``gap_rel``, 0 = prove optimality).
+
+    ``solver_options`` (HiGHS option name -> value, e.g. {"mip_heuristic_effort": 0.3};
+    values are converted to the option's type, so strings from a command line work) and
+    ``warm_start`` (start HiGHS from :func:`greedy_selection`) are passed to :func:`solve`.
+    Raises ModelError for an inconsistent instance or an unknown HiGHS option, SolverError
+    when no selection came back.
     """
     t0 = time.perf_counter()
     inp = selection_input(profits, weights, capacities, item_ids=item_ids, time_limit_s=time_limit_s,
@@ -289,15 +260,14 @@ def solve_selection(profits: Sequence[float], weights: Sequence[Sequence[float]]
     model = build_model(inp)
     build_s = time.perf_counter() - t0
     ids = list(inp.items.index)  # same order as the profits
-    if solver_options or warm_start:
-        if warm_start:
-            start = set(greedy_selection(profits, weights, capacities))
-            for j, i in enumerate(ids):
-                model.x[i, 1].setInitialValue(1.0 if j in start else 0.0)
-        stats = _solve_highs(model, time_limit_s=inp.settings.solver.time_limit_s, gap_rel=gap_rel,
-                             threads=threads, options=dict(solver_options or {}), warm_start=warm_start)
-    else:
-        stats = solve(model, time_limit_s=time_limit_s, gap_rel=gap_rel, threads=threads)
+    options = {}
+    if solver_options:
+        import highspy
+
+        probe = highspy.Highs()
+        options = {k: _coerce_option(probe, k, v) for k, v in solver_options.items()}
+    start = {ids[j]: 1 for j in greedy_selection(profits, weights, capacities)} if warm_start else None
+    stats = solve(model, time_limit_s=time_limit_s, gap_rel=gap_rel, threads=threads, warm_start=start, **options)
     chosen = tuple(j for j, i in enumerate(ids) if (model.x[i, 1].value() or 0.0) > 0.5)
     value = selection_value(profits, chosen)
     bound = None
@@ -305,9 +275,11 @@ def solve_selection(profits: Sequence[float], weights: Sequence[Sequence[float]]
         bound = (stats.best_bound + TIE_BREAK_EUR * len(ids)) / VALUE_SCALE
         if all(float(v).is_integer() for v in profits):
             bound = float(math.floor(bound + 1e-6))
+    extras = [f"{k}={v}" for k, v in options.items()] + (["greedy warm start"] if warm_start else [])
+    label = stats.solver + (f" ({', '.join(extras)})" if extras else "")
     return SelectionResult(value=value, chosen=chosen, status=stats.status, gap=stats.gap, best_bound=bound,
                            time_s=stats.time_s, build_s=build_s, n_variables=stats.n_variables,
-                           n_constraints=stats.n_constraints, solver=stats.solver)
+                           n_constraints=stats.n_constraints, solver=label)
 
 
 # ---------------------------------------------------------------------------------------

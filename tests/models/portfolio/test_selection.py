@@ -76,6 +76,15 @@ def test_selection_inputs_are_canonical_and_have_no_budget_rows():
     assert len(model.x) == 4
 
 
+def test_highs_options_and_greedy_warm_start_reach_the_same_optimum():
+    res = solve_selection(PROFITS, WEIGHTS, CAPACITIES, time_limit_s=10,
+                          solver_options={"mip_heuristic_effort": "0.3", "presolve": "off"}, warm_start=True)
+    assert res.status == "Optimal" and res.value == 16 and res.chosen == (0, 2)
+    assert "mip_heuristic_effort=0.3" in res.solver and "greedy warm start" in res.solver
+    with pytest.raises(ModelError, match="HiGHS has no option 'no_such_option'"):
+        solve_selection(PROFITS, WEIGHTS, CAPACITIES, solver_options={"no_such_option": 1})
+
+
 def test_inconsistent_instance_is_refused():
     with pytest.raises(ModelError, match="weights row 1 has 3 entries but there are 4 profits"):
         solve_selection(PROFITS, [WEIGHTS[0], [1, 3, 4]], CAPACITIES)
