@@ -96,6 +96,7 @@ class SolverSettings(_Strict):
     gap_rel: float = Field(0.0, ge=0, lt=1)
     threads: int | None = Field(None, ge=1)
     seed: int = 0
+    warm_start: bool = Field(False, description="start the solver from the best valid greedy plan")
 
 
 class Settings(_Strict):
