@@ -63,8 +63,6 @@ from models.portfolio.results import decisions_table, independent_check
 from models.schemas import EFFORT_PREFIX
 
 RANKINGS = ("rice", "wsjf", "value_per_effort", "weighted_score")
-# used by the weighted score when settings.scoring_weights is empty
-EQUAL_WEIGHTS = {"business_value": 1.0, "time_criticality": 1.0, "risk_reduction": 1.0}
 TOL_PW = 1e-9  # slack on capacity checks (pw per period); independent_check allows 1e-6
 TOL_EUR = 1e-6  # slack on budget checks (EUR)
 GENERIC_REASON = "capacity or budget go to higher-value items"
@@ -75,8 +73,8 @@ def ranking_scores(inp: PortfolioInput, method: str) -> pd.Series:
     NaN ranks last).
 
     rice, wsjf: :mod:`models.scoring` on the candidates. weighted_score: the weighted score
-    with ``settings.scoring_weights`` (equal weights on business_value, time_criticality and
-    risk_reduction when none are set), min-max normalised over the candidates.
+    with ``settings.scoring_weights`` (scoring.DEFAULT_WEIGHTS when none are set, as in
+    priority_scores), min-max normalised over the candidates.
     value_per_effort: the best objective_eur over the item's allowed starts (EUR) per
     person-week of total effort; NaN for an item without an allowed start or effort.
     """
@@ -86,7 +84,7 @@ def ranking_scores(inp: PortfolioInput, method: str) -> pd.Series:
     elif method == "wsjf":
         s = scoring.wsjf(items)
     elif method == "weighted_score":
-        weights = dict(inp.settings.scoring_weights) or EQUAL_WEIGHTS
+        weights = dict(inp.settings.scoring_weights) or scoring.DEFAULT_WEIGHTS
         s = scoring.weighted_score(items, weights)
     elif method == "value_per_effort":
         best = [max((inp.objective_of(i, int(t)) for t in ts), default=np.nan)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, event, given, settings as hyp_settings, strategies as st
 
-from models import valuation
+from models import scoring, valuation
 from models.errors import ModelError
 from models.portfolio import build_model, independent_check, optimise, prepare_input, results, solve
 from models.portfolio.greedy import RANKINGS, baseline_plans, greedy_starts, greedy_warm_start, ranking_scores
@@ -64,9 +64,10 @@ def test_ranking_scores_unknown_method_and_nan_last(make_backlog, make_teams, ma
     inp = prepare_input(backlog, teams, values, settings)
     with pytest.raises(ValueError, match="rice, wsjf, value_per_effort, weighted_score"):
         ranking_scores(inp, "moscow")
-    # every candidate has equal business_value, time_criticality and risk_reduction: equal
-    # weights give the constant 0.5 (min_max of a constant) -> ties broken by item_id
-    assert ranking_scores(inp, "weighted_score").tolist() == [0.5, 0.5, 0.5]
+    # no scoring_weights in the settings: the same default weights as priority_scores, so the
+    # greedy ranks exactly as the scores table does
+    expected = scoring.weighted_score(inp.items, scoring.DEFAULT_WEIGHTS)
+    assert ranking_scores(inp, "weighted_score").tolist() == pytest.approx(expected.tolist())
     # an item without an allowed start (2 quarters in a 1-quarter plan) has no score and ranks last
     backlog2 = make_backlog([dict(item_id="LONG", effort_backend=1.0, duration_periods=2),
                              dict(item_id="A", effort_backend=1.0)], skills=("backend",))
