@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from models.errors import ModelError
+from models.formula import parse_formula
 from models.schemas import MOSCOW, effort_columns, total_effort_pw
 from models.settings import Settings
 
@@ -204,7 +205,9 @@ def priority_scores(backlog: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     item_id).
 
     The weighted score uses ``settings.scoring_weights`` (DEFAULT_WEIGHTS when empty). The
-    quadrant plots business_value against total effort (person-weeks).
+    quadrant plots business_value against total effort (person-weeks). Each of
+    ``settings.scoring_formulas`` adds formula_<name> and rank_formula_<name>
+    (:func:`formula_score`).
     """
     weights = dict(settings.scoring_weights) or DEFAULT_WEIGHTS
     r, w, ws, m = rice(backlog), wsjf(backlog), weighted_score(backlog, weights), moscow_rank(backlog)
@@ -227,4 +230,101 @@ def priority_scores(backlog: pd.DataFrame, settings: Settings) -> pd.DataFrame:
             "rank_moscow": rank_desc(-m.astype(float)).to_numpy(),
         }
     )
+    for name, text in settings.scoring_formulas.items():
+        score = formula_score(backlog, name, text)
+        out[f"formula_{name}"] = score.to_numpy()
+        out[f"rank_formula_{name}"] = rank_desc(score).to_numpy()
     return out
+
+
+def formula_score(backlog: pd.DataFrame, name: str, text: str) -> pd.Series:
+    """A planner's own score: ``text`` evaluated per item over the CRITERIA (e.g.
+    "reach * impact * confidence / effort"), safely (:mod:`models.formula`, no eval).
+    Raises ModelError naming settings scoring_formulas.<name> for anything but arithmetic."""
+    f = parse_formula(text, CRITERIA, where=f"settings scoring_formulas.{name}")
+    values = f.evaluate({c: _criterion(backlog, c).to_numpy(dtype=float) for c in f.names})
+    return _by_item(backlog, np.broadcast_to(values, (len(backlog),)), f"formula_{name}")
+
+
+# -- agreement between methods ---------------------------------------------------------------
+RANKED_METHODS = ("rice", "wsjf", "weighted", "moscow")
+
+
+def rank_correlation(scores: pd.DataFrame, top_k: int = 10) -> pd.DataFrame:
+    """How much the prioritisation methods agree, for every pair of methods.
+
+    ``scores`` is :func:`priority_scores` (columns rank_<method>, including the planner's
+    own formulas as formula_<name>). Columns: method_a,
+    method_b, spearman (Spearman's rank correlation: the Pearson correlation of the ranks,
+    1 = same order, 0 = unrelated, -1 = reversed), top_k (k used) and top_k_overlap (share
+    of the k best items of method_a that are also among the k best of method_b)."""
+    methods = [m for m in RANKED_METHODS if f"rank_{m}" in scores.columns]
+    methods += [c[len("rank_"):] for c in scores.columns if c.startswith("rank_formula_")]
+    k = max(1, min(int(top_k), len(scores)))
+    rows = []
+    for a_i, a in enumerate(methods):
+        for b in methods[a_i + 1:]:
+            ra, rb = scores[f"rank_{a}"].astype(float), scores[f"rank_{b}"].astype(float)
+            rho = float(np.corrcoef(ra, rb)[0, 1]) if len(scores) > 1 and ra.std() > 0 and rb.std() > 0 else float("nan")
+            top_a = set(scores.loc[ra <= k, "item_id"])
+            top_b = set(scores.loc[rb <= k, "item_id"])
+            rows.append({"method_a": a, "method_b": b, "spearman": rho, "top_k": k,
+                         "top_k_overlap": len(top_a & top_b) / k})
+    return pd.DataFrame(rows, columns=["method_a", "method_b", "spearman", "top_k", "top_k_overlap"])
+
+
+# Estimates a planner gives and how uncertain they are taken to be in rank_stability: each
+# is multiplied by a lognormal factor exp(N(0, sigma)), sigma = BASE_SIGMA + (1 - confidence) x
+# CONFIDENCE_SIGMA, so an item its owner is unsure about moves more.
+PERTURBED = ("reach", "impact", "business_value", "time_criticality", "risk_reduction", "story_points")
+BASE_SIGMA = 0.15
+CONFIDENCE_SIGMA = 0.5
+WEIGHT_SIGMA = 0.3  # lognormal spread of each scoring weight
+
+
+def rank_stability(backlog: pd.DataFrame, settings: Settings, top_k: int = 10, draws: int = 300,
+                   seed: int = 0) -> pd.DataFrame:
+    """Monte Carlo rank stability: with estimates and weights drawn from their uncertainty,
+    the chance that each item stays among the ``top_k`` of each method.
+
+    Per draw, every estimate in PERTURBED and each item's effort are multiplied by
+    exp(N(0, sigma_i)) with sigma_i = BASE_SIGMA + (1 - confidence_i) x CONFIDENCE_SIGMA,
+    and each scoring weight by exp(N(0, WEIGHT_SIGMA)); then RICE, WSJF and the weighted
+    score are recomputed and ranked. All draws come from numpy's default_rng(seed).
+
+    Columns: item_id, method, base_rank, p_top_k (share of draws in the top k), rank_p10,
+    rank_p50, rank_p90, draws, seed, top_k."""
+    if draws < 1:
+        raise ModelError("rank_stability needs at least one draw.")
+    rng = np.random.default_rng(seed)
+    weights = dict(settings.scoring_weights) or DEFAULT_WEIGHTS
+    n = len(backlog)
+    k = max(1, min(int(top_k), n))
+    conf = pd.to_numeric(backlog["confidence"], errors="coerce").fillna(1.0).clip(0, 1).to_numpy()
+    sigma = BASE_SIGMA + (1.0 - conf) * CONFIDENCE_SIGMA
+    cols = [c for c in PERTURBED if c in backlog.columns] + effort_columns(backlog)
+    methods = ("rice", "wsjf", "weighted")
+    ranks = {m: np.empty((draws, n), dtype=np.int32) for m in methods}
+    base = backlog.reset_index(drop=True)
+    for d in range(draws):
+        b = base.copy()
+        for c in cols:
+            factor = np.exp(rng.normal(0.0, sigma))
+            b[c] = b[c].astype(float) * factor
+        w = {name: v * float(np.exp(rng.normal(0.0, WEIGHT_SIGMA))) for name, v in weights.items()}
+        ranks["rice"][d] = rank_desc(rice(b)).to_numpy()
+        ranks["wsjf"][d] = rank_desc(wsjf(b)).to_numpy()
+        ranks["weighted"][d] = rank_desc(weighted_score(b, w)).to_numpy()
+    base_ranks = {"rice": rank_desc(rice(backlog)), "wsjf": rank_desc(wsjf(backlog)),
+                  "weighted": rank_desc(weighted_score(backlog, weights))}
+    rows = []
+    ids = backlog["item_id"].astype(str).to_numpy()
+    for m in methods:
+        r = ranks[m]
+        p10, p50, p90 = np.percentile(r, [10, 50, 90], axis=0)
+        p_top = (r <= k).mean(axis=0)
+        for j, item in enumerate(ids):
+            rows.append({"item_id": item, "method": m, "base_rank": int(base_ranks[m].iloc[j]),
+                         "p_top_k": float(p_top[j]), "rank_p10": float(p10[j]), "rank_p50": float(p50[j]),
+                         "rank_p90": float(p90[j]), "draws": draws, "seed": seed, "top_k": k})
+    return pd.DataFrame(rows)

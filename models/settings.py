@@ -121,6 +121,8 @@ class Settings(_Strict):
         "continue", description="items already in progress continue in period 1, or may be stopped")
     objective: ObjectiveSettings = ObjectiveSettings()
     scoring_weights: dict[str, float] = Field(default_factory=dict)
+    scoring_formulas: dict[str, str] = Field(
+        default_factory=dict, description="own scores as formulas over the criteria, e.g. reach * impact / effort")
     solver: SolverSettings = SolverSettings()
     explain: ExplainSettings = ExplainSettings()
 

@@ -7,6 +7,9 @@
                    [--format table|json] [--no-explain]
     weitblick explain ITEM [--data DIR] why is ITEM in or out, and what would it take?
     weitblick frontier [--data DIR]     best plan value for a range of budgets
+    weitblick scores [--method M] [--top K] [--data DIR]
+                                        every prioritisation method side by side, how far they
+                                        agree, and how stable each top-K is
 """
 
 from __future__ import annotations
@@ -344,6 +347,63 @@ def frontier(
                   str(r["status"]), "-" if pd.isna(r["gap"]) else f"{r['gap']:.2%}",
                   "-" if pd.isna(r["marginal_value"]) else f"{r['marginal_value']:.2f}")
     out.print(t)
+
+
+SCORE_METHODS = ("rice", "wsjf", "weighted", "moscow")
+
+
+@app.command()
+def scores(
+    data: DataOption = None,
+    method: Annotated[str, typer.Option(help="Rank by this method: rice, wsjf, weighted or moscow.")] = "wsjf",
+    top: Annotated[int, typer.Option(help="How many items to show (and the k of 'stays in the top k').")] = 10,
+    draws: Annotated[int, typer.Option(help="Monte Carlo draws of the rank stability.")] = 300,
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """RICE, WSJF, weighted score and MoSCoW side by side, their agreement and rank stability."""
+    from models import scoring
+
+    if method not in SCORE_METHODS:
+        raise typer.BadParameter(f"use one of {', '.join(SCORE_METHODS)}", param_hint="--method")
+    if format not in ("table", "json"):
+        raise typer.BadParameter("use table or json", param_hint="--format")
+    with tempfile.TemporaryDirectory(prefix="weitblick-scores-") as tmp:
+        home = Path(tmp)
+        defs = build_definitions(home, data_dir=str(data) if data else "", stability_draws=draws)
+        with dg.DagsterInstance.ephemeral() as instance:
+            result = _execute(defs, instance, selection=["settings", "teams", "okrs", "backlog", "priority_scores"])
+        if not result.success:
+            _fail(result, store_kept=False)
+        tables = read_tables(paths.store_path(home), "settings", "backlog", "priority_scores")
+    ps = tables["priority_scores"]
+    agreement = scoring.rank_correlation(ps, top_k=top)
+    stability = scoring.rank_stability(tables["backlog"], settings_from_table(tables["settings"]), top_k=top,
+                                       draws=draws, seed=20270101)
+    shown = ps.sort_values(f"rank_{method}").head(top)
+    if format == "json":
+        payload = {"method": method, "top": json.loads(shown.to_json(orient="records")),
+                   "agreement": json.loads(agreement.to_json(orient="records")),
+                   "stability": json.loads(stability.loc[stability["base_rank"] <= top].to_json(orient="records"))}
+        sys.stdout.write(json.dumps(payload) + "\n")
+        return
+    p_top = stability.pivot(index="item_id", columns="method", values="p_top_k")
+    t = Table(title=f"Top {top} by {method}: ranks under every method; chance to stay in the top {top} "
+                    f"when estimates and weights vary ({draws} draws)")
+    for col in ("item", "title", "RICE", "WSJF", "weighted", "MoSCoW", "quadrant", f"P(top {top}) {method}"):
+        t.add_column(col, justify="left" if col in ("item", "title", "quadrant") else "right", no_wrap=True,
+                     max_width=40 if col == "title" else None, overflow="ellipsis")
+    for _, r in shown.iterrows():
+        p = p_top.at[r["item_id"], method] if method in p_top.columns else float("nan")
+        t.add_row(r["item_id"], str(r["title"]), str(int(r["rank_rice"])), str(int(r["rank_wsjf"])),
+                  str(int(r["rank_weighted"])), str(int(r["rank_moscow"])), str(r["quadrant"]),
+                  "-" if pd.isna(p) else f"{p:.0%}")
+    out.print(t)
+    a = Table(title=f"Agreement between methods: Spearman rank correlation and top-{top} overlap")
+    for col in ("methods", "Spearman", f"top-{top} overlap"):
+        a.add_column(col, justify="left" if col == "methods" else "right")
+    for _, r in agreement.iterrows():
+        a.add_row(f"{r['method_a']} vs {r['method_b']}", f"{r['spearman']:+.2f}", f"{r['top_k_overlap']:.0%}")
+    out.print(a)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ class WeitblickConfig(dg.ConfigurableResource):
     near_misses: int | None = None  # overrides settings.explain.near_misses
     frontier_points: int | None = None  # overrides settings.explain.frontier_points
     replications: int | None = None  # overrides each scenario's replications
-    seed: int = 20270101  # root seed of the stress test; recorded in metadata
+    seed: int = 20270101  # root seed of the stress test and the rank stability draws; recorded in metadata
+    stability_draws: int = 300  # Monte Carlo draws of the rank stability
 
     def data_path(self) -> Path:
         return Path(self.data_dir) if self.data_dir else paths.demo_data_dir()

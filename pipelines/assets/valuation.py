@@ -7,6 +7,7 @@ import pandas as pd
 
 from models import scoring, valuation
 from models.settings import settings_from_table
+from pipelines.resources import WeitblickConfig
 
 GROUP = "valuation"
 
@@ -48,6 +49,25 @@ def priority_scores(backlog: pd.DataFrame, settings: pd.DataFrame) -> dg.Output[
     """RICE, WSJF, weighted score, MoSCoW and value-vs-effort quadrant, with ranks per method."""
     df = scoring.priority_scores(backlog, settings_from_table(settings))
     return dg.Output(df, metadata={"items": len(df), "preview": _preview(df)})
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
+def rank_agreement(priority_scores: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """How far the prioritisation methods agree: rank correlation and top-10 overlap per pair."""
+    df = scoring.rank_correlation(priority_scores, top_k=10)
+    return dg.Output(df, metadata={"pairs": len(df), "min_spearman": float(df["spearman"].min()),
+                                   "preview": dg.MetadataValue.md(df.to_markdown(index=False, floatfmt=".2f"))})
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
+def rank_stability(config: WeitblickConfig, backlog: pd.DataFrame, settings: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """Chance that each item stays in the top 10 of each method when estimates and weights vary."""
+    df = scoring.rank_stability(backlog, settings_from_table(settings), top_k=10, draws=config.stability_draws,
+                                seed=config.seed)
+    top = df.loc[df["base_rank"] <= 10].sort_values(["method", "base_rank"])
+    return dg.Output(df, metadata={"draws": config.stability_draws, "seed": config.seed, "preview": dg.MetadataValue.md(
+        top[["method", "item_id", "base_rank", "p_top_k", "rank_p10", "rank_p90"]].to_markdown(index=False,
+                                                                                               floatfmt=".2f"))})
 
 
 @dg.asset_check(asset=business_cases, blocking=True)

@@ -87,3 +87,51 @@ def test_priority_scores_ranks_are_unique_and_ties_break_by_item_id(backlog, set
     assert ps.loc["A2", "rank_moscow"] == n
     assert set(ps["quadrant"]) <= set(scoring.QUADRANTS)
     assert ps["weighted"].between(0, 1).all()
+
+
+def test_rank_correlation_of_identical_and_reversed_rankings():
+    ps = pd.DataFrame({"item_id": list("ABCD"), "rank_rice": [1, 2, 3, 4], "rank_wsjf": [1, 2, 3, 4],
+                       "rank_weighted": [4, 3, 2, 1]})
+    agree = scoring.rank_correlation(ps, top_k=2).set_index(["method_a", "method_b"])
+    assert agree.at[("rice", "wsjf"), "spearman"] == pytest.approx(1.0)
+    assert agree.at[("rice", "weighted"), "spearman"] == pytest.approx(-1.0)
+    # top 2: {A, B} vs {A, B} and vs {D, C}
+    assert agree.at[("rice", "wsjf"), "top_k_overlap"] == 1.0
+    assert agree.at[("rice", "weighted"), "top_k_overlap"] == 0.0
+
+
+def test_rank_stability_is_reproducible_and_converges_with_more_draws(make_backlog, make_settings):
+    # A is far ahead on every method and certain; B..F are close together and uncertain
+    rows = [dict(item_id="A", effort_backend=1.0, reach=10_000.0, business_value=20.0, confidence=1.0)]
+    rows += [dict(item_id=k, effort_backend=2.0, reach=100.0 + i, business_value=5.0 + 0.1 * i, confidence=0.5)
+             for i, k in enumerate("BCDEF")]
+    backlog = make_backlog(rows)
+    settings = make_settings(scoring_weights={"business_value": 0.5, "effort": 0.5})
+    one = scoring.rank_stability(backlog, settings, top_k=2, draws=400, seed=1)
+    assert one.equals(scoring.rank_stability(backlog, settings, top_k=2, draws=400, seed=1))
+    other = scoring.rank_stability(backlog, settings, top_k=2, draws=400, seed=2)
+    assert not one["p_top_k"].equals(other["p_top_k"])
+    # two seeds agree to Monte Carlo accuracy (sd of a share over 400 draws <= 0.025)
+    diff = (one.set_index(["item_id", "method"])["p_top_k"] - other.set_index(["item_id", "method"])["p_top_k"]).abs()
+    assert diff.max() < 0.1
+    a = one.loc[one["item_id"] == "A"]
+    assert (a["p_top_k"] == 1.0).all() and (a["base_rank"] == 1).all()
+    # the close, uncertain items share the second place: none of them is sure of it
+    rest = one.loc[(one["item_id"] != "A") & (one["method"] == "rice")]
+    assert rest["p_top_k"].max() < 0.9 and rest["p_top_k"].sum() == pytest.approx(1.0)
+
+
+def test_own_formula_scores_are_ranked_and_compared(backlog, make_settings):
+    settings = make_settings(scoring_formulas={"my_rice": "reach * impact * confidence / effort"})
+    ps = scoring.priority_scores(backlog, settings)
+    # the formula is RICE written out: the same scores and ranks
+    assert ps["formula_my_rice"].tolist() == pytest.approx(ps["rice"].tolist())
+    assert ps["rank_formula_my_rice"].tolist() == ps["rank_rice"].tolist()
+    agree = scoring.rank_correlation(ps).set_index(["method_a", "method_b"])
+    assert agree.at[("rice", "formula_my_rice"), "spearman"] == pytest.approx(1.0)
+
+
+def test_a_formula_that_is_code_is_refused(backlog, make_settings):
+    settings = make_settings(scoring_formulas={"evil": "__import__('os').system('rm -rf /')"})
+    with pytest.raises(ModelError, match="settings scoring_formulas.evil"):
+        scoring.priority_scores(backlog, settings)

@@ -96,3 +96,14 @@ def test_frontier_prints_value_per_budget():
     shares = [r["budget_share"] for r in rows]
     assert shares == sorted(shares) and 1.0 in shares
     assert {"budget_eur", "value_eur", "status", "gap", "marginal_value"} <= set(rows[0])
+
+
+def test_scores_show_every_method_their_agreement_and_stability():
+    proc = _run("scores", "--method", "rice", "--top", "5", "--draws", "50", "--format", "json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    payload = json.loads(proc.stdout)
+    assert [r["rank_rice"] for r in payload["top"]] == [1, 2, 3, 4, 5]
+    assert {(a["method_a"], a["method_b"]) for a in payload["agreement"]} >= {("rice", "wsjf"), ("wsjf", "weighted")}
+    assert all(0 <= s["p_top_k"] <= 1 and s["draws"] == 50 for s in payload["stability"])
+    bad = _run("scores", "--method", "gut")
+    assert bad.returncode == 2 and "use one of rice, wsjf, weighted, moscow" in bad.stderr
