@@ -39,6 +39,8 @@ from models.portfolio.build import (
     set_objective,
     write_lp,
 )
+from models.portfolio.explain import efficient_frontier, item_explanations, plan_starts, rule_prices, shadow_prices
+from models.portfolio.greedy import baseline_plans, greedy_warm_start
 from models.portfolio.inputs import PortfolioInput, prepare_input
 from models.portfolio.results import PortfolioResult, independent_check, results
 from models.portfolio.solve import SolveStats, diagnose_infeasibility, solve
@@ -51,13 +53,11 @@ def optimise(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, s
     ``settings.solver.time_limit_s``). With ``warm_start`` (default
     ``settings.solver.warm_start``) the solver starts from the best valid greedy plan
     (:mod:`models.portfolio.greedy`); measured on the demo and on random portfolios it
-    neither helps nor hurts the proven gap beyond noise, so it is off by default. The capacity table carries the
-    shadow price of one more person-week and the budget table that of one more EUR
+    neither helps nor hurts the proven gap beyond noise, so it is off by default. The
+    capacity table carries the shadow price of one more person-week and the budget table
+    that of one more EUR
     (:func:`models.portfolio.explain.shadow_prices`). Raises ModelError for unusable inputs
     and SolverError when no plan exists or none was found in time."""
-    from models.portfolio.explain import plan_starts, shadow_prices
-    from models.portfolio.greedy import greedy_warm_start
-
     inp = prepare_input(backlog, teams, values, settings)
     model = build_model(inp)
     use = settings.solver.warm_start if warm_start is None else warm_start
@@ -82,8 +82,6 @@ def result_from_tables(decisions: pd.DataFrame, capacity: pd.DataFrame, budget: 
 def explain_plan(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings,
                  result: PortfolioResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(item explanations, rule prices) of a plan: see :mod:`models.portfolio.explain`."""
-    from models.portfolio.explain import item_explanations, rule_prices
-
     inp = prepare_input(backlog, teams, values, settings)
     return item_explanations(inp, result), rule_prices(inp, result)
 
@@ -91,8 +89,6 @@ def explain_plan(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFram
 def frontier(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings,
              result: PortfolioResult | None = None) -> pd.DataFrame:
     """Best value for a range of budgets (:func:`models.portfolio.explain.efficient_frontier`)."""
-    from models.portfolio.explain import efficient_frontier
-
     return efficient_frontier(prepare_input(backlog, teams, values, settings), result)
 
 
@@ -102,8 +98,6 @@ def baselines(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, 
     with the optimised plan's uplift over each: (summary with columns of
     :func:`models.portfolio.greedy.baseline_plans` plus optimised_value_eur and uplift
     (fraction of the baseline's value), decisions per method)."""
-    from models.portfolio.greedy import baseline_plans
-
     inp = prepare_input(backlog, teams, values, settings)
     summary, plans = baseline_plans(inp)
     best = float(result.decisions["value"].sum())

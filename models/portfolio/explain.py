@@ -22,13 +22,16 @@ the solver proved, never as an exact number.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pulp
 
 from models.errors import SolverError
 from models.portfolio.build import MONEY_SCALE, RULE_FAMILIES, TIE_BREAK_EUR, PortfolioModel, build_model, token
+from models.portfolio.greedy import greedy_warm_start
 from models.portfolio.inputs import PortfolioInput
 from models.portfolio.results import PortfolioResult
 from models.portfolio.solve import diagnose_infeasibility, solve
@@ -55,7 +58,7 @@ def _model_objective(inp: PortfolioInput, starts: dict[str, int]) -> float:
 # -- shadow prices ------------------------------------------------------------------------
 @dataclass
 class MarginalLP:
-    """The LP relaxation around a plan: funded items fixed at their start, the rest free in [0, 1]."""
+    """A solved LP relaxation (:func:`marginal_lp` around a plan, or :func:`lp_relaxation`)."""
 
     model: PortfolioModel
     objective_eur: float
@@ -74,23 +77,33 @@ class MarginalLP:
         return (dj or 0.0) / MONEY_SCALE
 
 
-def marginal_lp(inp: PortfolioInput, starts: dict[str, int]) -> MarginalLP:
-    """Solve the LP relaxation with the plan's funded items fixed at their starts.
-
-    Raises SolverError when the LP has no solution (the plan breaks a rule)."""
+def _relaxation(inp: PortfolioInput, fixed: dict[str, int] | None) -> MarginalLP:
+    """Solve the LP relaxation (every x in [0, 1]) with the objective in EUR without the
+    tie-break; items in ``fixed`` are held at their start (all their other starts at 0).
+    Raises SolverError when the LP has no solution (a fixed plan breaks a rule)."""
     m = build_model(inp)
-    # prices in EUR of the plan's objective: without the tie-break of one cent per period
     m.prob.setObjective(pulp.lpSum(MONEY_SCALE * inp.objective_of(i, t) * v for (i, t), v in m.x.items()))
     for (i, t), v in m.x.items():
         v.cat = "Continuous"
-        if i in starts:
-            v.bounds(1.0 if starts[i] == t else 0.0, 1.0 if starts[i] == t else 0.0)
+        if fixed and i in fixed:
+            on = 1.0 if fixed[i] == t else 0.0
+            v.bounds(on, on)
     raw = m.prob.solve(pulp.HiGHS(msg=False, mip=False))
     if not raw.has_solution:
-        raise SolverError("the plan's LP relaxation has no solution: the plan breaks a rule",
+        raise SolverError("the LP relaxation has no solution" + (": the plan breaks a rule" if fixed else ""),
                           pulp.LpSolveStatus(raw.status).name)
     obj = (raw.objective if raw.objective is not None else m.prob.objective.value()) / MONEY_SCALE
     return MarginalLP(model=m, objective_eur=obj)
+
+
+def marginal_lp(inp: PortfolioInput, starts: dict[str, int]) -> MarginalLP:
+    """The LP relaxation with the plan's funded items fixed at their starts (for shadow prices)."""
+    return _relaxation(inp, starts)
+
+
+def lp_relaxation(inp: PortfolioInput) -> MarginalLP:
+    """The LP relaxation of the whole model (for reduced costs)."""
+    return _relaxation(inp, None)
 
 
 def shadow_prices(inp: PortfolioInput, starts: dict[str, int], lp: MarginalLP | None = None) -> pd.DataFrame:
@@ -160,9 +173,7 @@ def rule_prices(inp: PortfolioInput, result: PortfolioResult, time_limit_s: floa
     re-solved plan without it minus the plan; >= 0 up to the solvers' gaps), price_low_eur
     and price_high_eur (what the two solves prove), exact (both solves optimal)."""
     info = result.run_info.iloc[0]
-    base_starts = plan_starts(result)
-    base_obj = _model_objective(inp, base_starts)
-    base_bound = float(info["best_bound"]) if pd.notna(info["best_bound"]) else base_obj
+    base_starts, base_obj, base_bound = _baseline(inp, result)
     present = build_model(inp).constraints
     rows = []
     for family, description in RULE_FAMILIES.items():
@@ -183,19 +194,6 @@ def rule_prices(inp: PortfolioInput, result: PortfolioResult, time_limit_s: floa
 
 
 # -- per item -------------------------------------------------------------------------------
-def lp_relaxation(inp: PortfolioInput) -> MarginalLP:
-    """The LP relaxation of the whole model (every x in [0, 1]), for reduced costs."""
-    m = build_model(inp)
-    m.prob.setObjective(pulp.lpSum(MONEY_SCALE * inp.objective_of(i, t) * v for (i, t), v in m.x.items()))
-    for v in m.x.values():
-        v.cat = "Continuous"
-    raw = m.prob.solve(pulp.HiGHS(msg=False, mip=False))
-    if not raw.has_solution:
-        raise SolverError("the LP relaxation has no solution", pulp.LpSolveStatus(raw.status).name)
-    obj = (raw.objective if raw.objective is not None else m.prob.objective.value()) / MONEY_SCALE
-    return MarginalLP(model=m, objective_eur=obj)
-
-
 def _lp_estimate(inp: PortfolioInput, lp: MarginalLP, item: str, funded_at: int | None) -> float:
     """LP estimate (EUR) of the value lost if the decision on ``item`` were reversed, from the
     reduced costs of the LP relaxation of the whole model.
@@ -216,24 +214,30 @@ def _lp_estimate(inp: PortfolioInput, lp: MarginalLP, item: str, funded_at: int 
     return sum(max(0.0, lp.reduced_cost(item, t)) * (v.value() or 0.0) for v, t in xs)
 
 
-def binding_reason(inp: PortfolioInput, result: PortfolioResult, item: str) -> str:
-    """The rule that keeps a left-out item out (or holds a funded one in), in words."""
-    d = result.decisions.set_index("item_id")
-    reason = str(d.at[item, "reason"])
-    if bool(d.at[item, "funded"]) or not reason.startswith("capacity or budget"):
-        return reason
-    need = what_it_takes(inp, result, item)
-    return need if need else reason
+@dataclass(frozen=True)
+class _Room:
+    """What a plan leaves free: person-weeks per (skill, period), EUR per period, and its starts."""
+
+    pw: dict[tuple[str, int], float]
+    eur: dict[int, float]
+    starts: dict[str, int]
 
 
-def what_it_takes(inp: PortfolioInput, result: PortfolioResult, item: str) -> str:
+def _room(result: PortfolioResult) -> _Room:
+    cap, bud = result.capacity, result.budget
+    return _Room(pw={(str(k), int(p)): float(c - u) for k, p, c, u in
+                     zip(cap["skill"], cap["period"], cap["capacity_pw"], cap["used_pw"])},
+                 eur={int(p): float(b - x) for p, b, x in zip(bud["period"], bud["budget_eur"], bud["spend_eur"])},
+                 starts=plan_starts(result))
+
+
+def what_it_takes(inp: PortfolioInput, result: PortfolioResult, item: str, room: _Room | None = None) -> str:
     """For a left-out item: at its least-blocked allowed start, the capacity and budget it
     would need beyond what the plan leaves free ("" when it would fit as the plan stands)."""
     s, items = inp.settings, inp.items
     row = items.loc[item]
-    cap = result.capacity.set_index(["skill", "period"])
-    bud = result.budget.set_index("period")
-    starts = plan_starts(result)
+    room = room or _room(result)
+    starts = room.starts
     ready = max((starts[p] + int(items.at[p, "duration_periods"]) for p in row["predecessors"] if p in starts),
                 default=1)
     missing = [p for p in row["predecessors"] if p not in starts]
@@ -246,12 +250,12 @@ def what_it_takes(inp: PortfolioInput, result: PortfolioResult, item: str) -> st
         for p in range(t, t + d):
             for skill in inp.skills:
                 need = inp.effort(item, skill) / d
-                free = float(cap.at[(skill, p), "capacity_pw"] - cap.at[(skill, p), "used_pw"])
+                free = room.pw[(skill, p)]
                 if need > free + 1e-6:
                     short += (need - free) / max(need, 1e-9)
                     words.append(f"{need - free:.1f} more {skill} person-weeks in {s.period_label(p)}")
             spend = float(row["cost_eur"]) / d
-            free_eur = float(bud.at[p, "budget_eur"] - bud.at[p, "spend_eur"])
+            free_eur = room.eur[p]
             if spend > free_eur + 1e-6:
                 short += (spend - free_eur) / max(spend, 1e-9)
                 words.append(f"{spend - free_eur:,.0f} EUR more budget in {s.period_label(p)}")
@@ -280,22 +284,11 @@ def item_explanations(inp: PortfolioInput, result: PortfolioResult, near_misses:
     gaps leave the interval."""
     cfg = inp.settings.explain
     k = cfg.near_misses if near_misses is None else near_misses
-    base = plan_starts(result)
-    info = result.run_info.iloc[0]
-    base_obj = _model_objective(inp, base)
-    base_bound = float(info["best_bound"]) if pd.notna(info["best_bound"]) else base_obj
+    base, base_obj, base_bound = _baseline(inp, result)
     lp = lp or lp_relaxation(inp)
-    d = result.decisions.set_index("item_id")
-    rows = []
-    for i in inp.items.index:
-        t = base.get(i)
-        rows.append({
-            "item_id": i, "funded": t is not None, "start_period": t, "reason": str(d.at[i, "reason"]),
-            "what_it_takes": "" if t is not None else what_it_takes(inp, result, i),
-            "forced": "out" if t is not None else "in",
-            "lp_loss_eur": _lp_estimate(inp, lp, i, t),
-        })
-    out = pd.DataFrame(rows)
+    reasons = result.decisions.set_index("item_id")["reason"]
+    room = _room(result)
+    out = pd.DataFrame([_item_row(inp, result, i, base, reasons, lp, room) for i in inp.items.index])
     musts = [i for i in inp.items.index if bool(inp.items.at[i, "mandatory"])]
     left = out.loc[~out["funded"] & out["lp_loss_eur"].notna()].sort_values(["lp_loss_eur", "item_id"])
     left = left.loc[[bool(inp.items.at[i, "rule_starts"]) for i in left["item_id"]]]
@@ -314,6 +307,22 @@ def item_explanations(inp: PortfolioInput, result: PortfolioResult, near_misses:
         out.at[idx, "note"] = note
         out.at[idx, "loss_eur"], out.at[idx, "loss_low_eur"], out.at[idx, "loss_high_eur"] = loss, low, high
     return out
+
+
+def _baseline(inp: PortfolioInput, result: PortfolioResult) -> tuple[dict[str, int], float, float]:
+    """The plan's starts, its objective as the solver sees it, and the bound the solve proved."""
+    base = plan_starts(result)
+    bound = result.run_info["best_bound"].iloc[0]
+    base_obj = _model_objective(inp, base)
+    return base, base_obj, float(bound) if pd.notna(bound) else base_obj
+
+
+def _item_row(inp: PortfolioInput, result: PortfolioResult, item: str, base: dict[str, int], reasons: pd.Series,
+              lp: MarginalLP, room: _Room) -> dict:
+    t = base.get(item)
+    return {"item_id": item, "funded": t is not None, "start_period": t, "reason": str(reasons[item]),
+            "what_it_takes": "" if t is not None else what_it_takes(inp, result, item, room),
+            "forced": "out" if t is not None else "in", "lp_loss_eur": _lp_estimate(inp, lp, item, t)}
 
 
 def _forced_loss(inp: PortfolioInput, base: dict[str, int], base_obj: float, base_bound: float, item: str,
@@ -347,39 +356,31 @@ def explain_item(inp: PortfolioInput, result: PortfolioResult, item: str,
         close = [i for i in inp.items.index if item.lower() in i.lower()][:5]
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise KeyError(f"{item} is not a candidate of this plan (Done items and unknown ids are not).{hint}")
-    base = plan_starts(result)
-    info = result.run_info.iloc[0]
-    base_obj = _model_objective(inp, base)
-    base_bound = float(info["best_bound"]) if pd.notna(info["best_bound"]) else base_obj
-    lp = lp_relaxation(inp)
-    t = base.get(item)
+    base, base_obj, base_bound = _baseline(inp, result)
+    row = _item_row(inp, result, item, base, result.decisions.set_index("item_id")["reason"], lp_relaxation(inp),
+                    _room(result))
     status, note, loss, low, high = _forced_loss(inp, base, base_obj, base_bound, item, time_limit_s)
-    d = result.decisions.set_index("item_id")
-    return {"item_id": item, "funded": t is not None, "start_period": t, "reason": str(d.at[item, "reason"]),
-            "what_it_takes": "" if t is not None else what_it_takes(inp, result, item),
-            "forced": "out" if t is not None else "in", "lp_loss_eur": _lp_estimate(inp, lp, item, t),
-            "resolve_status": status or "", "loss_eur": loss, "loss_low_eur": low, "loss_high_eur": high,
+    return {**row, "resolve_status": status or "", "loss_eur": loss, "loss_low_eur": low, "loss_high_eur": high,
             "note": note}
+
+
+def _with_mandatory(inp: PortfolioInput, item: str, mandatory: bool) -> PortfolioInput:
+    """The same inputs with one item's mandatory flag set."""
+    items = inp.items.copy()
+    items.loc[item, "mandatory"] = mandatory
+    return dataclasses.replace(inp, items=items)
 
 
 def _resolve_without_must(inp: PortfolioInput, item: str, base: dict[str, int], time_limit_s: float | None) -> Resolve:
     """Forced out, a Must-have first has to lose its mandatory flag."""
-    items = inp.items.copy()
-    items.loc[item, "mandatory"] = False
-    relaxed = PortfolioInput(items=items, values=inp.values, capacity=inp.capacity, cost_rates=inp.cost_rates,
-                             settings=inp.settings, team_skills=inp.team_skills)
-    return resolve(relaxed, force={item: False}, time_limit_s=time_limit_s,
+    return resolve(_with_mandatory(inp, item, False), force={item: False}, time_limit_s=time_limit_s,
                    warm_start={j: s for j, s in base.items() if j != item})
 
 
 def diagnose_infeasibility_with(inp: PortfolioInput, item: str) -> list[str]:
     """Why ``item`` cannot be funded together with the rules: the elastic diagnosis of the
     model with the item made mandatory."""
-    items = inp.items.copy()
-    items.loc[item, "mandatory"] = True
-    forced = PortfolioInput(items=items, values=inp.values, capacity=inp.capacity, cost_rates=inp.cost_rates,
-                            settings=inp.settings, team_skills=inp.team_skills)
-    return diagnose_infeasibility(forced)
+    return diagnose_infeasibility(_with_mandatory(inp, item, True))
 
 
 # -- efficient frontier ---------------------------------------------------------------------
@@ -394,12 +395,6 @@ def efficient_frontier(inp: PortfolioInput, result: PortfolioResult | None = Non
     budget_eur (sum over the periods, or the total budget when it binds more), status,
     value_eur, objective_eur, cost_eur, n_funded, gap, best_bound_eur, marginal_value
     (value gained per extra EUR of budget since the previous point)."""
-    import dataclasses
-
-    import numpy as np
-
-    from models.portfolio.greedy import greedy_warm_start
-
     cfg = inp.settings.explain
     n = points or cfg.frontier_points
     shares = sorted(set(np.round(np.linspace(cfg.frontier_min_share, cfg.frontier_max_share, n), 4)) | {1.0})
