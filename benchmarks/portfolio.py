@@ -51,14 +51,13 @@ import pulp
 
 from models.errors import SolverError
 from models.portfolio import build_model, independent_check, prepare_input, results, solve
+from models.portfolio.build import MONEY_SCALE, TIE_BREAK_EUR
 from models.portfolio.inputs import PortfolioInput
 from models.portfolio.results import budget_table, capacity_table, decisions_table
 from models.portfolio.solve import relative_gap
 from models.schemas import BACKLOG_DEFAULTS as SCHEMA_BACKLOG_DEFAULTS, SKILLS_DEFAULT, Backlog, Teams, validate
 from models.settings import Settings
 
-MONEY_SCALE = 1e-3  # money in thousands of EUR inside the models, as in models/portfolio/build.py
-TIE_BREAK_EUR = 0.01  # EUR per start period and started item, as in build.py
 VALUE_PER_PW_EUR = 10_000.0  # base value of one person-week of effort before the random factor
 
 BACKLOG_DEFAULTS = {**SCHEMA_BACKLOG_DEFAULTS, "product": "Bench"}

@@ -54,14 +54,9 @@ MONEY_SCALE = 1e-3
 
 
 def _expr(pairs: list[tuple[pulp.LpVariable, float]]):
-    """A linear expression from (variable, coefficient) pairs, built in one call (fast for long rows)."""
-    if not pairs:
-        return pulp.lpSum([])
-    # a variable may appear twice only if a caller repeats it; merge to be safe
-    merged: dict = {}
-    for v, k in pairs:
-        merged[v] = merged.get(v, 0.0) + k
-    return pulp.LpAffineExpression.from_list(list(merged.items()))
+    """A linear expression from (variable, coefficient) pairs, built in one call (fast for
+    long rows; repeated variables are summed)."""
+    return pulp.LpAffineExpression.from_list(pairs) if pairs else pulp.lpSum([])
 
 
 def token(key: object) -> str:

@@ -77,36 +77,33 @@ class PortfolioInput:
         v = self.items.at[item_id, col] if item_id in self.items.index else 0.0
         return 0.0 if pd.isna(v) else float(v)
 
+    def _lookup(self, name: str, build) -> dict:
+        """A lookup table built once per input (the dataclass is frozen, so it is kept in __dict__)."""
+        cache = self.__dict__.get(name)
+        if cache is None:
+            cache = build()
+            object.__setattr__(self, name, cache)
+        return cache
+
+    def _by_start(self, column: str) -> dict[tuple[str, int], float]:
+        return self._lookup(f"_{column}_by_start", lambda: {
+            (str(i), int(t)): float(v)
+            for i, t, v in zip(self.values["item_id"], self.values["start_period"], self.values[column])})
+
     def capacity_of(self, skill: str, period: int) -> float:
         """Capacity of a skill in a period (pw); 0 when no team has the skill."""
-        return float(self._cap_lookup.get((skill, period), 0.0))
-
-    @property
-    def _cap_lookup(self) -> dict[tuple[str, int], float]:
-        key = "_cap_cache"
-        cache = self.__dict__.get(key)
-        if cache is None:
-            cache = {(str(r.skill), int(r.period)): float(r.capacity_pw) for r in self.capacity.itertuples()}
-            object.__setattr__(self, key, cache)
-        return cache
+        table = self._lookup("_capacity_by_period", lambda: {
+            (str(k), int(p)): float(c)
+            for k, p, c in zip(self.capacity["skill"], self.capacity["period"], self.capacity["capacity_pw"])})
+        return table.get((skill, period), 0.0)
 
     def value_of(self, item_id: str, start: int) -> float:
         """value_eur of an item started in ``start`` (EUR)."""
-        key = "_value_cache"
-        cache = self.__dict__.get(key)
-        if cache is None:
-            cache = {(str(r.item_id), int(r.start_period)): float(r.value_eur) for r in self.values.itertuples()}
-            object.__setattr__(self, key, cache)
-        return cache[(item_id, start)]
+        return self._by_start("value_eur")[(item_id, start)]
 
     def objective_of(self, item_id: str, start: int) -> float:
         """objective_eur of an item started in ``start`` (EUR): what the optimiser maximises."""
-        key = "_objective_cache"
-        cache = self.__dict__.get(key)
-        if cache is None:
-            cache = {(str(r.item_id), int(r.start_period)): float(r.objective_eur) for r in self.values.itertuples()}
-            object.__setattr__(self, key, cache)
-        return cache[(item_id, start)]
+        return self._by_start("objective_eur")[(item_id, start)]
 
     def team_items(self, team: str) -> list[str]:
         """Candidates in flight for a team while they run: those with effort in its skill."""
@@ -129,11 +126,8 @@ class PortfolioInput:
         """In Progress items that must continue in period 1 (settings.in_progress == "continue")."""
         if self.settings.in_progress != "continue":
             return []
-        cache = self.__dict__.get("_must_continue")
-        if cache is None:
-            cache = list(self.items.index[self.items["status_category"] == "In Progress"])
-            object.__setattr__(self, "_must_continue", cache)
-        return cache
+        return self._lookup("_must_continue",
+                            lambda: list(self.items.index[self.items["status_category"] == "In Progress"]))
 
 
 OVERRIDE_PREFIX = "capacity_pw_p"

@@ -40,7 +40,7 @@ from models.errors import InputError, ModelError
 from models.portfolio.build import TIE_BREAK_EUR, build_model
 from models.portfolio.inputs import PortfolioInput, prepare_input
 from models.portfolio.solve import solve
-from models.schemas import EFFORT_PREFIX
+from models.schemas import BACKLOG_DEFAULTS, EFFORT_PREFIX
 from models.settings import Settings
 
 VALUE_SCALE = 1000.0  # value_eur of one unit of profit
@@ -113,33 +113,19 @@ def selection_tables(profits: Sequence[float], weights: Sequence[Sequence[float]
     n, m = len(p), len(c)
     ids = _item_ids(n, item_ids)
     dims = _dims(m)
+    # plain To-Do items with no scoring inputs: only the knapsack weights and the profits matter
     backlog = pd.DataFrame({
+        **BACKLOG_DEFAULTS,
         "item_id": ids,
         "title": [f"MKP item {i}" for i in ids],
         "product": "mkp",
-        "theme": "grow",
         "item_type": "Item",
-        "status": "Open",
-        "status_category": "To Do",
-        "initiative": None,
         **{EFFORT_PREFIX + d: w[k] for k, d in enumerate(dims)},
         "story_points": float("nan"),
-        "duration_periods": 1,
-        "reach": 0.0,
-        "impact": 0.0,
-        "confidence": 1.0,
-        "business_value": 0.0,
-        "time_criticality": 0.0,
-        "risk_reduction": 0.0,
+        "reach": 0.0, "impact": 0.0, "business_value": 0.0, "time_criticality": 0.0, "risk_reduction": 0.0,
         "moscow": "Could",
-        "kpi": "none",
-        "uplift": 0.0,
-        "differentiation": "parity",
-        "okr": None,
         "depends_on": [[] for _ in range(n)],
-        "mandatory": False,
         "deadline_period": pd.array([pd.NA] * n, dtype="Int64"),
-        "exclusive_group": None,
     })
     teams = pd.DataFrame({
         "team": [f"team_{d}" for d in dims],
