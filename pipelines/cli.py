@@ -246,8 +246,7 @@ def _run_plan(data: Path | None, time_limit: float | None, assets: list[str], ho
         result = _execute(defs, instance, selection=[*INPUT_ASSETS, *PLAN_ASSETS, *assets])
     if not result.success:
         _fail(result, store_kept=False)
-    return read_tables(paths.store_path(home), "settings", "backlog", "teams", "value_by_start", *PLAN_ASSETS,
-                       *assets)
+    return read_tables(paths.store_path(home), "settings", *PLAN_ASSETS, *assets)
 
 
 @app.command()
@@ -297,15 +296,15 @@ def explain(
 ) -> None:
     """Why is ITEM in or out of the plan, and what would it take to change that?"""
     from models import portfolio
-    from models.portfolio.explain import explain_item
 
     with tempfile.TemporaryDirectory(prefix="weitblick-explain-") as tmp:
-        tables = _run_plan(data, time_limit, [], Path(tmp))
+        home = Path(tmp)
+        tables = _run_plan(data, time_limit, [], home)
+        tables.update(read_tables(paths.store_path(home), "backlog", "teams", "value_by_start"))
     s = settings_from_table(tables["settings"])
-    inp = portfolio.prepare_input(tables["backlog"], tables["teams"], tables["value_by_start"], s)
     result = portfolio.result_from_tables(*(tables[k] for k in PLAN_ASSETS))
     try:
-        e = explain_item(inp, result, item)
+        e = portfolio.explain_one(tables["backlog"], tables["teams"], tables["value_by_start"], s, result, item)
     except KeyError as exc:
         err.print(str(exc.args[0]), markup=False)
         raise typer.Exit(code=1) from None
@@ -361,24 +360,20 @@ def scores(
     format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """RICE, WSJF, weighted score and MoSCoW side by side, their agreement and rank stability."""
-    from models import scoring
-
     if method not in SCORE_METHODS:
         raise typer.BadParameter(f"use one of {', '.join(SCORE_METHODS)}", param_hint="--method")
     if format not in ("table", "json"):
         raise typer.BadParameter("use table or json", param_hint="--format")
+    assets = ["priority_scores", "rank_agreement", "rank_stability"]
     with tempfile.TemporaryDirectory(prefix="weitblick-scores-") as tmp:
         home = Path(tmp)
-        defs = build_definitions(home, data_dir=str(data) if data else "", stability_draws=draws)
+        defs = build_definitions(home, data_dir=str(data) if data else "", stability_draws=draws, rank_top_k=top)
         with dg.DagsterInstance.ephemeral() as instance:
-            result = _execute(defs, instance, selection=["settings", "teams", "okrs", "backlog", "priority_scores"])
+            result = _execute(defs, instance, selection=["settings", "teams", "okrs", "backlog", *assets])
         if not result.success:
             _fail(result, store_kept=False)
-        tables = read_tables(paths.store_path(home), "settings", "backlog", "priority_scores")
-    ps = tables["priority_scores"]
-    agreement = scoring.rank_correlation(ps, top_k=top)
-    stability = scoring.rank_stability(tables["backlog"], settings_from_table(tables["settings"]), top_k=top,
-                                       draws=draws, seed=20270101)
+        tables = read_tables(paths.store_path(home), *assets)
+    ps, agreement, stability = (tables[a] for a in assets)
     shown = ps.sort_values(f"rank_{method}").head(top)
     if format == "json":
         payload = {"method": method, "top": json.loads(shown.to_json(orient="records")),

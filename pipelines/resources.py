@@ -35,6 +35,7 @@ class WeitblickConfig(dg.ConfigurableResource):
     replications: int | None = None  # overrides each scenario's replications
     seed: int = 20270101  # root seed of the stress test and the rank stability draws; recorded in metadata
     stability_draws: int = 300  # Monte Carlo draws of the rank stability
+    rank_top_k: int = 10  # the k of "stays in the top k" and of the top-k overlap between methods
 
     def data_path(self) -> Path:
         return Path(self.data_dir) if self.data_dir else paths.demo_data_dir()

@@ -39,7 +39,14 @@ from models.portfolio.build import (
     set_objective,
     write_lp,
 )
-from models.portfolio.explain import efficient_frontier, item_explanations, plan_starts, rule_prices, shadow_prices
+from models.portfolio.explain import (
+    efficient_frontier,
+    explain_item,
+    item_explanations,
+    plan_starts,
+    rule_prices,
+    shadow_prices,
+)
 from models.portfolio.greedy import baseline_plans, greedy_warm_start
 from models.portfolio.inputs import PortfolioInput, prepare_input
 from models.portfolio.results import PortfolioResult, independent_check, results
@@ -86,6 +93,12 @@ def explain_plan(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFram
     return item_explanations(inp, result), rule_prices(inp, result)
 
 
+def explain_one(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings,
+                result: PortfolioResult, item: str) -> dict:
+    """Why one item is in or out and what it would take (:func:`models.portfolio.explain.explain_item`)."""
+    return explain_item(prepare_input(backlog, teams, values, settings), result, item)
+
+
 def frontier(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings,
              result: PortfolioResult | None = None) -> pd.DataFrame:
     """Best value for a range of budgets (:func:`models.portfolio.explain.efficient_frontier`)."""
@@ -127,6 +140,7 @@ __all__ = [
     "add_mandatory",
     "add_one_start",
     "baselines",
+    "explain_one",
     "explain_plan",
     "frontier",
     "result_from_tables",

@@ -52,19 +52,19 @@ def priority_scores(backlog: pd.DataFrame, settings: pd.DataFrame) -> dg.Output[
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
-def rank_agreement(priority_scores: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    """How far the prioritisation methods agree: rank correlation and top-10 overlap per pair."""
-    df = scoring.rank_correlation(priority_scores, top_k=10)
+def rank_agreement(config: WeitblickConfig, priority_scores: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """How far the prioritisation methods agree: rank correlation and top-k overlap per pair."""
+    df = scoring.rank_correlation(priority_scores, top_k=config.rank_top_k)
     return dg.Output(df, metadata={"pairs": len(df), "min_spearman": float(df["spearman"].min()),
                                    "preview": dg.MetadataValue.md(df.to_markdown(index=False, floatfmt=".2f"))})
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
 def rank_stability(config: WeitblickConfig, backlog: pd.DataFrame, settings: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    """Chance that each item stays in the top 10 of each method when estimates and weights vary."""
-    df = scoring.rank_stability(backlog, settings_from_table(settings), top_k=10, draws=config.stability_draws,
-                                seed=config.seed)
-    top = df.loc[df["base_rank"] <= 10].sort_values(["method", "base_rank"])
+    """Chance that each item stays in the top k of each method when estimates and weights vary."""
+    df = scoring.rank_stability(backlog, settings_from_table(settings), top_k=config.rank_top_k,
+                                draws=config.stability_draws, seed=config.seed)
+    top = df.loc[df["base_rank"] <= config.rank_top_k].sort_values(["method", "base_rank"])
     return dg.Output(df, metadata={"draws": config.stability_draws, "seed": config.seed, "preview": dg.MetadataValue.md(
         top[["method", "item_id", "base_rank", "p_top_k", "rank_p10", "rank_p90"]].to_markdown(index=False,
                                                                                                floatfmt=".2f"))})
