@@ -8,7 +8,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, event, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings as hyp_settings
 
 from models import scoring, valuation
 from models.errors import ModelError
@@ -18,6 +18,7 @@ from models.portfolio.results import decisions_table
 from models.settings import Settings
 from pipelines.paths import demo_data_dir
 from pipelines.sources import load_inputs
+from test_portfolio_checks import RATE, SKILLS, portfolios
 
 BACKEND = [dict(team="core", skill="backend", capacity_pw=10.0, cost_per_pw=1000.0)]
 
@@ -237,57 +238,13 @@ def test_min_type_rules_pre_pass(make_backlog, make_teams, make_settings):
 
 # --- property: greedy plans are valid and never beat the optimiser -----------------------
 
-SKILLS = ("backend", "data")
-RATE = 1000.0
-
-
-@st.composite
-def portfolios(draw):
-    """Random small portfolios as in test_portfolio_checks.portfolios, with in_progress
-    "may_stop" and no min-type rules (WIP limits and exclusive groups kept). At most one
-    mandatory item, without predecessors, that fits capacity and budget on its own, so a
-    valid plan always exists and the greedy (which places it first) finds one."""
-    T = draw(st.integers(2, 4))
-    n = draw(st.integers(3, 7))
-    capacity = {s: draw(st.sampled_from([3.0, 5.0, 8.0])) for s in SKILLS}
-    budget = draw(st.sampled_from([6_000.0, 12_000.0, 1e6]))
-    must = draw(st.one_of(st.none(), st.integers(0, n - 1)))
-    rows = []
-    for k in range(n):
-        dur = draw(st.sampled_from([1, 1, 2, 3]))
-        eff = {f"effort_{s}": draw(st.sampled_from([0.0, 1.0, 2.5, 4.0, 6.0])) for s in SKILLS}
-        if sum(eff.values()) == 0:
-            eff["effort_backend"] = 1.0
-        deps = draw(st.lists(st.integers(0, k - 1), max_size=2, unique=True)) if k else []
-        status = draw(st.sampled_from(["To Do"] * 5 + ["In Progress", "Done"]))
-        if status == "In Progress":
-            deps = []
-        row = dict(item_id=f"I{k}", duration_periods=dur, depends_on=[f"I{j}" for j in deps], status_category=status,
-                   exclusive_group=draw(st.sampled_from([None, None, "g1"])),
-                   reach=draw(st.sampled_from([10.0, 100.0, 1000.0])), impact=draw(st.sampled_from([0.5, 1.0, 3.0])),
-                   business_value=draw(st.sampled_from([1.0, 5.0, 8.0])), **eff)
-        if k == must and dur <= T:
-            for s in SKILLS:
-                row[f"effort_{s}"] = min(row[f"effort_{s}"], capacity[s] * dur)
-            if sum(row[f"effort_{s}"] for s in SKILLS) == 0:
-                row["effort_backend"] = 1.0
-            row.update(mandatory=True, depends_on=[], status_category="To Do", deadline_period=T)
-            budget = max(budget, sum(row[f"effort_{s}"] for s in SKILLS) * RATE / dur)
-        rows.append(row)
-    base = [draw(st.sampled_from([0, 10, 25, 40, 100])) for _ in range(n)]
-    values = pd.DataFrame([(f"I{k}", t, base[k] * (1.0 - 0.1 * (t - 1))) for k in range(n) for t in range(1, T + 1)],
-                          columns=["item_id", "start_period", "value_eur"])
-    total = draw(st.sampled_from([None, None, 12_000.0, 40_000.0]))
-    if total is not None and must is not None and rows[must].get("mandatory"):
-        total = max(total, sum(rows[must][f"effort_{s}"] for s in SKILLS) * RATE)
-    wip = draw(st.sampled_from([None, 1, 2]))
-    return rows, capacity, budget, total, T, values, wip
-
 
 @hyp_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(portfolios())
+@given(portfolios(n_items=(3, 7), capacities=(3.0, 5.0, 8.0), scoring_inputs=True))
 def test_greedy_plans_are_valid_and_never_beat_the_optimiser(make_backlog, make_teams, portfolio):
-    rows, capacity, budget, total, T, values, wip = portfolio
+    # of the generated rules only the WIP limit: greedy plans need not meet min-type rules
+    rows, capacity, budget, total, T, values, rules = portfolio
+    wip = rules["wip_limit"]["per_team"]
     backlog = make_backlog(rows, skills=SKILLS)
     teams = make_teams([dict(team=f"t_{s}", skill=s, capacity_pw=c, cost_per_pw=RATE) for s, c in capacity.items()])
     s = Settings(start=date(2027, 1, 1), periods=T, budget_per_period=budget, budget_total=total,

@@ -21,12 +21,13 @@ RATE = 1000.0  # EUR per person-week in every generated team
 
 
 @st.composite
-def portfolios(draw):
-    """A small random portfolio that always has a feasible plan: at most one mandatory
-    item, without predecessors, that fits capacity and budget on its own."""
+def portfolios(draw, n_items=(2, 5), capacities=(3.0, 5.0, 10.0), scoring_inputs=False):
+    """A small random portfolio (n_items: min and max items; capacities: per-skill choices)
+    whose mandatory item, if any, has no predecessors and fits capacity and budget on its
+    own. With scoring_inputs the items also get random RICE/WSJF inputs (for rankings)."""
     T = draw(st.integers(2, 4))
-    n = draw(st.integers(2, 5))
-    capacity = {s: draw(st.sampled_from([3.0, 5.0, 10.0])) for s in SKILLS}
+    n = draw(st.integers(*n_items))
+    capacity = {s: draw(st.sampled_from(list(capacities))) for s in SKILLS}
     budget = draw(st.sampled_from([6_000.0, 12_000.0, 1e6]))
     must = draw(st.one_of(st.none(), st.integers(0, n - 1)))
     rows = []
@@ -43,6 +44,9 @@ def portfolios(draw):
                    status_category=status, exclusive_group=draw(st.sampled_from([None, None, "g1"])),
                    theme=draw(st.sampled_from(["run", "grow"])), okr=draw(st.sampled_from([None, "KR-1", "KR-2"])),
                    **eff)
+        if scoring_inputs:
+            row.update(reach=draw(st.sampled_from([10.0, 100.0, 1000.0])), impact=draw(st.sampled_from([0.5, 1.0, 3.0])),
+                       business_value=draw(st.sampled_from([1.0, 5.0, 8.0])))
         if k == must and dur <= T:
             # fits alone: per-period effort within capacity, per-period cost within budget
             for s in SKILLS:
