@@ -73,6 +73,7 @@ class PortfolioModel:
     x: dict[tuple[str, int], pulp.LpVariable]
     tokens: dict[str, str]  # item_id -> name-safe token used in variable/constraint names
     constraints: dict[str, list[str]] = field(default_factory=dict)
+    keys: dict[str, tuple] = field(default_factory=dict)  # constraint name -> the keys it was built for
     tie_break_eur: float = 0.0  # delta: EUR subtracted per start period index
     _running_cache: dict[int, list[tuple[str, int, int]]] | None = field(default=None, repr=False)
     _starts_cache: dict[str, list[int]] | None = field(default=None, repr=False)
@@ -83,10 +84,12 @@ class PortfolioModel:
             self._starts_cache = {i: [int(t) for t in ts] for i, ts in self.inp.items["starts"].items()}
         return self._starts_cache[item]
 
-    def add(self, family: str, expr, name: str) -> None:
-        """Add one named constraint and record it under its family."""
+    def add(self, family: str, expr, name: str, *key) -> None:
+        """Add one named constraint and record it under its family, with the keys its name
+        was made from (e.g. skill and period), so readers need not parse names back."""
         self.prob += (expr, name)
         self.constraints.setdefault(family, []).append(name)
+        self.keys[name] = key
 
 
 def _tokens(ids: list[str]) -> dict[str, str]:
@@ -142,7 +145,7 @@ def add_capacity(m: PortfolioModel) -> None:
         for p in inp.periods:
             pairs = [(m.x[i, t], effort[i] / d) for i, t, d in _running(m, p) if effort[i] > 0]
             if pairs:
-                m.add("cap", _expr(pairs) <= inp.capacity_of(skill, p), f"cap_{token(skill)}_{p}")
+                m.add("cap", _expr(pairs) <= inp.capacity_of(skill, p), f"cap_{token(skill)}_{p}", skill, p)
 
 
 def add_budget(m: PortfolioModel) -> None:
@@ -152,7 +155,7 @@ def add_budget(m: PortfolioModel) -> None:
     for p in inp.periods:
         pairs = [(m.x[i, t], MONEY_SCALE * float(cost[i]) / d) for i, t, d in _running(m, p) if cost[i] > 0]
         if pairs:
-            m.add("budget", _expr(pairs) <= MONEY_SCALE * inp.settings.budget(p), f"budget_{p}")
+            m.add("budget", _expr(pairs) <= MONEY_SCALE * inp.settings.budget(p), f"budget_{p}", p)
 
 
 def add_budget_total(m: PortfolioModel) -> None:
@@ -220,7 +223,7 @@ def add_exclusive(m: PortfolioModel) -> None:
     for g, ids in exclusive_groups(m.inp).items():
         xs = [m.x[i, t] for i in ids for t in m.starts(i)]
         if xs:
-            m.add("excl", pulp.lpSum(xs) <= 1, f"excl_{token(g)}")
+            m.add("excl", pulp.lpSum(xs) <= 1, f"excl_{token(g)}", g)
 
 
 def _spend(m: PortfolioModel, ids) -> pulp.LpAffineExpression:
@@ -247,9 +250,9 @@ def add_balance(m: PortfolioModel) -> None:
         theme = key.strip().lower()
         spend = _spend(m, balance_themes(inp)[theme])
         if bounds.min > 0:
-            m.add("balance", spend - bounds.min * total >= 0, f"balance_min_{token(theme)}")
+            m.add("balance", spend - bounds.min * total >= 0, f"balance_min_{token(theme)}", "min", key)
         if bounds.max < 1:
-            m.add("balance", spend - bounds.max * total <= 0, f"balance_max_{token(theme)}")
+            m.add("balance", spend - bounds.max * total <= 0, f"balance_max_{token(theme)}", "max", key)
 
 
 def add_okr_coverage(m: PortfolioModel) -> None:
@@ -261,7 +264,7 @@ def add_okr_coverage(m: PortfolioModel) -> None:
         need = cov.required(kr)
         if need > 0:
             xs = [m.x[i, t] for i in ids for t in m.starts(i)]
-            m.add("okr", pulp.lpSum(xs) >= need, f"okr_{token(kr)}")
+            m.add("okr", pulp.lpSum(xs) >= need, f"okr_{token(kr)}", kr)
 
 
 def add_quick_wins(m: PortfolioModel) -> None:
@@ -286,7 +289,7 @@ def add_wip_limit(m: PortfolioModel) -> None:
         for p in inp.periods:
             xs = [m.x[i, t] for i, t, _ in _running(m, p) if i in mine]
             if len(xs) > n:
-                m.add("wip_limit", pulp.lpSum(xs) <= n, f"wip_{token(team)}_{p}")
+                m.add("wip_limit", pulp.lpSum(xs) <= n, f"wip_{token(team)}_{p}", team, p)
 
 
 def set_objective(m: PortfolioModel) -> None:

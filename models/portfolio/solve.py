@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pulp
 
 from models.errors import SolverError
-from models.portfolio.build import MONEY_SCALE, PortfolioModel, build_model, exclusive_groups, token
+from models.portfolio.build import MONEY_SCALE, PortfolioModel, build_model, exclusive_groups
 from models.portfolio.inputs import PortfolioInput
 
 NO_SOLUTION_MESSAGES = {
@@ -170,7 +170,6 @@ def diagnose_infeasibility(inp: PortfolioInput, time_limit_s: float = 30.0) -> l
     have (33.0)".
     """
     m = build_model(inp)
-    s = inp.settings
     slack: dict[str, pulp.LpVariable] = {}
     for family in ELASTIC:
         for name in m.constraints.get(family, []):
@@ -193,53 +192,56 @@ def diagnose_infeasibility(inp: PortfolioInput, time_limit_s: float = 30.0) -> l
         return sorted(i for i, t in starts.items() if i in forced and t <= p < t + dur[i])
 
     reasons = []
-    for name, v in slack.items():
-        amount = v.value() or 0.0
-        if amount <= 1e-6:
-            continue
-        who = "the Must-haves and the work in progress"
-        if name.startswith("cap_"):
-            skill = next(k for k in inp.skills if name == f"cap_{token(k)}_{name.rsplit('_', 1)[1]}")
-            p = int(name.rsplit("_", 1)[1])
-            have = inp.capacity_of(skill, p)
-            ids = ", ".join(i for i in running(p) if inp.effort(i, skill) > 0)
-            reasons.append(f"{who} need {amount:.1f} more {skill} person-weeks in {s.period_label(p)} than the "
-                           f"{skill} teams have ({have:.1f}; running then: {ids}); fix: add {skill} capacity in "
-                           f"{s.period_label(p)}, move a deadline or drop a mandatory flag")
-        elif name.startswith("budget_") and name != "budget_total":
-            p = int(name.rsplit("_", 1)[1])
-            reasons.append(f"{who} need {amount / MONEY_SCALE:,.0f} EUR more in {s.period_label(p)} than its budget "
-                           f"({s.budget(p):,.0f} EUR); fix: raise that budget, move a deadline or drop a mandatory flag")
-        elif name == "budget_total":
-            reasons.append(f"{who} cost {amount / MONEY_SCALE:,.0f} EUR more than the total budget "
-                           f"({s.budget_total:,.0f} EUR); fix: raise budget_total or drop a mandatory flag")
-        elif name.startswith("excl_"):
-            g = next(g for g, ids in exclusive_groups(inp).items() if name == f"excl_{token(g)}")
-            both = [i for i in exclusive_groups(inp)[g] if i in starts]
-            reasons.append(f"the items {', '.join(both)} must all be funded but are alternatives in exclusive group "
-                           f"'{g}'; fix: keep only one of them mandatory")
-        elif name.startswith("balance_"):
-            kind, theme = name.split("_", 2)[1:]
-            b = s.strategic_balance[next(k for k in s.strategic_balance if token(k.strip().lower()) == theme)]
-            bound = f"at least {b.min:.0%}" if kind == "min" else f"at most {b.max:.0%}"
-            reasons.append(f"theme {theme} cannot get {bound} of the planned spend ({amount / MONEY_SCALE:,.0f} EUR "
-                           "short) once the Must-haves and running work are in; fix: relax strategic_balance")
-        elif name.startswith("okr_"):
-            kr = next(k for k in inp.okr_items() if name == f"okr_{token(k)}")
-            reasons.append(f"key result {kr} cannot get {s.okr_coverage.required(kr)} funded item(s) "
-                           f"({amount:.0f} short); fix: lower okr_coverage for {kr} or add capacity")
-        elif name == "quick_wins":
-            q = s.quick_wins
-            reasons.append(f"only {q.min_items - amount:.0f} quick win(s) (at most {q.max_effort_pw:g} person-weeks) "
-                           f"can be delivered by {s.period_label(q.by_period)}, {q.min_items} are asked; "
-                           "fix: lower quick_wins.min_items or raise max_effort_pw")
-        elif name.startswith("wip_"):
-            p = int(name.rsplit("_", 1)[1])
-            team = next(t for t in inp.team_skills if name == f"wip_{token(t)}_{p}")
-            reasons.append(f"team {team} would need {amount:.0f} more item(s) in flight in {s.period_label(p)} than its "
-                           f"WIP limit {s.wip_limit.limit(team)}; fix: raise wip_limit for {team} or move a deadline")
+    who = "the Must-haves and the work in progress"
+    for family in ELASTIC:
+        for name in m.constraints.get(family, []):
+            amount = slack[name].value() or 0.0
+            if amount > 1e-6:
+                reasons.append(_stretch_reason(inp, family, m.keys[name], amount, starts, running, who))
     if not reasons:
         reasons.append("no capacity, budget or planning rule has to stretch: the conflict lies in conditions "
                        "added to the model after it was built (such as items forced in or out) or within the "
                        "solver's tolerances")
     return reasons
+
+
+def _stretch_reason(inp: PortfolioInput, family: str, key: tuple, amount: float, starts: dict[str, int],
+                    running, who: str) -> str:
+    """One stretched row of the elastic model in the planner's words (amount in the row's units)."""
+    s = inp.settings
+    if family == "cap":
+        skill, p = key
+        ids = ", ".join(i for i in running(p) if inp.effort(i, skill) > 0)
+        return (f"{who} need {amount:.1f} more {skill} person-weeks in {s.period_label(p)} than the {skill} teams "
+                f"have ({inp.capacity_of(skill, p):.1f}; running then: {ids}); fix: add {skill} capacity in "
+                f"{s.period_label(p)}, move a deadline or drop a mandatory flag")
+    if family == "budget":
+        (p,) = key
+        return (f"{who} need {amount / MONEY_SCALE:,.0f} EUR more in {s.period_label(p)} than its budget "
+                f"({s.budget(p):,.0f} EUR); fix: raise that budget, move a deadline or drop a mandatory flag")
+    if family == "budget_total":
+        return (f"{who} cost {amount / MONEY_SCALE:,.0f} EUR more than the total budget "
+                f"({s.budget_total:,.0f} EUR); fix: raise budget_total or drop a mandatory flag")
+    if family == "excl":
+        (g,) = key
+        both = [i for i in exclusive_groups(inp)[g] if i in starts]
+        return (f"the items {', '.join(both)} must all be funded but are alternatives in exclusive group '{g}'; "
+                "fix: keep only one of them mandatory")
+    if family == "balance":
+        kind, theme = key
+        b = s.strategic_balance[theme]
+        bound = f"at least {b.min:.0%}" if kind == "min" else f"at most {b.max:.0%}"
+        return (f"theme {theme.strip().lower()} cannot get {bound} of the planned spend ({amount / MONEY_SCALE:,.0f} "
+                "EUR short) once the Must-haves and running work are in; fix: relax strategic_balance")
+    if family == "okr":
+        (kr,) = key
+        return (f"key result {kr} cannot get {s.okr_coverage.required(kr)} funded item(s) ({amount:.0f} short); "
+                f"fix: lower okr_coverage for {kr} or add capacity")
+    if family == "quick_wins":
+        q = s.quick_wins
+        return (f"only {q.min_items - amount:.0f} quick win(s) (at most {q.max_effort_pw:g} person-weeks) can be "
+                f"delivered by {s.period_label(q.by_period)}, {q.min_items} are asked; "
+                "fix: lower quick_wins.min_items or raise max_effort_pw")
+    team, p = key  # wip_limit
+    return (f"team {team} would need {amount:.0f} more item(s) in flight in {s.period_label(p)} than its "
+            f"WIP limit {s.wip_limit.limit(team)}; fix: raise wip_limit for {team} or move a deadline")
