@@ -225,15 +225,18 @@ class _Builder:
             return None
         return number
 
-    def choice(self, item: RawItem, name: str, mapping: dict[str, str], allowed: str) -> str | None:
+    def choice(self, item: RawItem, name: str, mapping: dict, allowed: str, problem: str = "is not a known value.",
+               fix: str | None = None):
+        """The canonical value of a cell through ``mapping`` (keys: normalised tokens); None
+        when the cell is empty or not in the mapping (then reported with ``problem`` and ``fix``)."""
         value = self.cell(item, name)
         if value is None:
             return None
         token = normalise_token(value)
         if token in mapping:
             return mapping[token]
-        self.bad(item, name, f"{text(value)!r} is not a known value.",
-                 f"use one of {allowed}.{did_you_mean(text(value), allowed.split(', '))}")
+        self.bad(item, name, f"{text(value)!r} {problem}",
+                 fix or f"use one of {allowed}.{did_you_mean(text(value), allowed.split(', '))}")
         return None
 
     # -- the steps -------------------------------------------------------------------------
@@ -458,14 +461,7 @@ class _Builder:
         return period_of(due, self.settings)
 
     def _bool(self, item: RawItem, name: str) -> bool | None:
-        value = self.cell(item, name)
-        if value is None:
-            return None
-        token = normalise_token(value)
-        if token in _BOOL:
-            return _BOOL[token]
-        self.bad(item, name, f"{text(value)!r} is not yes/no.", "enter true or false (yes/no).")
-        return None
+        return self.choice(item, name, _BOOL, "true, false", "is not yes/no.", "enter true or false (yes/no).")
 
     def _hierarchy(self, records: list[dict]) -> None:
         by_key = {r["key"]: r for r in records if r["key"]}
