@@ -135,19 +135,20 @@ class Teams(pa.DataFrameModel):
 
 
 class KpiHistory(pa.DataFrameModel):
-    """Monthly KPIs per product."""
+    """Monthly KPIs per product. Blank cells and missing months are allowed: the baselines
+    impute them and say so (:func:`models.valuation.clean_kpi_history`)."""
 
     product: Series[str]
     month: Series[pd.Timestamp]
-    mau: Series[float] = pa.Field(ge=0)
-    dau: Series[float] = pa.Field(ge=0)
-    new_users: Series[float] = pa.Field(ge=0)
-    churned_users: Series[float] = pa.Field(ge=0)
-    conversion_rate: Series[float] = pa.Field(ge=0, le=1)
-    arpu: Series[float] = pa.Field(ge=0)
-    mrr: Series[float] = pa.Field(ge=0)
-    nps: Series[float] = pa.Field(ge=-100, le=100)
-    cac: Series[float] = pa.Field(ge=0)
+    mau: Series[float] = pa.Field(ge=0, nullable=True)
+    dau: Series[float] = pa.Field(ge=0, nullable=True)
+    new_users: Series[float] = pa.Field(ge=0, nullable=True)
+    churned_users: Series[float] = pa.Field(ge=0, nullable=True)
+    conversion_rate: Series[float] = pa.Field(ge=0, le=1, nullable=True)
+    arpu: Series[float] = pa.Field(ge=0, nullable=True)
+    mrr: Series[float] = pa.Field(ge=0, nullable=True)
+    nps: Series[float] = pa.Field(ge=-100, le=100, nullable=True)
+    cac: Series[float] = pa.Field(ge=0, nullable=True)
 
     @pa.dataframe_check(name="one_row_per_product_month")
     def _unique_month(cls, df: pd.DataFrame) -> Series[bool]:

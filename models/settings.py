@@ -90,6 +90,39 @@ class ExplainSettings(_Strict):
     frontier_max_share: float = Field(1.25, gt=0)
 
 
+class Economics(_Strict):
+    """What products earn and cost outside the backlog: gross margin (for CLV and CAC
+    payback) and the monthly run cost per product (for portfolio health)."""
+
+    gross_margin: float = Field(0.8, gt=0, le=1,
+                                description="share of revenue left after the cost of serving it (hosting, support)")
+    margins: dict[str, float] = Field(default_factory=dict, description="gross margin per product, where it differs")
+    run_cost_eur_per_month: dict[str, float] = Field(
+        default_factory=dict, description="per product: operating cost outside the planned work (EUR/month)")
+    high_growth_per_year: float = Field(
+        0.10, description="MRR growth per year from which a product counts as growing fast (growth/share matrix)")
+
+    @field_validator("margins")
+    @classmethod
+    def _margins_are_shares(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, m in v.items() if not 0 < m <= 1]
+        if bad:
+            raise ValueError(f"margins of {', '.join(bad)} must lie in (0, 1]")
+        return v
+
+    @field_validator("run_cost_eur_per_month")
+    @classmethod
+    def _costs_not_negative(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, c in v.items() if c < 0]
+        if bad:
+            raise ValueError(f"run costs of {', '.join(bad)} must not be negative")
+        return v
+
+    def margin(self, product: str) -> float:
+        """Gross margin of a product (a share of revenue)."""
+        return float(self.margins.get(product, self.gross_margin))
+
+
 class SolverSettings(_Strict):
     name: Literal["highs", "cbc"] = "highs"
     time_limit_s: float = Field(60.0, gt=0)
@@ -123,6 +156,7 @@ class Settings(_Strict):
     scoring_weights: dict[str, float] = Field(default_factory=dict)
     scoring_formulas: dict[str, str] = Field(
         default_factory=dict, description="own scores as formulas over the criteria, e.g. reach * impact / effort")
+    economics: Economics = Economics()
     solver: SolverSettings = SolverSettings()
     explain: ExplainSettings = ExplainSettings()
 

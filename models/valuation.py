@@ -40,7 +40,7 @@ import pandas as pd
 from models.errors import ModelError
 from models.schemas import EFFORT_PREFIX, effort_columns
 from models.scoring import total_effort, wsjf
-from models.settings import Settings
+from models.settings import Economics, Settings
 
 KPI_TO_MRR = ("conversion_rate", "arpu", "mau")
 NEEDS_BASELINE = (*KPI_TO_MRR, "churn_rate")
@@ -52,41 +52,204 @@ CALIBRATION_MONTHS = 12  # fallback proxy calibrated on the first 12 months of b
 # Baselines and costs
 # ---------------------------------------------------------------------------------------
 
-def kpi_baselines(kpi_history: pd.DataFrame) -> pd.DataFrame:
-    """Per product, the baseline over its last 3 months of KPI history.
+LEVEL_COLUMNS = ("mau", "dau", "conversion_rate", "arpu", "mrr", "nps", "cac")
+FLOW_COLUMNS = ("new_users", "churned_users")
+KPI_VALUE_COLUMNS = (*LEVEL_COLUMNS, *FLOW_COLUMNS)
+TREND_MONTHS = 12  # growth rates are fitted on the last 12 months
+OUTLIER_WINDOW = 7  # months in the centred neighbourhood of the outlier test
+OUTLIER_MADS = 4.0  # a value is an outlier beyond 4 scaled MADs ...
+OUTLIER_MIN_REL = 0.25  # ... and more than 25 % away from the neighbourhood median
+MAD_SCALE = 1.4826  # MAD of a normal distribution -> its standard deviation
+IMPUTATION_COLUMNS = ["product", "month", "column", "observed", "used", "reason"]
+BASELINE_COLUMNS = [
+    "product", "months_used", "last_month", "months_in_history", "mau", "dau", "stickiness",
+    "mau_growth_per_month", "paying_customers", "conversion_rate", "new_users", "churned_users", "churn_rate",
+    "churn_months_used", "retention_m1", "retention_m3", "retention_m6", "retention_m12",
+    "expected_lifetime_months", "arpu", "mrr", "mrr_growth_per_month", "mrr_growth_per_year", "nps", "cac",
+    "gross_margin", "clv_eur", "cac_payback_months", "clv_to_cac", "imputed_values", "outliers_replaced",
+    "imputation_note",
+]
 
-    Columns: product, months_used, last_month, mau, paying_customers (mau x
-    conversion_rate), conversion_rate, new_users (per month), arpu (EUR/month), mrr (EUR/month), churn_rate
-    (monthly: churned_users / the previous month's mau, mean over the last 3 months; NaN
-    with a single month of history), nps, cac (EUR). Levels are means over the 3 months.
+
+def _outliers(x: pd.Series) -> pd.Series:
+    """Hampel test: True where a value lies more than OUTLIER_MADS scaled MADs and more than
+    OUTLIER_MIN_REL (relative) away from the median of its centred 7-month neighbourhood
+    (needs at least 3 observed months in the window)."""
+    med = x.rolling(OUTLIER_WINDOW, center=True, min_periods=3).median()
+    mad = (x - med).abs().rolling(OUTLIER_WINDOW, center=True, min_periods=3).median()
+    limit = np.maximum(OUTLIER_MADS * MAD_SCALE * mad, OUTLIER_MIN_REL * med.abs())
+    return ((x - med).abs() > limit) & med.notna() & x.notna()
+
+
+def clean_kpi_history(kpi_history: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The KPI history on a complete monthly grid per product, with gaps filled and outliers
+    replaced, and a table saying what was changed.
+
+    Per product, months run from its first to its last month; a month missing in between
+    becomes a row. Per KPI column:
+
+    * outliers of levels (see :func:`_outliers`: a Hampel filter on the 7-month
+      neighbourhood, so trends and seasonal dips of a few per cent stay) are replaced like
+      gaps; flows are counts whose spikes can be real (a large customer leaving), so they
+      are not tested;
+    * gaps between observed months are interpolated linearly, month by month;
+    * before the first and after the last observed value, levels (mau, dau,
+      conversion_rate, arpu, mrr, nps, cac) carry the nearest observed value; flows
+      (new_users, churned_users) stay unknown (NaN): a churn that was never observed is
+      not invented, so the churn rate uses only months where it was.
+
+    Returns (clean, imputations). imputations: product, month, column, observed (the
+    value in the input, NaN if absent), used (the value in ``clean``, NaN if left
+    unknown), reason ("missing month", "missing value", "outlier: ..." or "not observed:
+    left unknown").
     """
+    frames, notes = [], []
+    for product, g in kpi_history.groupby("product", sort=True):
+        g = g.assign(month=pd.to_datetime(g["month"]).dt.to_period("M").dt.to_timestamp())
+        g = g.drop_duplicates("month", keep="last").set_index("month").sort_index()
+        grid = pd.date_range(g.index.min(), g.index.max(), freq="MS")
+        missing_month = ~grid.isin(g.index)
+        g = g.reindex(grid)
+        g.index.name = "month"
+        out = pd.DataFrame(index=grid)
+        out.index.name = "month"
+        for col in KPI_VALUE_COLUMNS:
+            observed = pd.to_numeric(g[col], errors="coerce") if col in g else pd.Series(np.nan, index=grid)
+            x = observed.astype(float).copy()
+            bad = _outliers(x) if col in LEVEL_COLUMNS else pd.Series(False, index=grid)
+            med = x.rolling(OUTLIER_WINDOW, center=True, min_periods=3).median()
+            x[bad] = np.nan
+            filled = x.interpolate(method="linear", limit_area="inside")
+            if col in LEVEL_COLUMNS:
+                filled = filled.ffill().bfill()
+            out[col] = filled
+            changed = observed.isna() | bad
+            for month in grid[changed.to_numpy()]:
+                if bad[month]:
+                    reason = (f"outlier: {_num(observed[month])} is far from the median {_num(med[month])} "
+                              f"of its {OUTLIER_WINDOW}-month neighbourhood")
+                elif np.isnan(filled[month]):
+                    reason = "not observed: left unknown"
+                elif missing_month[grid.get_loc(month)]:
+                    reason = "missing month"
+                else:
+                    reason = "missing value"
+                notes.append({"product": product, "month": month, "column": col, "observed": observed[month],
+                              "used": filled[month], "reason": reason})
+        out.insert(0, "product", product)
+        frames.append(out.reset_index())
+    cols = ["product", "month", *KPI_VALUE_COLUMNS]
+    clean = pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+    imputations = pd.DataFrame(notes, columns=IMPUTATION_COLUMNS)
+    imputations["observed"] = imputations["observed"].astype(float)
+    imputations["used"] = imputations["used"].astype(float)
+    return clean, imputations
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def monthly_growth(values: pd.Series) -> float:
+    """Compound monthly growth rate fitted by least squares to log(values) over consecutive
+    months (exp(slope) - 1); NaN with fewer than 3 positive values."""
+    v = values.to_numpy(dtype=float)
+    ok = np.isfinite(v) & (v > 0)
+    if ok.sum() < 3:
+        return float("nan")
+    t = np.arange(len(v), dtype=float)[ok]
+    slope = np.polyfit(t, np.log(v[ok]), 1)[0]
+    return float(np.expm1(slope))
+
+
+def kpi_baselines(kpi_history: pd.DataFrame, settings: Settings | None = None,
+                  imputations: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per product, the KPI levels a business case starts from, and the unit economics.
+
+    The history is first cleaned (:func:`clean_kpi_history`; pass its imputation table to
+    skip the work). Levels are means over the last 3 months (``months_used``):
+    mau, dau, conversion_rate, arpu (EUR per paying customer and month), mrr (EUR/month),
+    nps, cac (EUR per new paying customer), new_users and churned_users (per month).
+
+    * stickiness = dau / mau;
+    * mau_growth_per_month, mrr_growth_per_month: compound monthly growth fitted to the
+      last 12 months (:func:`monthly_growth`); mrr_growth_per_year = (1 + g) ** 12 - 1;
+    * churn_rate: monthly, churned_users / the previous month's mau, the mean over those of
+      the last 3 months where churn was observed (``churn_months_used``; if none of them
+      was, the last 3 months where it was);
+    * retention_mK = (1 - churn_rate) ** K: the share of customers still there after K
+      months at a constant churn rate; expected_lifetime_months = 1 / churn_rate;
+    * gross_margin: from ``settings.economics`` (0.8 without settings);
+    * clv_eur = arpu x gross_margin / churn_rate (per paying customer);
+      cac_payback_months = cac / (arpu x gross_margin); clv_to_cac = clv_eur / cac;
+    * imputed_values / outliers_replaced: how many values of the 3 baseline months were
+      imputed / replaced; imputation_note says which (the full list is the imputation table).
+    """
+    clean, imp = clean_kpi_history(kpi_history)
+    if imputations is not None:
+        imp = imputations
     rows = []
-    for product, g in kpi_history.sort_values("month").groupby("product", sort=True):
-        g = g.reset_index(drop=True)
+    for product, g in clean.groupby("product", sort=True):
+        g = g.sort_values("month").reset_index(drop=True)
         last = g.tail(BASELINE_MONTHS)
+        window = set(last["month"])
         prev_mau = g["mau"].shift(1)
-        churn = (g["churned_users"] / prev_mau.where(prev_mau > 0)).tail(BASELINE_MONTHS)
-        mau = float(last["mau"].mean())
-        conv = float(last["conversion_rate"].mean())
-        rows.append(
-            {
+        churn_all = g["churned_users"] / prev_mau.where(prev_mau > 0)
+        churn = churn_all.tail(BASELINE_MONTHS).dropna()
+        if churn.empty:
+            churn = churn_all.dropna().tail(BASELINE_MONTHS)
+        c = float(churn.mean()) if len(churn) else np.nan
+        trend = g.tail(TREND_MONTHS)
+        mean = {col: float(last[col].mean()) for col in KPI_VALUE_COLUMNS}
+        margin = (settings.economics if settings is not None else Economics()).margin(product)
+        unit_margin = mean["arpu"] * margin
+        g_mrr = monthly_growth(trend["mrr"])
+        mine = imp.loc[(imp["product"] == product) & imp["month"].isin(window)] if len(imp) else imp
+        replaced = mine["reason"].str.startswith("outlier") if len(mine) else pd.Series(dtype=bool)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rows.append({
                 "product": product,
                 "months_used": len(last),
                 "last_month": last["month"].iloc[-1],
-                "mau": mau,
-                "paying_customers": mau * conv,
-                "conversion_rate": conv,
-                "new_users": float(last["new_users"].mean()),
-                "arpu": float(last["arpu"].mean()),
-                "mrr": float(last["mrr"].mean()),
-                "churn_rate": float(churn.mean()) if churn.notna().any() else np.nan,
-                "nps": float(last["nps"].mean()),
-                "cac": float(last["cac"].mean()),
-            }
-        )
-    cols = ["product", "months_used", "last_month", "mau", "paying_customers", "conversion_rate",
-            "new_users", "arpu", "mrr", "churn_rate", "nps", "cac"]
-    return pd.DataFrame(rows, columns=cols)
+                "months_in_history": len(g),
+                "mau": mean["mau"],
+                "dau": mean["dau"],
+                "stickiness": mean["dau"] / mean["mau"] if mean["mau"] > 0 else np.nan,
+                "mau_growth_per_month": monthly_growth(trend["mau"]),
+                "paying_customers": float((last["mau"] * last["conversion_rate"]).mean()),
+                "conversion_rate": mean["conversion_rate"],
+                "new_users": mean["new_users"],
+                "churned_users": mean["churned_users"],
+                "churn_rate": c,
+                "churn_months_used": len(churn),
+                **{f"retention_m{k}": (1.0 - c) ** k for k in (1, 3, 6, 12)},
+                "expected_lifetime_months": 1.0 / c if c > 0 else np.nan,
+                "arpu": mean["arpu"],
+                "mrr": mean["mrr"],
+                "mrr_growth_per_month": g_mrr,
+                "mrr_growth_per_year": (1.0 + g_mrr) ** 12 - 1.0,
+                "nps": mean["nps"],
+                "cac": mean["cac"],
+                "gross_margin": margin,
+                "clv_eur": unit_margin / c if c > 0 else np.nan,
+                "cac_payback_months": mean["cac"] / unit_margin if unit_margin > 0 else np.nan,
+                "clv_to_cac": (unit_margin / c) / mean["cac"] if c > 0 and mean["cac"] > 0 else np.nan,
+                "imputed_values": int((~replaced).sum()) if len(mine) else 0,
+                "outliers_replaced": int(replaced.sum()) if len(mine) else 0,
+                "imputation_note": _imputation_note(mine),
+            })
+    return pd.DataFrame(rows, columns=BASELINE_COLUMNS)
+
+
+def _imputation_note(imp: pd.DataFrame) -> str:
+    """One line per reason kind: which columns and months of the baseline window were filled."""
+    if imp.empty:
+        return ""
+    parts = []
+    for reason, g in imp.groupby(imp["reason"].str.split(":").str[0], sort=True):
+        cells = ", ".join(f"{c} {m:%Y-%m}" for c, m in zip(g["column"], g["month"]))
+        parts.append(f"{reason}: {cells}")
+    return "; ".join(parts)
 
 
 def skill_cost_rates(teams: pd.DataFrame) -> dict[str, float]:
@@ -209,7 +372,7 @@ def business_cases(backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.D
     """
     rates = skill_cost_rates(teams)
     cost = item_costs(backlog, rates).to_numpy()
-    base = kpi_baselines(kpi_history).set_index("product")
+    base = kpi_baselines(kpi_history, settings).set_index("product")
     n = len(backlog)
     kpi = backlog["kpi"].astype(str).to_numpy()
     uplift = backlog["uplift"].astype(float).to_numpy()

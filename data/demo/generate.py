@@ -570,6 +570,36 @@ def kpi_rows(rng: np.random.Generator) -> list[dict]:
     return rows
 
 
+# What real KPI exports get wrong, placed in 2025 so that the baselines (last three months) and
+# trends (last twelve) are untouched; the KPI baselines find and report each of them.
+EXPORT_FLAWS = (
+    ("Customer Portal", "2025-03-01", None, "row missing (export gap)"),
+    ("Field Service App", "2025-09-01", "nps", ""),  # survey not run that month
+    ("IoT Platform", "2025-06-01", "mrr", "x100"),  # entered in cents
+)
+
+
+def with_export_flaws(rows: list[dict]) -> list[dict]:
+    """The KPI rows as the export delivers them: one month missing, one blank cell, one outlier."""
+    out = []
+    for r in rows:
+        r = dict(r)
+        for product, month, column, what in EXPORT_FLAWS:
+            if (r["product"], r["month"]) != (product, month):
+                continue
+            if column is None:
+                r = None
+            elif what == "x100":
+                r[column] = f"{float(r[column]) * 100:.2f}"
+            else:
+                r[column] = what
+            if r is None:
+                break
+        if r is not None:
+            out.append(r)
+    return out
+
+
 def write_kpis(rows: list[dict], path: Path) -> None:
     columns = list(rows[0])
     lines = [",".join(columns)] + [",".join(str(r[c]) for c in columns) for r in rows]
@@ -716,7 +746,7 @@ def generate(out: Path = OUT) -> list[Issue]:
     write_backlog(issues, out / "backlog.csv")
     write_teams(out / "teams.csv")
     kpis = kpi_rows(rng)
-    write_kpis(kpis, out / "kpis.csv")
+    write_kpis(with_export_flaws(kpis), out / "kpis.csv")
     write_okrs(kpis, out / "okrs.csv")
     (out / "settings.yaml").write_text(SETTINGS_YAML, encoding="utf-8", newline="")
     return issues

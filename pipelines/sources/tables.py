@@ -267,8 +267,28 @@ def read_kpis(path: str | Path) -> pd.DataFrame:
     flat, lines = _lines(frame)
     kpis = validate(flat, KpiHistory, source, row_labels=lines)
     kpis = kpis.sort_values(["product", "month"], kind="stable").reset_index(drop=True)
+    notes.extend(_kpi_gaps(kpis, Path(source).name))
     kpis.attrs["notes"] = notes
     return kpis
+
+
+def _kpi_gaps(kpis: pd.DataFrame, name: str) -> list[str]:
+    """Notes on months without a row and blank cells (the KPI baselines impute both)."""
+    notes = []
+    for product, g in kpis.groupby("product", sort=True):
+        grid = pd.date_range(g["month"].min(), g["month"].max(), freq="MS")
+        gaps = grid[~grid.isin(g["month"])]
+        if len(gaps):
+            shown = ", ".join(f"{m:%Y-%m}" for m in gaps[:6]) + (" ..." if len(gaps) > 6 else "")
+            notes.append(f"{name}: {product} has no row for {len(gaps)} month(s) ({shown}); "
+                         "the KPI baselines interpolate them (table kpi_imputations).")
+    blank = kpis[KPI_COLUMNS[2:]].isna()
+    if blank.to_numpy().any():
+        cells = [f"{c} ({kpis.loc[i, 'product']} {kpis.loc[i, 'month']:%Y-%m})"
+                 for c in KPI_COLUMNS[2:] for i in kpis.index[blank[c]]]
+        notes.append(f"{name}: {len(cells)} blank cell(s): {', '.join(cells[:6])}{' ...' if len(cells) > 6 else ''}; "
+                     "the KPI baselines impute them (table kpi_imputations).")
+    return notes
 
 
 # -- OKRs ------------------------------------------------------------------------------------

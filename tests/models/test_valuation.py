@@ -22,6 +22,79 @@ def test_kpi_baselines(kpi_history):
     assert b.loc["App", "last_month"] == pd.Timestamp("2026-12-01")
 
 
+def _history(product: str, values: dict[str, list[float]], start: str = "2026-01-01") -> pd.DataFrame:
+    n = len(next(iter(values.values())))
+    base = dict(mau=1_000.0, dau=200.0, new_users=50.0, churned_users=20.0, conversion_rate=0.1, arpu=50.0,
+                mrr=5_000.0, nps=20.0, cac=300.0)
+    df = pd.DataFrame({"product": product, "month": pd.date_range(start, periods=n, freq="MS"),
+                       **{k: values.get(k, [v] * n) for k, v in base.items()}})
+    return df
+
+
+def test_missing_month_and_blank_cell_are_interpolated_and_reported():
+    h = _history("P", {"mrr": [1_000.0, 2_000.0, 3_000.0, 4_000.0, 5_000.0, 6_000.0],
+                       "nps": [10.0, 20.0, np.nan, 40.0, 50.0, 60.0]})
+    h = h.drop(index=3)  # April missing: 4,000 EUR MRR lies between 3,000 and 5,000
+    clean, imp = valuation.clean_kpi_history(h)
+    april = clean.set_index("month").loc[pd.Timestamp("2026-04-01")]
+    assert april["mrr"] == pytest.approx(4_000.0)  # linear, month by month
+    assert clean.set_index("month").loc[pd.Timestamp("2026-03-01"), "nps"] == pytest.approx(30.0)
+    reasons = imp.set_index(["month", "column"])["reason"]
+    assert reasons[(pd.Timestamp("2026-04-01"), "mrr")] == "missing month"
+    assert reasons[(pd.Timestamp("2026-03-01"), "nps")] == "missing value"
+    base = valuation.kpi_baselines(h).iloc[0]
+    assert base["imputed_values"] == 9  # every column of April, the last three months' only gap
+    assert "missing month: " in base["imputation_note"] and "mrr 2026-04" in base["imputation_note"]
+
+
+def test_an_outlier_is_replaced_by_its_neighbours_and_named():
+    mrr = [10_000.0 * 1.02 ** t for t in range(12)]
+    typo = mrr.copy()
+    typo[6] *= 100  # entered in cents
+    h = _history("P", {"mrr": typo})
+    clean, imp = valuation.clean_kpi_history(h)
+    assert clean["mrr"].iloc[6] == pytest.approx((mrr[5] + mrr[7]) / 2, rel=1e-3)  # interpolated
+    row = imp.loc[imp["column"] == "mrr"].iloc[0]
+    assert row["month"] == pd.Timestamp("2026-07-01") and row["reason"].startswith("outlier: 1,126,162")
+    assert len(imp) == 1  # the smooth trend of the other months is not touched
+    base = valuation.kpi_baselines(h).iloc[0]
+    assert base["mrr_growth_per_month"] == pytest.approx(0.02, abs=2e-4)  # the trend is fitted on clean data
+
+
+def test_churn_that_was_never_observed_is_not_invented():
+    # churn reported only from May: the months before are unknown, not zero
+    h = _history("P", {"mau": [1_000.0] * 6, "churned_users": [np.nan, np.nan, np.nan, np.nan, 30.0, 40.0]})
+    clean, imp = valuation.clean_kpi_history(h)
+    assert clean["churned_users"].isna().sum() == 4
+    assert set(imp.loc[imp["column"] == "churned_users", "reason"]) == {"not observed: left unknown"}
+    base = valuation.kpi_baselines(h).iloc[0]
+    assert base["churn_rate"] == pytest.approx(0.035)  # (30 + 40) / 2 / 1,000
+    assert base["churn_months_used"] == 2
+
+
+def test_unit_economics_by_hand(make_settings):
+    s = make_settings(economics={"gross_margin": 0.7, "margins": {"P": 0.5}})
+    h = _history("P", {"mau": [1_000.0] * 4, "churned_users": [20.0] * 4, "arpu": [50.0] * 4, "cac": [300.0] * 4,
+                       "dau": [250.0] * 4})
+    base = valuation.kpi_baselines(h, s).iloc[0]
+    assert base["churn_rate"] == pytest.approx(0.02)
+    assert base["gross_margin"] == 0.5  # the product's own margin
+    assert base["clv_eur"] == pytest.approx(50.0 * 0.5 / 0.02)  # 1,250 EUR per paying customer
+    assert base["cac_payback_months"] == pytest.approx(300.0 / 25.0)  # 12 months
+    assert base["clv_to_cac"] == pytest.approx(1_250.0 / 300.0)
+    assert base["retention_m6"] == pytest.approx(0.98 ** 6)
+    assert base["expected_lifetime_months"] == pytest.approx(50.0)
+    assert base["stickiness"] == pytest.approx(0.25)
+
+
+def test_growth_rates_fit_a_compound_series():
+    h = _history("P", {"mrr": [1_000.0 * 1.05 ** t for t in range(15)], "mau": [500.0 * 0.99 ** t for t in range(15)]})
+    base = valuation.kpi_baselines(h).iloc[0]
+    assert base["mrr_growth_per_month"] == pytest.approx(0.05)
+    assert base["mrr_growth_per_year"] == pytest.approx(1.05 ** 12 - 1)
+    assert base["mau_growth_per_month"] == pytest.approx(-0.01)
+
+
 def test_business_case_by_hand_without_discounting(backlog, teams, kpi_history, make_settings):
     s = make_settings(discount_rate=0.0, commoditisation_per_year=0.0)
     bc = valuation.business_cases(backlog, teams, kpi_history, s).set_index("item_id")

@@ -115,18 +115,33 @@ def test_budget_binds_in_some_quarters(inputs):
     assert settings.budget_total < sum(budgets)
 
 
-def test_kpis_are_consistent(inputs):
+def test_kpis_are_consistent_apart_from_the_three_export_flaws(inputs):
     kpis = inputs.kpi_history
-    assert len(kpis) == 3 * 36
+    assert len(kpis) == 3 * 36 - 1  # Customer Portal 2025-03 is missing
     assert kpis["month"].min() == pd.Timestamp("2024-01-01") and kpis["month"].max() == pd.Timestamp("2026-12-01")
+    assert kpis["nps"].isna().sum() == 1
+    from models.valuation import clean_kpi_history
+
+    _, imputations = clean_kpi_history(kpis)
+    found = {(p, f"{m:%Y-%m}", c, r.split(":")[0]) for p, m, c, r in
+             imputations[["product", "month", "column", "reason"]].itertuples(index=False)}
+    assert {(p, m, c, r) for p, m, c, r in found if c in ("mrr", "nps")} == {
+        ("Customer Portal", "2025-03", "mrr", "missing month"), ("Customer Portal", "2025-03", "nps", "missing month"),
+        ("Field Service App", "2025-09", "nps", "missing value"), ("IoT Platform", "2025-06", "mrr", "outlier")}
+    assert {(p, m) for p, m, _, _ in found} == {("Customer Portal", "2025-03"), ("Field Service App", "2025-09"),
+                                                ("IoT Platform", "2025-06")}
     for product, series in kpis.groupby("product"):
-        mau = series["mau"].to_numpy()
-        flow = mau[:-1] + series["new_users"].to_numpy()[1:] - series["churned_users"].to_numpy()[1:]
-        assert np.array_equal(flow, mau[1:]), product
-        assert (series["churned_users"].to_numpy()[1:] <= mau[:-1]).all()
+        series = series.set_index("month")
+        prev = series.shift(1)
+        month_no = series.index.year * 12 + series.index.month
+        consecutive = np.r_[False, np.diff(month_no) == 1]  # the month after the gap has no predecessor
+        flow = prev["mau"] + series["new_users"] - series["churned_users"]
+        assert np.array_equal(flow[consecutive], series["mau"][consecutive]), product
+        assert (series["churned_users"][consecutive] <= prev["mau"][consecutive]).all()
         assert (series["dau"] <= series["mau"]).all()
         paying = series["mau"] * series["conversion_rate"]
-        assert np.allclose(series["mrr"], paying * series["arpu"], rtol=0.005), product
+        ok = ~((product == "IoT Platform") & (series.index == pd.Timestamp("2025-06-01")))
+        assert np.allclose(series["mrr"][ok], (paying * series["arpu"])[ok], rtol=0.005), product
     last = kpis[kpis["month"] == kpis["month"].max()].set_index("product")
     customers = last["mau"] * last["conversion_rate"]
     assert 100 <= customers["IoT Platform"] <= 500 and last.loc["IoT Platform", "arpu"] > 1000

@@ -22,7 +22,7 @@ def copy_demo(target):
 def test_demo_folder_loads():
     inputs = load_inputs(demo_data_dir())
     assert isinstance(inputs, Inputs)
-    assert (len(inputs.backlog), len(inputs.teams), len(inputs.kpi_history), len(inputs.okrs)) == (140, 6, 108, 10)
+    assert (len(inputs.backlog), len(inputs.teams), len(inputs.kpi_history), len(inputs.okrs)) == (140, 6, 107, 10)  # kpis: one month missing (an export gap)
     assert any("read as a Jira export" in n for n in inputs.notes)
 
 
