@@ -1,6 +1,8 @@
 """The agents of :class:`~models.simulation.model.PortfolioMarketModel`.
 
-* :class:`TeamAgent` - the teams of one skill, delivering funded items in plan order.
+* :class:`TeamAgent` - the teams of one skill: people who leave and are replaced after a
+  hiring lag, budget cuts, cost inflation and context switching set the capacity the
+  model's delivery book hands out in plan order.
 * :class:`CompetitorAgent` - one per product market: enters, then copies our
   differentiators after a lag, so their edge decays towards parity.
 * :class:`MarketSegmentAgent` - one per product: its customers, as counts drawn
@@ -23,10 +25,12 @@ if TYPE_CHECKING:
 
 EPS_PW = 1e-9  # remaining effort below this counts as done
 KPI_CODES = {"conversion_rate": 0, "churn_rate": 1, "arpu": 2, "mau": 3, "cost": 4, "nps": 5, "none": 6}
+N_KPI = len(KPI_CODES)
+_MONTH_STRIDE = 1 << 40  # draws reserved per month in a market's stream (far more than a month uses)
 
 
 def bass_step_hazard(adopted_share: float, p: float, q: float, dt: float = 1.0) -> float:
-    """Probability that a non-adopter adopts within ``dt`` months, given the adopted share x.
+    """Probability that a non-adopter adopts within ``dt`` steps, given the adopted share x.
 
     The exact transition of the continuous Bass model dF/dt = (p + qF)(1 - F) started at
     F = x: ``h = 1 - s E / (p + q x + q E (1 - x))`` with s = p + q and E = exp(-s dt).
@@ -42,36 +46,81 @@ def bass_step_hazard(adopted_share: float, p: float, q: float, dt: float = 1.0) 
 
 
 class TeamAgent(mesa.Agent):
-    """The teams of one skill.
+    """The teams of one skill: ``people`` persons delivering ``capacity_pw_per_month`` together.
 
-    Each month the skill's capacity (pw/month x ``capacity_factor`` x budget cuts) goes to
-    the workable items in plan order; an item absorbs at most its planned pace
-    (planned pw / planned months) x ``max_speedup``. An item is workable from its planned
-    start month once every funded predecessor is delivered, while it still needs this skill.
+    Each month, in this order:
+
+    * leavers ~ Binomial(persons in post, ``attrition_per_month``); a leaver's capacity is
+      gone from this month until the replacement arrives ``hiring_lag_months`` later (rounded
+      to whole months); a replacement works at min(1, k / (``ramp_up_months`` + 1)) of a
+      person in its k-th month;
+    * capacity = capacity per person x effective persons x ``capacity_factor`` x budget cuts
+      x cost inflation (a fixed budget buys 1 / (1 + rise) of the work) x switching;
+    * switching = 1 - min(``context_switch_loss`` x max(0, n / persons -
+      ``context_switch_threshold``), ``context_switch_max_loss``) with n the workable items
+      still needing this skill (Weinberg's rule of thumb of ~20 % per extra project).
+
+    The delivery book then hands the capacity to workable items in plan order. Attrition
+    draws come from this team's own stream: the same people leave in every plan.
     """
 
-    def __init__(self, model: PortfolioMarketModel, skill: str, column: int, capacity_pw_per_month: float):
+    def __init__(self, model: PortfolioMarketModel, skill: str, column: int, capacity_pw_per_month: float,
+                 people: int, stream: np.random.Generator):
         super().__init__(model)
         self.skill = skill
         self.column = column
         self.capacity_pw_per_month = float(capacity_pw_per_month)
+        self.people = int(people)
+        self.per_person_pw = self.capacity_pw_per_month / self.people if self.people else 0.0
+        self.stream = stream
         self.cut_factor = 1.0  # product of (1 - size) of the budget cuts so far
+        self.cost_factor = 1.0  # product of 1 / (1 + size) of the cost inflation shocks so far
+        self.vacancies = 0  # persons gone and not yet replaced
+        self.arrivals: dict[int, int] = {}  # month -> replacements arriving
+        self.cohorts: list[tuple[int, int]] = []  # (arrival month, count) still ramping up
+        self.in_flight = 0  # workable items needing this skill (set by the model)
+        self.effective_people = float(self.people)
+        self.switching = 1.0
+        self.available_pw = 0.0
         self.used_pw = 0.0
-
-    @property
-    def available_pw(self) -> float:
-        """Capacity this month (pw)."""
-        return self.capacity_pw_per_month * self.model.parameters.capacity_factor * self.cut_factor
+        self.leavers = 0
 
     def step(self) -> None:
-        book = self.model.book
-        col = self.column
-        idx = np.flatnonzero(book.ready & (book.remaining[:, col] > EPS_PW))
-        want = np.minimum(book.remaining[idx, col], book.pace[idx, col])
-        before = np.concatenate(([0.0], np.cumsum(want)[:-1]))
-        got = np.clip(self.available_pw - before, 0.0, want)
-        book.remaining[idx, col] -= got
-        self.used_pw = float(got.sum())
+        model = self.model
+        prm = model.parameters
+        month = model.steps
+        self.leavers = 0
+        if self.people and prm.attrition_per_month > 0:
+            staffed = self.people - self.vacancies
+            leavers = int(self.stream.binomial(staffed, prm.attrition_per_month)) if staffed > 0 else 0
+            if leavers:
+                self.leavers = leavers
+                self.vacancies += leavers
+                arrive = month + int(round(prm.hiring_lag_months))
+                self.arrivals[arrive] = self.arrivals.get(arrive, 0) + leavers
+        hired = self.arrivals.pop(month, 0)
+        if hired:
+            self.vacancies -= hired
+            self.cohorts.append((month, hired))
+        ramp_loss = 0.0
+        if self.cohorts:
+            ramp = prm.ramp_up_months
+            still = []
+            for start, count in self.cohorts:
+                k = month - start + 1
+                if k < ramp + 1:
+                    ramp_loss += count * (1.0 - k / (ramp + 1.0))
+                    still.append((start, count))
+            self.cohorts = still
+        self.effective_people = self.people - self.vacancies - ramp_loss
+        switching = 1.0
+        if self.people and prm.context_switch_loss > 0:
+            excess = self.in_flight / self.people - prm.context_switch_threshold
+            if excess > 0:
+                switching = 1.0 - min(prm.context_switch_loss * excess, prm.context_switch_max_loss)
+        self.switching = switching
+        self.available_pw = (self.per_person_pw * max(self.effective_people, 0.0) * prm.capacity_factor
+                             * self.cut_factor * self.cost_factor * model.inflation_factor * switching)
 
 
 class CompetitorAgent(mesa.Agent):
@@ -82,9 +131,10 @@ class CompetitorAgent(mesa.Agent):
     existing edge: month 1; a differentiator: the month after its delivery); the copy
     lands ``copy_lag_months`` later, after which the edge's remaining share halves every
     ``copy_half_life_months``: copy progress k = 1 - 2^(-(t - s)/h) for t >= s.
-    A differentiator then keeps ``1 - (1 - differentiator_retention) k`` of its uplift.
-    ``parity`` (0..1) is the weighted mean copy progress over the existing edge (weight
-    ``base_edge_weight``) and the delivered differentiators (weight 1 each); 0 while absent.
+    A differentiator then keeps ``1 - (1 - differentiator_retention) k`` of its uplift
+    (written to the model's ``uplift_share``). ``parity`` (0..1) is the weighted mean copy
+    progress over the existing edge (weight ``base_edge_weight``) and the delivered
+    differentiators (weight 1 each); 0 while absent.
     """
 
     def __init__(self, model: PortfolioMarketModel, product: str, entry_month: float, items: np.ndarray):
@@ -93,36 +143,36 @@ class CompetitorAgent(mesa.Agent):
         self.entry_month = float(entry_month)
         self.items = items  # indices into the model's delivery book (this product's items)
         self.is_differentiator = model.book.differentiator[items]
-        self.multiplier = np.ones(len(items))  # share of each item's uplift still effective
+        self.has_differentiators = bool(self.is_differentiator.any())
         self.parity = 0.0
 
     @property
     def present(self) -> bool:
         return self.model.steps >= self.entry_month
 
-    def _progress(self, available: np.ndarray, month: int) -> np.ndarray:
-        prm = self.model.parameters
-        start = np.maximum(available, self.entry_month) + prm.copy_lag_months
+    def _progress(self, start: np.ndarray | float, month: int):
+        half_life = self.model.parameters.copy_half_life_months
         elapsed = month - start
-        if prm.copy_half_life_months <= 0:
-            k = (elapsed >= 0).astype(float)
-        else:
-            k = np.where(elapsed >= 0, 1.0 - np.exp2(-np.maximum(elapsed, 0.0) / prm.copy_half_life_months), 0.0)
-        return k
+        if half_life <= 0:
+            return (np.asarray(elapsed) >= 0).astype(float)
+        return np.where(elapsed >= 0, 1.0 - np.exp2(-np.maximum(elapsed, 0.0) / half_life), 0.0)
 
     def step(self) -> None:
         month = self.model.steps
         prm = self.model.parameters
-        delivered = self.model.book.delivered_month[self.items]
-        available = np.where(np.isnan(delivered), np.inf, delivered + 1.0)
-        k = self._progress(available, month)
-        k = np.where(self.is_differentiator & (available <= month), k, 0.0)
-        self.multiplier = 1.0 - (1.0 - prm.differentiator_retention) * k
-        if not self.present:
+        base_start = max(1.0, self.entry_month) + prm.copy_lag_months
+        if month < base_start:  # nothing copied yet (every differentiator exists from month 2)
             self.parity = 0.0
             return
+        base_k = float(self._progress(base_start, month))
+        if not self.has_differentiators:
+            self.parity = base_k
+            return
+        delivered = self.model.book.delivered_month[self.items]
+        available = np.where(np.isnan(delivered), np.inf, delivered + 1.0)
         live = self.is_differentiator & (available <= month)
-        base_k = float(self._progress(np.array([1.0]), month)[0])
+        k = np.where(live, self._progress(np.maximum(available, self.entry_month) + prm.copy_lag_months, month), 0.0)
+        self.model.uplift_share[self.items] = 1.0 - (1.0 - prm.differentiator_retention) * k
         weight = prm.base_edge_weight + live.sum()
         self.parity = float((prm.base_edge_weight * base_k + k[live].sum()) / weight) if weight > 0 else 1.0
 
@@ -135,7 +185,8 @@ class MarketSegmentAgent(mesa.Agent):
     * new users ~ Binomial(m - U, h) with h the exact one-month Bass transition
       (:func:`bass_step_hazard`, innovation p, imitation q, adopted share U/m);
     * churned users ~ Binomial(U, c) with the monthly churn hazard
-      c = base churn x ``churn_factor`` x (1 - churn uplifts) x (1 + ``churn_pressure`` x parity);
+      c = base churn x ``churn_factor`` x (1 - churn uplifts) x (1 + ``churn_pressure`` x parity):
+      the customers' perceived value falls as the competitor reaches parity;
     * paying customers ~ Binomial(U', conversion) among the users U' after the month;
     * MRR = paying x ARPU.
 
@@ -144,34 +195,35 @@ class MarketSegmentAgent(mesa.Agent):
     conversion_rate and arpu rise by the summed relative uplifts, churn_rate falls by them,
     mau raises m by them (reach: more people can adopt), nps adds uplift x 100 points, and
     cost items save their uplift in EUR per month (``cost_savings``). Churned users return
-    to the pool of potential adopters. A demand drop removes ``size`` of m and of the users.
+    to the pool of potential adopters. A demand drop removes ``size`` of m and of the users;
+    a market shift moves ``size`` of m (and of the users, as potential) to another product.
+
+    Draws: the product's own stream, restarted at a fixed offset every month, so a market
+    sees the same random numbers each month in every plan (common random numbers).
     """
 
-    def __init__(self, model: PortfolioMarketModel, state: dict, competitor: CompetitorAgent,
-                 items: np.ndarray, stream: tuple[int, ...]):
+    def __init__(self, model: PortfolioMarketModel, state: dict, index: int, competitor: CompetitorAgent,
+                 stream: np.random.Generator):
         super().__init__(model)
         self.product = str(state["product"])
+        self.index = index
         self.competitor = competitor
-        self.items = items
-        self.stream = stream  # seed of this product's monthly random streams
+        self.stream = stream
+        self._start_state = stream.bit_generator.state
         prm = model.parameters
-        self.base_potential = float(state["market_potential"]) * prm.demand_factor
+        self.potential = float(state["market_potential"]) * prm.demand_factor
         self.bass_p = float(state["bass_p"]) * prm.bass_p_factor
         self.bass_q = float(state["bass_q"]) * prm.bass_q_factor
         self.base_churn = float(state["churn_rate"]) * prm.churn_factor
         self.base_conversion = float(state["conversion_rate"])
         self.base_arpu = float(state["arpu"]) * prm.price_factor
         self.base_nps = float(state["nps"])
-        self.demand_shock = 1.0  # product of (1 - size) of demand drops so far
         self.price_shock = 1.0  # product of (1 - size) of price pressure so far
-        self.pending_drops: list[float] = []
-        kpi = model.book.kpi[items]
-        self._kpi = kpi
-        self._uplift = model.book.uplift[items]
-        # reported state (python scalars, for the DataCollector)
+        self.pending_losses: list[float] = []  # shares of users leaving this month (drops, shifts)
+        # reported state (python scalars, collected each month)
         self.mau = int(round(float(state["mau"])))
         self.paying_customers = int(round(float(state["customers"])))
-        self.market_potential = self.base_potential
+        self.market_potential = self.potential
         self.conversion_rate = self.base_conversion
         self.arpu = self.base_arpu
         self.churn_rate = self.base_churn
@@ -180,52 +232,44 @@ class MarketSegmentAgent(mesa.Agent):
         self.cost_savings = 0.0
         self.delivered_items = 0
         self.competitor_parity = 0.0
-
-    def _effects(self, month: int) -> np.ndarray:
-        """Summed effective uplift per KPI code of the items live this month."""
-        delivered = self.model.book.delivered_month[self.items]
-        live = ~np.isnan(delivered) & (delivered < month)
-        share = np.where(live, self.competitor.multiplier, 0.0)
-        return np.bincount(self._kpi, weights=self._uplift * share, minlength=len(KPI_CODES))
-
-    def _cost_savings(self, month: int) -> float:
-        delivered = self.model.book.delivered_month[self.items]
-        live = ~np.isnan(delivered) & (delivered < month) & (self._kpi == KPI_CODES["cost"])
-        return float(self._uplift[live].sum())
+        self.new_users = 0
+        self.churned_users = 0
 
     def step(self) -> None:
-        month = self.model.steps
-        prm = self.model.parameters
-        rng = np.random.default_rng([*self.stream, month])  # common random numbers across plans
-        eff = self._effects(month)
+        model = self.model
+        month = model.steps
+        prm = model.parameters
+        bits = self.stream.bit_generator
+        bits.state = self._start_state
+        bits.advance(month * _MONTH_STRIDE)
+        rng = self.stream
+        eff = model.effects[self.index].tolist()
         parity = self.competitor.parity
         users = self.mau
-        for size in self.pending_drops:
-            self.demand_shock *= 1.0 - size
+        for size in self.pending_losses:
             users -= int(rng.binomial(users, size))
-        self.pending_drops = []
-        m = self.base_potential * self.demand_shock * max(1.0 + eff[KPI_CODES["mau"]], 0.0)
-        conversion = min(max(self.base_conversion * (1.0 + eff[KPI_CODES["conversion_rate"]]), 0.0), 1.0)
-        arpu = max(self.base_arpu * self.price_shock * (1.0 + eff[KPI_CODES["arpu"]]), 0.0)
-        churn = self.base_churn * max(1.0 - eff[KPI_CODES["churn_rate"]], 0.0) * (1.0 + prm.churn_pressure * parity)
+        self.pending_losses = []
+        m = self.potential * max(1.0 + eff[3], 0.0)
+        conversion = min(max(self.base_conversion * (1.0 + eff[0]), 0.0), 1.0)
+        arpu = max(self.base_arpu * self.price_shock * (1.0 + eff[2]), 0.0)
+        churn = self.base_churn * max(1.0 - eff[1], 0.0) * (1.0 + prm.churn_pressure * parity)
         churn = min(max(churn, 0.0), 1.0)
         pool = max(int(round(m)) - users, 0)
         hazard = bass_step_hazard(users / m, self.bass_p, self.bass_q) if m > 0 else 0.0
-        new = int(rng.binomial(pool, hazard))
-        churned = int(rng.binomial(users, churn))
+        new = int(rng.binomial(pool, hazard)) if pool and hazard > 0 else 0
+        churned = int(rng.binomial(users, churn)) if users and churn > 0 else 0
         users = users + new - churned
-        paying = int(rng.binomial(users, conversion))
-        delivered = self.model.book.delivered_month[self.items]
+        paying = int(rng.binomial(users, conversion)) if users else 0
+        self.new_users = new
+        self.churned_users = churned
         self.mau = users
         self.paying_customers = paying
-        self.market_potential = float(m)
-        self.conversion_rate = float(conversion)
-        self.arpu = float(arpu)
-        self.churn_rate = float(churn)
-        self.mrr = float(paying * arpu)
-        self.nps_proxy = float(min(max(self.base_nps + 100.0 * eff[KPI_CODES["nps"]] - prm.nps_parity_penalty * parity,
-                                       -100.0), 100.0))
-        self.cost_savings = self._cost_savings(month)
-        self.delivered_items = int((~np.isnan(delivered) & (delivered <= month)).sum())
-        self.competitor_parity = float(parity)
-
+        self.market_potential = m
+        self.conversion_rate = conversion
+        self.arpu = arpu
+        self.churn_rate = churn
+        self.mrr = paying * arpu
+        self.nps_proxy = min(max(self.base_nps + 100.0 * eff[5] - prm.nps_parity_penalty * parity, -100.0), 100.0)
+        self.cost_savings = eff[4]
+        self.delivered_items = model.delivered_by_product[self.index]
+        self.competitor_parity = parity

@@ -1,110 +1,214 @@
 """The Mesa model: a funded plan delivered by teams into markets with competitors.
 
 :class:`PortfolioMarketModel` steps month by month; :class:`DeliveryBook` holds the state of
-the funded items (remaining effort per skill, delivery months) that the team agents work
-on. Units: months 1-based from the plan start; effort in person-weeks (pw); money in EUR.
+the funded items (remaining effort per skill, delivery months) that the team agents' capacity
+goes to; :class:`SeriesCollector` records the named monthly series (Mesa's DataCollector,
+kept in numpy arrays and turned into tables once at the end). Units: months 1-based from the
+plan start; effort in person-weeks (pw); money in EUR.
 """
 
 from __future__ import annotations
 
 import math
 import zlib
+from operator import attrgetter
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from models.schemas import EFFORT_PREFIX
-from models.simulation.agents import EPS_PW, KPI_CODES, CompetitorAgent, MarketSegmentAgent, TeamAgent
-from models.simulation.plan import SimulationPlan
-from models.simulation.scenario import BudgetCut, CompetitorEntry, DemandDrop, Parameters, PricePressure, Scenario
+from models.simulation.agents import EPS_PW, KPI_CODES, N_KPI, CompetitorAgent, MarketSegmentAgent, TeamAgent
+from models.simulation.plan import PlanArrays, SimulationPlan
+from models.simulation.scenario import (
+    BudgetCut,
+    CompetitorEntry,
+    CostInflation,
+    DemandDrop,
+    MarketShift,
+    Parameters,
+    PricePressure,
+    RegulatoryMustHave,
+    Scenario,
+)
 
 SERIES_COLUMNS = ["month", "product", "mau", "paying_customers", "mrr", "churn_rate", "nps_proxy",
                   "delivered_items", "competitor_parity", "conversion_rate", "arpu", "market_potential",
-                  "cost_savings"]
+                  "cost_savings", "new_users", "churned_users"]
 DELIVERY_COLUMNS = ["item_id", "product", "kpi", "differentiation", "planned_start_month",
                     "planned_finish_month", "actual_start_month", "delivered_month", "slip_months",
                     "effort_multiplier"]
+OKR_ATTAINMENT_COLUMNS = ["key_result", "objective", "metric", "product", "target", "value", "met", "weight",
+                          "month"]
+_INT_SERIES = ("mau", "paying_customers", "delivered_items", "new_users", "churned_users")
+_AGENT_SERIES = [c for c in SERIES_COLUMNS if c not in ("month", "product")]
+
+# OKR metrics the model can judge -> (series column, how products add up, lower is better)
+OKR_METRICS: dict[str, tuple[str, str, bool]] = {
+    "mau": ("mau", "sum", False), "active_users": ("mau", "sum", False),
+    "mrr": ("mrr", "sum", False), "revenue": ("mrr", "sum", False),
+    "arr": ("mrr", "sum12", False),
+    "paying_customers": ("paying_customers", "sum", False), "customers": ("paying_customers", "sum", False),
+    "conversion_rate": ("conversion_rate", "conversion", False), "conversion": ("conversion_rate", "conversion", False),
+    "arpu": ("arpu", "arpu", False),
+    "churn_rate": ("churn_rate", "churn", True), "churn": ("churn_rate", "churn", True),
+    "nps": ("nps_proxy", "mau_weighted", False), "nps_proxy": ("nps_proxy", "mau_weighted", False),
+    "cost": ("cost_savings", "sum", False), "cost_savings": ("cost_savings", "sum", False),
+    "new_users": ("new_users", "sum", False),
+}
 
 
 def _crc(name: str) -> int:
     return zlib.crc32(str(name).encode("utf-8"))
 
 
+def _stream(*key: int) -> np.random.Generator:
+    """A generator seeded by a key derived from ``model.rng`` (SeedSequence of the key)."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(list(key))))
+
+
 class DeliveryBook:
-    """The funded items' delivery state, as arrays in plan order (rows) by skill (columns).
+    """The funded items' delivery state, as arrays (rows: unplanned regulatory items first, then the
+    plan's items in plan order; columns: skills).
 
     ``remaining`` pw still to do; ``pace`` the most an item absorbs per month and skill;
     ``ready`` the items workable this month; ``delivered_month`` NaN until delivered.
+    Rows ``offset:`` are the plan's items.
     """
 
-    def __init__(self, plan: SimulationPlan, skills: list[str], multipliers: np.ndarray, max_speedup: float):
-        items = plan.items
-        n = len(items)
-        planned = np.zeros((n, len(skills)))
-        for j, skill in enumerate(skills):
-            col = f"{EFFORT_PREFIX}{skill}"
-            if col in items:
-                planned[:, j] = items[col].to_numpy(dtype=float)
-        self.item_ids = items["item_id"].astype(str).tolist()
-        self.planned_start = items["planned_start_month"].to_numpy(dtype=float)
-        self.planned_finish = items["planned_finish_month"].to_numpy(dtype=float)
+    def __init__(self, arrays: PlanArrays, multipliers: np.ndarray, max_speedup: float,
+                 unplanned: list[RegulatoryMustHave] | None = None, unplanned_multiplier: float = 1.0):
+        unplanned = unplanned or []
+        skills = arrays.skills
+        k = len(unplanned)
+        self.offset = k
+        extra = np.zeros((k, len(skills)))
+        for r, shock in enumerate(unplanned):
+            for skill, pw in shock.effort.items():
+                extra[r, skills.index(skill)] = pw
+        planned = np.vstack([extra, arrays.planned]) if k else arrays.planned
+        self.planned_start = np.concatenate([[float(s.month) for s in unplanned], arrays.planned_start])
+        self.planned_finish = np.concatenate([[float(s.month + s.duration_months - 1) for s in unplanned],
+                                              arrays.planned_finish])
+        self.multiplier = np.concatenate([np.full(k, float(unplanned_multiplier)), multipliers])
         duration = np.maximum(self.planned_finish - self.planned_start + 1.0, 1.0)
-        self.multiplier = multipliers
-        self.remaining = planned * multipliers[:, None]
+        self.remaining = planned * self.multiplier[:, None]
         self.pace = planned / duration[:, None] * max_speedup
-        self.kpi = np.array([KPI_CODES.get(k, KPI_CODES["none"]) for k in items["kpi"]], dtype=int)
-        self.uplift = items["uplift"].to_numpy(dtype=float) if n else np.zeros(0)
-        self.differentiator = (items["differentiation"] == "differentiator").to_numpy(dtype=bool)
-        position = {item: i for i, item in enumerate(self.item_ids)}
-        edges = [(position[d], i) for i, deps in enumerate(items["depends_on"]) for d in deps if d in position]
-        self.edge_pred = np.array([e[0] for e in edges], dtype=int)  # funded predecessor ...
-        self.edge_succ = np.array([e[1] for e in edges], dtype=int)  # ... of this item
+        n = len(self.planned_start)
+        self.differentiator = np.concatenate([np.zeros(k, dtype=bool), arrays.differentiator])
+        self.edge_pred = arrays.edge_pred + k
+        self.edge_succ = arrays.edge_succ + k
         self.delivered_month = np.full(n, np.nan)
         self.started_month = np.full(n, np.nan)
         self.ready = np.zeros(n, dtype=bool)
+        self._open = np.zeros_like(self.remaining, dtype=bool)
+        self._n_skills = max(self.remaining.shape[1], 1)
 
-    def open(self, month: int) -> None:
-        """Mark the items workable in ``month``: planned start reached, predecessors delivered."""
-        done_before = ~np.isnan(self.delivered_month) & (self.delivered_month < month)
-        waiting = np.bincount(self.edge_succ, weights=~done_before[self.edge_pred], minlength=len(done_before))
-        preds_done = waiting == 0
-        self.ready = (self.planned_start <= month) & np.isnan(self.delivered_month) & preds_done
-        self.started_month = np.where(self.ready & np.isnan(self.started_month), month, self.started_month)
+    def open(self, month: int) -> np.ndarray:
+        """Mark the items workable in ``month`` (planned start reached, funded predecessors
+        delivered) and return the number of workable items still needing each skill."""
+        not_done = np.isnan(self.delivered_month)
+        ready = (self.planned_start <= month) & not_done
+        if len(self.edge_succ):
+            waiting = np.bincount(self.edge_succ, weights=not_done[self.edge_pred], minlength=len(ready))
+            ready &= waiting == 0
+        self.ready = ready
+        self.started_month[ready & np.isnan(self.started_month)] = month
+        self._open = ready[:, None] & (self.remaining > EPS_PW)
+        return self._open.sum(axis=0)
+
+    def work(self, capacity: np.ndarray) -> np.ndarray:
+        """Hand each skill's ``capacity`` (pw) to the workable items in row order, each up to its
+        pace; return the pw used per skill."""
+        want = np.where(self._open, np.minimum(self.remaining, self.pace), 0.0)
+        before = np.zeros_like(want)
+        np.cumsum(want[:-1], axis=0, out=before[1:])
+        got = np.clip(capacity[None, :] - before, 0.0, want)
+        self.remaining -= got
+        return got.sum(axis=0)
 
     def close(self, month: int) -> None:
         """Record as delivered in ``month`` the workable items with no effort left."""
-        done = self.ready & (self.remaining.sum(axis=1) <= EPS_PW * max(self.remaining.shape[1], 1))
-        self.delivered_month = np.where(done, month, self.delivered_month)
+        done = self.ready & (self.remaining.sum(axis=1) <= EPS_PW * self._n_skills)
+        self.delivered_month[done] = month
+
+
+class SeriesCollector:
+    """Named monthly series of a run (what Mesa's DataCollector records, as numpy arrays).
+
+    ``agent`` has one row per month and product and a column per name in ``names``, read
+    from the :class:`MarketSegmentAgent` attributes of the same names; ``capacity_used_pw``
+    the pw used per month (all skills). :meth:`get_model_vars_dataframe` gives the model
+    totals per month, :meth:`frame` the series table.
+    """
+
+    def __init__(self, months: int, products: list[str], names: list[str]):
+        self.names = names
+        self.products = products
+        self.agent = np.zeros((months, len(products), len(names)))
+        self.capacity_used_pw = np.zeros(months)
+        self.months_collected = 0
+        self._get = attrgetter(*names)
+
+    def collect(self, model: PortfolioMarketModel) -> None:
+        t = model.steps - 1
+        for i, seg in enumerate(model.segment_list):
+            self.agent[t, i] = self._get(seg)
+        self.capacity_used_pw[t] = model.capacity_used_pw
+        self.months_collected = t + 1
+
+    def column(self, name: str) -> np.ndarray:
+        """One series as an array (months x products)."""
+        return self.agent[:self.months_collected, :, self.names.index(name)]
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """Model totals per month: mrr, mau, delivered_items, capacity_used_pw."""
+        t = self.months_collected
+        return pd.DataFrame({
+            "mrr": self.column("mrr").sum(axis=1), "mau": self.column("mau").sum(axis=1).astype(np.int64),
+            "delivered_items": self.column("delivered_items").sum(axis=1).astype(np.int64),
+            "capacity_used_pw": self.capacity_used_pw[:t],
+        }, index=pd.RangeIndex(1, t + 1, name="month"))
+
+    def frame(self) -> pd.DataFrame:
+        """One row per (month, product): ``SERIES_COLUMNS``."""
+        t, p = self.months_collected, len(self.products)
+        data = self.agent[:t].reshape(t * p, len(self.names))
+        cols: dict[str, np.ndarray] = {"month": np.repeat(np.arange(1, t + 1, dtype=np.int64), p),
+                                       "product": np.tile(np.array(self.products, dtype=object), t)}
+        for j, name in enumerate(self.names):
+            cols[name] = data[:, j].astype(np.int64) if name in _INT_SERIES else data[:, j]
+        return pd.DataFrame(cols, columns=SERIES_COLUMNS)
 
 
 class PortfolioMarketModel(mesa.Model):
     """A funded plan, delivered month by month into the markets of its products.
 
-    Agents: one :class:`~models.simulation.agents.TeamAgent` per skill delivers the items
-    in plan order with uncertain effort; one
+    Agents: one :class:`~models.simulation.agents.TeamAgent` per skill (attrition, hiring
+    lag, budget cuts, cost inflation, context switching set its capacity); one
     :class:`~models.simulation.agents.CompetitorAgent` per product enters and copies our
     differentiators; one :class:`~models.simulation.agents.MarketSegmentAgent` per product
-    adopts, churns, converts and pays. Each month: shocks of the month apply, teams work,
-    finished items are recorded, competitors copy, markets move, data is collected
-    (``datacollector``: model totals and one row per product).
+    adopts, churns, converts and pays. Each month: shocks of the month apply, teams set their
+    capacity, the :class:`DeliveryBook` hands it to workable items (regulatory Must-haves
+    first, then plan order), finished items are recorded, competitors copy, markets move,
+    the :class:`SeriesCollector` records (``datacollector``).
 
     Adoption follows Bass, F. M. (1969) "A New Product Growth for Model Consumer Durables",
     Management Science 15(5): 215-227: non-adopters adopt at hazard p + q F (innovation p,
-    imitation q, adopted share F of the market potential m). With competitors, shocks and
-    churn off, mean adoption reproduces Bass's closed form
-    F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t}).
+    imitation q per step, adopted share F of the market potential m). With competitors,
+    shocks and churn off, mean adoption reproduces Bass's closed form
+    F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t}), t in steps.
 
     Effort: each item's actual effort is its planned effort times
-    ``effort_multiplier x exp(item_effort_sigma x z)``, z standard normal: a lognormal with
-    median ``effort_multiplier`` (default 1.15, log-sd 0.35) - placeholders until calibrated
-    on real delay data.
+    ``effort_multiplier x exp(item_effort_sigma x z)``, z standard normal: a lognormal
+    calibrated on real delays (models/simulation/calibration.py).
 
-    Randomness: only ``model.rng`` (seeded with ``seed``). Three keys are drawn from it in
-    a fixed order and derive named streams: uncertainties (one per parameter), item effort
-    (one per item id) and markets (one per product and month). So the same item overruns
-    the same way, and a market sees the same draws, in every plan run with the same seed:
-    common random numbers that make plans comparable replication by replication.
+    Randomness: only ``model.rng`` (seeded with ``seed``). Four keys are drawn from it in a
+    fixed order and derive named streams: uncertainties (one per parameter), item effort (one
+    normal per item of the plan's universe, i.e. the backlog), markets (one per product,
+    restarted each month at a fixed offset) and teams (one per skill). So the same item
+    overruns the same way, the same people leave and a market sees the same draws in every
+    plan run with the same seed: common random numbers that make plans comparable
+    replication by replication.
 
     Args:
         plan: the plan (see :func:`~models.simulation.plan.build_plan`).
@@ -115,84 +219,128 @@ class PortfolioMarketModel(mesa.Model):
     def __init__(self, plan: SimulationPlan, stress_scenario: Scenario | None = None, seed: int = 0):
         super().__init__(rng=seed)
         scenario = stress_scenario if stress_scenario is not None else Scenario(name="defaults")
-        products = plan.products["product"].astype(str).tolist()
-        skills = plan.skills
-        scenario.check_plan(products, skills)
-        uncertainty_key, item_key, market_key = (int(k) for k in self.rng.integers(0, 2**63 - 1, size=3))
+        arrays = plan.arrays
+        products, skills = arrays.products, arrays.skills
+        if scenario.shocks:
+            scenario.check_plan(products, skills)
+        uncertainty_key, item_key, market_key, team_key = (int(k) for k in self.rng.integers(0, 2**63 - 1, size=4))
         self.plan = plan
         self.seed = seed
         self.sampled: dict[str, float] = scenario.sample(uncertainty_key)
         self.parameters: Parameters = scenario.parameters(self.sampled)
-        self.months = int(self.parameters.horizon_months or plan.months)
-        self.shocks = list(scenario.shocks)
         prm = self.parameters
+        self.months = int(prm.horizon_months or plan.months)
+        self.shocks_by_month: dict[int, list] = {}
+        for shock in scenario.shocks:
+            self.shocks_by_month.setdefault(int(shock.month), []).append(shock)
+        unplanned = sorted((s for s in scenario.shocks if isinstance(s, RegulatoryMustHave)),
+                           key=lambda s: s.month)
+        self.unplanned = unplanned
 
-        z = np.array([np.random.default_rng([item_key, _crc(i)]).standard_normal()
-                      for i in plan.items["item_id"]], dtype=float)
+        z = np.random.default_rng(item_key).standard_normal(arrays.universe_size)[arrays.universe_index]
         multipliers = prm.effort_multiplier * np.exp(prm.item_effort_sigma * z)
-        self.book = DeliveryBook(plan, skills, multipliers, prm.max_speedup)
+        self.book = DeliveryBook(arrays, multipliers, prm.max_speedup, unplanned, prm.effort_multiplier)
+        off = self.book.offset
+        n_products = len(products)
+        self.uplift_share = np.ones(len(arrays.item_ids))  # share of each item's uplift the competitor left
+        self.effects = np.zeros((n_products, N_KPI))
+        self.delivered_by_product = [0] * n_products
+        self.inflation_factor = 1.0
+        self.capacity_used_pw = 0.0
+        self._effect_bin = arrays.product * N_KPI + arrays.kpi
+        self._is_cost = arrays.kpi == KPI_CODES["cost"]
+        self._item_product = arrays.product
+        self._off = off
 
-        for j, skill in enumerate(skills):
-            TeamAgent(self, skill, j, plan.capacity_pw_per_month.get(skill, 0.0))
-        item_product = plan.items["product"].astype(str).to_numpy()
-        for state in plan.products.to_dict("records"):
-            product = str(state["product"])
+        self.team_list = [TeamAgent(self, skill, j, plan.capacity_pw_per_month.get(skill, 0.0), plan.people(skill),
+                                    _stream(team_key, _crc(skill)))
+                          for j, skill in enumerate(skills)]
+        self.competitor_list: list[CompetitorAgent] = []
+        self.segment_list: list[MarketSegmentAgent] = []
+        for i, state in enumerate(plan.products.to_dict("records")):
+            product = products[i]
             entry = min([prm.competitor_entry_month] + [
-                float(s.month) for s in self.shocks
+                float(s.month) for s in scenario.shocks
                 if isinstance(s, CompetitorEntry) and s.product in (None, product)])
-            items = np.flatnonzero(item_product == product)
-            competitor = CompetitorAgent(self, product, entry, items)
-            MarketSegmentAgent(self, state, competitor, items, (market_key, _crc(product)))
-
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "mrr": lambda m: float(sum(a.mrr for a in m.segments)),
-                "mau": lambda m: int(sum(a.mau for a in m.segments)),
-                "delivered_items": lambda m: int((~np.isnan(m.book.delivered_month)).sum()),
-                "capacity_used_pw": lambda m: float(sum(a.used_pw for a in m.teams)),
-            },
-            agenttype_reporters={MarketSegmentAgent: {c: c for c in SERIES_COLUMNS if c != "month"}},
-        )
+            items = np.flatnonzero(arrays.product == i)
+            competitor = CompetitorAgent(self, product, entry, items + off)
+            competitor.items_local = items
+            self.competitor_list.append(competitor)
+            self.segment_list.append(MarketSegmentAgent(self, state, i, competitor, _stream(market_key, _crc(product))))
+        self.datacollector = SeriesCollector(self.months, products, _AGENT_SERIES)
 
     @property
     def teams(self) -> list[TeamAgent]:
-        return list(self.agents_by_type.get(TeamAgent, []))
+        return list(self.team_list)
 
     @property
     def segments(self) -> list[MarketSegmentAgent]:
-        return list(self.agents_by_type.get(MarketSegmentAgent, []))
+        return list(self.segment_list)
 
     def _apply_shocks(self, month: int) -> None:
-        for shock in self.shocks:
-            if shock.month != month:
-                continue
-            if isinstance(shock, BudgetCut):
-                for team in self.teams:
+        for shock in self.shocks_by_month.get(month, ()):
+            if isinstance(shock, (BudgetCut, CostInflation)):
+                for team in self.team_list:
                     if shock.skill in (None, team.skill):
-                        team.cut_factor *= 1.0 - shock.size
+                        if isinstance(shock, BudgetCut):
+                            team.cut_factor *= 1.0 - shock.size
+                        else:
+                            team.cost_factor /= 1.0 + shock.size
             elif isinstance(shock, (DemandDrop, PricePressure)):
-                for seg in self.segments:
+                for seg in self.segment_list:
                     if shock.product in (None, seg.product):
                         if isinstance(shock, DemandDrop):
-                            seg.pending_drops.append(shock.size)
+                            seg.potential *= 1.0 - shock.size
+                            seg.pending_losses.append(shock.size)
                         else:
                             seg.price_shock *= 1.0 - shock.size
-            # competitor entry is scheduled when the competitors are created
+            elif isinstance(shock, MarketShift):
+                source = next(s for s in self.segment_list if s.product == shock.from_product)
+                target = next(s for s in self.segment_list if s.product == shock.to_product)
+                moved = source.potential * shock.size
+                source.potential -= moved
+                target.potential += moved
+                source.pending_losses.append(shock.size)
+            # competitor entry is scheduled when the competitors are created; regulatory
+            # Must-haves are rows of the delivery book from the start, workable from their month
 
-    def _step_all(self, cls: type[mesa.Agent]) -> None:
-        """Step every agent of one type, in creation order (deterministic)."""
-        if cls in self.agents_by_type:
-            self.agents_by_type[cls].do("step")
+    def _update_effects(self, month: int) -> None:
+        """Summed effective uplift per product and KPI code of the plan items live this month."""
+        delivered = self.book.delivered_month[self._off:]
+        live = delivered < month  # NaN compares False
+        weights = np.where(self._is_cost, 1.0, self.uplift_share) * self._uplift * live
+        self.effects = np.bincount(self._effect_bin, weights=weights,
+                                   minlength=len(self.segment_list) * N_KPI).reshape(-1, N_KPI)
+        self.delivered_by_product = np.bincount(self._item_product, weights=delivered <= month,
+                                                minlength=len(self.segment_list)).astype(int).tolist()
+
+    @property
+    def _uplift(self) -> np.ndarray:
+        return self.plan.arrays.uplift
 
     def step(self) -> None:
-        """One month: shocks, delivery, competition, markets, data collection."""
+        """One month: shocks, team capacity, delivery, competition, markets, data collection."""
         month = self.steps
+        prm = self.parameters
         self._apply_shocks(month)
-        self.book.open(month)
-        self._step_all(TeamAgent)
+        if prm.cost_inflation_per_year > 0:
+            self.inflation_factor = (1.0 + prm.cost_inflation_per_year) ** (-(month - 1) / 12.0)
+        in_flight = self.book.open(month).tolist()
+        capacity = np.empty(len(self.team_list))
+        for j, team in enumerate(self.team_list):
+            team.in_flight = in_flight[j]
+            team.step()
+            capacity[j] = team.available_pw
+        used = self.book.work(capacity) if len(capacity) else capacity
+        for team, u in zip(self.team_list, used.tolist()):
+            team.used_pw = u
+        self.capacity_used_pw = float(used.sum())
         self.book.close(month)
-        self._step_all(CompetitorAgent)
-        self._step_all(MarketSegmentAgent)
+        for competitor in self.competitor_list:
+            competitor.step()
+        self._update_effects(month)
+        for segment in self.segment_list:
+            segment.step()
         self.datacollector.collect(self)
         if month >= self.months:
             self.running = False
@@ -204,32 +352,119 @@ class PortfolioMarketModel(mesa.Model):
 
     def series(self) -> pd.DataFrame:
         """Monthly series, one row per (month, product): ``SERIES_COLUMNS``."""
-        df = self.datacollector.get_agenttype_vars_dataframe(MarketSegmentAgent).reset_index()
-        if df.empty:
-            return pd.DataFrame(columns=SERIES_COLUMNS)
-        df["month"] = df["Step"].astype(int)
-        df = df[SERIES_COLUMNS].sort_values(["month", "product"], kind="stable").reset_index(drop=True)
-        return df.astype({"mau": "int64", "paying_customers": "int64", "delivered_items": "int64"})
+        return self.datacollector.frame()
 
     def delivery(self) -> pd.DataFrame:
-        """One row per funded item: planned and actual months (``DELIVERY_COLUMNS``).
+        """One row per funded item of the plan: planned and actual months (``DELIVERY_COLUMNS``).
 
         delivered_month and slip_months (delivered - planned finish) are missing for items
         not delivered within the horizon; effort_multiplier is actual / planned effort.
+        Unplanned regulatory items are in :meth:`unplanned_delivery`.
         """
         items = self.plan.items
-        delivered = pd.array([None if math.isnan(v) else int(v) for v in self.book.delivered_month], dtype="Int64")
-        started = pd.array([None if math.isnan(v) else int(v) for v in self.book.started_month], dtype="Int64")
-        out = pd.DataFrame({
+        off = self._off
+        delivered = self.book.delivered_month[off:]
+        started = self.book.started_month[off:]
+        finish = items["planned_finish_month"].to_numpy(dtype=np.int64)
+        d_missing, s_missing = np.isnan(delivered), np.isnan(started)
+        d_int = np.where(d_missing, 0, delivered).astype(np.int64)
+        return pd.DataFrame({
             "item_id": items["item_id"].astype(str).to_numpy(),
             "product": items["product"].astype(str).to_numpy(),
             "kpi": items["kpi"].astype(str).to_numpy(),
             "differentiation": items["differentiation"].astype(str).to_numpy(),
-            "planned_start_month": items["planned_start_month"].astype(int).to_numpy(),
-            "planned_finish_month": items["planned_finish_month"].astype(int).to_numpy(),
-            "actual_start_month": started,
-            "delivered_month": delivered,
+            "planned_start_month": items["planned_start_month"].to_numpy(dtype=np.int64),
+            "planned_finish_month": finish,
+            "actual_start_month": pd.arrays.IntegerArray(np.where(s_missing, 0, started).astype(np.int64), s_missing),
+            "delivered_month": pd.arrays.IntegerArray(d_int, d_missing.copy()),
+            "slip_months": pd.arrays.IntegerArray(d_int - finish, d_missing.copy()),
+            "effort_multiplier": self.book.multiplier[off:],
+        }, columns=DELIVERY_COLUMNS)
+
+    def unplanned_delivery(self) -> pd.DataFrame:
+        """One row per regulatory Must-have of the scenario: month it arrived, planned finish,
+        delivered month (missing if not within the horizon) and its effort in pw."""
+        k = self._off
+        delivered = self.book.delivered_month[:k]
+        return pd.DataFrame({
+            "shock": [s.note or f"regulatory_must_have@{s.month}" for s in self.unplanned],
+            "arrival_month": [s.month for s in self.unplanned],
+            "planned_finish_month": self.book.planned_finish[:k].astype(np.int64),
+            "delivered_month": pd.array([None if math.isnan(v) else int(v) for v in delivered], dtype="Int64"),
+            "effort_pw": [float(sum(s.effort.values())) * float(self.book.multiplier[i])
+                          for i, s in enumerate(self.unplanned)],
         })
-        out["slip_months"] = out["delivered_month"] - out["planned_finish_month"]
-        out["effort_multiplier"] = self.book.multiplier
-        return out[DELIVERY_COLUMNS]
+
+    def okr_attainment(self) -> pd.DataFrame:
+        """Per key result the model can judge: its value at its deadline month (or the horizon) and
+        whether the target is met (``OKR_ATTAINMENT_COLUMNS``).
+
+        Judged metrics (``OKR_METRICS``): mau, mrr, arr (12 x mrr), paying_customers, conversion_rate,
+        arpu, churn_rate, nps (the NPS proxy), cost (cost savings EUR/month) and new_users; for a key
+        result without product, sums over products (rates: paying / mau, mrr / paying, churned /
+        previous mau, mau-weighted NPS). A target below its baseline, or a churn metric, is met at
+        or below the target; otherwise at or above it. Other metrics (e.g. compliance_findings) are
+        not judged and left out; :meth:`unjudged_okrs` lists them.
+        """
+        okrs = self.plan.okrs
+        if okrs is None or okrs.empty or self.datacollector.months_collected == 0:
+            return pd.DataFrame(columns=OKR_ATTAINMENT_COLUMNS)
+        horizon = self.datacollector.months_collected
+        products = self.datacollector.products
+        rows = []
+        for kr in okrs.itertuples(index=False):
+            spec = OKR_METRICS.get(kr.metric)
+            product = kr.product if isinstance(kr.product, str) and kr.product else None
+            if spec is None or (product is not None and product not in products):
+                continue
+            column, how, lower = spec
+            deadline = kr.deadline_month
+            month = horizon if deadline is None or (isinstance(deadline, float) and math.isnan(deadline)) \
+                else int(min(max(deadline, 1), horizon))
+            value = self._metric_value(column, how, month, None if product is None else products.index(product))
+            if not (isinstance(kr.baseline, float) and math.isnan(kr.baseline)) and kr.baseline is not None \
+                    and kr.target != kr.baseline:
+                lower = kr.target < kr.baseline
+            met = bool(value <= kr.target) if lower else bool(value >= kr.target)
+            rows.append({"key_result": kr.key_result, "objective": kr.objective, "metric": kr.metric,
+                         "product": product, "target": float(kr.target), "value": float(value), "met": met,
+                         "weight": float(kr.weight), "month": month})
+        return pd.DataFrame(rows, columns=OKR_ATTAINMENT_COLUMNS).astype({"met": bool})
+
+    def unjudged_okrs(self) -> list[str]:
+        """Key results whose metric (or product) the model does not simulate."""
+        okrs = self.plan.okrs
+        if okrs is None:
+            return []
+        products = self.datacollector.products
+        return [f"{kr.key_result} ({kr.metric})" for kr in okrs.itertuples(index=False)
+                if kr.metric not in OKR_METRICS
+                or (isinstance(kr.product, str) and kr.product and kr.product not in products)]
+
+    def _metric_value(self, column: str, how: str, month: int, product: int | None) -> float:
+        t = month - 1
+        c = self.datacollector
+
+        def at(name: str, tt: int = t) -> np.ndarray:
+            row = c.agent[tt, :, c.names.index(name)]
+            return row if product is None else row[product:product + 1]
+
+        if product is not None and how not in ("sum12",):
+            return float(at(column)[0])
+        if how == "sum":
+            return float(at(column).sum())
+        if how == "sum12":
+            return 12.0 * float(at(column).sum())
+        if how == "conversion":
+            mau = at("mau").sum()
+            return float(at("paying_customers").sum() / mau) if mau else 0.0
+        if how == "arpu":
+            paying = at("paying_customers").sum()
+            return float(at("mrr").sum() / paying) if paying else 0.0
+        if how == "churn":
+            before = at("mau", t - 1).sum() if t > 0 else at("mau").sum()
+            return float(at("churned_users").sum() / before) if before else 0.0
+        if how == "mau_weighted":
+            mau = at("mau")
+            return float((at(column) * mau).sum() / mau.sum()) if mau.sum() else float(at(column).mean())
+        raise ValueError(how)

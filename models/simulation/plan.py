@@ -11,7 +11,8 @@ rates per month unless named annual; Bass coefficients per month.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,10 @@ ITEM_COLUMNS = ["item_id", "product", "kpi", "uplift", "differentiation", "okr",
                 "planned_start_month", "planned_finish_month", "total_effort_pw"]
 PRODUCT_COLUMNS = ["product", "mau", "customers", "conversion_rate", "arpu", "churn_rate", "nps",
                    "new_users", "market_potential", "bass_p", "bass_q"]
+OKR_COLUMNS = ["key_result", "objective", "metric", "product", "target", "weight", "baseline", "deadline_month"]
+# person-weeks one person delivers per month where a plan gives no headcount: 11 pw per person and
+# quarter as in the demo company's teams.csv (44 working weeks a year, judgement)
+PW_PER_PERSON_MONTH = 11.0 / 3.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,9 @@ class SimulationPlan:
     capacity_pw_per_month: dict[str, float]
     months: int
     discount_rate: float
+    headcount: dict[str, float] = field(default_factory=dict)
+    okrs: pd.DataFrame | None = None
+    universe: tuple[str, ...] = ()
 
     @property
     def skills(self) -> list[str]:
@@ -61,15 +69,94 @@ class SimulationPlan:
                  if c[len(EFFORT_PREFIX):] not in self.capacity_pw_per_month]
         return [*self.capacity_pw_per_month, *extra]
 
+    def people(self, skill: str) -> int:
+        """Persons in a skill's teams: the headcount if given, else capacity / ``PW_PER_PERSON_MONTH``
+        (at least one person where there is capacity)."""
+        heads = self.headcount.get(skill)
+        if heads is None:
+            heads = self.capacity_pw_per_month.get(skill, 0.0) / PW_PER_PERSON_MONTH
+        return max(int(round(heads)), 1 if self.capacity_pw_per_month.get(skill, 0.0) > 0 else 0)
+
+    @cached_property
+    def arrays(self) -> "PlanArrays":
+        """The plan as numpy arrays, computed once per plan object (see :class:`PlanArrays`)."""
+        return PlanArrays.of(self)
+
+
+@dataclass(frozen=True)
+class PlanArrays:
+    """What a run reads from the plan, as arrays in plan order (rows) by skill (columns).
+
+    planned: pw per item and skill; planned_start/finish: months; kpi: codes of
+    ``models.simulation.agents.KPI_CODES``; product: index into ``products``; edges: funded
+    predecessor -> successor index pairs; universe_index: position of each item in the plan's
+    ``universe`` (the stream of its effort draw).
+    """
+
+    skills: list[str]
+    products: list[str]
+    item_ids: list[str]
+    planned: np.ndarray
+    planned_start: np.ndarray
+    planned_finish: np.ndarray
+    kpi: np.ndarray
+    uplift: np.ndarray
+    differentiator: np.ndarray
+    product: np.ndarray
+    edge_pred: np.ndarray
+    edge_succ: np.ndarray
+    universe_size: int
+    universe_index: np.ndarray
+
+    @classmethod
+    def of(cls, plan: "SimulationPlan") -> "PlanArrays":
+        from models.simulation.agents import KPI_CODES
+
+        items = plan.items
+        skills = plan.skills
+        products = plan.products["product"].astype(str).tolist()
+        n = len(items)
+        planned = np.zeros((n, len(skills)))
+        for j, skill in enumerate(skills):
+            col = f"{EFFORT_PREFIX}{skill}"
+            if col in items:
+                planned[:, j] = items[col].to_numpy(dtype=float)
+        ids = items["item_id"].astype(str).tolist()
+        position = {item: i for i, item in enumerate(ids)}
+        edges = [(position[d], i) for i, deps in enumerate(items["depends_on"]) for d in deps if d in position]
+        universe = list(plan.universe) or sorted(ids)
+        slot = {item: i for i, item in enumerate(universe)}
+        extra = [i for i in ids if i not in slot]
+        for i in extra:
+            slot[i] = len(slot)
+        product_index = {p: k for k, p in enumerate(products)}
+        return cls(
+            skills=skills, products=products, item_ids=ids, planned=planned,
+            planned_start=items["planned_start_month"].to_numpy(dtype=float),
+            planned_finish=items["planned_finish_month"].to_numpy(dtype=float),
+            kpi=np.array([KPI_CODES.get(k, KPI_CODES["none"]) for k in items["kpi"]], dtype=np.int64),
+            uplift=items["uplift"].to_numpy(dtype=float) if n else np.zeros(0),
+            differentiator=(items["differentiation"] == "differentiator").to_numpy(dtype=bool),
+            product=np.array([product_index.get(str(p), -1) for p in items["product"]], dtype=np.int64),
+            edge_pred=np.array([e[0] for e in edges], dtype=np.int64),
+            edge_succ=np.array([e[1] for e in edges], dtype=np.int64),
+            universe_size=len(slot), universe_index=np.array([slot[i] for i in ids], dtype=np.int64),
+        )
+
 
 def build_plan(name: str, decisions: pd.DataFrame, backlog: pd.DataFrame, teams: pd.DataFrame,
-               kpi_history: pd.DataFrame, settings: Settings) -> SimulationPlan:
+               kpi_history: pd.DataFrame, settings: Settings, okrs: pd.DataFrame | None = None) -> SimulationPlan:
     """Make a plan ready to simulate.
 
     decisions: :class:`models.schemas.PlanDecisions` (only funded rows are used; plan
         order is start period, then the order of the decisions table).
     backlog, teams, kpi_history: canonical tables; settings gives periods, period_months
         and the annual discount rate.
+    okrs: the canonical okrs table (objective, key_result, metric, target, weight; optional
+        product, baseline and a deadline as ``deadline_month`` or ``deadline_period``), for
+        :meth:`~models.simulation.model.PortfolioMarketModel.okr_attainment`.
+    The plan's ``universe`` is the backlog's item ids (sorted): an item draws its effort from
+    the same stream in every plan built from the same backlog (common random numbers).
     Raises ModelError if a funded item is not in the backlog or has no start/finish period,
     its product has no KPI history, or it needs a skill no team has.
     """
@@ -114,8 +201,35 @@ def build_plan(name: str, decisions: pd.DataFrame, backlog: pd.DataFrame, teams:
         which = items.loc[items["product"].isin(unknown), "item_id"].tolist()
         raise ModelError(f"plan '{name}': products {', '.join(unknown)} (items {', '.join(which)}) have no "
                          "KPI history. Fix: add their monthly KPIs to kpis.csv.")
+    headcount = (teams.groupby("skill", sort=True)["headcount"].sum().astype(float).to_dict()
+                 if "headcount" in teams.columns else {})
     return SimulationPlan(name=name, items=items, products=products, capacity_pw_per_month=capacity,
-                          months=settings.months, discount_rate=float(settings.discount_rate))
+                          months=settings.months, discount_rate=float(settings.discount_rate),
+                          headcount=headcount, okrs=okr_table(okrs, pm) if okrs is not None else None,
+                          universe=tuple(sorted(backlog["item_id"].astype(str))))
+
+
+def okr_table(okrs: pd.DataFrame, period_months: int = 3) -> pd.DataFrame:
+    """The key results in ``OKR_COLUMNS``: product and baseline missing where not given;
+    deadline_month from ``deadline_month`` or ``deadline_period`` (its last month), else missing."""
+    missing = [c for c in ("key_result", "metric", "target") if c not in okrs.columns]
+    if missing:
+        raise ModelError(f"okrs: columns {', '.join(missing)} missing. Fix: give every key result its "
+                         "key_result, metric and target (see data/demo/okrs.csv).")
+    out = pd.DataFrame({"key_result": okrs["key_result"].astype(str)})
+    out["objective"] = okrs["objective"].astype(str) if "objective" in okrs else ""
+    out["metric"] = okrs["metric"].astype(str).str.strip().str.lower()
+    out["product"] = okrs["product"].where(okrs["product"].notna(), None) if "product" in okrs else None
+    out["target"] = okrs["target"].astype(float)
+    out["weight"] = okrs["weight"].astype(float) if "weight" in okrs else 1.0
+    out["baseline"] = okrs["baseline"].astype(float) if "baseline" in okrs else np.nan
+    if "deadline_month" in okrs:
+        out["deadline_month"] = okrs["deadline_month"].astype(float)
+    elif "deadline_period" in okrs:
+        out["deadline_month"] = okrs["deadline_period"].astype(float) * period_months
+    else:
+        out["deadline_month"] = np.nan
+    return out[OKR_COLUMNS].reset_index(drop=True)
 
 
 def market_state(kpi_history: pd.DataFrame, bass_p: float = BASS_P_PER_MONTH,
@@ -156,10 +270,12 @@ def single_product_plan(*, product: str = "Product", users: float = 0.0, market_
                         conversion_rate: float = 1.0, arpu: float = 1.0, nps: float = 0.0,
                         months: int = 36, discount_rate: float = 0.0, name: str = "market only",
                         items: pd.DataFrame | None = None,
-                        capacity_pw_per_month: dict[str, float] | None = None) -> SimulationPlan:
+                        capacity_pw_per_month: dict[str, float] | None = None,
+                        headcount: dict[str, float] | None = None,
+                        okrs: pd.DataFrame | None = None) -> SimulationPlan:
     """A one-product plan (no items unless given), e.g. to check adoption against Bass.
 
-    Rates per month; ``items`` in the layout of :attr:`SimulationPlan.items`.
+    Rates per model step (a month); ``items`` in the layout of :attr:`SimulationPlan.items`.
     """
     products = pd.DataFrame([{
         "product": product, "mau": float(users), "customers": float(users) * conversion_rate,
@@ -172,4 +288,5 @@ def single_product_plan(*, product: str = "Product", users: float = 0.0, market_
                               for c in ITEM_COLUMNS})
     return SimulationPlan(name=name, items=items.reset_index(drop=True), products=products,
                           capacity_pw_per_month=dict(capacity_pw_per_month or {}), months=months,
-                          discount_rate=discount_rate)
+                          discount_rate=discount_rate, headcount=dict(headcount or {}),
+                          okrs=okr_table(okrs) if okrs is not None else None)

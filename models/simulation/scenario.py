@@ -4,7 +4,8 @@ A scenario file (``scenarios/<name>.yaml``) declares
 
 * ``constants``: fixed values for model parameters (overriding :class:`Parameters` defaults),
 * ``uncertainties``: distributions, each sampled once per replication,
-* ``shocks``: timed events (demand drop, competitor entry, budget cut, price pressure),
+* ``shocks``: timed events (demand drop, market shift, competitor entry, budget cut, cost
+  inflation, price pressure, a regulatory Must-have),
 * ``replications`` and ``seed``.
 
 Every key is checked: an unknown key, parameter, distribution or shock type is a
@@ -42,24 +43,53 @@ class _Strict(BaseModel):
 # ---------------------------------------------------------------------------------------
 
 class Parameters(_Strict):
-    """Every parameter of the simulation model, with its default (units in the descriptions).
+    """Every parameter of the simulation model: default, unit and source (in each description).
 
-    The defaults are placeholders chosen by judgement unless a source is named; scenario
-    files override them through ``constants`` or ``uncertainties``.
+    Sources are named where there is one; "judgement" marks a default chosen by judgement.
+    Scenario files override the defaults through ``constants`` or ``uncertainties``.
     """
 
-    # delivery
+    # delivery: effort
     effort_multiplier: float = Field(
-        1.15, gt=0,
-        description="median ratio of actual to planned effort over the portfolio (x); placeholder "
-                    "until calibrated on real delay data")
+        0.46, gt=0,
+        description="median ratio of actual to planned effort (x). Calibrated: lognormal fitted to the "
+                    "32,849 issues due >= 28 days ahead in Choetkiertikul et al. (2017), 12.6 % delayed, "
+                    "median overrun of the delayed 1.30 x (models/simulation/calibration.py)")
     item_effort_sigma: float = Field(
-        0.35, ge=0, description="log-standard deviation of each item's own lognormal effort factor")
+        0.68, ge=0,
+        description="log-standard deviation of each item's lognormal effort factor (-). Calibrated with "
+                    "effort_multiplier (same source)")
     max_speedup: float = Field(
-        1.25, ge=1, description="fastest pace of an item relative to its planned pace (x planned pw/month)")
-    capacity_factor: float = Field(1.0, ge=0, description="multiplier on every team's capacity (x)")
+        1.25, ge=1, description="fastest pace of an item relative to its planned pace (x planned pw/month); "
+                                "judgement")
+    capacity_factor: float = Field(1.0, ge=0, description="multiplier on every team's capacity (x); judgement")
+    # delivery: people
+    attrition_per_month: float = Field(
+        0.0117, ge=0, le=1,
+        description="monthly hazard that a person leaves (1/month): 13.2 %/year, the software industry's "
+                    "turnover in LinkedIn Talent Solutions (2018), as 1 - (1 - 0.132)^(1/12)")
+    hiring_lag_months: float = Field(
+        3.0, ge=0, description="months from a leaver's departure to the replacement's first month; judgement")
+    ramp_up_months: float = Field(
+        3.0, ge=0, description="months a replacement needs to reach full productivity: in its k-th month it "
+                               "works at min(1, k / (ramp_up_months + 1)) (-); judgement")
+    context_switch_loss: float = Field(
+        0.2, ge=0, le=1,
+        description="share of a skill's capacity lost per workable item per person above "
+                    "context_switch_threshold (-): Weinberg's rule of thumb of 20 % per extra project "
+                    "(Quality Software Management 1, 1992), a rule of thumb, not a measurement")
+    context_switch_threshold: float = Field(
+        1.0, ge=0, description="workable items per person a skill carries without switching loss "
+                               "(items/person); judgement")
+    context_switch_max_loss: float = Field(
+        0.75, ge=0, le=1, description="largest share of capacity lost to switching (-): Weinberg's table ends "
+                                      "at 75 % lost with five projects")
+    cost_inflation_per_year: float = Field(
+        0.0, ge=0, description="annual rise of team cost under a fixed budget (1/year): capacity x "
+                               "(1 + rate)^-((month - 1)/12). Default 0: plans are in constant prices")
     # market
-    demand_factor: float = Field(1.0, ge=0, description="multiplier on every product's market potential m (x)")
+    demand_factor: float = Field(1.0, ge=0, description="multiplier on every product's market potential m "
+                                                          "(x); judgement")
     bass_p_factor: float = Field(1.0, ge=0, description="multiplier on the Bass innovation coefficient p (x)")
     bass_q_factor: float = Field(1.0, ge=0, description="multiplier on the Bass imitation coefficient q (x)")
     churn_factor: float = Field(1.0, ge=0, description="multiplier on the base monthly churn rate (x)")
@@ -68,17 +98,19 @@ class Parameters(_Strict):
     competitor_entry_month: float = Field(
         math.inf, ge=0, description="month a competitor enters every product's market (inf: never)")
     copy_lag_months: float = Field(
-        9.0, ge=0, description="months from the moment a competitor could copy a differentiator to its copy")
+        9.0, ge=0, description="months from the moment a competitor could copy a differentiator to its copy; "
+                               "judgement")
     copy_half_life_months: float = Field(
-        3.0, ge=0, description="half-life (months) of a copied differentiator's remaining edge")
+        3.0, ge=0, description="half-life (months) of a copied differentiator's remaining edge; judgement")
     differentiator_retention: float = Field(
-        0.3, ge=0, le=1, description="share of a fully copied differentiator's uplift that remains")
+        0.3, ge=0, le=1, description="share of a fully copied differentiator's uplift that remains (-); judgement")
     churn_pressure: float = Field(
-        0.5, ge=0, description="relative increase of churn at full competitor parity (0.5 = +50 %)")
-    nps_parity_penalty: float = Field(10.0, ge=0, description="NPS points lost at full competitor parity")
+        0.5, ge=0, description="relative increase of churn at full competitor parity (0.5 = +50 %); judgement")
+    nps_parity_penalty: float = Field(10.0, ge=0, description="NPS points lost at full competitor parity; "
+                                                              "judgement")
     base_edge_weight: float = Field(
         1.0, ge=0, description="weight of a product's existing edge against its delivered differentiators "
-                               "(each weighs 1) in the competitor's parity")
+                               "(each weighs 1) in the competitor's parity (-); judgement")
     # horizon
     horizon_months: Optional[int] = Field(
         None, ge=1, le=240, description="months simulated (default: the plan's periods x period_months)")
@@ -253,8 +285,40 @@ class PricePressure(_Shock):
     size: float = Field(gt=0, lt=1)
 
 
-Shock = Annotated[Union[DemandDrop, CompetitorEntry, BudgetCut, PricePressure], Field(discriminator="type")]
-SHOCK_TYPES = ("demand_drop", "competitor_entry", "budget_cut", "price_pressure")
+class MarketShift(_Shock):
+    """``size`` of ``from_product``'s market potential and users moves to ``to_product``'s
+    potential (the users who leave become people who could adopt the other product)."""
+
+    type: Literal["market_shift"]
+    from_product: str
+    to_product: str
+    size: float = Field(gt=0, lt=1)
+
+
+class CostInflation(_Shock):
+    """Team cost of a skill (all if omitted) rises by ``size`` (0.06 = +6 %) from ``month`` on; under the
+    fixed budget the same money buys 1 / (1 + size) of the capacity."""
+
+    type: Literal["cost_inflation"]
+    skill: Optional[str] = None
+    size: float = Field(gt=0, le=5)
+
+
+class RegulatoryMustHave(_Shock):
+    """A new mandatory item (e.g. a regulation) arrives in ``month`` with ``effort`` pw per skill,
+    planned over ``duration_months``; it is worked before every planned item (it preempts capacity)
+    and moves no KPI. Its effort is scaled by the run's ``effort_multiplier``."""
+
+    type: Literal["regulatory_must_have"]
+    effort: dict[str, Annotated[float, Field(gt=0)]] = Field(min_length=1)
+    duration_months: int = Field(3, ge=1)
+    product: Optional[str] = None
+
+
+Shock = Annotated[Union[DemandDrop, CompetitorEntry, BudgetCut, PricePressure, MarketShift, CostInflation,
+                        RegulatoryMustHave], Field(discriminator="type")]
+SHOCK_TYPES = ("demand_drop", "competitor_entry", "budget_cut", "price_pressure", "market_shift", "cost_inflation",
+               "regulatory_must_have")
 
 
 # ---------------------------------------------------------------------------------------
@@ -310,14 +374,21 @@ class Scenario(_Strict):
         """Raise ScenarioError if a shock names a product or skill the plan does not have."""
         problems = []
         for i, shock in enumerate(self.shocks):
-            for key, known in (("product", products), ("skill", skills)):
-                value = getattr(shock, key, None)
+            named = [(key, getattr(shock, key, None), known, optional)
+                     for key, known, optional in (("product", products, True), ("skill", skills, True),
+                                                  ("from_product", products, False),
+                                                  ("to_product", products, False))]
+            named += [(f"effort.{skill}", skill, skills, False) for skill in getattr(shock, "effort", {}) or {}]
+            for key, value, known, optional in named:
                 if value is not None and value not in known:
-                    loc = ["shocks", i, key]
+                    loc = ["shocks", i, *key.split(".")]
+                    fix = f"use one of {sorted(known)}" + (f" or leave '{key}' out to hit all of them."
+                                                            if optional else ".")
                     problems.append(InputProblem(
-                        self.source, f"shock {i + 1} ({shock.type}) names the unknown {key} '{value}'.",
-                        f"use one of {sorted(known)} or leave '{key}' out to hit all of them.",
-                        line_of(self._text, loc), _key_of(loc)))
+                        self.source, f"shock {i + 1} ({shock.type}) names the unknown "
+                                     f"{'skill' if key.startswith('effort.') else key.replace('_', ' ')} "
+                                     f"'{value}'.",
+                        fix, line_of(self._text, loc), _key_of(loc)))
         if problems:
             raise ScenarioError(problems)
 
