@@ -4,8 +4,8 @@ scenarios (EMA-style: constants, uncertainties, shocks) it runs through.
 Typical use::
 
     plan = build_plan("recommended", decisions, backlog, teams, kpi_history, settings)
-    runs, series = run_replications([plan], load_scenarios(scenarios_dir()), seed=0)
-    summary = summarise_runs(runs)
+    result = stress_test([plan], load_scenarios(scenarios_dir()), seed=0)  # local processes
+    summary = summarise_runs(result.runs)
 
 See README.md in this folder for the model and its assumptions.
 """
@@ -14,16 +14,23 @@ from models.simulation.agents import CompetitorAgent, MarketSegmentAgent, TeamAg
 from models.simulation.model import DELIVERY_COLUMNS, SERIES_COLUMNS, PortfolioMarketModel
 from models.simulation.plan import SimulationPlan, build_plan, market_state, single_product_plan
 from models.simulation.runner import (
+    OKR_RESULT_COLUMNS,
     SUMMARY_FIELDS,
-    ReplicationTask,
+    Chunk,
+    ChunkResult,
     RunOutcome,
+    StressTest,
+    candidate_plans,
+    make_chunks,
+    okr_chances,
+    okr_met_share,
     replication_seed,
-    replication_tasks,
     run,
+    run_chunk,
     run_replications,
-    run_task,
     series_bands,
     simulate,
+    stress_test,
     summarise_run,
     summarise_runs,
 )
@@ -39,11 +46,13 @@ from models.simulation.scenario import (
 )
 
 __all__ = [
-    "DELIVERY_COLUMNS", "PARAMETER_NAMES", "SERIES_COLUMNS", "SUMMARY_FIELDS",
-    "CompetitorAgent", "MarketSegmentAgent", "Parameters", "PortfolioMarketModel", "ReplicationTask",
+    "DELIVERY_COLUMNS", "OKR_RESULT_COLUMNS", "PARAMETER_NAMES", "SERIES_COLUMNS", "SUMMARY_FIELDS",
+    "Chunk", "ChunkResult", "StressTest", "candidate_plans", "make_chunks", "okr_chances", "okr_met_share",
+    "run_chunk", "stress_test",
+    "CompetitorAgent", "MarketSegmentAgent", "Parameters", "PortfolioMarketModel",
     "RunOutcome", "Scenario", "SimulationPlan", "TeamAgent",
     "bass_step_hazard", "build_plan", "load_scenario", "load_scenarios", "market_state",
-    "replication_seed", "replication_tasks", "run", "run_replications", "run_task", "scenario_from_yaml",
+    "replication_seed", "run", "run_replications", "scenario_from_yaml",
     "scenario_table", "scenarios_from_table", "series_bands", "simulate", "single_product_plan", "summarise_run",
     "summarise_runs",
 ]

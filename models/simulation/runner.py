@@ -1,29 +1,57 @@
-"""Running plans through scenarios: one run, its summary, replications and their summary.
+"""Running plans through scenarios: one run and its summary, and the stress test of many
+plans x scenarios x replications with its summaries.
 
 Seeds: replication r of scenario s under the root seed S runs with the seed derived from
 ``SeedSequence(S, spawn_key=(s.seed, crc32(s.name), r))``; every plan gets the same seed
 for the same scenario and replication (common random numbers across plans).
 
-The replications are a list of independent tasks (plan, scenario, replication, seed)
-mapped by :func:`run_task`, so a process pool or Dask can take over the map unchanged.
+Work is cut into :class:`Chunk` s - one plan, one scenario and up to ``chunk_size``
+replications - so a plan is sent to a worker once per chunk, not once per run.
+:func:`stress_test` runs the chunks serially (``workers=1``), on local processes (default)
+or on a Dask cluster (``dask_address`` or ``client``); the tables are the same in every
+case, whatever the number of workers or the chunk size.
+
 Money in EUR; months 1-based from the plan start; NPV discounts monthly at
 ``(1 + annual rate) ** (1/12) - 1`` with cash at the end of each month.
 """
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
+import sys
+import threading
+import time
 import zlib
-from dataclasses import dataclass
-from typing import Iterable
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from models.simulation.model import PortfolioMarketModel
-from models.simulation.plan import SimulationPlan
+from models.errors import ModelError
+from models.settings import Settings
+from models.simulation.model import SERIES_COLUMNS, PortfolioMarketModel
+from models.simulation.plan import SimulationPlan, build_plan
 from models.simulation.scenario import PARAMETER_NAMES, Scenario
 
-SUMMARY_FIELDS = ("npv_eur", "final_mrr", "on_time_share", "mean_slip_months", "delivered_share")
+if TYPE_CHECKING:
+    from distributed import Client
+
+SUMMARY_FIELDS = ("npv_eur", "final_mrr", "on_time_share", "mean_slip_months", "delivered_share",
+                  "okr_met_share")
+RUN_KEYS = ["plan", "scenario", "replication"]
+RUNS_COLUMNS = [*RUN_KEYS, "seed", *SUMMARY_FIELDS, *PARAMETER_NAMES]
+SERIES_RUN_COLUMNS = [*RUN_KEYS, *SERIES_COLUMNS]
+# what PortfolioMarketModel.okr_attainment() returns, one row per key result
+OKR_RESULT_COLUMNS = ["key_result", "objective", "metric", "product", "target", "value", "met", "weight"]
+OKR_RUN_COLUMNS = [*RUN_KEYS, *OKR_RESULT_COLUMNS]
+OKR_DTYPES = {"key_result": object, "objective": object, "metric": object, "product": object,
+              "target": "float64", "value": "float64", "met": bool, "weight": "float64"}
+DEFAULT_CHUNK_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -32,22 +60,26 @@ class RunOutcome:
 
     series: monthly series per product (see :data:`models.simulation.model.SERIES_COLUMNS`);
     delivery: one row per funded item with planned and actual months;
+    okrs: one row per key result of the plan (``OKR_RESULT_COLUMNS``): its target, the value the
+        run reached and whether it met the target;
     sampled: the uncertainty values drawn for this run; parameters: every parameter's value.
     """
 
     series: pd.DataFrame
     delivery: pd.DataFrame
+    okrs: pd.DataFrame
     sampled: dict[str, float]
     parameters: dict[str, float | int | None]
     seed: int
 
 
 def simulate(plan: SimulationPlan, scenario: Scenario | None, seed: int) -> RunOutcome:
-    """Run ``plan`` once under ``scenario`` with ``seed``: series, delivery and sampled values."""
+    """Run ``plan`` once under ``scenario`` with ``seed``: series, delivery, OKR attainment
+    and the sampled values."""
     model = PortfolioMarketModel(plan, scenario, seed=seed)
     model.run_model()
-    return RunOutcome(series=model.series(), delivery=model.delivery(), sampled=dict(model.sampled),
-                      parameters=model.parameters.model_dump(), seed=seed)
+    return RunOutcome(series=model.series(), delivery=model.delivery(), okrs=_okr_attainment(model),
+                      sampled=dict(model.sampled), parameters=model.parameters.model_dump(), seed=seed)
 
 
 def run(plan: SimulationPlan, scenario: Scenario | None, seed: int) -> pd.DataFrame:
@@ -56,6 +88,19 @@ def run(plan: SimulationPlan, scenario: Scenario | None, seed: int) -> pd.DataFr
     (this product's, so far), competitor_parity (0..1), conversion_rate, arpu (EUR/month),
     market_potential (people), cost_savings (EUR/month). Same arguments, same table."""
     return simulate(plan, scenario, seed).series
+
+
+def okr_met_share(okrs: pd.DataFrame) -> float:
+    """Share of the key results met, weighted by their weight (unweighted if the weights sum
+    to 0); NaN without key results."""
+    if okrs is None or not len(okrs):
+        return float("nan")
+    met = okrs["met"].to_numpy(dtype=bool)
+    weight = okrs["weight"].to_numpy(dtype=float)
+    total = float(np.nansum(weight))
+    if total > 0:
+        return float(np.nansum(weight * met) / total)
+    return float(met.mean())
 
 
 def summarise_run(series: pd.DataFrame, plan: SimulationPlan, outcome: RunOutcome | pd.DataFrame) -> dict:
@@ -68,22 +113,35 @@ def summarise_run(series: pd.DataFrame, plan: SimulationPlan, outcome: RunOutcom
         delivered by their planned finish month (NaN without such items);
     mean_slip_months: their mean lateness max(0, delivered - planned finish), counting an
         item still open at the horizon H as delivered in H + 1 (a lower bound);
-    delivered_share: share of all funded items delivered within the horizon (NaN if none).
+    delivered_share: share of all funded items delivered within the horizon (NaN if none);
+    okr_met_share: share of the plan's key results met at the end of the run, weighted by
+        their weight (see :func:`okr_met_share`; NaN without key results or when ``outcome``
+        is only a delivery table).
     ``outcome`` is the run's :class:`RunOutcome` or its delivery table.
     """
-    delivery = outcome.delivery if isinstance(outcome, RunOutcome) else outcome
-    horizon = int(series["month"].max()) if len(series) else 0
-    monthly = series.groupby("month", sort=True)[["mrr", "cost_savings"]].sum()
-    rate = (1.0 + plan.discount_rate) ** (1.0 / 12.0) - 1.0
-    discount = (1.0 + rate) ** -monthly.index.to_numpy(dtype=float)
-    npv = float(((monthly["mrr"] + monthly["cost_savings"]).to_numpy() * discount).sum())
-    final_mrr = float(monthly["mrr"].iloc[-1]) if len(monthly) else 0.0
-    due = delivery.loc[delivery["planned_finish_month"] <= horizon]
-    delivered = delivery["delivered_month"]
-    if len(due):
-        actual = due["delivered_month"].fillna(horizon + 1).astype(float)
-        on_time = float((actual <= due["planned_finish_month"]).mean())
-        slip = float(np.maximum(actual - due["planned_finish_month"], 0.0).mean())
+    if isinstance(outcome, RunOutcome):
+        delivery, okr = outcome.delivery, okr_met_share(outcome.okrs)
+    else:
+        delivery, okr = outcome, float("nan")
+    month = series["month"].to_numpy(dtype=np.int64)
+    if len(month):
+        horizon = int(month.max())
+        cash = np.bincount(month, weights=series["mrr"].to_numpy(dtype=float)
+                           + series["cost_savings"].to_numpy(dtype=float), minlength=horizon + 1)
+        mrr = np.bincount(month, weights=series["mrr"].to_numpy(dtype=float), minlength=horizon + 1)
+        rate = (1.0 + plan.discount_rate) ** (1.0 / 12.0) - 1.0
+        present = np.unique(month)  # months with rows (all of 1..H in a model run)
+        npv = float((cash[present] * (1.0 + rate) ** -present.astype(float)).sum())
+        final_mrr = float(mrr[horizon])
+    else:
+        horizon, npv, final_mrr = 0, 0.0, 0.0
+    planned = delivery["planned_finish_month"].to_numpy(dtype=float)
+    delivered = delivery["delivered_month"].to_numpy(dtype=float, na_value=np.nan)
+    due = planned <= horizon
+    if due.any():
+        actual = np.where(np.isnan(delivered[due]), horizon + 1.0, delivered[due])
+        on_time = float((actual <= planned[due]).mean())
+        slip = float(np.maximum(actual - planned[due], 0.0).mean())
     else:
         on_time = slip = float("nan")
     return {
@@ -91,7 +149,8 @@ def summarise_run(series: pd.DataFrame, plan: SimulationPlan, outcome: RunOutcom
         "final_mrr": final_mrr,
         "on_time_share": on_time,
         "mean_slip_months": slip,
-        "delivered_share": float(delivered.notna().mean()) if len(delivery) else float("nan"),
+        "delivered_share": float((~np.isnan(delivered)).mean()) if len(delivered) else float("nan"),
+        "okr_met_share": okr,
     }
 
 
@@ -102,89 +161,318 @@ def replication_seed(root_seed: int, scenario: Scenario, replication: int) -> in
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
-@dataclass(frozen=True)
-class ReplicationTask:
-    """One independent unit of work: a plan, a scenario, a replication and its seed."""
+# ---------------------------------------------------------------------------------------
+# Chunks: the unit of work sent to a worker
+# ---------------------------------------------------------------------------------------
 
-    plan_index: int
+@dataclass(frozen=True)
+class Chunk:
+    """One plan, one scenario and some of its replications with their seeds: what one
+    worker runs at once (the plan is pickled once per chunk)."""
+
+    index: int
     plan: SimulationPlan
     scenario_name: str
     scenario: Scenario
-    replication: int
-    seed: int
+    replications: tuple[int, ...]
+    seeds: tuple[int, ...]
 
 
-def replication_tasks(plans: list[SimulationPlan], scenarios: dict[str, Scenario],
-                      replications: int | None = None, seed: int = 0) -> list[ReplicationTask]:
-    """Every (plan, scenario, replication) with its seed, plans outermost."""
-    return [ReplicationTask(i, plan, name, sc, r, replication_seed(seed, sc, r))
-            for i, plan in enumerate(plans)
-            for name, sc in scenarios.items()
-            for r in range(replications if replications is not None else sc.replications)]
+@dataclass(frozen=True)
+class ChunkResult:
+    """The tables of one chunk: runs (``RUNS_COLUMNS``), series (``SERIES_RUN_COLUMNS``) and
+    per-run key results (``OKR_RUN_COLUMNS``), in replication order."""
+
+    index: int
+    runs: pd.DataFrame
+    series: pd.DataFrame
+    okrs: pd.DataFrame
 
 
-def run_task(task: ReplicationTask) -> tuple[dict, pd.DataFrame]:
-    """Run one task: its row of the runs table and its series (with plan, scenario, replication)."""
-    outcome = simulate(task.plan, task.scenario, task.seed)
-    row = {"plan": task.plan.name, "scenario": task.scenario_name, "replication": task.replication,
-           "seed": task.seed, **summarise_run(outcome.series, task.plan, outcome)}
-    row.update({name: _as_float(outcome.parameters.get(name)) for name in PARAMETER_NAMES})
-    series = outcome.series.copy()
-    series.insert(0, "replication", task.replication)
-    series.insert(0, "scenario", task.scenario_name)
-    series.insert(0, "plan", task.plan.name)
-    return row, series
+def make_chunks(plans: Sequence[SimulationPlan], scenarios: Mapping[str, Scenario],
+                replications: int | None = None, seed: int = 0,
+                chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[Chunk]:
+    """Every (plan, scenario) cut into chunks of at most ``chunk_size`` replications, plans
+    outermost, then scenarios, then replications (the row order of the tables).
+    ``replications`` overrides each scenario's own number."""
+    if chunk_size < 1:
+        raise ModelError(f"chunk_size must be at least 1, got {chunk_size}. Fix: pass a positive chunk size.")
+    chunks: list[Chunk] = []
+    for plan in plans:
+        for name, sc in scenarios.items():
+            n = replications if replications is not None else sc.replications
+            seeds = [replication_seed(seed, sc, r) for r in range(n)]
+            for lo in range(0, n, chunk_size):
+                hi = min(lo + chunk_size, n)
+                chunks.append(Chunk(len(chunks), plan, name, sc, tuple(range(lo, hi)), tuple(seeds[lo:hi])))
+    return chunks
 
 
-def run_replications(plans: list[SimulationPlan], scenarios: dict[str, Scenario],
-                     replications: int | None = None, seed: int = 0,
-                     mapper=map) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_chunk(chunk: Chunk) -> ChunkResult:
+    """Run every replication of a chunk and return its tables (runs, series, key results)."""
+    plan, name = chunk.plan, chunk.scenario_name
+    rows, series, okrs = [], [], []
+    for replication, seed in zip(chunk.replications, chunk.seeds):
+        outcome = simulate(plan, chunk.scenario, seed)
+        row = {"plan": plan.name, "scenario": name, "replication": replication, "seed": seed,
+               **summarise_run(outcome.series, plan, outcome)}
+        params = outcome.parameters
+        row.update({p: _as_float(params.get(p)) for p in PARAMETER_NAMES})
+        rows.append(row)
+        series.append(outcome.series)
+        okrs.append(outcome.okrs)
+    return ChunkResult(chunk.index, _runs_frame(rows), _with_keys(series, plan.name, name, chunk.replications,
+                                                                   SERIES_COLUMNS),
+                       _with_keys(okrs, plan.name, name, chunk.replications, OKR_RESULT_COLUMNS))
+
+
+def _runs_frame(rows: list[dict]) -> pd.DataFrame:
+    runs = pd.DataFrame(rows, columns=RUNS_COLUMNS)
+    return runs.astype({"plan": object, "scenario": object, "replication": "int64", "seed": "int64",
+                        **{c: "float64" for c in (*SUMMARY_FIELDS, *PARAMETER_NAMES)}})
+
+
+def _with_keys(frames: list[pd.DataFrame], plan: str, scenario: str, replications: Sequence[int],
+               columns: list[str]) -> pd.DataFrame:
+    """Stack the per-run tables of one chunk with plan, scenario and replication in front."""
+    lengths = np.array([len(f) for f in frames], dtype=np.int64)
+    body = pd.concat([f[columns] for f in frames if len(f)], ignore_index=True) if lengths.sum() else \
+        pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    keys = pd.DataFrame({"plan": np.full(len(body), plan, dtype=object),
+                         "scenario": np.full(len(body), scenario, dtype=object),
+                         "replication": np.repeat(np.asarray(replications, dtype=np.int64), lengths)})
+    return pd.concat([keys, body], axis=1)
+
+
+# ---------------------------------------------------------------------------------------
+# The stress test
+# ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StressTest:
+    """Plans x scenarios x replications: the tables and how they were computed.
+
+    runs: one row per plan, scenario and replication (``RUNS_COLUMNS``): its seed, the
+        :func:`summarise_run` fields and every model parameter's value in that run;
+    series: the monthly series of every run (``SERIES_RUN_COLUMNS``; empty if not kept);
+    okrs: one row per run and key result (``OKR_RUN_COLUMNS``);
+    run_info: one row: backend (serial, processes, dask), workers, chunks, runs, plans,
+        scenarios, replications (per scenario, or the override), root_seed, min_seed,
+        max_seed, wall_s.
+    """
+
+    runs: pd.DataFrame
+    series: pd.DataFrame
+    okrs: pd.DataFrame
+    run_info: pd.DataFrame = field(repr=False)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The run-info row as a dict."""
+        return self.run_info.iloc[0].to_dict()
+
+
+def stress_test(plans: Sequence[SimulationPlan], scenarios: Mapping[str, Scenario],
+                replications: int | None = None, seed: int = 0, *, workers: int | None = None,
+                chunk_size: int = DEFAULT_CHUNK_SIZE, dask_address: str = "", client: Client | None = None,
+                progress: bool | None = None, keep_series: bool = True) -> StressTest:
     """Run every plan through every scenario, ``replications`` times (default: each
-    scenario's own ``replications``).
+    scenario's own ``replications``), with seeds derived from the root ``seed``.
 
-    Returns (runs, series). runs: one row per plan, scenario and replication with its seed,
-    the :func:`summarise_run` fields and the value of every model parameter in that run
-    (constants and sampled uncertainties, for scenario discovery). series: the monthly
-    series of every run with plan, scenario and replication. ``mapper`` maps
-    :func:`run_task` over the tasks (built-in ``map`` by default; e.g. an executor's map).
+    workers: local processes (default: every core, at most one per chunk); 1 runs serially
+        in this process. chunk_size: replications per chunk.
+    dask_address (``tcp://host:port``) or client (a ``distributed.Client``): send the same
+        chunks to that Dask cluster instead (its workers need this package installed).
+    progress: show a progress bar on stderr (default: only when stderr is a terminal).
+    keep_series: keep the monthly series of every run (the largest table).
+    The tables do not depend on workers, chunk_size or the backend.
     """
     names = [p.name for p in plans]
     if len(set(names)) != len(names):
-        from models.errors import ModelError
-
         raise ModelError(f"plan names must differ, got {names}. Fix: name each plan.")
-    results: Iterable[tuple[dict, pd.DataFrame]] = mapper(run_task, replication_tasks(plans, scenarios,
-                                                                                      replications, seed))
-    rows, frames = [], []
-    for row, series in results:
-        rows.append(row)
-        frames.append(series)
-    runs = pd.DataFrame(rows, columns=["plan", "scenario", "replication", "seed", *SUMMARY_FIELDS,
-                                       *PARAMETER_NAMES])
-    runs["seed"] = runs["seed"].astype("int64")
-    series = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return runs, series
+    if workers is not None and workers < 1:
+        raise ModelError(f"workers must be at least 1, got {workers}. Fix: pass workers >= 1 or leave it out.")
+    for plan in plans:  # scenario problems named here, before any work is sent out
+        products = plan.products["product"].astype(str).tolist()
+        for sc in scenarios.values():
+            sc.check_plan(products, plan.skills)
+    started = time.perf_counter()
+    chunks = make_chunks(plans, scenarios, replications, seed, chunk_size)
+    total = sum(len(c.replications) for c in chunks)
+    results: list[ChunkResult | None] = [None] * len(chunks)
+    with _progress_bar(progress, total) as advance:
+        def done(result: ChunkResult) -> None:
+            if not keep_series:
+                result = ChunkResult(result.index, result.runs, result.series.iloc[:0], result.okrs)
+            results[result.index] = result
+            advance(len(result.runs))
+
+        with _dask_client(dask_address, client) as dask:
+            if dask is not None:
+                backend, n_workers = "dask", len(dask.scheduler_info().get("workers", {}))
+                _run_on_dask(dask, chunks, done)
+            else:
+                n_workers = min(workers or os.cpu_count() or 1, max(len(chunks), 1))
+                backend = "serial" if n_workers == 1 else "processes"
+                if n_workers == 1:
+                    for chunk in chunks:
+                        done(run_chunk(chunk))
+                else:
+                    _run_on_processes(chunks, n_workers, done)
+    runs = _concat([r.runs for r in results], RUNS_COLUMNS)
+    series = _concat([r.series for r in results], SERIES_RUN_COLUMNS)
+    okrs = _concat([r.okrs for r in results], OKR_RUN_COLUMNS).astype(OKR_DTYPES)
+    seeds = runs["seed"]
+    run_info = pd.DataFrame([{
+        "backend": backend, "workers": int(n_workers), "chunks": len(chunks), "runs": len(runs),
+        "plans": len(plans), "scenarios": len(scenarios),
+        "replications": replications if replications is not None else
+        ", ".join(f"{k}: {sc.replications}" for k, sc in scenarios.items()),
+        "root_seed": int(seed), "min_seed": int(seeds.min()) if len(seeds) else None,
+        "max_seed": int(seeds.max()) if len(seeds) else None,
+        "wall_s": round(time.perf_counter() - started, 3),
+    }])
+    return StressTest(runs=runs, series=series, okrs=okrs, run_info=run_info)
+
+
+def run_replications(plans: Sequence[SimulationPlan], scenarios: Mapping[str, Scenario],
+                     replications: int | None = None, seed: int = 0, **options) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs, series) of :func:`stress_test` with the same arguments (``options``: workers,
+    chunk_size, dask_address, client, progress)."""
+    result = stress_test(plans, scenarios, replications, seed, **options)
+    return result.runs, result.series
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """fork while this process has a single thread (fast, nothing to re-import); forkserver
+    otherwise, since forking a process with other threads can deadlock the child."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    return ctx
+
+
+def _run_on_processes(chunks: list[Chunk], workers: int, done: Callable[[ChunkResult], None]) -> None:
+    pool = ProcessPoolExecutor(workers, mp_context=_pool_context())
+    try:
+        pending = {pool.submit(run_chunk, c) for c in chunks}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done(future.result())
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def _run_on_dask(client: Client, chunks: list[Chunk], done: Callable[[ChunkResult], None]) -> None:
+    from distributed import as_completed
+
+    futures = client.map(run_chunk, chunks, pure=False)
+    try:
+        for future in as_completed(futures):
+            done(future.result())
+    except BaseException:
+        client.cancel(futures)
+        raise
+
+
+@contextlib.contextmanager
+def _dask_client(address: str, client: Client | None) -> Iterator[Client | None]:
+    if client is not None or not address:
+        yield client
+        return
+    from distributed import Client
+
+    with Client(address) as own:
+        yield own
+
+
+@contextlib.contextmanager
+def _progress_bar(show: bool | None, total: int) -> Iterator[Callable[[int], None]]:
+    """``advance(n)`` for a rich progress bar on stderr, or a no-op when not shown."""
+    if show is None:
+        show = sys.stderr.isatty()
+    if not show or total == 0:
+        yield lambda n: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    with Progress(TextColumn("stress test"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("runs", total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+# ---------------------------------------------------------------------------------------
+# Plans and summaries
+# ---------------------------------------------------------------------------------------
+
+def candidate_plans(decisions: Mapping[str, pd.DataFrame], backlog: pd.DataFrame, teams: pd.DataFrame,
+                    kpi_history: pd.DataFrame, settings: Settings, okrs: pd.DataFrame | None = None,
+                    names: Sequence[str] | None = None) -> list[SimulationPlan]:
+    """Simulation plans from decisions tables by name (e.g. ``recommended`` and the greedy
+    baselines), in the order of ``decisions``; ``names`` keeps only those (unknown names
+    are an error listing the known ones)."""
+    if names:
+        unknown = [n for n in names if n not in decisions]
+        if unknown:
+            raise ModelError(f"unknown plans {', '.join(unknown)}: the plans are {', '.join(decisions)}. "
+                             "Fix: name plans from that list.")
+    keep = [n for n in decisions if not names or n in names]
+    return [build_plan(n, decisions[n], backlog, teams, kpi_history, settings) for n in keep]
+
+
+def _quantiles(g, column: str, prefix: str) -> pd.DataFrame:
+    q = g[column].quantile([0.1, 0.5, 0.9]).unstack()
+    q.columns = [f"{prefix}_p{round(c * 100)}" for c in q.columns]
+    return q
 
 
 def summarise_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """Per plan and scenario: runs; npv mean/p10/p50/p90 (``npv_mean``, ``npv_p10``, ...);
-    final_mrr mean/p10/p50/p90; on_time_share_mean, mean_slip_months_mean and
-    delivered_share_mean (NaN shares, e.g. of an empty plan, are left out of the means)."""
-    def q(p: float):
-        return lambda s: float(s.quantile(p))
+    final_mrr mean/p10/p50/p90; on_time_share_mean, mean_slip_months_mean,
+    delivered_share_mean and okr_met_share_mean (NaN shares, e.g. of an empty plan, are
+    left out of the means). Rows in the order the pairs first appear in ``runs``."""
+    keys = ["plan", "scenario"]
+    g = runs.groupby(keys, sort=False)
+    out = pd.concat([
+        g.size().rename("runs"),
+        g["npv_eur"].mean().rename("npv_mean"), _quantiles(g, "npv_eur", "npv"),
+        g["final_mrr"].mean().rename("final_mrr_mean"), _quantiles(g, "final_mrr", "final_mrr"),
+        g[["on_time_share", "mean_slip_months", "delivered_share", "okr_met_share"]].mean().add_suffix("_mean"),
+    ], axis=1)
+    return out.reset_index()
 
-    g = runs.groupby(["plan", "scenario"], sort=False)
-    out = g.agg(
-        runs=("seed", "size"),
-        npv_mean=("npv_eur", "mean"), npv_p10=("npv_eur", q(0.1)), npv_p50=("npv_eur", q(0.5)),
-        npv_p90=("npv_eur", q(0.9)),
-        final_mrr_mean=("final_mrr", "mean"), final_mrr_p10=("final_mrr", q(0.1)),
-        final_mrr_p50=("final_mrr", q(0.5)), final_mrr_p90=("final_mrr", q(0.9)),
-        on_time_share_mean=("on_time_share", "mean"),
-        mean_slip_months_mean=("mean_slip_months", "mean"),
-        delivered_share_mean=("delivered_share", "mean"),
-    ).reset_index()
-    return out
+
+def okr_chances(okrs: pd.DataFrame) -> pd.DataFrame:
+    """Per plan, scenario and key result: objective, metric, product, target, weight, runs,
+    chance_met (share of runs that met the target) and the value reached (value_p10,
+    value_p50, value_p90 across runs)."""
+    keys = ["plan", "scenario", "key_result"]
+    columns = [*keys, "objective", "metric", "product", "target", "weight", "runs", "chance_met",
+               "value_p10", "value_p50", "value_p90"]
+    if okrs.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    g = okrs.groupby(keys, sort=False)
+    out = pd.concat([
+        g[["objective", "metric", "product", "target", "weight"]].first(),
+        g.size().rename("runs"),
+        g["met"].mean().rename("chance_met"),
+        _quantiles(g, "value", "value"),
+    ], axis=1)
+    return out.reset_index()[columns]
 
 
 def series_bands(series: pd.DataFrame, metrics: tuple[str, ...] = ("mrr", "mau", "paying_customers"),
@@ -198,6 +486,14 @@ def series_bands(series: pd.DataFrame, metrics: tuple[str, ...] = ("mrr", "mau",
     g = total.groupby(keys, sort=True)
     out = pd.DataFrame({f"{m}_p{round(q * 100)}": g[m].quantile(q) for m in metrics for q in quantiles})
     return out.reset_index()
+
+
+def _okr_attainment(model: PortfolioMarketModel) -> pd.DataFrame:
+    # interim: until PortfolioMarketModel.okr_attainment() exists
+    method = getattr(model, "okr_attainment", None)
+    if method is not None:
+        return method()
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in OKR_DTYPES.items()})
 
 
 def _as_float(value) -> float:

@@ -9,13 +9,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.errors import ModelError, ScenarioError
 from models.simulation import (
     PARAMETER_NAMES,
     SUMMARY_FIELDS,
     Scenario,
+    candidate_plans,
     load_scenarios,
+    make_chunks,
+    okr_chances,
+    okr_met_share,
     run_replications,
     single_product_plan,
+    stress_test,
     summarise_run,
     summarise_runs,
 )
@@ -34,7 +40,7 @@ def small_scenarios() -> dict[str, Scenario]:
 
 def test_run_replications_shape_seeds_and_reproducibility(demo_plan, empty_plan):
     scenarios = small_scenarios()
-    runs, series = run_replications([demo_plan, empty_plan], scenarios, seed=5)
+    runs, series = run_replications([demo_plan, empty_plan], scenarios, seed=5, workers=1)
     # replications=None: each scenario's own (2 + 3) for each of the 2 plans
     assert len(runs) == 2 * (2 + 3)
     assert list(runs.columns[:4]) == ["plan", "scenario", "replication", "seed"]
@@ -49,15 +55,15 @@ def test_run_replications_shape_seeds_and_reproducibility(demo_plan, empty_plan)
     # series: every run, every month, every product
     assert len(series) == len(runs) * 24 * 2
     assert list(series.columns[:3]) == ["plan", "scenario", "replication"]
-    again_runs, again_series = run_replications([demo_plan, empty_plan], scenarios, seed=5)
+    again_runs, again_series = run_replications([demo_plan, empty_plan], scenarios, seed=5, workers=1)
     pd.testing.assert_frame_equal(runs, again_runs)
     pd.testing.assert_frame_equal(series, again_series)
-    other, _ = run_replications([demo_plan], scenarios, replications=1, seed=6)
+    other, _ = run_replications([demo_plan], scenarios, replications=1, seed=6, workers=1)
     assert len(other) == 2 and not set(other["seed"]) & set(runs["seed"])
 
 
 def test_empty_plan_has_no_delivery_shares(empty_plan):
-    runs, _ = run_replications([empty_plan], small_scenarios(), replications=1)
+    runs, _ = run_replications([empty_plan], small_scenarios(), replications=1, workers=1)
     assert runs["on_time_share"].isna().all() and runs["delivered_share"].isna().all()
     assert (runs["npv_eur"] > 0).all()
 
@@ -66,7 +72,7 @@ def test_commoditisation_lowers_npv_of_a_plan_with_differentiators(demo_plan, em
     library = load_scenarios(scenarios_dir())
     scenarios = {k: library[k] for k in ("baseline", "commoditisation")}
     assert (demo_plan.items["differentiation"] == "differentiator").sum() == 3
-    runs, _ = run_replications([demo_plan, empty_plan], scenarios, replications=20, seed=0)
+    runs, _ = run_replications([demo_plan, empty_plan], scenarios, replications=20, seed=0, workers=1)
     npv = runs.pivot_table(index="plan", columns="scenario", values="npv_eur", aggfunc="mean")
     assert npv.loc["demo", "commoditisation"] < 0.95 * npv.loc["demo", "baseline"]
     # and the plan's own contribution (paired by seed against the empty plan) shrinks too
@@ -81,6 +87,8 @@ def test_summarise_run_by_hand():
     delivery = pd.DataFrame({"planned_finish_month": [3, 6, 30],
                              "delivered_month": pd.array([3, 8, None], dtype="Int64")})
     out = summarise_run(series, plan, delivery)
+    # a delivery table alone says nothing about key results
+    assert math.isnan(out.pop("okr_met_share"))
     # 12 x 100 + 50, undiscounted; items due within 12 months: on time 1 of 2, lateness (0 + 2) / 2
     assert out == {"npv_eur": 1250.0, "final_mrr": 100.0, "on_time_share": 0.5, "mean_slip_months": 1.0,
                    "delivered_share": pytest.approx(2 / 3)}
@@ -94,13 +102,14 @@ def test_summarise_runs_by_hand():
     runs = pd.DataFrame({"plan": "p", "scenario": "s", "replication": range(10), "seed": range(10),
                          "npv_eur": np.arange(1.0, 11.0), "final_mrr": np.arange(10.0, 110.0, 10.0),
                          "on_time_share": [1.0] * 5 + [0.0] * 5, "mean_slip_months": [2.0] * 10,
-                         "delivered_share": [1.0] * 10})
+                         "delivered_share": [1.0] * 10, "okr_met_share": [0.25] * 8 + [float("nan")] * 2})
     out = summarise_runs(runs).iloc[0]
     # linear quantiles of 1..10: p10 = 1 + 0.9 = 1.9, p50 = 5.5, p90 = 9.1
     assert out["runs"] == 10
     assert (out["npv_mean"], out["npv_p10"], out["npv_p50"], out["npv_p90"]) == pytest.approx((5.5, 1.9, 5.5, 9.1))
     assert (out["final_mrr_p10"], out["final_mrr_p90"]) == pytest.approx((19.0, 91.0))
     assert out["on_time_share_mean"] == 0.5 and out["mean_slip_months_mean"] == 2.0
+    assert out["okr_met_share_mean"] == 0.25  # NaN (no key results) left out
 
 
 def test_readme_example_runs(capsys):
@@ -131,3 +140,104 @@ def test_series_bands_sum_products_then_take_quantiles_across_replications():
     assert row["mrr_p50"] == 22.0
     assert abs(row["mrr_p10"] - 13.2) < 1e-9 and abs(row["mrr_p90"] - 30.8) < 1e-9
     assert row["mau_p50"] == 2.0
+
+
+def assert_same_tables(a, b):
+    pd.testing.assert_frame_equal(a.runs, b.runs)
+    pd.testing.assert_frame_equal(a.series, b.series)
+    pd.testing.assert_frame_equal(a.okrs, b.okrs)
+
+
+def test_chunks_cover_every_run_once_in_table_order(demo_plan, empty_plan):
+    chunks = make_chunks([demo_plan, empty_plan], small_scenarios(), seed=5, chunk_size=2)
+    # calm: 2 replications -> 1 chunk; rough: 3 -> 2 chunks; per plan
+    assert [(c.plan.name, c.scenario_name, c.replications) for c in chunks] == [
+        ("demo", "calm", (0, 1)), ("demo", "rough", (0, 1)), ("demo", "rough", (2,)),
+        ("empty", "calm", (0, 1)), ("empty", "rough", (0, 1)), ("empty", "rough", (2,))]
+    assert [c.index for c in chunks] == list(range(6))
+    # common random numbers: the same seeds for both plans
+    assert [c.seeds for c in chunks[:3]] == [c.seeds for c in chunks[3:]]
+    with pytest.raises(ModelError, match="chunk_size"):
+        make_chunks([demo_plan], small_scenarios(), chunk_size=0)
+
+
+def test_tables_do_not_depend_on_workers_or_chunking(demo_plan, empty_plan):
+    args = ([demo_plan, empty_plan], small_scenarios())
+    serial = stress_test(*args, seed=11, workers=1, chunk_size=100)
+    assert serial.info["backend"] == "serial" and serial.info["chunks"] == 4
+    assert len(serial.runs) == 10 and serial.runs["npv_eur"].nunique() == 10
+    one_run_chunks = stress_test(*args, seed=11, workers=1, chunk_size=1)
+    assert one_run_chunks.info["chunks"] == 10
+    assert_same_tables(serial, one_run_chunks)
+    processes = stress_test(*args, seed=11, workers=2, chunk_size=2, progress=True)
+    assert processes.info["backend"] == "processes" and processes.info["workers"] == 2
+    assert_same_tables(serial, processes)
+    info = serial.info
+    assert (info["runs"], info["plans"], info["scenarios"], info["root_seed"]) == (10, 2, 2, 11)
+    assert info["min_seed"] == serial.runs["seed"].min() and info["max_seed"] == serial.runs["seed"].max()
+    assert info["replications"] == "calm: 2, rough: 3"
+    without_series = stress_test(*args, seed=11, workers=1, keep_series=False)
+    assert without_series.series.empty
+    pd.testing.assert_frame_equal(without_series.runs, serial.runs)
+
+
+def test_dask_cluster_gives_the_serial_tables(demo_plan):
+    from distributed import Client, LocalCluster
+
+    scenarios = small_scenarios()
+    serial = stress_test([demo_plan], scenarios, replications=3, seed=2, workers=1)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            on_client = stress_test([demo_plan], scenarios, replications=3, seed=2, client=client, chunk_size=2)
+        by_address = stress_test([demo_plan], scenarios, replications=3, seed=2,
+                                 dask_address=cluster.scheduler_address)
+    assert on_client.info["backend"] == "dask" and on_client.info["workers"] == 2
+    assert_same_tables(serial, on_client)
+    assert_same_tables(serial, by_address)
+
+
+def test_bad_arguments_are_named_before_any_work_is_sent(demo_plan):
+    unknown_product = Scenario.model_validate({
+        "name": "elsewhere", "shocks": [{"type": "demand_drop", "month": 3, "product": "Toaster", "size": 0.1}]})
+    with pytest.raises(ScenarioError, match="Toaster"):
+        stress_test([demo_plan], {"elsewhere": unknown_product}, replications=2, workers=2)
+    with pytest.raises(ModelError, match="plan names must differ"):
+        stress_test([demo_plan, demo_plan], small_scenarios(), workers=1)
+    with pytest.raises(ModelError, match="workers must be at least 1"):
+        stress_test([demo_plan], small_scenarios(), workers=0)
+
+
+def test_okr_met_share_weights_key_results():
+    okrs = pd.DataFrame({"met": [True, False, True], "weight": [0.5, 0.3, 0.2]})
+    assert okr_met_share(okrs) == pytest.approx(0.7)
+    assert okr_met_share(okrs.assign(weight=0.0)) == pytest.approx(2 / 3)  # unweighted
+    assert math.isnan(okr_met_share(okrs.iloc[:0]))
+
+
+def test_okr_chances_by_hand():
+    rows = []
+    for rep, (v1, v2) in enumerate([(10.0, 1.0), (20.0, 3.0), (30.0, 5.0), (40.0, 7.0)]):
+        rows += [{"plan": "p", "scenario": "s", "replication": rep, "key_result": "KR-1", "objective": "O1",
+                  "metric": "mrr", "product": "A", "target": 25.0, "value": v1, "met": v1 >= 25, "weight": 0.6},
+                 {"plan": "p", "scenario": "s", "replication": rep, "key_result": "KR-2", "objective": "O1",
+                  "metric": "churn_rate", "product": "A", "target": 2.0, "value": v2, "met": v2 <= 2,
+                  "weight": 0.4}]
+    out = okr_chances(pd.DataFrame(rows)).set_index("key_result")
+    assert list(out.index) == ["KR-1", "KR-2"] and (out["runs"] == 4).all()
+    assert out.loc["KR-1", "chance_met"] == 0.5 and out.loc["KR-2", "chance_met"] == 0.25
+    # median of 10, 20, 30, 40 = 25; P10 = 10 + 0.3 x 10 = 13
+    assert out.loc["KR-1", "value_p50"] == 25.0 and out.loc["KR-1", "value_p10"] == pytest.approx(13.0)
+    assert out.loc["KR-2", ["target", "weight"]].tolist() == [2.0, 0.4]
+    assert okr_chances(pd.DataFrame(rows).iloc[:0]).empty
+
+
+def test_candidate_plans_keep_the_named_ones_in_order(sim_decisions, sim_backlog, sim_teams, sim_kpi_history,
+                                                      sim_settings):
+    decisions = {"recommended": sim_decisions, "rice": sim_decisions.assign(funded=False),
+                 "wsjf": sim_decisions}
+    tables = (sim_backlog, sim_teams, sim_kpi_history, sim_settings)
+    assert [p.name for p in candidate_plans(decisions, *tables)] == ["recommended", "rice", "wsjf"]
+    kept = candidate_plans(decisions, *tables, names=["wsjf", "recommended"])
+    assert [p.name for p in kept] == ["recommended", "wsjf"] and len(kept[1].items) == 5
+    with pytest.raises(ModelError, match="unknown plans gut: the plans are recommended, rice, wsjf"):
+        candidate_plans(decisions, *tables, names=["gut"])
