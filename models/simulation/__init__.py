@@ -14,7 +14,6 @@ from models.simulation.agents import CompetitorAgent, MarketSegmentAgent, TeamAg
 from models.simulation.model import DELIVERY_COLUMNS, SERIES_COLUMNS, PortfolioMarketModel
 from models.simulation.plan import SimulationPlan, build_plan, market_state, single_product_plan
 from models.simulation.runner import (
-    OKR_RESULT_COLUMNS,
     SUMMARY_FIELDS,
     Chunk,
     ChunkResult,
@@ -28,6 +27,7 @@ from models.simulation.runner import (
     run,
     run_chunk,
     run_replications,
+    select_scenarios,
     series_bands,
     simulate,
     stress_test,
@@ -46,9 +46,9 @@ from models.simulation.scenario import (
 )
 
 __all__ = [
-    "DELIVERY_COLUMNS", "OKR_RESULT_COLUMNS", "PARAMETER_NAMES", "SERIES_COLUMNS", "SUMMARY_FIELDS",
+    "DELIVERY_COLUMNS", "PARAMETER_NAMES", "SERIES_COLUMNS", "SUMMARY_FIELDS",
     "Chunk", "ChunkResult", "StressTest", "candidate_plans", "make_chunks", "okr_chances", "okr_met_share",
-    "run_chunk", "stress_test",
+    "run_chunk", "select_scenarios", "stress_test",
     "CompetitorAgent", "MarketSegmentAgent", "Parameters", "PortfolioMarketModel",
     "RunOutcome", "Scenario", "SimulationPlan", "TeamAgent",
     "bass_step_hazard", "build_plan", "load_scenario", "load_scenarios", "market_state",

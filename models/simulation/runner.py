@@ -34,7 +34,7 @@ import pandas as pd
 
 from models.errors import ModelError
 from models.settings import Settings
-from models.simulation.model import SERIES_COLUMNS, PortfolioMarketModel
+from models.simulation.model import OKR_ATTAINMENT_COLUMNS, SERIES_COLUMNS, PortfolioMarketModel
 from models.simulation.plan import SimulationPlan, build_plan
 from models.simulation.scenario import PARAMETER_NAMES, Scenario
 
@@ -46,11 +46,9 @@ SUMMARY_FIELDS = ("npv_eur", "final_mrr", "on_time_share", "mean_slip_months", "
 RUN_KEYS = ["plan", "scenario", "replication"]
 RUNS_COLUMNS = [*RUN_KEYS, "seed", *SUMMARY_FIELDS, *PARAMETER_NAMES]
 SERIES_RUN_COLUMNS = [*RUN_KEYS, *SERIES_COLUMNS]
-# what PortfolioMarketModel.okr_attainment() returns, one row per key result
-OKR_RESULT_COLUMNS = ["key_result", "objective", "metric", "product", "target", "value", "met", "weight"]
-OKR_RUN_COLUMNS = [*RUN_KEYS, *OKR_RESULT_COLUMNS]
+OKR_RUN_COLUMNS = [*RUN_KEYS, *OKR_ATTAINMENT_COLUMNS]
 OKR_DTYPES = {"key_result": object, "objective": object, "metric": object, "product": object,
-              "target": "float64", "value": "float64", "met": bool, "weight": "float64"}
+              "target": "float64", "value": "float64", "met": bool, "weight": "float64", "month": "int64"}
 DEFAULT_CHUNK_SIZE = 100
 
 
@@ -60,8 +58,9 @@ class RunOutcome:
 
     series: monthly series per product (see :data:`models.simulation.model.SERIES_COLUMNS`);
     delivery: one row per funded item with planned and actual months;
-    okrs: one row per key result of the plan (``OKR_RESULT_COLUMNS``): its target, the value the
-        run reached and whether it met the target;
+    okrs: one row per key result of the plan the model can judge
+        (:meth:`~models.simulation.model.PortfolioMarketModel.okr_attainment`): its target, the
+        value the run reached by its deadline month and whether it met the target;
     sampled: the uncertainty values drawn for this run; parameters: every parameter's value.
     """
 
@@ -78,7 +77,7 @@ def simulate(plan: SimulationPlan, scenario: Scenario | None, seed: int) -> RunO
     and the sampled values."""
     model = PortfolioMarketModel(plan, scenario, seed=seed)
     model.run_model()
-    return RunOutcome(series=model.series(), delivery=model.delivery(), okrs=_okr_attainment(model),
+    return RunOutcome(series=model.series(), delivery=model.delivery(), okrs=model.okr_attainment(),
                       sampled=dict(model.sampled), parameters=model.parameters.model_dump(), seed=seed)
 
 
@@ -223,7 +222,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
         okrs.append(outcome.okrs)
     return ChunkResult(chunk.index, _runs_frame(rows), _with_keys(series, plan.name, name, chunk.replications,
                                                                    SERIES_COLUMNS),
-                       _with_keys(okrs, plan.name, name, chunk.replications, OKR_RESULT_COLUMNS))
+                       _with_keys(okrs, plan.name, name, chunk.replications, OKR_ATTAINMENT_COLUMNS))
 
 
 def _runs_frame(rows: list[dict]) -> pd.DataFrame:
@@ -431,7 +430,18 @@ def candidate_plans(decisions: Mapping[str, pd.DataFrame], backlog: pd.DataFrame
             raise ModelError(f"unknown plans {', '.join(unknown)}: the plans are {', '.join(decisions)}. "
                              "Fix: name plans from that list.")
     keep = [n for n in decisions if not names or n in names]
-    return [build_plan(n, decisions[n], backlog, teams, kpi_history, settings) for n in keep]
+    return [build_plan(n, decisions[n], backlog, teams, kpi_history, settings, okrs=okrs) for n in keep]
+
+
+def select_scenarios(scenarios: Mapping[str, Scenario], names: Sequence[str] | None = None) -> dict[str, Scenario]:
+    """The scenarios named in ``names`` (all if none), in the library's order; an unknown
+    name is an error listing the known ones."""
+    if names:
+        unknown = [n for n in names if n not in scenarios]
+        if unknown:
+            raise ModelError(f"unknown scenarios {', '.join(unknown)}: the library has {', '.join(scenarios)}. "
+                             "Fix: name scenarios from that list (file names in scenarios/ without .yaml).")
+    return {k: v for k, v in scenarios.items() if not names or k in names}
 
 
 def _quantiles(g, column: str, prefix: str) -> pd.DataFrame:
@@ -486,14 +496,6 @@ def series_bands(series: pd.DataFrame, metrics: tuple[str, ...] = ("mrr", "mau",
     g = total.groupby(keys, sort=True)
     out = pd.DataFrame({f"{m}_p{round(q * 100)}": g[m].quantile(q) for m in metrics for q in quantiles})
     return out.reset_index()
-
-
-def _okr_attainment(model: PortfolioMarketModel) -> pd.DataFrame:
-    # interim: until PortfolioMarketModel.okr_attainment() exists
-    method = getattr(model, "okr_attainment", None)
-    if method is not None:
-        return method()
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in OKR_DTYPES.items()})
 
 
 def _as_float(value) -> float:

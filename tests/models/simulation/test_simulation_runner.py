@@ -13,6 +13,7 @@ from models.errors import ModelError, ScenarioError
 from models.simulation import (
     PARAMETER_NAMES,
     SUMMARY_FIELDS,
+    Parameters,
     Scenario,
     candidate_plans,
     load_scenarios,
@@ -51,7 +52,7 @@ def test_run_replications_shape_seeds_and_reproducibility(demo_plan, empty_plan)
     # sampled values are recorded per run, constants elsewhere keep their defaults
     rough = runs[runs["scenario"] == "rough"]
     assert rough["effort_multiplier"].between(1, 2).all() and rough["effort_multiplier"].nunique() == 3
-    assert (runs.loc[runs["scenario"] == "calm", "effort_multiplier"] == 1.15).all()
+    assert (runs.loc[runs["scenario"] == "calm", "effort_multiplier"] == Parameters().effort_multiplier).all()
     # series: every run, every month, every product
     assert len(series) == len(runs) * 24 * 2
     assert list(series.columns[:3]) == ["plan", "scenario", "replication"]
@@ -241,3 +242,26 @@ def test_candidate_plans_keep_the_named_ones_in_order(sim_decisions, sim_backlog
     assert [p.name for p in kept] == ["recommended", "wsjf"] and len(kept[1].items) == 5
     with pytest.raises(ModelError, match="unknown plans gut: the plans are recommended, rice, wsjf"):
         candidate_plans(decisions, *tables, names=["gut"])
+
+
+def test_key_results_are_judged_per_run_and_summarised(sim_decisions, sim_backlog, sim_teams, sim_kpi_history,
+                                                       sim_settings):
+    okrs = pd.DataFrame({
+        "objective": ["O1", "O1", "O2"], "key_result": ["KR-1.1", "KR-1.2", "KR-2.1"],
+        "metric": ["mau", "mau", "compliance_findings"], "product": ["Customer Portal", "IoT Platform", None],
+        # portal MAU starts near 6,000 and grows: 1 is always met, 10 million never
+        "target": [1.0, 10_000_000.0, 0.0], "weight": [0.75, 0.25, 1.0]})
+    plans = candidate_plans({"recommended": sim_decisions}, sim_backlog, sim_teams, sim_kpi_history, sim_settings,
+                            okrs)
+    st = stress_test(plans, small_scenarios(), seed=3, workers=1)
+    # the model cannot judge compliance findings: two key results per run
+    assert len(st.okrs) == 2 * len(st.runs)
+    assert list(st.okrs.columns[:3]) == ["plan", "scenario", "replication"]
+    assert st.okrs["met"].dtype == bool
+    met = st.okrs.set_index(["scenario", "replication", "key_result"])["met"].unstack()
+    assert met["KR-1.1"].all() and not met["KR-1.2"].any()
+    # weighted: 0.75 of the judged weight (0.75 + 0.25) met in every run
+    assert st.runs["okr_met_share"].tolist() == pytest.approx([0.75] * len(st.runs))
+    chances = okr_chances(st.okrs).set_index(["scenario", "key_result"])["chance_met"]
+    assert chances.loc[("calm", "KR-1.1")] == 1.0 and chances.loc[("rough", "KR-1.2")] == 0.0
+    assert summarise_runs(st.runs)["okr_met_share_mean"].tolist() == pytest.approx([0.75, 0.75])
