@@ -80,17 +80,21 @@ def unknown_okrs(backlog: pd.DataFrame, okrs: pd.DataFrame) -> list[str]:
             for i, k in zip(refs["item_id"], refs["okr"]) if k and k not in known]
 
 
-def kpi_history_gaps(kpi_history: pd.DataFrame, min_months: int = 3) -> list[str]:
-    """Products with fewer than ``min_months`` months, or months missing between first and last."""
+def kpi_history_gaps(kpi_history: pd.DataFrame, min_months: int = 3, max_gap: int = 3) -> list[str]:
+    """Products with fewer than ``min_months`` months, or a run of more than ``max_gap``
+    missing months (shorter gaps are interpolated by the KPI baselines and reported there;
+    a longer one would invent the trend)."""
     problems = []
     for product, g in kpi_history.groupby("product"):
-        months = pd.to_datetime(g["month"]).dt.to_period("M")
-        span = (months.max() - months.min()).n + 1
+        months = pd.to_datetime(g["month"]).dt.to_period("M").drop_duplicates().sort_values()
         if len(g) < min_months:
             problems.append(f"{product} has only {len(g)} months of KPIs ({min_months} or more needed)")
-        elif span != months.nunique():
-            problems.append(f"{product} misses {span - months.nunique()} months between "
-                            f"{months.min()} and {months.max()}")
+            continue
+        steps = [(b - a).n for a, b in zip(months.iloc[:-1], months.iloc[1:])]
+        for (a, b), step in zip(zip(months.iloc[:-1], months.iloc[1:]), steps):
+            if step - 1 > max_gap:
+                problems.append(f"{product} misses {step - 1} months in a row between {a} and {b} "
+                                f"(at most {max_gap} are filled in); add the missing months to the KPI file")
     return problems
 
 

@@ -328,3 +328,17 @@ def rank_stability(backlog: pd.DataFrame, settings: Settings, top_k: int = 10, d
                          "p_top_k": float(p_top[j]), "rank_p10": float(p10[j]), "rank_p50": float(p50[j]),
                          "rank_p90": float(p90[j]), "draws": draws, "seed": seed, "top_k": k})
     return pd.DataFrame(rows)
+
+
+def rank_problems(scores: pd.DataFrame) -> list[str]:
+    """Rank columns (``rank_*``) that do not rank every item exactly once (1..n, no gaps or ties)."""
+    n = len(scores)
+    problems = []
+    for col in [c for c in scores.columns if c.startswith("rank_")]:
+        ranks = scores[col]
+        if ranks.isna().any():
+            missing = scores.loc[ranks.isna(), "item_id"].astype(str).tolist()
+            problems.append(f"{col}: no rank for {', '.join(missing[:5])}")
+        elif sorted(ranks.astype(int)) != list(range(1, n + 1)):
+            problems.append(f"{col}: ranks are not 1..{n} once each")
+    return problems

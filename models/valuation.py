@@ -15,7 +15,8 @@ The value model, in one place:
   counted from the plan start (a fixed window, so a later delivery earns fewer months;
   nothing is counted after the horizon).
 * Monthly effect once delivered (``monthly_effect_eur``), by the KPI the item moves:
-  conversion_rate / arpu / mau: ``mrr x uplift`` (MRR is proportional to each of them);
+  conversion_rate / arpu / mau: ``mrr x uplift`` (MRR is proportional to each of them;
+  acquisition items move mau);
   cost: ``uplift`` itself (EUR saved per month);
   churn_rate: uplift is the relative change of the monthly churn rate like for every KPI,
   so a reduction is negative (-0.10: churn falls by 10 %, from c to c' = c (1 + uplift)).
@@ -363,6 +364,10 @@ def business_cases(backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.D
     * break_even_month: the first plan month in which the cumulative discounted cash flow
       (benefit - cost) is >= 0, counted up to the value horizon; missing if it never is
       (so an item breaks even exactly when its NPV over the horizon is >= 0).
+    * cost_of_delay_eur_per_period: discounted benefit lost by starting in period 2 instead of
+      period 1 (``value_by_start`` has every start period).
+    * Traceability: cost_rate_eur_per_pw (cost_eur / effort_pw), discount_rate,
+      value_horizon_months and commoditisation_per_year (0 for parity items) as used.
     * Fallback proxy (kpi nps/none, or no baseline for the product/KPI): a constant
       monthly effect of ``eur_per_wsjf_point x wsjf / 12``, where eur_per_wsjf_point is the
       median, over KPI-based items with a positive effect, of their undiscounted benefit in
@@ -461,6 +466,17 @@ def business_cases(backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.D
     with np.errstate(divide="ignore", invalid="ignore"):
         cases["roi"] = np.where(pv_cost > 0, npv / np.where(pv_cost > 0, pv_cost, 1.0), np.nan)
     cases["break_even_month"] = pd.array([int(f) if f > 0 else pd.NA for f in first], dtype="Int64")
+    # cost of delay: benefit lost by starting one period later (period 2 instead of 1)
+    later = benefit_matrix(cases, finish_month + settings.period_months, settings, months=months)
+    later[:, horizon:] = 0.0
+    cases["cost_of_delay_eur_per_period"] = pv_benefit - later @ disc
+    # the inputs every figure used
+    effort = cases["effort_pw"].to_numpy(dtype=float)
+    cases["cost_rate_eur_per_pw"] = np.where(effort > 0, cost / np.where(effort > 0, effort, 1.0), np.nan)
+    cases["discount_rate"] = settings.discount_rate
+    cases["value_horizon_months"] = settings.value_horizon_months
+    cases["commoditisation_per_year"] = np.where(cases["differentiation"] == "differentiator",
+                                                 settings.commoditisation_per_year, 0.0)
     return cases
 
 
@@ -518,3 +534,31 @@ def value_by_start(backlog: pd.DataFrame, business_cases: pd.DataFrame, settings
     order = {item: k for k, item in enumerate(ids)}
     out = out.sort_values(["item_id", "start_period"], key=lambda c: c.map(order) if c.name == "item_id" else c)
     return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Checks (used by the pipeline's asset checks)
+# ---------------------------------------------------------------------------------------
+
+def case_problems(cases: pd.DataFrame) -> list[str]:
+    """Business cases that cannot be right: a negative cost or an NPV that is not a finite number."""
+    bad_cost = cases.loc[cases["cost_eur"] < 0, "item_id"].tolist()
+    bad_npv = cases.loc[~np.isfinite(cases["npv_eur"].astype(float)), "item_id"].tolist()
+    return [f"{i}: negative cost" for i in bad_cost] + [f"{i}: NPV not finite" for i in bad_npv]
+
+
+def baseline_problems(baselines: pd.DataFrame) -> list[str]:
+    """KPI baselines that cannot be right: a rate outside [0, 1], negative money or users, or a
+    churn rate missing although churn was observed."""
+    problems = []
+    for _, b in baselines.iterrows():
+        for col in ("churn_rate", "conversion_rate", "stickiness", "retention_m12"):
+            v = b[col]
+            if pd.notna(v) and not 0.0 <= v <= 1.0:
+                problems.append(f"{b['product']}: {col} {v:.4g} is not a share")
+        for col in ("mau", "arpu", "mrr", "cac", "clv_eur"):
+            if pd.notna(b[col]) and b[col] < 0:
+                problems.append(f"{b['product']}: {col} {b[col]:,.2f} is negative")
+        if pd.isna(b["churn_rate"]) and b["churn_months_used"] > 0:
+            problems.append(f"{b['product']}: churn observed in {b['churn_months_used']} months but no churn rate")
+    return problems

@@ -706,6 +706,14 @@ scoring_weights:
   risk_reduction: 0.15
   confidence: 0.15
   effort: 0.15               # applied to effort as a penalty
+# What the products earn and cost outside the backlog (KPI baselines, portfolio health).
+economics:
+  gross_margin: 0.8          # share of revenue left after hosting, support and licences
+  run_cost_eur_per_month:    # operating each product outside the planned work
+    IoT Platform: 180000
+    Customer Portal: 90000
+    Field Service App: 75000
+  high_growth_per_year: 0.25 # MRR growth from which a product counts as growing fast
 solver:
   name: highs
   time_limit_s: 30

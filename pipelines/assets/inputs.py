@@ -117,7 +117,7 @@ def teams_capacity_positive(teams: pd.DataFrame) -> dg.AssetCheckResult:
 
 @dg.asset_check(asset=kpi_history, blocking=True)
 def kpi_history_complete(kpi_history: pd.DataFrame) -> dg.AssetCheckResult:
-    """At least 3 months per product and no gaps between the first and last month."""
+    """At least 3 months per product and no run of more than 3 missing months (shorter gaps are imputed)."""
     return _result(checks.kpi_history_gaps(kpi_history), "KPI history gaps")
 
 

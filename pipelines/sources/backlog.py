@@ -67,7 +67,7 @@ _MOSCOW = {"must": "Must", "musthave": "Must", "m": "Must", "should": "Should", 
            "wonthave": "Won't", "willnot": "Won't", "w": "Won't"}
 _KPIS = {"conversionrate": "conversion_rate", "conversion": "conversion_rate", "churnrate": "churn_rate",
          "churn": "churn_rate", "arpu": "arpu", "averagerevenueperuser": "arpu", "mau": "mau",
-         "monthlyactiveusers": "mau", "cost": "cost", "costs": "cost", "costsaving": "cost",
+         "monthlyactiveusers": "mau", "acquisition": "mau", "newusers": "mau", "cost": "cost", "costs": "cost", "costsaving": "cost",
          "costsavings": "cost", "kosten": "cost", "nps": "nps", "netpromoterscore": "nps",
          "none": "none", "": "none", "na": "none", "keine": "none"}
 _DIFFERENTIATION = {"parity": "parity", "differentiator": "differentiator",

@@ -135,3 +135,12 @@ def test_a_formula_that_is_code_is_refused(backlog, make_settings):
     settings = make_settings(scoring_formulas={"evil": "__import__('os').system('rm -rf /')"})
     with pytest.raises(ModelError, match="settings scoring_formulas.evil"):
         scoring.priority_scores(backlog, settings)
+
+
+def test_rank_problems_find_gaps_ties_and_missing_ranks(backlog, settings):
+    ps = scoring.priority_scores(backlog, settings)
+    assert scoring.rank_problems(ps) == []
+    broken = ps.assign(rank_rice=ps["rank_rice"].where(ps["rank_rice"] != 1, 2))
+    assert scoring.rank_problems(broken) == [f"rank_rice: ranks are not 1..{len(ps)} once each"]
+    missing = ps.assign(rank_wsjf=ps["rank_wsjf"].astype("Float64").where(ps["item_id"] != ps["item_id"].iloc[0]))
+    assert scoring.rank_problems(missing) == [f"rank_wsjf: no rank for {ps['item_id'].iloc[0]}"]

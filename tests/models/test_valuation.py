@@ -232,3 +232,19 @@ def test_differentiator_started_later_is_worth_less_than_discounting_alone_expla
     assert (s1 < p1).all()
     # and loses a larger share per quarter of delay (1 - v(2)/v(1))
     assert 1 - s1[2] / s1[1] > 1 - p1[2] / p1[1]
+
+
+def test_cost_of_delay_and_the_inputs_used_by_hand(backlog, teams, kpi_history, make_settings):
+    s = make_settings(discount_rate=0.0, commoditisation_per_year=0.0)
+    s1 = valuation.business_cases(backlog, teams, kpi_history, s).set_index("item_id").loc["S1"]
+    # one quarter later: benefit months 7..24 instead of 4..24, so 3 months x 2,000 EUR are lost
+    assert s1["cost_of_delay_eur_per_period"] == pytest.approx(6_000.0)
+    assert s1["cost_rate_eur_per_pw"] == pytest.approx(26_000.0 / 6.0)  # 6 pw cost 26,000 EUR
+    assert (s1["discount_rate"], s1["value_horizon_months"]) == (0.0, 24)
+
+
+def test_baseline_problems_name_impossible_values():
+    b = valuation.kpi_baselines(_history("P", {"churned_users": [20.0] * 4})).assign(product="P")
+    assert valuation.baseline_problems(b) == []
+    bad = b.assign(churn_rate=1.5, mrr=-1.0)
+    assert valuation.baseline_problems(bad) == ["P: churn_rate 1.5 is not a share", "P: mrr -1.00 is negative"]

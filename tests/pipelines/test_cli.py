@@ -107,3 +107,24 @@ def test_scores_show_every_method_their_agreement_and_stability():
     assert all(0 <= s["p_top_k"] <= 1 and s["draws"] == 50 for s in payload["stability"])
     bad = _run("scores", "--method", "gut")
     assert bad.returncode == 2 and "use one of rice, wsjf, weighted, moscow" in bad.stderr
+
+
+def test_health_shows_capital_tied_against_value_and_what_was_imputed():
+    proc = _run("health", "--time-limit", "5", "--format", "json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    payload = json.loads(proc.stdout)
+    rows = {(r["level"], r["name"]): r for r in payload["health"]}
+    base = {b["product"]: b for b in payload["kpi_baselines"]}
+    for product, b in base.items():
+        r = rows[("product", product)]
+        assert r["contribution_eur_per_year"] == pytest.approx(
+            b["mrr"] * 12 * b["gross_margin"] - r["run_cost_eur_per_year"])
+        assert r["capital_tied_eur_per_year"] == pytest.approx(r["run_cost_eur_per_year"] + r["investment_eur_per_year"])
+        assert ("run cost not covered" in r["flags"]) == (r["contribution_eur_per_year"] < 0 <= r["planned_npv_eur"])
+    # the demo's Field Service App earns less than it costs to run (settings.yaml: 75,000 EUR a month)
+    assert "run cost not covered" in rows[("product", "Field Service App")]["flags"]
+    themes = [r for r in payload["health"] if r["level"] == "theme"]
+    assert sum(t["share_of_investment"] for t in themes) == pytest.approx(1.0)
+    reasons = {(i["product"], i["month"][:7], i["reason"].split(":")[0]) for i in payload["kpi_imputations"]}
+    assert {("Customer Portal", "2025-03", "missing month"), ("Field Service App", "2025-09", "missing value"),
+            ("IoT Platform", "2025-06", "outlier")} <= reasons
