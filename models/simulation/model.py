@@ -37,8 +37,7 @@ SERIES_COLUMNS = ["month", "product", "mau", "paying_customers", "mrr", "churn_r
 DELIVERY_COLUMNS = ["item_id", "product", "kpi", "differentiation", "planned_start_month",
                     "planned_finish_month", "actual_start_month", "delivered_month", "slip_months",
                     "effort_multiplier"]
-OKR_ATTAINMENT_COLUMNS = ["key_result", "objective", "metric", "product", "target", "value", "met", "weight",
-                          "month"]
+OKR_ATTAINMENT_COLUMNS = ["key_result", "objective", "metric", "product", "target", "value", "met", "weight"]
 _INT_SERIES = ("mau", "paying_customers", "delivered_items", "new_users", "churned_users")
 _AGENT_SERIES = [c for c in SERIES_COLUMNS if c not in ("month", "product")]
 
@@ -257,7 +256,7 @@ class PortfolioMarketModel(mesa.Model):
                           for j, skill in enumerate(skills)]
         self.competitor_list: list[CompetitorAgent] = []
         self.segment_list: list[MarketSegmentAgent] = []
-        for i, state in enumerate(plan.products.to_dict("records")):
+        for i, state in enumerate(arrays.product_states):
             product = products[i]
             entry = min([prm.competitor_entry_month] + [
                 float(s.month) for s in scenario.shocks
@@ -406,40 +405,34 @@ class PortfolioMarketModel(mesa.Model):
         or below the target; otherwise at or above it. Other metrics (e.g. compliance_findings) are
         not judged and left out; :meth:`unjudged_okrs` lists them.
         """
-        okrs = self.plan.okrs
-        if okrs is None or okrs.empty or self.datacollector.months_collected == 0:
-            return pd.DataFrame(columns=OKR_ATTAINMENT_COLUMNS)
         horizon = self.datacollector.months_collected
         products = self.datacollector.products
-        rows = []
-        for kr in okrs.itertuples(index=False):
-            spec = OKR_METRICS.get(kr.metric)
-            product = kr.product if isinstance(kr.product, str) and kr.product else None
-            if spec is None or (product is not None and product not in products):
+        out: dict[str, list] = {c: [] for c in OKR_ATTAINMENT_COLUMNS}
+        for key_result, objective, metric, product, target, weight, baseline, deadline in self.plan.arrays.okrs:
+            spec = OKR_METRICS.get(metric)
+            product = product if isinstance(product, str) and product else None
+            if spec is None or horizon == 0 or (product is not None and product not in products):
                 continue
             column, how, lower = spec
-            deadline = kr.deadline_month
-            month = horizon if deadline is None or (isinstance(deadline, float) and math.isnan(deadline)) \
-                else int(min(max(deadline, 1), horizon))
+            month = horizon if deadline is None or math.isnan(deadline) else int(min(max(deadline, 1), horizon))
             value = self._metric_value(column, how, month, None if product is None else products.index(product))
-            if not (isinstance(kr.baseline, float) and math.isnan(kr.baseline)) and kr.baseline is not None \
-                    and kr.target != kr.baseline:
-                lower = kr.target < kr.baseline
-            met = bool(value <= kr.target) if lower else bool(value >= kr.target)
-            rows.append({"key_result": kr.key_result, "objective": kr.objective, "metric": kr.metric,
-                         "product": product, "target": float(kr.target), "value": float(value), "met": met,
-                         "weight": float(kr.weight), "month": month})
-        return pd.DataFrame(rows, columns=OKR_ATTAINMENT_COLUMNS).astype({"met": bool})
+            if baseline is not None and not math.isnan(baseline) and target != baseline:
+                lower = target < baseline
+            for col, v in zip(OKR_ATTAINMENT_COLUMNS, (key_result, objective, metric, product, float(target),
+                                                       value, bool(value <= target if lower else value >= target),
+                                                       float(weight))):
+                out[col].append(v)
+        return pd.DataFrame({
+            "key_result": pd.Series(out["key_result"], dtype=object), "objective": pd.Series(out["objective"], dtype=object),
+            "metric": pd.Series(out["metric"], dtype=object), "product": pd.Series(out["product"], dtype=object),
+            "target": np.array(out["target"], dtype=float), "value": np.array(out["value"], dtype=float),
+            "met": np.array(out["met"], dtype=bool), "weight": np.array(out["weight"], dtype=float)})
 
     def unjudged_okrs(self) -> list[str]:
-        """Key results whose metric (or product) the model does not simulate."""
-        okrs = self.plan.okrs
-        if okrs is None:
-            return []
+        """Key results whose metric (or product) the model does not simulate, as 'KR (metric)'."""
         products = self.datacollector.products
-        return [f"{kr.key_result} ({kr.metric})" for kr in okrs.itertuples(index=False)
-                if kr.metric not in OKR_METRICS
-                or (isinstance(kr.product, str) and kr.product and kr.product not in products)]
+        return [f"{kr[0]} ({kr[2]})" for kr in self.plan.arrays.okrs
+                if kr[2] not in OKR_METRICS or (isinstance(kr[3], str) and kr[3] and kr[3] not in products)]
 
     def _metric_value(self, column: str, how: str, month: int, product: int | None) -> float:
         t = month - 1

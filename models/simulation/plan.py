@@ -90,7 +90,8 @@ class PlanArrays:
     planned: pw per item and skill; planned_start/finish: months; kpi: codes of
     ``models.simulation.agents.KPI_CODES``; product: index into ``products``; edges: funded
     predecessor -> successor index pairs; universe_index: position of each item in the plan's
-    ``universe`` (the stream of its effort draw).
+    ``universe`` (the stream of its effort draw); product_states: ``products`` as records;
+    okrs: the key results as tuples in ``OKR_COLUMNS`` order.
     """
 
     skills: list[str]
@@ -107,6 +108,8 @@ class PlanArrays:
     edge_succ: np.ndarray
     universe_size: int
     universe_index: np.ndarray
+    product_states: list[dict]
+    okrs: list[tuple]
 
     @classmethod
     def of(cls, plan: "SimulationPlan") -> "PlanArrays":
@@ -141,6 +144,8 @@ class PlanArrays:
             edge_pred=np.array([e[0] for e in edges], dtype=np.int64),
             edge_succ=np.array([e[1] for e in edges], dtype=np.int64),
             universe_size=len(slot), universe_index=np.array([slot[i] for i in ids], dtype=np.int64),
+            product_states=plan.products.to_dict("records"),
+            okrs=[] if plan.okrs is None else list(plan.okrs[OKR_COLUMNS].itertuples(index=False, name=None)),
         )
 
 

@@ -1,0 +1,63 @@
+"""Credibility of the market model: it reproduces the Bass closed form, and, fitted to the IBM
+first-generation computer installations, it matches that series (R^2 >= 0.95).
+
+Time unit: the model steps once per period and takes p and q per step, so published (annual)
+coefficients are used as given per step, and t in the closed form counts steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.simulation import PortfolioMarketModel, Scenario, single_product_plan
+from models.simulation.calibration import bass_cumulative, fit_bass, published_bass_parameters, r_squared
+from pipelines.paths import project_root
+
+DATA = project_root() / "tests" / "data" / "bass"
+QUIET = Scenario(name="quiet")  # defaults: no competitor, no shocks; churn 0 in the plans below
+
+
+def mean_adoption(p: float, q: float, m: int, steps: int, replications: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Mean cumulative adopters and mean new adopters per step over ``replications`` seeds."""
+    plan = single_product_plan(users=0, market_potential=m, bass_p=p, bass_q=q, churn_rate=0.0, months=steps)
+    mau, new = np.zeros(steps), np.zeros(steps)
+    for seed in range(replications):
+        model = PortfolioMarketModel(plan, QUIET, seed=seed)
+        model.run_model()
+        mau += model.datacollector.column("mau")[:, 0]
+        new += model.datacollector.column("new_users")[:, 0]
+    return mau / replications, new / replications
+
+
+@pytest.mark.parametrize("product", ["META-ANALYSIS MEAN (213 applications)", "Color TV"])
+def test_mean_adoption_follows_the_bass_closed_form(product):
+    """Within 2 % of m at every step, for published (p, q) pairs."""
+    table = published_bass_parameters(DATA / "published_bass_parameters.csv").set_index("product")
+    p, q = float(table.loc[product, "p"]), float(table.loc[product, "q"])
+    m, steps = 10_000, 36
+    mau, new = mean_adoption(p, q, m, steps)
+    closed = m * bass_cumulative(np.arange(1, steps + 1), p, q)
+    assert np.max(np.abs(mau - closed)) <= 0.02 * m
+    assert np.allclose(np.cumsum(new), mau, rtol=0, atol=1e-6)  # without churn, users are the adopters so far
+    assert mau[-1] > 0.9 * m  # the pairs saturate within 36 steps
+
+
+def test_published_pairs_are_the_ones_the_table_names():
+    table = published_bass_parameters(DATA / "published_bass_parameters.csv")
+    rows = table.set_index("row")
+    assert (rows.loc[1, "p"], rows.loc[1, "q"]) == (0.03, 0.38)
+    assert (rows.loc[3, "product"], rows.loc[3, "p"], rows.loc[3, "q"]) == ("Color TV", 0.005, 0.84)
+
+
+def test_ibm_first_generation_fit_and_model_match_the_data():
+    """Bass fitted to yearly IBM installations (one step = one year), then the model run with the
+    fitted (p, q, m): its mean installations per year explain >= 95 % of the data's variance."""
+    siu1 = pd.read_csv(DATA / "ibm_gen1.csv")["SIU1"].to_numpy(dtype=float)
+    fit = fit_bass(siu1)
+    # the independent reference fit (our_bass_fits.csv): p 0.0152, q 0.658, m 15,680, R^2 0.993
+    assert fit.p == pytest.approx(0.0152, abs=0.001) and fit.q == pytest.approx(0.658, abs=0.01)
+    assert fit.m == pytest.approx(15_680, rel=0.01) and fit.r2 >= 0.99
+    _, new = mean_adoption(fit.p, fit.q, round(fit.m), len(siu1))
+    assert r_squared(siu1, new) >= 0.95
+    assert int(np.argmax(new)) + 1 == 6  # peak year 6, as in the data (2,640 installations)
