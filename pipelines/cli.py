@@ -10,6 +10,8 @@
     weitblick scores [--method M] [--top K] [--data DIR]
                                         every prioritisation method side by side, how far they
                                         agree, and how stable each top-K is
+    weitblick health [--data DIR]       capital tied against value created per product and
+                                        theme, flags, growth/share matrix, unit economics
 """
 
 from __future__ import annotations
@@ -400,6 +402,147 @@ def scores(
         a.add_row(f"{r['method_a']} vs {r['method_b']}", f"{r['spearman']:+.2f}", f"{r['top_k_overlap']:.0%}")
     out.print(a)
 
+
+@app.command()
+def health(
+    data: DataOption = None,
+    time_limit: TimeLimitOption = None,
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Where capital is tied up and whether it creates value: per product and theme, with flags."""
+    if format not in ("table", "json"):
+        raise typer.BadParameter("use table or json", param_hint="--format")
+    assets = ["kpi_baselines", "kpi_imputations", "portfolio_health"]
+    with tempfile.TemporaryDirectory(prefix="weitblick-health-") as tmp:
+        tables = _run_plan(data, time_limit, assets, Path(tmp))
+    h, base, imputed = tables["portfolio_health"], tables["kpi_baselines"], tables["kpi_imputations"]
+    if format == "json":
+        payload = {name: json.loads(df.to_json(orient="records", date_format="iso"))
+                   for name, df in (("health", h), ("kpi_baselines", base), ("kpi_imputations", imputed))}
+        sys.stdout.write(json.dumps(payload) + "\n")
+        return
+    out.print(_health_table(h, "product", "Products: capital tied against value created (EUR a year)"))
+    out.print(_health_table(h, "theme", "Themes: planned spend against the strategic balance"))
+    u = Table(title="Unit economics per product (KPI baselines: last 3 months, growth over 12)")
+    for col in ("product", "MRR", "growth/yr", "churn/mo", "CLV", "CAC payback", "imputed"):
+        u.add_column(col, justify="left" if col in ("product", "imputed") else "right")
+    for _, r in base.iterrows():
+        u.add_row(r["product"], f"{r['mrr']:,.0f}", _pct(r["mrr_growth_per_year"]), _pct(r["churn_rate"], 1),
+                  "-" if pd.isna(r["clv_eur"]) else f"{r['clv_eur']:,.0f}",
+                  "-" if pd.isna(r["cac_payback_months"]) else f"{r['cac_payback_months']:.1f} mo",
+                  str(int(((imputed["product"] == r["product"])).sum())))
+    out.print(u)
+    total = h.loc[h["level"] == "portfolio"]
+    if len(total) and total["reasons"].iloc[0]:
+        out.print(f"[bold]{total['reasons'].iloc[0]}[/bold]")
+
+
+def _pct(v: float, digits: int = 0) -> str:
+    return "-" if pd.isna(v) else f"{v:.{digits}%}"
+
+
+def _health_table(h: pd.DataFrame, level: str, title: str) -> Table:
+    rows = h.loc[h["level"] == level]
+    t = Table(title=title)
+    cols = (("name", "capital tied", "value created", "per EUR", "matrix", "flags") if level == "product" else
+            ("name", "planned spend", "share", "target", "planned NPV", "flags"))
+    for col in cols:
+        t.add_column(col, justify="left" if col in ("name", "matrix", "flags", "target") else "right",
+                     overflow="fold")
+    for _, r in rows.iterrows():
+        flags = f"{r['flags']}: {r['reasons']}" if r["flags"] else ""
+        if level == "product":
+            t.add_row(r["name"], f"{r['capital_tied_eur_per_year']:,.0f}", f"{r['value_created_eur_per_year']:,.0f}",
+                      f"{r['value_per_eur_tied']:.2f}", r["matrix"], flags)
+        else:
+            target = "-" if pd.isna(r["target_share_min"]) else f"{r['target_share_min']:.0%}-{r['target_share_max']:.0%}"
+            t.add_row(r["name"], f"{r['investment_eur_per_year']:,.0f}/yr", _pct(r["share_of_investment"]), target,
+                      f"{r['planned_npv_eur']:,.0f}", flags)
+    return t
+
+
+STRESS_ASSETS = ["baseline_plans", "scenario_library", "stress_test_runs", "stress_test_series",
+                 "stress_test_okr_runs", "stress_test_run_info", "stress_test_summary", "stress_test_okrs"]
+
+
+def _names(value: str | None) -> list[str] | None:
+    """``a, b`` -> ["a", "b"]; None or blank -> None (all)."""
+    names = [n.strip() for n in (value or "").split(",") if n.strip()]
+    return names or None
+
+
+def _share(v: float) -> str:
+    return "-" if pd.isna(v) else f"{v:.0%}"
+
+
+def _stress_summary_table(summary: pd.DataFrame, info: pd.Series) -> Table:
+    t = Table(title=f"Stress test: NPV of MRR over the horizon (EUR) across replications - {int(info['runs'])} runs "
+                    f"on {int(info['workers'])} {info['backend']} worker(s) in {float(info['wall_s']):.1f} s, "
+                    f"root seed {int(info['root_seed'])}")
+    for col in ("plan", "scenario", "runs", "NPV P10", "NPV P50", "NPV P90", "final MRR P50", "on time",
+                "mean slip (months)", "OKRs met (weighted)"):
+        t.add_column(col, justify="left" if col in ("plan", "scenario") else "right")
+    for _, r in summary.iterrows():
+        t.add_row(str(r["plan"]), str(r["scenario"]), str(int(r["runs"])), f"{r['npv_p10']:,.0f}",
+                  f"{r['npv_p50']:,.0f}", f"{r['npv_p90']:,.0f}", f"{r['final_mrr_p50']:,.0f}",
+                  _share(r["on_time_share_mean"]),
+                  "-" if pd.isna(r["mean_slip_months_mean"]) else f"{r['mean_slip_months_mean']:.1f}",
+                  _share(r["okr_met_share_mean"]))
+    return t
+
+
+def _okr_chance_table(okrs: pd.DataFrame) -> Table:
+    wide = okrs.pivot_table(index=["plan", "key_result", "target"], columns="scenario", values="chance_met",
+                            sort=False)
+    t = Table(title="Chance of meeting each key result's target, per scenario")
+    for col in ("plan", "key result", "target", *wide.columns):
+        t.add_column(str(col), justify="left" if col in ("plan", "key result") else "right")
+    for (plan_name, kr, target), row in wide.iterrows():
+        t.add_row(str(plan_name), str(kr), f"{target:,.4g}", *(_share(v) for v in row))
+    return t
+
+
+@app.command("stress-test")
+def stress_test(
+    data: DataOption = None,
+    scenarios: Annotated[str | None, typer.Option(
+        help="Comma-separated scenario names, e.g. baseline,budget_cut (default: every file in scenarios/).")] = None,
+    replications: Annotated[int | None, typer.Option(
+        help="Replications per scenario (default: each scenario's own).", min=1)] = None,
+    plans: Annotated[str | None, typer.Option(
+        help="Comma-separated plans out of recommended, rice, wsjf, value_per_effort, weighted_score (default: all).")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Local processes (default: every core; 1: serial).", min=1)] = None,
+    dask_address: Annotated[str, typer.Option(
+        "--dask-address", help="Run on this Dask scheduler instead, e.g. tcp://10.0.0.5:8786.")] = "",
+    seed: Annotated[int | None, typer.Option(help="Root seed of the replications (default: the configured one).")] = None,
+    time_limit: TimeLimitOption = None,
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    if format not in ("table", "json"):
+        raise typer.BadParameter("use table or json", param_hint="--format")
+    config = {"replications": replications, "workers": workers, "dask_address": dask_address,
+              "stress_test_plans": _names(plans), "stress_test_scenarios": _names(scenarios)}
+    if seed is not None:
+        config["seed"] = seed
+    with tempfile.TemporaryDirectory(prefix="weitblick-stress-") as tmp:
+        tables = _run_plan(data, time_limit, STRESS_ASSETS, Path(tmp), **config)
+    summary, okrs = tables["stress_test_summary"], tables["stress_test_okrs"]
+    info = tables["stress_test_run_info"].iloc[0]
+    if format == "json":
+        payload = {
+            "runs": int(info["runs"]), "replications": info["replications"], "root_seed": int(info["root_seed"]),
+            "seeds": [int(info["min_seed"]), int(info["max_seed"])], "wall_s": float(info["wall_s"]),
+            "backend": str(info["backend"]), "workers": int(info["workers"]),
+            "plans": list(dict.fromkeys(summary["plan"])), "scenarios": list(dict.fromkeys(summary["scenario"])),
+            "summary": json.loads(summary.to_json(orient="records")),
+            "okrs": json.loads(okrs.to_json(orient="records")),
+        }
+        sys.stdout.write(json.dumps(payload) + "\n")
+        return
+    out.print(_stress_summary_table(summary, info))
+    if len(okrs):
+        out.print(_okr_chance_table(okrs))
 
 if __name__ == "__main__":
     app()
