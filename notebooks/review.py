@@ -36,7 +36,8 @@ from pipelines.store import read_tables
 store_path = Path(store) if store else paths.store_path()
 t = read_tables(store_path, "settings", "portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info",
                 "priority_scores", "stress_test_runs", "stress_test_summary", "stress_test_bands",
-                "plan_explanations", "rule_prices", "efficient_frontier", "baseline_plans")
+                "plan_explanations", "rule_prices", "efficient_frontier", "baseline_plans",
+                "portfolio_health", "kpi_baselines", "kpi_imputations")
 s = settings_from_table(t["settings"])
 info = t["plan_run_info"].iloc[0]
 plan = t["portfolio_plan"]
@@ -134,6 +135,40 @@ resolved = t["plan_explanations"].loc[lambda d: d["resolved"]]
 display(resolved[["item_id", "funded", "forced", "loss_eur", "loss_low_eur", "loss_high_eur", "resolve_status",
                   "what_it_takes"]].style.format({c: "{:,.0f}" for c in ["loss_eur", "loss_low_eur", "loss_high_eur"]})
         .hide(axis="index"))
+
+# %% [markdown]
+# ## Portfolio health
+# Which products pay into the strategy, and where is capital bound without creating value?
+# Capital tied is run cost plus planned investment; value created is contribution (MRR x margin
+# minus run cost) plus the value of the funded items, both per year. Below: the flags with
+# their reasons, the growth/share matrix, the unit economics the business cases start from and
+# every KPI value that was filled in or replaced.
+
+# %%
+health = t["portfolio_health"]
+money = {c: "{:,.0f}" for c in ["capital_tied_eur_per_year", "value_created_eur_per_year", "investment_eur_per_year",
+                                "planned_npv_eur"]}
+display(health[["level", "name", "capital_tied_eur_per_year", "value_created_eur_per_year", "value_per_eur_tied",
+                "share_of_investment", "target_share_min", "target_share_max", "matrix", "flags", "reasons"]]
+        .style.format({**money, "value_per_eur_tied": "{:.2f}", "share_of_investment": "{:.0%}",
+                       "target_share_min": "{:.0%}", "target_share_max": "{:.0%}"}, na_rep="").hide(axis="index"))
+products = health[health["level"] == "product"]
+fig, ax = plt.subplots(figsize=(6, 4))
+ax.scatter(products["share_of_mrr"], products["mrr_growth_per_year"], s=products["capital_tied_eur_per_year"] / 2e4,
+           alpha=0.5)
+for _, r in products.iterrows():
+    ax.annotate(f"{r['name']} ({r['matrix']})", (r["share_of_mrr"], r["mrr_growth_per_year"]), fontsize=8)
+ax.axvline(1 / len(products), color="grey", ls=":")
+ax.axhline(s.economics.high_growth_per_year, color="grey", ls=":")
+ax.set_xlabel("share of portfolio MRR")
+ax.set_ylabel("MRR growth per year")
+ax.set_title("Growth/share matrix (bubble: capital tied)")
+plt.tight_layout()
+plt.show()
+display(t["kpi_baselines"][["product", "mau", "stickiness", "churn_rate", "retention_m12", "arpu", "mrr",
+                            "mrr_growth_per_year", "clv_eur", "cac_payback_months", "imputation_note"]]
+        .style.format(precision=3, thousands=",").hide(axis="index"))
+display(t["kpi_imputations"].style.format({"observed": "{:,.4g}", "used": "{:,.4g}"}).hide(axis="index"))
 
 # %% [markdown]
 # ## Stress test

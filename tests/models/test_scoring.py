@@ -144,3 +144,18 @@ def test_rank_problems_find_gaps_ties_and_missing_ranks(backlog, settings):
     assert scoring.rank_problems(broken) == [f"rank_rice: ranks are not 1..{len(ps)} once each"]
     missing = ps.assign(rank_wsjf=ps["rank_wsjf"].astype("Float64").where(ps["item_id"] != ps["item_id"].iloc[0]))
     assert scoring.rank_problems(missing) == [f"rank_wsjf: no rank for {ps['item_id'].iloc[0]}"]
+
+
+def test_rice_on_a_published_example(make_backlog):
+    # Intercom's RICE (McBride 2016) as worked through in tools.noemacore.com/rice-scoring:
+    # Smart Search 2,000 users x impact 2 x 80 % / 3 person-months = 1,067;
+    # Dark Mode 5,000 x 0.5 x 100 % / 1 = 2,500 - Dark Mode first despite its lower impact.
+    # (Effort is in our person-weeks; RICE only needs one unit for every item.)
+    bl = make_backlog([
+        dict(item_id="SEARCH", effort_backend=3.0, reach=2_000.0, impact=2.0, confidence=0.8),
+        dict(item_id="DARK", effort_backend=1.0, reach=5_000.0, impact=0.5, confidence=1.0),
+    ])
+    r = scoring.rice(bl)
+    assert r["SEARCH"] == pytest.approx(3_200 / 3) and round(r["SEARCH"]) == 1_067
+    assert r["DARK"] == pytest.approx(2_500.0)
+    assert scoring.rank_desc(r).to_dict() == {"DARK": 1, "SEARCH": 2}

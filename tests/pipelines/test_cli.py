@@ -110,7 +110,7 @@ def test_scores_show_every_method_their_agreement_and_stability():
 
 
 def test_health_shows_capital_tied_against_value_and_what_was_imputed():
-    proc = _run("health", "--time-limit", "5", "--format", "json")
+    proc = _run("health", "--data", "data/demo", "--time-limit", "5", "--format", "json")  # the README's command
     assert proc.returncode == 0, proc.stderr[-3000:]
     payload = json.loads(proc.stdout)
     rows = {(r["level"], r["name"]): r for r in payload["health"]}
