@@ -47,8 +47,9 @@ RUN_KEYS = ["plan", "scenario", "replication"]
 RUNS_COLUMNS = [*RUN_KEYS, "seed", *SUMMARY_FIELDS, *PARAMETER_NAMES]
 SERIES_RUN_COLUMNS = [*RUN_KEYS, *SERIES_COLUMNS]
 OKR_RUN_COLUMNS = [*RUN_KEYS, *OKR_ATTAINMENT_COLUMNS]
-OKR_DTYPES = {"key_result": object, "objective": object, "metric": object, "product": object,
+_OKR_TYPES = {"key_result": object, "objective": object, "metric": object, "product": object,
               "target": "float64", "value": "float64", "met": bool, "weight": "float64", "month": "int64"}
+OKR_DTYPES = {c: _OKR_TYPES.get(c, object) for c in OKR_ATTAINMENT_COLUMNS}
 DEFAULT_CHUNK_SIZE = 100
 
 
@@ -123,19 +124,27 @@ def summarise_run(series: pd.DataFrame, plan: SimulationPlan, outcome: RunOutcom
     else:
         delivery, okr = outcome, float("nan")
     month = series["month"].to_numpy(dtype=np.int64)
-    if len(month):
-        horizon = int(month.max())
-        cash = np.bincount(month, weights=series["mrr"].to_numpy(dtype=float)
-                           + series["cost_savings"].to_numpy(dtype=float), minlength=horizon + 1)
-        mrr = np.bincount(month, weights=series["mrr"].to_numpy(dtype=float), minlength=horizon + 1)
-        rate = (1.0 + plan.discount_rate) ** (1.0 / 12.0) - 1.0
-        present = np.unique(month)  # months with rows (all of 1..H in a model run)
-        npv = float((cash[present] * (1.0 + rate) ** -present.astype(float)).sum())
-        final_mrr = float(mrr[horizon])
+    months = np.unique(month)  # months with rows (all of 1..H in a model run)
+    mrr = series["mrr"].to_numpy(dtype=float)
+    cash = mrr + series["cost_savings"].to_numpy(dtype=float)
+    width = int(month.max()) + 1 if len(month) else 1
+    return _summary(months, np.bincount(month, weights=mrr, minlength=width)[months],
+                    np.bincount(month, weights=cash, minlength=width)[months], plan.discount_rate,
+                    delivery["planned_finish_month"].to_numpy(dtype=float),
+                    delivery["delivered_month"].to_numpy(dtype=float, na_value=np.nan), okr)
+
+
+def _summary(months: np.ndarray, mrr: np.ndarray, cash: np.ndarray, discount_rate: float, planned: np.ndarray,
+             delivered: np.ndarray, okr: float) -> dict:
+    """:func:`summarise_run` from arrays: per month (ascending) total MRR and cash (MRR plus cost
+    savings); per item planned finish and delivered month (NaN: not delivered)."""
+    if len(months):
+        horizon = int(months[-1])
+        rate = (1.0 + discount_rate) ** (1.0 / 12.0) - 1.0
+        npv = float((cash * (1.0 + rate) ** -months.astype(float)).sum())
+        final_mrr = float(mrr[-1])
     else:
         horizon, npv, final_mrr = 0, 0.0, 0.0
-    planned = delivery["planned_finish_month"].to_numpy(dtype=float)
-    delivered = delivery["delivered_month"].to_numpy(dtype=float, na_value=np.nan)
     due = planned <= horizon
     if due.any():
         actual = np.where(np.isnan(delivered[due]), horizon + 1.0, delivered[due])
@@ -175,6 +184,7 @@ class Chunk:
     scenario: Scenario
     replications: tuple[int, ...]
     seeds: tuple[int, ...]
+    keep_series: bool = True
 
 
 @dataclass(frozen=True)
@@ -190,7 +200,7 @@ class ChunkResult:
 
 def make_chunks(plans: Sequence[SimulationPlan], scenarios: Mapping[str, Scenario],
                 replications: int | None = None, seed: int = 0,
-                chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[Chunk]:
+                chunk_size: int = DEFAULT_CHUNK_SIZE, keep_series: bool = True) -> list[Chunk]:
     """Every (plan, scenario) cut into chunks of at most ``chunk_size`` replications, plans
     outermost, then scenarios, then replications (the row order of the tables).
     ``replications`` overrides each scenario's own number."""
@@ -203,26 +213,67 @@ def make_chunks(plans: Sequence[SimulationPlan], scenarios: Mapping[str, Scenari
             seeds = [replication_seed(seed, sc, r) for r in range(n)]
             for lo in range(0, n, chunk_size):
                 hi = min(lo + chunk_size, n)
-                chunks.append(Chunk(len(chunks), plan, name, sc, tuple(range(lo, hi)), tuple(seeds[lo:hi])))
+                chunks.append(Chunk(len(chunks), plan, name, sc, tuple(range(lo, hi)), tuple(seeds[lo:hi]),
+                                    keep_series))
     return chunks
 
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
-    """Run every replication of a chunk and return its tables (runs, series, key results)."""
+    """Run every replication of a chunk and return its tables (runs, series, key results).
+
+    The same numbers as :func:`simulate` + :func:`summarise_run` per run, with the series read
+    from each model's collector as arrays and made into one table per chunk (a table per run
+    costs more than the run's summary)."""
     plan, name = chunk.plan, chunk.scenario_name
-    rows, series, okrs = [], [], []
+    planned = plan.items["planned_finish_month"].to_numpy(dtype=float)
+    rows, okrs, blocks, months, products = [], [], [], [], None
+    dtypes = None
     for replication, seed in zip(chunk.replications, chunk.seeds):
-        outcome = simulate(plan, chunk.scenario, seed)
+        model = PortfolioMarketModel(plan, chunk.scenario, seed=seed)
+        model.run_model()
+        collector = model.datacollector
+        mrr, savings = collector.column("mrr"), collector.column("cost_savings")  # months x products
+        month = np.arange(1, mrr.shape[0] + 1)
+        okr = model.okr_attainment()
+        delivered = model.delivery()["delivered_month"].to_numpy(dtype=float, na_value=np.nan)
         row = {"plan": plan.name, "scenario": name, "replication": replication, "seed": seed,
-               **summarise_run(outcome.series, plan, outcome)}
-        params = outcome.parameters
+               **_summary(month, mrr.sum(axis=1), mrr.sum(axis=1) + savings.sum(axis=1), plan.discount_rate,
+                          planned, delivered, okr_met_share(okr))}
+        params = model.parameters.model_dump()
         row.update({p: _as_float(params.get(p)) for p in PARAMETER_NAMES})
         rows.append(row)
-        series.append(outcome.series)
-        okrs.append(outcome.okrs)
-    return ChunkResult(chunk.index, _runs_frame(rows), _with_keys(series, plan.name, name, chunk.replications,
-                                                                   SERIES_COLUMNS),
+        okrs.append(okr)
+        if chunk.keep_series:
+            if dtypes is None:
+                dtypes, products = model.series().dtypes, list(collector.products)
+            blocks.append(np.stack([collector.column(c) for c in _VALUE_SERIES], axis=-1))
+            months.append(len(month))
+    series = _series_frame(blocks, months, products, dtypes, plan.name, name, chunk.replications) \
+        if chunk.keep_series else pd.DataFrame(columns=SERIES_RUN_COLUMNS)
+    return ChunkResult(chunk.index, _runs_frame(rows), series,
                        _with_keys(okrs, plan.name, name, chunk.replications, OKR_ATTAINMENT_COLUMNS))
+
+
+_VALUE_SERIES = [c for c in SERIES_COLUMNS if c not in ("month", "product")]
+
+
+def _series_frame(blocks: list[np.ndarray], months: list[int], products: list[str] | None, dtypes: pd.Series | None,
+                  plan: str, scenario: str, replications: Sequence[int]) -> pd.DataFrame:
+    """One table from the runs' (months x products x series) arrays, rows as in
+    :meth:`PortfolioMarketModel.series` (month, then product) with the run's keys in front."""
+    if not blocks:
+        return pd.DataFrame(columns=SERIES_RUN_COLUMNS)
+    p = len(products)
+    data = np.concatenate([b.reshape(-1, b.shape[-1]) for b in blocks])
+    rows_per_run = np.array(months, dtype=np.int64) * p
+    cols: dict[str, Any] = {
+        "plan": np.full(len(data), plan, dtype=object), "scenario": np.full(len(data), scenario, dtype=object),
+        "replication": np.repeat(np.asarray(replications, dtype=np.int64), rows_per_run),
+        "month": np.concatenate([np.repeat(np.arange(1, t + 1, dtype=np.int64), p) for t in months]),
+        "product": np.tile(np.array(products, dtype=object), int(sum(months))),
+    }
+    cols.update({c: data[:, j] for j, c in enumerate(_VALUE_SERIES)})
+    return pd.DataFrame(cols, columns=SERIES_RUN_COLUMNS).astype(dtypes.to_dict())
 
 
 def _runs_frame(rows: list[dict]) -> pd.DataFrame:
@@ -296,13 +347,11 @@ def stress_test(plans: Sequence[SimulationPlan], scenarios: Mapping[str, Scenari
         for sc in scenarios.values():
             sc.check_plan(products, plan.skills)
     started = time.perf_counter()
-    chunks = make_chunks(plans, scenarios, replications, seed, chunk_size)
+    chunks = make_chunks(plans, scenarios, replications, seed, chunk_size, keep_series)
     total = sum(len(c.replications) for c in chunks)
     results: list[ChunkResult | None] = [None] * len(chunks)
     with _progress_bar(progress, total) as advance:
         def done(result: ChunkResult) -> None:
-            if not keep_series:
-                result = ChunkResult(result.index, result.runs, result.series.iloc[:0], result.okrs)
             results[result.index] = result
             advance(len(result.runs))
 

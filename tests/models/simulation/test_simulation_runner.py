@@ -21,6 +21,7 @@ from models.simulation import (
     okr_chances,
     okr_met_share,
     run_replications,
+    simulate,
     single_product_plan,
     stress_test,
     summarise_run,
@@ -265,3 +266,20 @@ def test_key_results_are_judged_per_run_and_summarised(sim_decisions, sim_backlo
     chances = okr_chances(st.okrs).set_index(["scenario", "key_result"])["chance_met"]
     assert chances.loc[("calm", "KR-1.1")] == 1.0 and chances.loc[("rough", "KR-1.2")] == 0.0
     assert summarise_runs(st.runs)["okr_met_share_mean"].tolist() == pytest.approx([0.75, 0.75])
+
+
+def test_chunk_tables_equal_single_runs(sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings):
+    okrs = pd.DataFrame({"objective": ["O1"], "key_result": ["KR-1.1"], "metric": ["mrr"],
+                         "product": ["IoT Platform"], "target": [200_000.0], "weight": [1.0]})
+    plan = candidate_plans({"demo": sim_decisions}, sim_backlog, sim_teams, sim_kpi_history, sim_settings, okrs)[0]
+    scenarios = small_scenarios()
+    st = stress_test([plan], scenarios, seed=4, workers=1)
+    for (scenario, replication), series in st.series.groupby(["scenario", "replication"], sort=False):
+        row = st.runs.set_index(["scenario", "replication"]).loc[(scenario, replication)]
+        one = simulate(plan, scenarios[scenario], int(row["seed"]))
+        pd.testing.assert_frame_equal(series.drop(columns=["plan", "scenario", "replication"]).reset_index(drop=True),
+                                      one.series)
+        expected = summarise_run(one.series, plan, one)
+        assert {k: row[k] for k in SUMMARY_FIELDS} == pytest.approx(expected, nan_ok=True)
+        kr = st.okrs.set_index(["scenario", "replication"]).loc[[(scenario, replication)]].reset_index(drop=True)
+        pd.testing.assert_frame_equal(kr.drop(columns=["plan"]), one.okrs, check_dtype=False)
