@@ -241,7 +241,7 @@ class PortfolioMarketModel(mesa.Model):
         self.book = DeliveryBook(arrays, multipliers, prm.max_speedup, unplanned, prm.effort_multiplier)
         off = self.book.offset
         n_products = len(products)
-        self.uplift_share = np.ones(len(arrays.item_ids))  # share of each item's uplift the competitor left
+        self.uplift_share = np.ones(len(self.book.planned_start))  # per book row: uplift share the competitor left
         self.effects = np.zeros((n_products, N_KPI))
         self.delivered_by_product = [0] * n_products
         self.inflation_factor = 1.0
@@ -263,7 +263,6 @@ class PortfolioMarketModel(mesa.Model):
                 if isinstance(s, CompetitorEntry) and s.product in (None, product)])
             items = np.flatnonzero(arrays.product == i)
             competitor = CompetitorAgent(self, product, entry, items + off)
-            competitor.items_local = items
             self.competitor_list.append(competitor)
             self.segment_list.append(MarketSegmentAgent(self, state, i, competitor, _stream(market_key, _crc(product))))
         self.datacollector = SeriesCollector(self.months, products, _AGENT_SERIES)
@@ -307,7 +306,7 @@ class PortfolioMarketModel(mesa.Model):
         """Summed effective uplift per product and KPI code of the plan items live this month."""
         delivered = self.book.delivered_month[self._off:]
         live = delivered < month  # NaN compares False
-        weights = np.where(self._is_cost, 1.0, self.uplift_share) * self._uplift * live
+        weights = np.where(self._is_cost, 1.0, self.uplift_share[self._off:]) * self._uplift * live
         self.effects = np.bincount(self._effect_bin, weights=weights,
                                    minlength=len(self.segment_list) * N_KPI).reshape(-1, N_KPI)
         self.delivered_by_product = np.bincount(self._item_product, weights=delivered <= month,

@@ -1,4 +1,4 @@
-"""Scenario files: the library validates; mistakes are named by file, line and key."""
+"""Scenario files: the library validates and runs; mistakes are named by file, line and key."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from models.simulation import (
     simulate,
 )
 from pipelines.paths import scenarios_dir
+
+import pandas.testing as pd_testing
 
 GOOD = """\
 name: test
@@ -47,13 +49,96 @@ def only_problem(exc: pytest.ExceptionInfo) -> tuple:
     return p.file, p.row, p.column, p.message
 
 
+LIBRARY = {"baseline", "market_shift", "commoditisation", "competitor_entry", "budget_cut", "talent_attrition",
+           "estimate_overrun", "cost_inflation", "regulatory_change", "vuca_storm"}
+
+
 def test_every_scenario_file_validates():
     found = load_scenarios(scenarios_dir())
-    assert {"baseline", "commoditisation"} <= set(found)
+    assert LIBRARY <= set(found)
     assert list(found) == sorted(found)
     for name, sc in found.items():
         assert sc.name == name and sc.description.strip() and sc.replications >= 1
         assert Path(sc.source).parent == scenarios_dir()
+        # every file names its sources: a cited work or "judgement"
+        assert "judgement" in sc.description or "et al." in sc.description, name
+
+
+@pytest.fixture(scope="module")
+def demo_company_plan():
+    """The demo company (3 products, 6 skills) with a plan that fits its capacity: backlog items in
+    order, each at the earliest quarter where every skill stays within 80 % of its capacity
+    (predecessors first); the items that fit nowhere are left out."""
+    import numpy as np
+    import pandas as pd
+
+    from models.schemas import effort_columns
+    from models.simulation import build_plan
+    from pipelines.paths import demo_data_dir
+    from pipelines.sources import load_inputs
+
+    inputs = load_inputs(demo_data_dir())
+    backlog, periods = inputs.backlog, inputs.settings.periods
+    efforts = effort_columns(backlog)
+    cap = inputs.teams.groupby("skill")["capacity_pw"].sum()
+    room = np.tile(np.array([0.8 * cap.get(c[len("effort_"):], 0.0) for c in efforts]), (periods, 1))
+    finish: dict[str, int] = {}
+    rows = []
+    for item in backlog.itertuples(index=False):
+        deps = list(item.depends_on) if isinstance(item.depends_on, (list, tuple, np.ndarray)) else []
+        if any(d not in finish for d in deps):
+            continue
+        dur = int(item.duration_periods)
+        need = np.array([getattr(item, c) for c in efforts], dtype=float) / dur
+        earliest = max([finish[d] + 1 for d in deps], default=1)
+        for start in range(earliest, periods - dur + 2):
+            if (room[start - 1:start - 1 + dur] >= need).all():
+                room[start - 1:start - 1 + dur] -= need
+                finish[item.item_id] = start + dur - 1
+                rows.append((item.item_id, start, start + dur - 1))
+                break
+    decisions = pd.DataFrame(rows, columns=["item_id", "start_period", "finish_period"]).assign(
+        funded=True, value=0.0, cost=0.0).astype({"start_period": "Int64", "finish_period": "Int64"})
+    return build_plan("demo company", decisions, backlog, inputs.teams, inputs.kpi_history, inputs.settings,
+                      okrs=inputs.okrs)
+
+
+@pytest.mark.parametrize("name", sorted(LIBRARY))
+def test_every_scenario_runs_with_defaults_and_is_determined_by_its_seed(name, demo_company_plan):
+    sc = load_scenarios(scenarios_dir())[name]
+    first, again, other = (simulate(demo_company_plan, sc, seed) for seed in (3, 3, 4))
+    for table in ("series", "delivery", "okrs"):
+        pd_testing.assert_frame_equal(getattr(first, table), getattr(again, table))
+    assert first.sampled == again.sampled
+    assert not first.series.equals(other.series)
+    assert len(first.series) == demo_company_plan.months * 3 and first.series["mau"].gt(0).all()
+    assert len(first.delivery) == len(demo_company_plan.items) >= 30
+    assert first.delivery["delivered_month"].notna().any()
+
+
+def test_scenarios_move_the_outcomes_they_should(demo_company_plan):
+    """Each shock scenario hurts what it aims at, against the baseline, over the same 8 seeds."""
+    import numpy as np
+
+    found = load_scenarios(scenarios_dir())
+
+    def mean(name, what):
+        out = [simulate(demo_company_plan, found[name], seed) for seed in range(8)]
+        if what == "delivered":
+            return np.mean([o.delivery["delivered_month"].notna().mean() for o in out])
+        if what == "slip":
+            return np.mean([np.maximum(o.delivery["delivered_month"].astype(float).fillna(99)
+                                       - o.delivery["planned_finish_month"], 0).mean() for o in out])
+        if what == "parity":
+            return np.mean([o.series["competitor_parity"].mean() for o in out])
+        return np.mean([o.series.groupby("month")["mrr"].sum().iloc[-1] for o in out])
+
+    assert mean("baseline", "delivered") > 0.6  # a plan within 80 % of capacity mostly gets delivered
+    base_slip = mean("baseline", "slip")  # months late (open at the horizon: 99)
+    for name in ("budget_cut", "talent_attrition", "estimate_overrun", "regulatory_change", "cost_inflation"):
+        assert mean(name, "slip") > base_slip, name
+    assert mean("commoditisation", "parity") > mean("baseline", "parity")
+    assert mean("vuca_storm", "mrr") < mean("baseline", "mrr")
 
 
 def test_baseline_and_commoditisation_say_what_they_should():
@@ -117,6 +202,26 @@ def test_unknown_product_or_skill_is_named_when_applied(tmp_path, demo_plan):
     assert (p1.file, p1.row, p1.column) == (sc.source, 12, "shocks.1.product")
     assert "IoT Plattform" in p1.message and "IoT Platform" in p1.fix
     assert (p2.row, p2.column) == (13, "shocks.2.skill") and "design" in p2.message
+
+
+def test_new_shocks_name_unknown_products_and_skills(tmp_path, demo_plan):
+    text = GOOD + ("  - {type: market_shift, month: 3, size: 0.2, from_product: IoT Platform, "
+                   "to_product: Field App}\n"
+                   "  - {type: regulatory_must_have, month: 4, effort: {backend: 5, design: 3}}\n"
+                   "  - {type: cost_inflation, month: 5, size: 0.1, skill: devops}\n")
+    sc = load_scenario(write(tmp_path, text))
+    with pytest.raises(ScenarioError) as exc:
+        simulate(demo_plan, sc, seed=0)
+    got = [(p.row, p.column) for p in exc.value.problems]
+    assert got == [(12, "shocks.1.to_product"), (13, "shocks.2.effort.design"), (14, "shocks.3.skill")]
+    assert "Field App" in exc.value.problems[0].message and "'design'" in exc.value.problems[1].message
+    # a market shift needs both products; a regulation needs effort
+    for bad, key in (("  - {type: market_shift, month: 3, size: 0.2, from_product: IoT Platform}\n",
+                      "shocks.1.to_product"),
+                     ("  - {type: regulatory_must_have, month: 4, effort: {}}\n", "shocks.1.effort")):
+        with pytest.raises(ScenarioError) as exc:
+            load_scenario(write(tmp_path, GOOD + bad))
+        assert exc.value.problems[0].column == key
 
 
 def test_missing_file_and_duplicate_names(tmp_path):
