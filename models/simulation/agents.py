@@ -150,13 +150,6 @@ class CompetitorAgent(mesa.Agent):
     def present(self) -> bool:
         return self.model.steps >= self.entry_month
 
-    def _progress(self, start: np.ndarray | float, month: int):
-        half_life = self.model.parameters.copy_half_life_months
-        elapsed = month - start
-        if half_life <= 0:
-            return (np.asarray(elapsed) >= 0).astype(float)
-        return np.where(elapsed >= 0, 1.0 - np.exp2(-np.maximum(elapsed, 0.0) / half_life), 0.0)
-
     def step(self) -> None:
         month = self.model.steps
         prm = self.model.parameters
@@ -164,17 +157,23 @@ class CompetitorAgent(mesa.Agent):
         if month < base_start:  # nothing copied yet (every differentiator exists from month 2)
             self.parity = 0.0
             return
-        base_k = float(self._progress(base_start, month))
-        if not self.has_differentiators:
+        half_life = prm.copy_half_life_months
+        base_k = 1.0 if half_life <= 0 else 1.0 - 2.0 ** (-(month - base_start) / half_life)
+        live = np.flatnonzero(self.is_differentiator & (self.model.book.delivered_month[self.items] < month)) \
+            if self.has_differentiators else ()
+        if not len(live):
             self.parity = base_k
             return
-        delivered = self.model.book.delivered_month[self.items]
-        available = np.where(np.isnan(delivered), np.inf, delivered + 1.0)
-        live = self.is_differentiator & (available <= month)
-        k = np.where(live, self._progress(np.maximum(available, self.entry_month) + prm.copy_lag_months, month), 0.0)
-        self.model.uplift_share[self.items] = 1.0 - (1.0 - prm.differentiator_retention) * k
-        weight = prm.base_edge_weight + live.sum()
-        self.parity = float((prm.base_edge_weight * base_k + k[live].sum()) / weight) if weight > 0 else 1.0
+        rows = self.items[live]
+        start = np.maximum(self.model.book.delivered_month[rows] + 1.0, self.entry_month) + prm.copy_lag_months
+        elapsed = month - start
+        if half_life <= 0:
+            k = (elapsed >= 0).astype(float)
+        else:
+            k = np.where(elapsed >= 0, 1.0 - np.exp2(-np.maximum(elapsed, 0.0) / half_life), 0.0)
+        self.model.uplift_share[rows] = 1.0 - (1.0 - prm.differentiator_retention) * k
+        weight = prm.base_edge_weight + len(live)
+        self.parity = float((prm.base_edge_weight * base_k + k.sum()) / weight) if weight > 0 else 1.0
 
 
 class MarketSegmentAgent(mesa.Agent):

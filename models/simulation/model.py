@@ -65,6 +65,12 @@ def _stream(*key: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(list(key))))
 
 
+def _object_array(values: list) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
 class DeliveryBook:
     """The funded items' delivery state, as arrays (rows: unplanned regulatory items first, then the
     plan's items in plan order; columns: skills).
@@ -99,7 +105,9 @@ class DeliveryBook:
         self.delivered_month = np.full(n, np.nan)
         self.started_month = np.full(n, np.nan)
         self.ready = np.zeros(n, dtype=bool)
-        self._open = np.zeros_like(self.remaining, dtype=bool)
+        self._rows = np.zeros(0, dtype=np.int64)
+        self._rem = self.remaining[:0]
+        self._open = np.zeros_like(self._rem, dtype=bool)
         self._n_skills = max(self.remaining.shape[1], 1)
 
     def open(self, month: int) -> np.ndarray:
@@ -111,24 +119,28 @@ class DeliveryBook:
             waiting = np.bincount(self.edge_succ, weights=not_done[self.edge_pred], minlength=len(ready))
             ready &= waiting == 0
         self.ready = ready
-        self.started_month[ready & np.isnan(self.started_month)] = month
-        self._open = ready[:, None] & (self.remaining > EPS_PW)
+        self._rows = rows = np.flatnonzero(ready)
+        self.started_month[rows[np.isnan(self.started_month[rows])]] = month
+        self._rem = self.remaining[rows]
+        self._open = self._rem > EPS_PW
         return self._open.sum(axis=0)
 
     def work(self, capacity: np.ndarray) -> np.ndarray:
         """Hand each skill's ``capacity`` (pw) to the workable items in row order, each up to its
         pace; return the pw used per skill."""
-        want = np.where(self._open, np.minimum(self.remaining, self.pace), 0.0)
+        rem = self._rem
+        want = np.where(self._open, np.minimum(rem, self.pace[self._rows]), 0.0)
         before = np.zeros_like(want)
         np.cumsum(want[:-1], axis=0, out=before[1:])
         got = np.clip(capacity[None, :] - before, 0.0, want)
-        self.remaining -= got
+        rem -= got
+        self.remaining[self._rows] = rem
         return got.sum(axis=0)
 
     def close(self, month: int) -> None:
         """Record as delivered in ``month`` the workable items with no effort left."""
-        done = self.ready & (self.remaining.sum(axis=1) <= EPS_PW * self._n_skills)
-        self.delivered_month[done] = month
+        done = self._rem.sum(axis=1) <= EPS_PW * self._n_skills
+        self.delivered_month[self._rows[done]] = month
 
 
 class SeriesCollector:
@@ -176,7 +188,7 @@ class SeriesCollector:
                                        "product": np.tile(np.array(self.products, dtype=object), t)}
         for j, name in enumerate(self.names):
             cols[name] = data[:, j].astype(np.int64) if name in _INT_SERIES else data[:, j]
-        return pd.DataFrame(cols, columns=SERIES_COLUMNS)
+        return pd.DataFrame(cols, copy=False)  # dict order is SERIES_COLUMNS (no reindexing: faster)
 
 
 class PortfolioMarketModel(mesa.Model):
@@ -359,25 +371,20 @@ class PortfolioMarketModel(mesa.Model):
         not delivered within the horizon; effort_multiplier is actual / planned effort.
         Unplanned regulatory items are in :meth:`unplanned_delivery`.
         """
-        items = self.plan.items
+        static = self.plan.arrays.delivery_columns
         off = self._off
         delivered = self.book.delivered_month[off:]
         started = self.book.started_month[off:]
-        finish = items["planned_finish_month"].to_numpy(dtype=np.int64)
+        finish = static["planned_finish_month"]
         d_missing, s_missing = np.isnan(delivered), np.isnan(started)
         d_int = np.where(d_missing, 0, delivered).astype(np.int64)
         return pd.DataFrame({
-            "item_id": items["item_id"].astype(str).to_numpy(),
-            "product": items["product"].astype(str).to_numpy(),
-            "kpi": items["kpi"].astype(str).to_numpy(),
-            "differentiation": items["differentiation"].astype(str).to_numpy(),
-            "planned_start_month": items["planned_start_month"].to_numpy(dtype=np.int64),
-            "planned_finish_month": finish,
+            **{k: v.copy() for k, v in static.items()},  # the plan's arrays stay untouched
             "actual_start_month": pd.arrays.IntegerArray(np.where(s_missing, 0, started).astype(np.int64), s_missing),
             "delivered_month": pd.arrays.IntegerArray(d_int, d_missing.copy()),
             "slip_months": pd.arrays.IntegerArray(d_int - finish, d_missing.copy()),
-            "effort_multiplier": self.book.multiplier[off:],
-        }, columns=DELIVERY_COLUMNS)
+            "effort_multiplier": self.book.multiplier[off:].copy(),
+        })  # dict order is DELIVERY_COLUMNS
 
     def unplanned_delivery(self) -> pd.DataFrame:
         """One row per regulatory Must-have of the scenario: month it arrived, planned finish,
@@ -421,11 +428,9 @@ class PortfolioMarketModel(mesa.Model):
                                                        value, bool(value <= target if lower else value >= target),
                                                        float(weight))):
                 out[col].append(v)
-        return pd.DataFrame({
-            "key_result": pd.Series(out["key_result"], dtype=object), "objective": pd.Series(out["objective"], dtype=object),
-            "metric": pd.Series(out["metric"], dtype=object), "product": pd.Series(out["product"], dtype=object),
-            "target": np.array(out["target"], dtype=float), "value": np.array(out["value"], dtype=float),
-            "met": np.array(out["met"], dtype=bool), "weight": np.array(out["weight"], dtype=float)})
+        types = {"target": float, "value": float, "met": bool, "weight": float}
+        return pd.DataFrame({c: _object_array(v) if c not in types else np.array(v, dtype=types[c])
+                             for c, v in out.items()}, copy=False)
 
     def unjudged_okrs(self) -> list[str]:
         """Key results whose metric (or product) the model does not simulate, as 'KR (metric)'."""

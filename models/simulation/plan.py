@@ -91,7 +91,8 @@ class PlanArrays:
     ``models.simulation.agents.KPI_CODES``; product: index into ``products``; edges: funded
     predecessor -> successor index pairs; universe_index: position of each item in the plan's
     ``universe`` (the stream of its effort draw); product_states: ``products`` as records;
-    okrs: the key results as tuples in ``OKR_COLUMNS`` order.
+    okrs: the key results as tuples in ``OKR_COLUMNS`` order; delivery_columns: the plan's
+    columns of the delivery table.
     """
 
     skills: list[str]
@@ -110,6 +111,7 @@ class PlanArrays:
     universe_index: np.ndarray
     product_states: list[dict]
     okrs: list[tuple]
+    delivery_columns: dict[str, np.ndarray]
 
     @classmethod
     def of(cls, plan: "SimulationPlan") -> "PlanArrays":
@@ -146,6 +148,11 @@ class PlanArrays:
             universe_size=len(slot), universe_index=np.array([slot[i] for i in ids], dtype=np.int64),
             product_states=plan.products.to_dict("records"),
             okrs=[] if plan.okrs is None else list(plan.okrs[OKR_COLUMNS].itertuples(index=False, name=None)),
+            delivery_columns={
+                "item_id": np.array(ids, dtype=object),
+                **{c: items[c].astype(str).to_numpy(dtype=object) for c in ("product", "kpi", "differentiation")},
+                "planned_start_month": items["planned_start_month"].to_numpy(dtype=np.int64),
+                "planned_finish_month": items["planned_finish_month"].to_numpy(dtype=np.int64)},
         )
 
 
