@@ -12,6 +12,10 @@
                                         agree, and how stable each top-K is
     weitblick health [--data DIR]       capital tied against value created per product and
                                         theme, flags, growth/share matrix, unit economics
+    weitblick stress-test [--data DIR] [--scenarios a,b] [--replications N] [--plans p,q]
+                   [--workers N] [--dask-address tcp://...] [--format table|json]
+                                        the recommended plan and the greedy baselines through
+                                        the scenario library: NPV, MRR, slip, chance per OKR
 """
 
 from __future__ import annotations
@@ -498,7 +502,8 @@ def _okr_chance_table(okrs: pd.DataFrame) -> Table:
     for col in ("plan", "key result", "target", *wide.columns):
         t.add_column(str(col), justify="left" if col in ("plan", "key result") else "right")
     for (plan_name, kr, target), row in wide.iterrows():
-        t.add_row(str(plan_name), str(kr), f"{target:,.4g}", *(_share(v) for v in row))
+        t.add_row(str(plan_name), str(kr), f"{target:,.0f}" if abs(target) >= 1000 else f"{target:.4g}",
+                  *(_share(v) for v in row))
     return t
 
 
@@ -519,6 +524,7 @@ def stress_test(
     time_limit: TimeLimitOption = None,
     format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
+    """Run the recommended plan and the greedy baselines through the scenarios, many times over."""
     if format not in ("table", "json"):
         raise typer.BadParameter("use table or json", param_hint="--format")
     config = {"replications": replications, "workers": workers, "dask_address": dask_address,
@@ -531,9 +537,7 @@ def stress_test(
     info = tables["stress_test_run_info"].iloc[0]
     if format == "json":
         payload = {
-            "runs": int(info["runs"]), "replications": info["replications"], "root_seed": int(info["root_seed"]),
-            "seeds": [int(info["min_seed"]), int(info["max_seed"])], "wall_s": float(info["wall_s"]),
-            "backend": str(info["backend"]), "workers": int(info["workers"]),
+            **json.loads(tables["stress_test_run_info"].to_json(orient="records"))[0],
             "plans": list(dict.fromkeys(summary["plan"])), "scenarios": list(dict.fromkeys(summary["scenario"])),
             "summary": json.loads(summary.to_json(orient="records")),
             "okrs": json.loads(okrs.to_json(orient="records")),

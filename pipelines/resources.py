@@ -33,6 +33,10 @@ class WeitblickConfig(dg.ConfigurableResource):
     near_misses: int | None = None  # overrides settings.explain.near_misses
     frontier_points: int | None = None  # overrides settings.explain.frontier_points
     replications: int | None = None  # overrides each scenario's replications
+    workers: int | None = None  # local processes of the stress test (default: every core; 1: serial)
+    dask_address: str = ""  # tcp://host:port of a Dask scheduler: the stress test runs there instead
+    stress_test_plans: list[str] | None = None  # plans to stress-test (default: recommended and every baseline)
+    stress_test_scenarios: list[str] | None = None  # scenarios to run (default: the whole library)
     seed: int = 20270101  # root seed of the stress test and the rank stability draws; recorded in metadata
     stability_draws: int = 300  # Monte Carlo draws of the rank stability
     rank_top_k: int = 10  # the k of "stays in the top k" and of the top-k overlap between methods
