@@ -11,8 +11,14 @@ See README.md in this folder for the model and its assumptions.
 """
 
 from models.simulation.agents import CompetitorAgent, MarketSegmentAgent, TeamAgent, bass_step_hazard
-from models.simulation.model import DELIVERY_COLUMNS, SERIES_COLUMNS, PortfolioMarketModel
-from models.simulation.plan import SimulationPlan, build_plan, market_state, single_product_plan
+from models.simulation.model import (
+    DELIVERY_COLUMNS,
+    OKR_ATTAINMENT_COLUMNS,
+    OKR_METRICS,
+    SERIES_COLUMNS,
+    PortfolioMarketModel,
+)
+from models.simulation.plan import SimulationPlan, build_plan, market_state, okr_table, single_product_plan
 from models.simulation.runner import (
     SUMMARY_FIELDS,
     Chunk,
@@ -46,7 +52,8 @@ from models.simulation.scenario import (
 )
 
 __all__ = [
-    "DELIVERY_COLUMNS", "PARAMETER_NAMES", "SERIES_COLUMNS", "SUMMARY_FIELDS",
+    "DELIVERY_COLUMNS", "OKR_ATTAINMENT_COLUMNS", "OKR_METRICS", "PARAMETER_NAMES", "SERIES_COLUMNS", "SUMMARY_FIELDS",
+    "okr_table",
     "Chunk", "ChunkResult", "StressTest", "candidate_plans", "make_chunks", "okr_chances", "okr_met_share",
     "run_chunk", "select_scenarios", "stress_test",
     "CompetitorAgent", "MarketSegmentAgent", "Parameters", "PortfolioMarketModel",
