@@ -61,3 +61,32 @@ def test_unknown_item_missing_skill_and_product_are_model_errors(sim_decisions, 
     no_start.loc[0, "start_period"] = None
     with pytest.raises(ModelError, match="without start or finish period: A"):
         build_plan("p", no_start, sim_backlog, sim_teams, sim_kpi_history, sim_settings)
+
+
+def test_headcount_universe_and_people(demo_plan, one_product_plan):
+    assert demo_plan.headcount == {"backend": 3.0, "data": 1.0, "frontend": 2.0}
+    assert demo_plan.universe == ("A", "B", "C", "D", "E", "F")  # the backlog, funded or not
+    assert demo_plan.people("backend") == 3
+    # no headcount given: capacity / 11 pw per person and quarter, at least one person
+    plan = one_product_plan(capacity_pw_per_month={"backend": 11.0, "qa": 0.5})
+    assert plan.people("backend") == 3 and plan.people("qa") == 1 and plan.people("ux") == 0
+    arrays = demo_plan.arrays
+    assert arrays is demo_plan.arrays  # computed once per plan
+    assert arrays.universe_index.tolist() == [0, 1, 2, 3, 4]  # A..E in the universe A..F
+    assert arrays.edge_pred.tolist() == [0] and arrays.edge_succ.tolist() == [2]  # A -> C
+
+
+def test_okrs_travel_with_the_plan(sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings):
+    import pandas as pd
+
+    okrs = pd.DataFrame({"objective": ["O1", "O1"], "key_result": ["KR-1.1", "KR-1.2"], "description": ["", ""],
+                         "product": ["IoT Platform", None], "metric": [" MRR", "churn_rate"], "baseline": [1.0, None],
+                         "target": [2.0, 0.01], "weight": [0.5, 0.5], "deadline_period": [4, None]})
+    plan = build_plan("p", sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings, okrs=okrs)
+    got = plan.okrs.set_index("key_result")
+    assert got["metric"].tolist() == ["mrr", "churn_rate"]
+    assert got.loc["KR-1.1", "deadline_month"] == 12  # end of period 4 of 3 months
+    assert got.loc["KR-1.2", "product"] is None and pd.isna(got.loc["KR-1.2", "deadline_month"])
+    with pytest.raises(ModelError, match="target missing"):
+        build_plan("p", sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings,
+                   okrs=okrs.drop(columns="target"))
