@@ -90,13 +90,17 @@ class Parameters(_Strict):
     # market
     demand_factor: float = Field(1.0, ge=0, description="multiplier on every product's market potential m "
                                                           "(x); judgement")
-    bass_p_factor: float = Field(1.0, ge=0, description="multiplier on the Bass innovation coefficient p (x)")
-    bass_q_factor: float = Field(1.0, ge=0, description="multiplier on the Bass imitation coefficient q (x)")
-    churn_factor: float = Field(1.0, ge=0, description="multiplier on the base monthly churn rate (x)")
-    price_factor: float = Field(1.0, ge=0, description="multiplier on ARPU (x)")
+    bass_p_factor: float = Field(1.0, ge=0, description="multiplier on the Bass innovation coefficient p (x); 1: the plan's p "
+                                                         "(Sultan, Farley & Lehmann 1990 mean)")
+    bass_q_factor: float = Field(1.0, ge=0, description="multiplier on the Bass imitation coefficient q (x); 1: the plan's q "
+                                                         "(Sultan, Farley & Lehmann 1990 mean)")
+    churn_factor: float = Field(1.0, ge=0, description="multiplier on the base monthly churn rate (x); 1: the KPI history's "
+                                                         "churn")
+    price_factor: float = Field(1.0, ge=0, description="multiplier on ARPU (x); 1: the KPI history's ARPU")
     # competition
     competitor_entry_month: float = Field(
-        math.inf, ge=0, description="month a competitor enters every product's market (inf: never)")
+        math.inf, ge=0, description="month a competitor enters every product's market (inf: never; "
+                                           "judgement: no entrant is known)")
     copy_lag_months: float = Field(
         9.0, ge=0, description="months from the moment a competitor could copy a differentiator to its copy; "
                                "judgement")

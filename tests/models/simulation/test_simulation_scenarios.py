@@ -246,6 +246,10 @@ def test_scenario_table_round_trips(tmp_path):
 
 def test_parameter_names_are_documented():
     from models.simulation import Parameters
+    from pipelines.paths import project_root
 
+    readme = (project_root() / "models" / "simulation" / "README.md").read_text(encoding="utf-8")
     for name in PARAMETER_NAMES:
-        assert Parameters.model_fields[name].description, name
+        description = Parameters.model_fields[name].description
+        assert description, name
+        assert f"`{name}`" in readme, f"{name} is missing from the README's parameter table"
