@@ -298,6 +298,12 @@ class MarketShift(_Shock):
     to_product: str
     size: float = Field(gt=0, lt=1)
 
+    @model_validator(mode="after")
+    def _two_products(self) -> "MarketShift":
+        if self.from_product == self.to_product:
+            raise ValueError(f"from_product and to_product are both '{self.from_product}'; name two products")
+        return self
+
 
 class CostInflation(_Shock):
     """Team cost of a skill (all if omitted) rises by ``size`` (0.06 = +6 %) from ``month`` on; under the

@@ -218,7 +218,8 @@ def test_new_shocks_name_unknown_products_and_skills(tmp_path, demo_plan):
     # a market shift needs both products; a regulation needs effort
     for bad, key in (("  - {type: market_shift, month: 3, size: 0.2, from_product: IoT Platform}\n",
                       "shocks.1.to_product"),
-                     ("  - {type: regulatory_must_have, month: 4, effort: {}}\n", "shocks.1.effort")):
+                     ("  - {type: regulatory_must_have, month: 4, effort: {}}\n", "shocks.1.effort"),
+                     ("  - {type: market_shift, month: 3, size: 0.2, from_product: A, to_product: A}\n", "shocks.1")):
         with pytest.raises(ScenarioError) as exc:
             load_scenario(write(tmp_path, GOOD + bad))
         assert exc.value.problems[0].column == key
