@@ -407,7 +407,8 @@ class PortfolioMarketModel(mesa.Model):
         Judged metrics (``OKR_METRICS``): mau, mrr, arr (12 x mrr), paying_customers, conversion_rate,
         arpu, churn_rate, nps (the NPS proxy), cost (cost savings EUR/month) and new_users; for a key
         result without product, sums over products (rates: paying / mau, mrr / paying, churned /
-        previous mau, mau-weighted NPS). A target below its baseline, or a churn metric, is met at
+        previous mau, mau-weighted NPS); with a product, that product's series (churn_rate is
+        then the month's churn hazard). A target below its baseline, or a churn metric, is met at
         or below the target; otherwise at or above it. Other metrics (e.g. compliance_findings) are
         not judged and left out; :meth:`unjudged_okrs` lists them.
         """
