@@ -525,8 +525,20 @@ def stress_test(
     format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """Run the recommended plan and the greedy baselines through the scenarios, many times over."""
+    from models.errors import ModelError
+    from models.portfolio.greedy import RANKINGS
+    from models.simulation import load_scenarios, select_scenarios
+
     if format not in ("table", "json"):
         raise typer.BadParameter("use table or json", param_hint="--format")
+    unknown = [p for p in _names(plans) or [] if p not in ("recommended", *RANKINGS)]
+    if unknown:
+        raise typer.BadParameter(f"unknown plans {', '.join(unknown)}: use recommended, {', '.join(RANKINGS)}",
+                                 param_hint="--plans")
+    try:  # name unknown scenarios before the plan is computed
+        select_scenarios(load_scenarios(paths.scenarios_dir()), _names(scenarios))
+    except ModelError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--scenarios") from None
     config = {"replications": replications, "workers": workers, "dask_address": dask_address,
               "stress_test_plans": _names(plans), "stress_test_scenarios": _names(scenarios)}
     if seed is not None:

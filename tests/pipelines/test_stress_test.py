@@ -1,0 +1,88 @@
+"""The stress test as a user runs it (`weitblick stress-test`) and as assets with their metadata."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from pipelines import paths
+from pipelines.definitions import build_definitions
+from pipelines.store import read_tables
+
+WEITBLICK = str(Path(sys.executable).parent / "weitblick")
+PLANS = ["recommended", "rice", "wsjf", "value_per_effort", "weighted_score"]
+
+
+def _run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([WEITBLICK, *args], capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ), cwd=paths.project_root())
+
+
+def test_stress_test_json_on_the_demo_company():
+    proc = _run("stress-test", "--scenarios", "baseline,budget_cut", "--replications", "3", "--time-limit", "5",
+                "--format", "json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    payload = json.loads(proc.stdout)  # stdout is exactly one JSON object
+    # the recommended plan and the four greedy baselines, each through both scenarios 3 times
+    assert payload["plans"] == PLANS and payload["scenarios"] == ["baseline", "budget_cut"]
+    assert payload["runs"] == 5 * 2 * 3 and payload["replications"] == 3
+    assert payload["backend"] == "processes" and payload["workers"] >= 1
+    assert payload["root_seed"] == 20270101 and 0 <= payload["min_seed"] < payload["max_seed"]
+    summary = pd.DataFrame(payload["summary"])
+    assert len(summary) == 10 and (summary["runs"] == 3).all()
+    assert (summary["npv_p10"] <= summary["npv_p50"]).all() and (summary["npv_p50"] <= summary["npv_p90"]).all()
+    assert summary["okr_met_share_mean"].between(0, 1).all()
+    # a budget cut delivers less on time than the baseline, for the recommended plan
+    rec = summary[summary["plan"] == "recommended"].set_index("scenario")
+    assert rec.loc["budget_cut", "on_time_share_mean"] < rec.loc["baseline", "on_time_share_mean"]
+    okrs = pd.DataFrame(payload["okrs"])
+    assert {"plan", "scenario", "key_result", "target", "chance_met", "value_p50"} <= set(okrs.columns)
+    assert okrs["chance_met"].between(0, 1).all() and (okrs["runs"] == 3).all()
+    # every plan and scenario judges the same key results
+    assert okrs.groupby(["plan", "scenario"]).size().nunique() == 1
+
+
+def test_stress_test_names_unknown_scenarios_and_plans():
+    # refused before any plan is computed
+    proc = _run("stress-test", "--scenarios", "baseline,meteor", "--format", "json")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "unknown scenarios meteor" in proc.stderr and "budget_cut" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    plans = _run("stress-test", "--plans", "recommended,gut")
+    assert plans.returncode == 2 and "unknown plans gut" in plans.stderr
+
+
+def test_stress_test_assets_record_seeds_workers_and_wall_time(tmp_path):
+    defs = build_definitions(tmp_path, replications=2, workers=1, time_limit_s=5.0,
+                             stress_test_plans=["recommended", "wsjf"],
+                             stress_test_scenarios=["baseline", "talent_attrition"])
+    selection = ["settings", "teams", "backlog", "kpi_history", "okrs", "business_cases", "value_by_start",
+                 "portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info", "baseline_plans",
+                 "scenario_library", "stress_test_runs", "stress_test_series", "stress_test_okr_runs",
+                 "stress_test_run_info", "stress_test_summary", "stress_test_okrs", "stress_test_bands"]
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("refresh").execute_in_process(
+            instance=instance, raise_on_error=False, asset_selection=[dg.AssetKey(k) for k in selection])
+    assert result.success
+    events = {e.asset_key.to_user_string(): e.materialization.metadata
+              for e in result.get_asset_materialization_events()}
+    meta = {k: getattr(v, "value", v) for k, v in events["stress_test_runs"].items()}
+    assert meta["runs"] == 2 * 2 * 2 and meta["replications"] == "2" and meta["root_seed"] == 20270101
+    assert meta["workers"] == 1 and meta["backend"] == "serial" and meta["wall_s"] > 0
+    assert meta["plans"] == "recommended, wsjf" and meta["scenarios"] == "baseline, talent_attrition"
+    t = read_tables(paths.store_path(tmp_path), "stress_test_runs", "stress_test_okrs", "stress_test_summary",
+                    "stress_test_run_info", "stress_test_bands")
+    runs = t["stress_test_runs"]
+    low, high = (int(s) for s in meta["seeds"].split(" .. "))
+    assert (low, high) == (runs["seed"].min(), runs["seed"].max())
+    # common random numbers: both plans see the same seeds
+    assert runs.groupby("plan")["seed"].apply(frozenset).nunique() == 1
+    assert len(t["stress_test_summary"]) == 4 and set(t["stress_test_okrs"]["plan"]) == {"recommended", "wsjf"}
+    assert t["stress_test_run_info"].iloc[0]["runs"] == 8
+    assert set(t["stress_test_bands"]["plan"]) == {"recommended", "wsjf"}
