@@ -242,7 +242,7 @@ class MarketSegmentAgent(mesa.Agent):
         bits.state = self._start_state
         bits.advance(month * _MONTH_STRIDE)
         rng = self.stream
-        eff = model.effects[self.index].tolist()
+        eff = model.effects[self.index]
         parity = self.competitor.parity
         users = self.mau
         for size in self.pending_losses:

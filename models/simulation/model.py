@@ -254,7 +254,7 @@ class PortfolioMarketModel(mesa.Model):
         off = self.book.offset
         n_products = len(products)
         self.uplift_share = np.ones(len(self.book.planned_start))  # per book row: uplift share the competitor left
-        self.effects = np.zeros((n_products, N_KPI))
+        self.effects: list[list[float]] = [[0.0] * N_KPI for _ in range(n_products)]  # per product and KPI code
         self.delivered_by_product = [0] * n_products
         self.inflation_factor = 1.0
         self.capacity_used_pw = 0.0
@@ -320,7 +320,7 @@ class PortfolioMarketModel(mesa.Model):
         live = delivered < month  # NaN compares False
         weights = np.where(self._is_cost, 1.0, self.uplift_share[self._off:]) * self._uplift * live
         self.effects = np.bincount(self._effect_bin, weights=weights,
-                                   minlength=len(self.segment_list) * N_KPI).reshape(-1, N_KPI)
+                                   minlength=len(self.segment_list) * N_KPI).reshape(-1, N_KPI).tolist()
         self.delivered_by_product = np.bincount(self._item_product, weights=delivered <= month,
                                                 minlength=len(self.segment_list)).astype(int).tolist()
 
