@@ -81,6 +81,16 @@ def test_full_data_fit_is_the_model_default_and_reproduces_the_data():
     by_project = fit_by_project(delays)
     assert len(by_project) == 8 and by_project["median"].between(0.1, 1.0).all()
     assert by_project["median"].max() / by_project["median"].min() > 3
+    # estimate_overrun.yaml (and vuca_storm.yaml) quote the three most delay-prone projects' fits
+    from models.simulation import load_scenarios
+    from pipelines.paths import scenarios_dir
+
+    worst = by_project.nlargest(3, "delayed_share").set_index("project")
+    assert set(worst.index) == {"apache", "jira", "jboss"}
+    for name in ("estimate_overrun", "vuca_storm"):
+        sc = load_scenarios(scenarios_dir())[name]
+        assert sorted(sc.distributions()["effort_multiplier"].values) == sorted(worst["median"].round(2))
+        assert sc.fixed()["item_effort_sigma"] == round(worst.loc["jboss", "sigma"], 2)
 
 
 def test_missing_columns_are_named(tmp_path):

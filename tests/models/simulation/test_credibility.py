@@ -61,3 +61,19 @@ def test_ibm_first_generation_fit_and_model_match_the_data():
     _, new = mean_adoption(fit.p, fit.q, round(fit.m), len(siu1))
     assert r_squared(siu1, new) >= 0.95
     assert int(np.argmax(new)) + 1 == 6  # peak year 6, as in the data (2,640 installations)
+
+
+def test_scenario_bass_factors_are_the_cited_published_rows():
+    """market_shift.yaml and vuca_storm.yaml scale q (and p) by published values over the meta-analysis
+    mean (row 1): q rows 13 (0.24) and 7 (0.65), p rows 3 (0.005) and 12 (0.039)."""
+    from models.simulation import load_scenarios
+    from pipelines.paths import scenarios_dir
+
+    rows = published_bass_parameters(DATA / "published_bass_parameters.csv").set_index("row")
+    p0, q0 = rows.loc[1, "p"], rows.loc[1, "q"]
+    found = load_scenarios(scenarios_dir())
+    for name in ("market_shift", "vuca_storm"):
+        q = found[name].distributions()["bass_q_factor"]
+        assert (q.low, q.mode, q.high) == (round(rows.loc[13, "q"] / q0, 2), 1.0, round(rows.loc[7, "q"] / q0, 2))
+    p = found["vuca_storm"].distributions()["bass_p_factor"]
+    assert (p.low, p.high) == (round(rows.loc[3, "p"] / p0, 2), round(rows.loc[12, "p"] / p0, 2))
