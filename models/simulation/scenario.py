@@ -90,12 +90,14 @@ class Parameters(_Strict):
     # market
     demand_factor: float = Field(1.0, ge=0, description="multiplier on every product's market potential m "
                                                           "(x); judgement")
-    bass_p_factor: float = Field(1.0, ge=0, description="multiplier on the Bass innovation coefficient p (x); 1: the plan's p "
-                                                         "(Sultan, Farley & Lehmann 1990 mean)")
-    bass_q_factor: float = Field(1.0, ge=0, description="multiplier on the Bass imitation coefficient q (x); 1: the plan's q "
-                                                         "(Sultan, Farley & Lehmann 1990 mean)")
-    churn_factor: float = Field(1.0, ge=0, description="multiplier on the base monthly churn rate (x); 1: the KPI history's "
-                                                         "churn")
+    bass_p_factor: float = Field(
+        1.0, ge=0, description="multiplier on the Bass innovation coefficient p (x); 1: the plan's p "
+                               "(Sultan, Farley & Lehmann 1990 mean)")
+    bass_q_factor: float = Field(
+        1.0, ge=0, description="multiplier on the Bass imitation coefficient q (x); 1: the plan's q "
+                               "(Sultan, Farley & Lehmann 1990 mean)")
+    churn_factor: float = Field(
+        1.0, ge=0, description="multiplier on the base monthly churn rate (x); 1: the KPI history's churn")
     price_factor: float = Field(1.0, ge=0, description="multiplier on ARPU (x); 1: the KPI history's ARPU")
     # competition
     competitor_entry_month: float = Field(
