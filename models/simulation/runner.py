@@ -284,14 +284,15 @@ def _runs_frame(rows: list[dict]) -> pd.DataFrame:
 
 def _with_keys(frames: list[pd.DataFrame], plan: str, scenario: str, replications: Sequence[int],
                columns: list[str]) -> pd.DataFrame:
-    """Stack the per-run tables of one chunk with plan, scenario and replication in front."""
+    """Stack the per-run tables of one chunk (as one object array, not a concat of frames) with
+    plan, scenario and replication in front, in the dtypes of ``OKR_DTYPES``."""
     lengths = np.array([len(f) for f in frames], dtype=np.int64)
-    body = pd.concat([f[columns] for f in frames if len(f)], ignore_index=True) if lengths.sum() else \
-        pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    keys = pd.DataFrame({"plan": np.full(len(body), plan, dtype=object),
-                         "scenario": np.full(len(body), scenario, dtype=object),
-                         "replication": np.repeat(np.asarray(replications, dtype=np.int64), lengths)})
-    return pd.concat([keys, body], axis=1)
+    body = np.concatenate([(f if list(f.columns) == columns else f[columns]).to_numpy(dtype=object)
+                           for f in frames if len(f)]) if lengths.sum() else np.empty((0, len(columns)), dtype=object)
+    cols = {"plan": np.full(len(body), plan, dtype=object), "scenario": np.full(len(body), scenario, dtype=object),
+            "replication": np.repeat(np.asarray(replications, dtype=np.int64), lengths)}
+    cols.update({c: body[:, j] for j, c in enumerate(columns)})
+    return pd.DataFrame(cols).astype({c: OKR_DTYPES.get(c, object) for c in columns})
 
 
 # ---------------------------------------------------------------------------------------
