@@ -351,23 +351,23 @@ def stress_test(plans: Sequence[SimulationPlan], scenarios: Mapping[str, Scenari
     chunks = make_chunks(plans, scenarios, replications, seed, chunk_size, keep_series)
     total = sum(len(c.replications) for c in chunks)
     results: list[ChunkResult | None] = [None] * len(chunks)
-    with _progress_bar(progress, total) as advance:
-        def done(result: ChunkResult) -> None:
+    with contextlib.ExitStack() as stack:
+        dask = stack.enter_context(_dask_client(dask_address, client))
+        if dask is not None:
+            backend, n_workers = "dask", len(dask.scheduler_info().get("workers", {}))
+            completed = _on_dask(dask, chunks)
+        else:
+            n_workers = min(workers or _cores(), max(len(chunks), 1))
+            backend = "serial" if n_workers == 1 else "processes"
+            if n_workers == 1:
+                completed = map(run_chunk, chunks)
+            else:  # the workers start here, before the progress bar's thread (see _pool_context)
+                pool = stack.enter_context(_process_pool(n_workers))
+                completed = _as_completed([pool.submit(run_chunk, c) for c in chunks])
+        advance = stack.enter_context(_progress_bar(progress, total))
+        for result in completed:
             results[result.index] = result
             advance(len(result.runs))
-
-        with _dask_client(dask_address, client) as dask:
-            if dask is not None:
-                backend, n_workers = "dask", len(dask.scheduler_info().get("workers", {}))
-                _run_on_dask(dask, chunks, done)
-            else:
-                n_workers = min(workers or os.cpu_count() or 1, max(len(chunks), 1))
-                backend = "serial" if n_workers == 1 else "processes"
-                if n_workers == 1:
-                    for chunk in chunks:
-                        done(run_chunk(chunk))
-                else:
-                    _run_on_processes(chunks, n_workers, done)
     runs = _concat([r.runs for r in results], RUNS_COLUMNS)
     series = _concat([r.series for r in results], SERIES_RUN_COLUMNS)
     okrs = _concat([r.okrs for r in results], OKR_RUN_COLUMNS).astype(OKR_DTYPES)
@@ -399,6 +399,13 @@ def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[columns]
 
 
+def _cores() -> int:
+    """Cores this process may run on (its CPU affinity where the platform says)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
+
+
 def _pool_context() -> multiprocessing.context.BaseContext:
     """fork while this process has a single thread (fast, nothing to re-import); forkserver
     otherwise, since forking a process with other threads can deadlock the child."""
@@ -409,27 +416,33 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
-def _run_on_processes(chunks: list[Chunk], workers: int, done: Callable[[ChunkResult], None]) -> None:
+@contextlib.contextmanager
+def _process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A process pool that cancels the chunks not yet started when the stress test fails."""
     pool = ProcessPoolExecutor(workers, mp_context=_pool_context())
     try:
-        pending = {pool.submit(run_chunk, c) for c in chunks}
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                done(future.result())
+        yield pool
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
 
 
-def _run_on_dask(client: Client, chunks: list[Chunk], done: Callable[[ChunkResult], None]) -> None:
+def _as_completed(futures: list) -> Iterator[ChunkResult]:
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in finished:
+            yield future.result()
+
+
+def _on_dask(client: Client, chunks: list[Chunk]) -> Iterator[ChunkResult]:
     from distributed import as_completed
 
     futures = client.map(run_chunk, chunks, pure=False)
     try:
         for future in as_completed(futures):
-            done(future.result())
+            yield future.result()
     except BaseException:
         client.cancel(futures)
         raise
