@@ -56,9 +56,12 @@ class TeamAgent(mesa.Agent):
       person in its k-th month;
     * capacity = capacity per person x effective persons x ``capacity_factor`` x budget cuts
       x cost inflation (a fixed budget buys 1 / (1 + rise) of the work) x switching;
-    * switching = 1 - min(``context_switch_loss`` x max(0, n / persons -
-      ``context_switch_threshold``), ``context_switch_max_loss``) with n the workable items
-      still needing this skill (Weinberg's rule of thumb of ~20 % per extra project).
+    * switching = 1 - min(``context_switch_loss`` x max(0, (n - max(n_plan,
+      ``context_switch_threshold`` x persons)) / persons), ``context_switch_max_loss``) with
+      n the workable items still needing this skill and n_plan the plan's items scheduled to
+      be under way this month (Weinberg's rule of thumb of ~20 % per extra project). The
+      planned capacities already carry the parallel work the plan schedules; the loss comes
+      from the extra items that slips put in flight at the same time.
 
     The delivery book then hands the capacity to workable items in plan order. Attrition
     draws come from this team's own stream: the same people leave in every plan.
@@ -79,6 +82,7 @@ class TeamAgent(mesa.Agent):
         self.arrivals: dict[int, int] = {}  # month -> replacements arriving
         self.cohorts: list[tuple[int, int]] = []  # (arrival month, count) still ramping up
         self.in_flight = 0  # workable items needing this skill (set by the model)
+        self.planned_in_flight = 0  # the plan's items scheduled to be under way (set by the model)
         self.effective_people = float(self.people)
         self.switching = 1.0
         self.available_pw = 0.0
@@ -115,7 +119,8 @@ class TeamAgent(mesa.Agent):
         self.effective_people = self.people - self.vacancies - ramp_loss
         switching = 1.0
         if self.people and prm.context_switch_loss > 0:
-            excess = self.in_flight / self.people - prm.context_switch_threshold
+            allowed = max(self.planned_in_flight, prm.context_switch_threshold * self.people)
+            excess = (self.in_flight - allowed) / self.people
             if excess > 0:
                 switching = 1.0 - min(prm.context_switch_loss * excess, prm.context_switch_max_loss)
         self.switching = switching

@@ -71,6 +71,13 @@ def _object_array(values: list) -> np.ndarray:
     return out
 
 
+def effective_multiplier(drawn: np.ndarray, early_finish_returned: float) -> np.ndarray:
+    """Actual / planned effort from a lognormal draw: overruns count in full, under-runs only
+    by the share ``early_finish_returned`` (0: at least the planned effort)."""
+    drawn = np.asarray(drawn, dtype=float)
+    return np.where(drawn >= 1.0, drawn, 1.0 - early_finish_returned * (1.0 - drawn))
+
+
 class DeliveryBook:
     """The funded items' delivery state, as arrays (rows: unplanned regulatory items first, then the
     plan's items in plan order; columns: skills).
@@ -109,6 +116,14 @@ class DeliveryBook:
         self._rem = self.remaining[:0]
         self._open = np.zeros_like(self._rem, dtype=bool)
         self._n_skills = max(self.remaining.shape[1], 1)
+        self._needs_planned = planned[k:] > EPS_PW  # the plan's own items (not the unplanned ones)
+
+    def planned_in_flight(self, month: int) -> np.ndarray:
+        """Per skill: the plan's items scheduled to be under way in ``month`` (planned start to
+        planned finish) that need the skill - the parallel work the plan itself asks for."""
+        k = self.offset
+        active = (self.planned_start[k:] <= month) & (self.planned_finish[k:] >= month)
+        return self._needs_planned[active].sum(axis=0)
 
     def open(self, month: int) -> np.ndarray:
         """Mark the items workable in ``month`` (planned start reached, funded predecessors
@@ -211,7 +226,9 @@ class PortfolioMarketModel(mesa.Model):
 
     Effort: each item's actual effort is its planned effort times
     ``effort_multiplier x exp(item_effort_sigma x z)``, z standard normal: a lognormal
-    calibrated on real delays (models/simulation/calibration.py).
+    calibrated on real delays (models/simulation/calibration.py); a draw below 1 gives back
+    only ``early_finish_returned`` of its under-run (default none: Parkinson's law), see
+    :func:`effective_multiplier`.
 
     Randomness: only ``model.rng`` (seeded with ``seed``). Four keys are drawn from it in a
     fixed order and derive named streams: uncertainties (one per parameter), item effort (one
@@ -249,8 +266,11 @@ class PortfolioMarketModel(mesa.Model):
         self.unplanned = unplanned
 
         z = np.random.default_rng(item_key).standard_normal(arrays.universe_size)[arrays.universe_index]
-        multipliers = prm.effort_multiplier * np.exp(prm.item_effort_sigma * z)
-        self.book = DeliveryBook(arrays, multipliers, prm.max_speedup, unplanned, prm.effort_multiplier)
+        multipliers = effective_multiplier(prm.effort_multiplier * np.exp(prm.item_effort_sigma * z),
+                                           prm.early_finish_returned)
+        self.book = DeliveryBook(arrays, multipliers, prm.max_speedup, unplanned,
+                                 float(effective_multiplier(np.array([prm.effort_multiplier]),
+                                                            prm.early_finish_returned)[0]))
         off = self.book.offset
         n_products = len(products)
         self.uplift_share = np.ones(len(self.book.planned_start))  # per book row: uplift share the competitor left
@@ -336,9 +356,12 @@ class PortfolioMarketModel(mesa.Model):
         if prm.cost_inflation_per_year > 0:
             self.inflation_factor = (1.0 + prm.cost_inflation_per_year) ** (-(month - 1) / 12.0)
         in_flight = self.book.open(month).tolist()
+        planned_in_flight = self.book.planned_in_flight(month).tolist() if prm.context_switch_loss > 0 else None
         capacity = np.empty(len(self.team_list))
         for j, team in enumerate(self.team_list):
             team.in_flight = in_flight[j]
+            if planned_in_flight is not None:
+                team.planned_in_flight = planned_in_flight[j]
             team.step()
             capacity[j] = team.available_pw
         used = self.book.work(capacity) if len(capacity) else capacity

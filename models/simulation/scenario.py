@@ -52,13 +52,19 @@ class Parameters(_Strict):
     # delivery: effort
     effort_multiplier: float = Field(
         0.46, gt=0,
-        description="median ratio of actual to planned effort (x). Calibrated: lognormal fitted to the "
+        description="median of the lognormal ratio of actual to planned effort before early_finish_returned "
+                    "applies (x). Calibrated: lognormal fitted to the "
                     "32,849 issues due >= 28 days ahead in Choetkiertikul et al. (2017), 12.6 % delayed, "
                     "median overrun of the delayed 1.30 x (models/simulation/calibration.py)")
     item_effort_sigma: float = Field(
         0.68, ge=0,
         description="log-standard deviation of each item's lognormal effort factor (-). Calibrated with "
                     "effort_multiplier (same source)")
+    early_finish_returned: float = Field(
+        0.0, ge=0, le=1,
+        description="share of an under-run (multiplier below 1) that comes back as free capacity (-). 0: an "
+                    "item takes at least its planned effort, as work expands to fill the time planned "
+                    "(Parkinson 1955); the due-date data cannot tell, since an on-time issue only says M <= 1")
     max_speedup: float = Field(
         1.25, ge=1, description="fastest pace of an item relative to its planned pace (x planned pw/month); "
                                 "judgement")
@@ -75,8 +81,9 @@ class Parameters(_Strict):
                                "works at min(1, k / (ramp_up_months + 1)) (-); judgement")
     context_switch_loss: float = Field(
         0.2, ge=0, le=1,
-        description="share of a skill's capacity lost per workable item per person above "
-                    "context_switch_threshold (-): Weinberg's rule of thumb of 20 % per extra project "
+        description="share of a skill's capacity lost per workable item per person above both the plan's "
+                    "own parallel items and context_switch_threshold (-): Weinberg's rule of thumb of 20 % "
+                    "per extra project "
                     "(Quality Software Management 1, 1992), a rule of thumb, not a measurement")
     context_switch_threshold: float = Field(
         1.0, ge=0, description="workable items per person a skill carries without switching loss "

@@ -226,15 +226,17 @@ def test_attrition_rate_matches_its_hazard(one_product_plan):
 
 
 def test_context_switching_loss_by_hand(one_product_plan, make_items):
-    # 1 person, 3 workable items: 3 per person, 2 above the threshold of 1 -> loss 2 x 0.2 = 40 %
-    items = make_items([{"item_id": i, "planned_start_month": 1, "planned_finish_month": 12, "effort_backend": 50.0}
+    # 1 person, 3 items all planned for month 1 (50 pw each, 4 pw a month: all slip). Month 1:
+    # the plan itself asks for 3 in parallel, no loss. Month 2: none is planned any more, 3 are
+    # still open, 2 above the threshold of 1 per person -> loss 2 x 0.2 = 40 %
+    items = make_items([{"item_id": i, "planned_start_month": 1, "planned_finish_month": 1, "effort_backend": 50.0}
                         for i in "ABC"])
     plan = one_product_plan(items=items, capacity_pw_per_month={"backend": 4.0}, headcount={"backend": 1}, months=2)
     base = {**EXACT_EFFORT, "context_switch_loss": 0.2, "context_switch_threshold": 1.0}
-    assert _capacity(plan, scenario(**base), 1) == pytest.approx([4.0 * 0.6])
+    assert _capacity(plan, scenario(**base), 2) == pytest.approx([4.0, 4.0 * 0.6])
     # capped at the largest loss
     assert _capacity(plan, scenario(**{**base, "context_switch_loss": 0.5, "context_switch_max_loss": 0.75}),
-                     1) == pytest.approx([1.0])
+                     2) == pytest.approx([4.0, 1.0])
 
 
 def test_budget_cut_and_cost_inflation_by_hand(one_product_plan):
