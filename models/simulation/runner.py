@@ -114,9 +114,9 @@ def summarise_run(series: pd.DataFrame, plan: SimulationPlan, outcome: RunOutcom
     mean_slip_months: their mean lateness max(0, delivered - planned finish), counting an
         item still open at the horizon H as delivered in H + 1 (a lower bound);
     delivered_share: share of all funded items delivered within the horizon (NaN if none);
-    okr_met_share: share of the plan's key results met at the end of the run, weighted by
-        their weight (see :func:`okr_met_share`; NaN without key results or when ``outcome``
-        is only a delivery table).
+    okr_met_share: share of the plan's judged key results met by their deadline month (else
+        the horizon), weighted by their weight (see :func:`okr_met_share`; NaN without key
+        results or when ``outcome`` is only a delivery table).
     ``outcome`` is the run's :class:`RunOutcome` or its delivery table.
     """
     if isinstance(outcome, RunOutcome):
