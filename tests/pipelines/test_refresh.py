@@ -98,7 +98,8 @@ def test_stress_test_covers_every_scenario_with_recorded_seeds(refreshed):
     t = read_tables(paths.store_path(home), "stress_test_runs", "scenario_library", "stress_test_summary")
     runs = t["stress_test_runs"]
     assert set(runs["scenario"]) == set(t["scenario_library"]["name"])
-    assert (runs.groupby("scenario").size() == REPLICATIONS).all()
+    assert (runs.groupby(["plan", "scenario"]).size() == REPLICATIONS).all()
+    assert "recommended" in set(runs["plan"]) and runs["plan"].nunique() == 5  # and the four greedy baselines
     assert runs["seed"].notna().all() and runs["seed"].nunique() == len(runs) // runs["plan"].nunique()
     assert len(t["stress_test_summary"]) == runs[["plan", "scenario"]].drop_duplicates().shape[0]
 
