@@ -485,7 +485,7 @@ def _share(v: float) -> str:
 
 def _stress_summary_table(summary: pd.DataFrame, info: pd.Series) -> Table:
     t = Table(title=f"Stress test: NPV of MRR over the horizon (EUR) across replications - {int(info['runs'])} runs "
-                    f"on {int(info['workers'])} {info['backend']} worker(s) in {float(info['wall_s']):.1f} s, "
+                    f"on {int(info['workers'])} worker(s) ({info['backend']}) in {float(info['wall_s']):.1f} s, "
                     f"root seed {int(info['root_seed'])}")
     for col in ("plan", "scenario", "runs", "NPV P10", "NPV P50", "NPV P90", "final MRR P50", "on time",
                 "mean slip (months)", "OKRs met (weighted)"):
