@@ -71,12 +71,13 @@ def portfolio_health(plan: pd.DataFrame, baselines: pd.DataFrame, settings: Sett
     total_mrr = float(base["mrr"].sum()) if len(base) else 0.0
     total_investment = float(funded["cost"].sum())
     rows = []
+    bound = 0.0  # capital tied per year in products flagged as not creating value
     for product in products:
         mine = funded.loc[funded["product"].astype(str) == product]
         run = econ.run_cost_eur_per_month.get(product, 0.0) * 12.0
         invest = float(mine["cost"].sum()) / years
-        mrr = float(base["mrr"].get(product, np.nan)) if product in base.index else np.nan
-        growth = float(base["mrr_growth_per_year"].get(product, np.nan)) if product in base.index else np.nan
+        mrr = float(base["mrr"].get(product, np.nan))
+        growth = float(base["mrr_growth_per_year"].get(product, np.nan))
         contribution = (mrr * 12.0 * econ.margin(product) - run) if np.isfinite(mrr) else -run
         planned_value = float(mine["value"].sum()) / years
         npv = float((mine["value"] - mine["cost"]).sum())
@@ -98,6 +99,8 @@ def portfolio_health(plan: pd.DataFrame, baselines: pd.DataFrame, settings: Sett
             flags.append("shrinking")
             reasons.append(f"MRR falls {-growth:.0%} a year")
         tied = run + invest
+        if {"capital tied without value", "investment without return"} & set(flags):
+            bound += tied
         created = contribution + planned_value
         rows.append({
             "level": "product", "name": product, "products": 1, "funded_items": len(mine),
@@ -137,7 +140,6 @@ def portfolio_health(plan: pd.DataFrame, baselines: pd.DataFrame, settings: Sett
     prod = pd.DataFrame([r for r in rows if r["level"] == "product"])
     if len(prod):
         tied, created = prod["capital_tied_eur_per_year"].sum(), prod["value_created_eur_per_year"].sum()
-        bound = prod.loc[prod["flags"].str.contains("without"), "capital_tied_eur_per_year"].sum()
         rows.append({
             "level": "portfolio", "name": "all products", "products": len(prod), "funded_items": len(funded),
             "run_cost_eur_per_year": prod["run_cost_eur_per_year"].sum(),

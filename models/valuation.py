@@ -72,14 +72,14 @@ BASELINE_COLUMNS = [
 ]
 
 
-def _outliers(x: pd.Series) -> pd.Series:
-    """Hampel test: True where a value lies more than OUTLIER_MADS scaled MADs and more than
-    OUTLIER_MIN_REL (relative) away from the median of its centred 7-month neighbourhood
-    (needs at least 3 observed months in the window)."""
+def _outliers(x: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Hampel test: (outlier, median) where outlier is True for a value more than
+    OUTLIER_MADS scaled MADs and more than OUTLIER_MIN_REL (relative) away from the median
+    of its centred 7-month neighbourhood (needs at least 3 observed months in the window)."""
     med = x.rolling(OUTLIER_WINDOW, center=True, min_periods=3).median()
     mad = (x - med).abs().rolling(OUTLIER_WINDOW, center=True, min_periods=3).median()
     limit = np.maximum(OUTLIER_MADS * MAD_SCALE * mad, OUTLIER_MIN_REL * med.abs())
-    return ((x - med).abs() > limit) & med.notna() & x.notna()
+    return ((x - med).abs() > limit) & med.notna() & x.notna(), med
 
 
 def clean_kpi_history(kpi_history: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -117,8 +117,10 @@ def clean_kpi_history(kpi_history: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
         for col in KPI_VALUE_COLUMNS:
             observed = pd.to_numeric(g[col], errors="coerce") if col in g else pd.Series(np.nan, index=grid)
             x = observed.astype(float).copy()
-            bad = _outliers(x) if col in LEVEL_COLUMNS else pd.Series(False, index=grid)
-            med = x.rolling(OUTLIER_WINDOW, center=True, min_periods=3).median()
+            if col in LEVEL_COLUMNS:
+                bad, med = _outliers(x)
+            else:
+                bad = pd.Series(False, index=grid)
             x[bad] = np.nan
             filled = x.interpolate(method="linear", limit_area="inside")
             if col in LEVEL_COLUMNS:
@@ -163,12 +165,16 @@ def monthly_growth(values: pd.Series) -> float:
     return float(np.expm1(slope))
 
 
-def kpi_baselines(kpi_history: pd.DataFrame, settings: Settings | None = None,
-                  imputations: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per product, the KPI levels a business case starts from, and the unit economics.
+def kpi_baselines(kpi_history: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+    """Per product, the KPI levels a business case starts from, and the unit economics:
+    :func:`baselines_from_clean` of the cleaned history (:func:`clean_kpi_history`)."""
+    return baselines_from_clean(*clean_kpi_history(kpi_history), settings)
 
-    The history is first cleaned (:func:`clean_kpi_history`; pass its imputation table to
-    skip the work). Levels are means over the last 3 months (``months_used``):
+
+def baselines_from_clean(clean: pd.DataFrame, imputations: pd.DataFrame,
+                         settings: Settings | None = None) -> pd.DataFrame:
+    """Per product, from a history cleaned by :func:`clean_kpi_history` and its imputation
+    table. Levels are means over the last 3 months (``months_used``):
     mau, dau, conversion_rate, arpu (EUR per paying customer and month), mrr (EUR/month),
     nps, cac (EUR per new paying customer), new_users and churned_users (per month).
 
@@ -186,9 +192,6 @@ def kpi_baselines(kpi_history: pd.DataFrame, settings: Settings | None = None,
     * imputed_values / outliers_replaced: how many values of the 3 baseline months were
       imputed / replaced; imputation_note says which (the full list is the imputation table).
     """
-    clean, imp = clean_kpi_history(kpi_history)
-    if imputations is not None:
-        imp = imputations
     rows = []
     for product, g in clean.groupby("product", sort=True):
         g = g.sort_values("month").reset_index(drop=True)
@@ -205,8 +208,8 @@ def kpi_baselines(kpi_history: pd.DataFrame, settings: Settings | None = None,
         margin = (settings.economics if settings is not None else Economics()).margin(product)
         unit_margin = mean["arpu"] * margin
         g_mrr = monthly_growth(trend["mrr"])
-        mine = imp.loc[(imp["product"] == product) & imp["month"].isin(window)] if len(imp) else imp
-        replaced = mine["reason"].str.startswith("outlier") if len(mine) else pd.Series(dtype=bool)
+        mine = imputations.loc[(imputations["product"] == product) & imputations["month"].isin(window)]
+        replaced = mine["reason"].str.startswith("outlier")
         with np.errstate(divide="ignore", invalid="ignore"):
             rows.append({
                 "product": product,
@@ -235,8 +238,8 @@ def kpi_baselines(kpi_history: pd.DataFrame, settings: Settings | None = None,
                 "clv_eur": unit_margin / c if c > 0 else np.nan,
                 "cac_payback_months": mean["cac"] / unit_margin if unit_margin > 0 else np.nan,
                 "clv_to_cac": (unit_margin / c) / mean["cac"] if c > 0 and mean["cac"] > 0 else np.nan,
-                "imputed_values": int((~replaced).sum()) if len(mine) else 0,
-                "outliers_replaced": int(replaced.sum()) if len(mine) else 0,
+                "imputed_values": int((~replaced).sum()),
+                "outliers_replaced": int(replaced.sum()),
                 "imputation_note": _imputation_note(mine),
             })
     return pd.DataFrame(rows, columns=BASELINE_COLUMNS)

@@ -27,8 +27,8 @@ def _preview(df: pd.DataFrame, rows: int = 10) -> dg.MetadataValue:
 )
 def kpi_baselines(kpi_history: pd.DataFrame, settings: pd.DataFrame):
     """Per product: the KPI levels a business case starts from, after filling gaps and replacing outliers."""
-    _, imputations = valuation.clean_kpi_history(kpi_history)
-    df = valuation.kpi_baselines(kpi_history, settings_from_table(settings), imputations=imputations)
+    clean, imputations = valuation.clean_kpi_history(kpi_history)
+    df = valuation.baselines_from_clean(clean, imputations, settings_from_table(settings))
     shown = df[["product", "mau", "churn_rate", "arpu", "mrr", "mrr_growth_per_year", "clv_eur",
                 "cac_payback_months", "imputation_note"]]
     yield dg.Output(df, "kpi_baselines", metadata={
