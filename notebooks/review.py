@@ -30,6 +30,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from models.settings import settings_from_table
+from models.simulation import compare_plans
 from pipelines import paths
 from pipelines.store import read_tables
 
@@ -179,11 +180,9 @@ display(t["kpi_imputations"].style.format({"observed": "{:,.4g}", "used": "{:,.4
 
 # %%
 summary = t["stress_test_summary"]
-by_plan = summary.groupby("plan", sort=False).agg(
-    npv_p50_median=("npv_p50", "median"), worst_npv_p10=("npv_p10", "min"),
-    on_time=("on_time_share_mean", "mean"), okrs_met=("okr_met_share_mean", "mean"))
-display(by_plan.style.format({"npv_p50_median": "{:,.0f}", "worst_npv_p10": "{:,.0f}", "on_time": "{:.0%}",
-                              "okrs_met": "{:.0%}"}))
+display(compare_plans(summary).style.format({"npv_p50_median": "{:,.0f}", "worst_npv_p10": "{:,.0f}",
+                                             "on_time_share": "{:.0%}", "okr_met_share": "{:.0%}"})
+        .hide(axis="index"))
 display(summary[summary["plan"] == "recommended"].style.format(precision=2, thousands=",").hide(axis="index"))
 runs = t["stress_test_runs"].query("plan == 'recommended'")
 bands = t["stress_test_bands"].query("plan == 'recommended'")

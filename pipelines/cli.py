@@ -36,6 +36,7 @@ from rich.console import Console
 from rich.table import Table
 
 from models.settings import settings_from_table
+from models.simulation import compare_plans
 from pipelines import paths
 from pipelines.definitions import build_definitions
 from pipelines.store import read_tables
@@ -204,10 +205,9 @@ def _plan_robustness_table(summary: pd.DataFrame) -> Table:
     t = Table(title="Candidate plans across every scenario: NPV of MRR (EUR), median over scenarios and the worst P10")
     for col in ("plan", "scenarios", "NPV P50 (median)", "worst NPV P10", "worst scenario", "on time", "OKRs met"):
         t.add_column(col, justify="left" if col in ("plan", "worst scenario") else "right")
-    for plan_name, g in summary.groupby("plan", sort=False):
-        worst = g.loc[g["npv_p10"].idxmin()]
-        t.add_row(str(plan_name), str(len(g)), f"{g['npv_p50'].median():,.0f}", f"{worst['npv_p10']:,.0f}",
-                  str(worst["scenario"]), _share(g["on_time_share_mean"].mean()), _share(g["okr_met_share_mean"].mean()))
+    for _, r in compare_plans(summary).iterrows():
+        t.add_row(str(r["plan"]), str(r["scenarios"]), f"{r['npv_p50_median']:,.0f}", f"{r['worst_npv_p10']:,.0f}",
+                  str(r["worst_scenario"]), _share(r["on_time_share"]), _share(r["okr_met_share"]))
     return t
 
 
@@ -432,13 +432,14 @@ def health(
     out.print(_health_table(h, "product", "Products: capital tied against value created (EUR a year)"))
     out.print(_health_table(h, "theme", "Themes: planned spend against the strategic balance"))
     u = Table(title="Unit economics per product (KPI baselines: last 3 months, growth over 12)")
+    filled = imputed.groupby("product").size()
     for col in ("product", "MRR", "growth/yr", "churn/mo", "CLV", "CAC payback", "imputed"):
         u.add_column(col, justify="left" if col in ("product", "imputed") else "right")
     for _, r in base.iterrows():
         u.add_row(r["product"], f"{r['mrr']:,.0f}", _pct(r["mrr_growth_per_year"]), _pct(r["churn_rate"], 1),
                   "-" if pd.isna(r["clv_eur"]) else f"{r['clv_eur']:,.0f}",
                   "-" if pd.isna(r["cac_payback_months"]) else f"{r['cac_payback_months']:.1f} mo",
-                  str(int(((imputed["product"] == r["product"])).sum())))
+                  str(filled.get(r["product"], 0)))
     out.print(u)
     total = h.loc[h["level"] == "portfolio"]
     if len(total) and total["reasons"].iloc[0]:

@@ -26,6 +26,7 @@ from models.simulation.runner import (
     RunOutcome,
     StressTest,
     candidate_plans,
+    compare_plans,
     make_chunks,
     okr_chances,
     okr_met_share,
@@ -54,7 +55,7 @@ from models.simulation.scenario import (
 __all__ = [
     "DELIVERY_COLUMNS", "OKR_ATTAINMENT_COLUMNS", "OKR_METRICS", "PARAMETER_NAMES", "SERIES_COLUMNS", "SUMMARY_FIELDS",
     "okr_table",
-    "Chunk", "ChunkResult", "StressTest", "candidate_plans", "make_chunks", "okr_chances", "okr_met_share",
+    "Chunk", "ChunkResult", "StressTest", "candidate_plans", "compare_plans", "make_chunks", "okr_chances", "okr_met_share",
     "run_chunk", "select_scenarios", "stress_test",
     "CompetitorAgent", "MarketSegmentAgent", "Parameters", "PortfolioMarketModel",
     "RunOutcome", "Scenario", "SimulationPlan", "TeamAgent",

@@ -529,6 +529,21 @@ def summarise_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def compare_plans(summary: pd.DataFrame) -> pd.DataFrame:
+    """Each plan across the whole scenario library, from :func:`summarise_runs`: scenarios,
+    npv_p50_median (median over scenarios of the NPV P50), worst_npv_p10 and worst_scenario
+    (the scenario with the lowest NPV P10), on_time_share and okr_met_share (means over
+    scenarios). Plans in the order they first appear."""
+    g = summary.groupby("plan", sort=False)
+    worst = summary.loc[g["npv_p10"].idxmin(), ["plan", "npv_p10", "scenario"]].set_index("plan")
+    out = pd.concat([
+        g.size().rename("scenarios"), g["npv_p50"].median().rename("npv_p50_median"),
+        worst["npv_p10"].rename("worst_npv_p10"), worst["scenario"].rename("worst_scenario"),
+        g["on_time_share_mean"].mean().rename("on_time_share"), g["okr_met_share_mean"].mean().rename("okr_met_share"),
+    ], axis=1)
+    return out.reset_index()
+
+
 def okr_chances(okrs: pd.DataFrame) -> pd.DataFrame:
     """Per plan, scenario and key result: objective, metric, product, target, weight, runs,
     chance_met (share of runs that met the target) and the value reached (value_p10,

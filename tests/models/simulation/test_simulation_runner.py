@@ -283,3 +283,17 @@ def test_chunk_tables_equal_single_runs(sim_decisions, sim_backlog, sim_teams, s
         assert {k: row[k] for k in SUMMARY_FIELDS} == pytest.approx(expected, nan_ok=True)
         kr = st.okrs.set_index(["scenario", "replication"]).loc[[(scenario, replication)]].reset_index(drop=True)
         pd.testing.assert_frame_equal(kr.drop(columns=["plan"]), one.okrs, check_dtype=False)
+
+
+def test_compare_plans_by_hand():
+    from models.simulation import compare_plans
+
+    summary = pd.DataFrame({
+        "plan": ["a", "a", "a", "b"], "scenario": ["x", "y", "z", "x"],
+        "npv_p50": [10.0, 30.0, 20.0, 5.0], "npv_p10": [8.0, 4.0, 9.0, 1.0],
+        "on_time_share_mean": [0.5, 0.7, 0.6, 1.0], "okr_met_share_mean": [0.2, 0.4, 0.6, 0.0]})
+    out = compare_plans(summary).set_index("plan")
+    assert out.loc["a", "scenarios"] == 3 and out.loc["a", "npv_p50_median"] == 20.0
+    assert (out.loc["a", "worst_npv_p10"], out.loc["a", "worst_scenario"]) == (4.0, "y")
+    assert out.loc["a", "on_time_share"] == pytest.approx(0.6) and out.loc["a", "okr_met_share"] == pytest.approx(0.4)
+    assert list(out.index) == ["a", "b"]
