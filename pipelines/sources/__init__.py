@@ -7,7 +7,7 @@ its notes.
 """
 
 from pipelines.sources.backlog import BacklogRead
-from pipelines.sources.inputs import Inputs, backlog_file, load_inputs
+from pipelines.sources.inputs import Inputs, backlog_file, load_inputs, table_path
 from pipelines.sources.jira import read_jira_csv
 from pipelines.sources.tables import read_backlog, read_kpis, read_okrs, read_table, read_teams
 
@@ -22,4 +22,5 @@ __all__ = [
     "read_okrs",
     "read_table",
     "read_teams",
+    "table_path",
 ]
