@@ -32,13 +32,11 @@ from IPython.display import Markdown, display
 from models.settings import settings_from_table
 from models.simulation import compare_plans
 from pipelines import paths
+from pipelines.report import REVIEW_TABLES
 from pipelines.store import read_tables
 
 store_path = Path(store) if store else paths.store_path()
-t = read_tables(store_path, "settings", "portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info",
-                "priority_scores", "stress_test_runs", "stress_test_summary", "stress_test_bands",
-                "plan_explanations", "rule_prices", "efficient_frontier", "baseline_plans",
-                "portfolio_health", "kpi_baselines", "kpi_imputations", "stress_test_okrs")
+t = read_tables(store_path, *REVIEW_TABLES)
 s = settings_from_table(t["settings"])
 info = t["plan_run_info"].iloc[0]
 plan = t["portfolio_plan"]

@@ -14,6 +14,11 @@ from nbconvert import HTMLExporter
 from pipelines import paths
 
 REVIEW_NOTEBOOK = "review.ipynb"
+# The tables the review notebook reads: the review asset depends on exactly these.
+REVIEW_TABLES = ("settings", "portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info", "priority_scores",
+                 "stress_test_runs", "stress_test_summary", "stress_test_bands", "stress_test_okrs",
+                 "plan_explanations", "rule_prices", "efficient_frontier", "baseline_plans", "portfolio_health",
+                 "kpi_baselines", "kpi_imputations")
 
 
 def render_review(store: Path, out_dir: Path, notebook: Path | None = None,
