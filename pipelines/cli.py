@@ -470,7 +470,7 @@ def _health_table(h: pd.DataFrame, level: str, title: str) -> Table:
     return t
 
 
-STRESS_ASSETS = ["baseline_plans", "scenario_library", "stress_test_runs", "stress_test_series",
+STRESS_ASSETS = ["baseline_plans", "baseline_decisions", "scenario_library", "stress_test_runs", "stress_test_series",
                  "stress_test_okr_runs", "stress_test_run_info", "stress_test_summary", "stress_test_okrs"]
 
 

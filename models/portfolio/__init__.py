@@ -119,6 +119,18 @@ def baselines(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, 
     return summary, plans
 
 
+def stack_plans(plans: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Decisions tables by method (as :func:`baselines` returns them) as one long table with
+    a leading ``method`` column, for the store; :func:`unstack_plans` undoes it."""
+    frames = [d.assign(method=m)[["method", *d.columns]] for m, d in plans.items()]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["method"])
+
+
+def unstack_plans(stacked: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The decisions table of each method from :func:`stack_plans`'s long table, in its order."""
+    return {str(m): d.drop(columns="method").reset_index(drop=True) for m, d in stacked.groupby("method", sort=False)}
+
+
 def check_plan(decisions: pd.DataFrame, backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame,
                settings: Settings) -> list[str]:
     """Violations of the planning rules by a decisions table, recomputed from the inputs alone
@@ -140,6 +152,8 @@ __all__ = [
     "add_mandatory",
     "add_one_start",
     "baselines",
+    "stack_plans",
+    "unstack_plans",
     "explain_one",
     "explain_plan",
     "frontier",

@@ -106,14 +106,23 @@ def efficient_frontier(config: WeitblickConfig, backlog: pd.DataFrame, teams: pd
         df[["budget_share", "budget_eur", "value_eur", "status", "marginal_value"]])})
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
+@dg.multi_asset(
+    outs={
+        "baseline_plans": dg.AssetOut(group_name=GROUP, kinds={"python", "duckdb"},
+                                      description="Greedy plans by RICE, WSJF, value per effort and weighted score: "
+                                                  "value, validity and the optimiser's uplift over each."),
+        "baseline_decisions": dg.AssetOut(group_name=GROUP, kinds={"python", "duckdb"},
+                                          description="The greedy plans' decisions, one row per method and item."),
+    },
+)
 def baseline_plans(config: WeitblickConfig, backlog: pd.DataFrame, teams: pd.DataFrame, value_by_start: pd.DataFrame,
                    settings: pd.DataFrame, portfolio_plan: pd.DataFrame, capacity_usage: pd.DataFrame,
-                   budget_usage: pd.DataFrame, plan_run_info: pd.DataFrame) -> dg.Output:
+                   budget_usage: pd.DataFrame, plan_run_info: pd.DataFrame):
     """Greedy plans by RICE, WSJF, value per effort and weighted score, and the optimiser's uplift over each."""
     result = portfolio.result_from_tables(portfolio_plan, capacity_usage, budget_usage, plan_run_info)
-    summary, _ = portfolio.baselines(backlog, teams, value_by_start, planning_settings(config, settings), result)
-    return dg.Output(summary, metadata={
+    summary, plans = portfolio.baselines(backlog, teams, value_by_start, planning_settings(config, settings), result)
+    yield dg.Output(portfolio.stack_plans(plans), "baseline_decisions", metadata={"methods": len(plans)})
+    yield dg.Output(summary, "baseline_plans", metadata={
         "best_baseline_eur": float(summary["value_eur"].max()),
         "min_uplift": float(summary["uplift"].min()),
         "preview": _md(summary[["method", "value_eur", "n_funded", "valid", "uplift"]])})

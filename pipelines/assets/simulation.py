@@ -39,16 +39,13 @@ def _md(df: pd.DataFrame, rows: int = 20) -> dg.MetadataValue:
                                                         "seed range, wall time."),
     },
 )
-def stress_test(config: WeitblickConfig, portfolio_plan: pd.DataFrame, baseline_plans: pd.DataFrame,
-                    backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.DataFrame, okrs: pd.DataFrame,
-                    settings: pd.DataFrame, value_by_start: pd.DataFrame, capacity_usage: pd.DataFrame,
-                    budget_usage: pd.DataFrame, plan_run_info: pd.DataFrame, scenario_library: pd.DataFrame):
+def stress_test(config: WeitblickConfig, portfolio_plan: pd.DataFrame, baseline_decisions: pd.DataFrame,
+                backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.DataFrame, okrs: pd.DataFrame,
+                settings: pd.DataFrame, scenario_library: pd.DataFrame):
     """Run the recommended plan and the greedy baselines through the scenarios (Mesa model, seeded per replication)."""
-    s = settings_from_table(settings)
-    result = portfolio.result_from_tables(portfolio_plan, capacity_usage, budget_usage, plan_run_info)
-    _, greedy = portfolio.baselines(backlog, teams, value_by_start, s, result)
-    decisions = {"recommended": portfolio_plan, **{m: greedy[m] for m in baseline_plans["method"]}}
-    plans = candidate_plans(decisions, backlog, teams, kpi_history, s, okrs, names=config.stress_test_plans)
+    decisions = {"recommended": portfolio_plan, **portfolio.unstack_plans(baseline_decisions)}
+    plans = candidate_plans(decisions, backlog, teams, kpi_history, settings_from_table(settings), okrs,
+                            names=config.stress_test_plans)
     scenarios = select_scenarios(scenarios_from_table(scenario_library), config.stress_test_scenarios)
     st = run_stress_test(plans, scenarios, replications=config.replications, seed=config.seed, workers=config.workers,
                      dask_address=config.dask_address)
