@@ -8,15 +8,21 @@ from models import checks
 from models.settings import load_settings, settings_from_table, settings_table
 from models.simulation import load_scenarios, scenario_table
 from pipelines.resources import WeitblickConfig
-from pipelines.sources import backlog_file, read_backlog, read_kpis, read_okrs, read_teams
+from pipelines.sources import backlog_file, read_backlog, read_kpis, read_okrs, read_teams, table_path
+from pipelines.sources.inputs import SETTINGS_FILE
 
 GROUP = "inputs"
+
+
+def _notes(notes: list[str]) -> dg.MetadataValue:
+    """What a reader assumed or could not map, as a markdown list."""
+    return dg.MetadataValue.md("\n".join(f"- {n}" for n in notes) or "none")
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
 def settings(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
     """Planning settings (settings.yaml) as a one-row table with the full JSON."""
-    path = config.data_path() / "settings.yaml"
+    path = config.data_path() / SETTINGS_FILE
     s = load_settings(path)
     return dg.Output(settings_table(s, str(path)), metadata={
         "company": s.company, "periods": s.periods, "start": str(s.start), "source": str(path)})
@@ -25,10 +31,10 @@ def settings(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
 def teams(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
     """Teams with skill, capacity (person-weeks per period), cost and velocity."""
-    path = config.data_path() / "teams.csv"
+    path = table_path(config.data_path(), "teams")
     df = read_teams(path)
     return dg.Output(df, metadata={"teams": len(df), "capacity_pw_per_period": float(df["capacity_pw"].sum()),
-                                   "source": str(path)})
+                                   "source": str(path), "reader_notes": _notes(df.attrs.get("notes", []))})
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
@@ -41,25 +47,26 @@ def backlog(config: WeitblickConfig, teams: pd.DataFrame, settings: pd.DataFrame
         "items": len(df),
         "mandatory": int(df["mandatory"].sum()),
         "source": str(path),
-        "reader_notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in read.notes) or "none"),
+        "reader_notes": _notes(read.notes),
     })
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
 def kpi_history(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
     """Monthly KPIs per product (MAU, DAU, users, conversion, ARPU, MRR, NPS, CAC)."""
-    path = config.data_path() / "kpis.csv"
+    path = table_path(config.data_path(), "kpis")
     df = read_kpis(path)
     return dg.Output(df, metadata={"products": df["product"].nunique(), "months": df["month"].nunique(),
-                                   "source": str(path)})
+                                   "source": str(path), "reader_notes": _notes(df.attrs.get("notes", []))})
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
 def okrs(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
     """Objectives and key results the backlog items contribute to."""
-    path = config.data_path() / "okrs.csv"
+    path = table_path(config.data_path(), "okrs")
     df = read_okrs(path)
-    return dg.Output(df, metadata={"key_results": len(df), "source": str(path)})
+    return dg.Output(df, metadata={"key_results": len(df), "source": str(path),
+                                   "reader_notes": _notes(df.attrs.get("notes", []))})
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
