@@ -581,22 +581,15 @@ EXPORT_FLAWS = (
 
 def with_export_flaws(rows: list[dict]) -> list[dict]:
     """The KPI rows as the export delivers them: one month missing, one blank cell, one outlier."""
+    flaws = {(product, month): (column, what) for product, month, column, what in EXPORT_FLAWS}
     out = []
     for r in rows:
-        r = dict(r)
-        for product, month, column, what in EXPORT_FLAWS:
-            if (r["product"], r["month"]) != (product, month):
-                continue
-            if column is None:
-                r = None
-            elif what == "x100":
-                r[column] = f"{float(r[column]) * 100:.2f}"
-            else:
-                r[column] = what
-            if r is None:
-                break
-        if r is not None:
+        flaw = flaws.get((r["product"], r["month"]))
+        if flaw is None:
             out.append(r)
+        elif flaw[0] is not None:  # a row without a column is dropped (the export gap)
+            column, what = flaw
+            out.append({**r, column: f"{float(r[column]) * 100:.2f}" if what == "x100" else what})
     return out
 
 
