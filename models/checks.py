@@ -6,6 +6,8 @@ whether a problem blocks a refresh or only warns.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import networkx as nx
 import pandas as pd
 
@@ -80,21 +82,42 @@ def unknown_okrs(backlog: pd.DataFrame, okrs: pd.DataFrame) -> list[str]:
             for i, k in zip(refs["item_id"], refs["okr"]) if k and k not in known]
 
 
-def kpi_history_gaps(kpi_history: pd.DataFrame, min_months: int = 3, max_gap: int = 3) -> list[str]:
+MAX_FILLED_GAP = 3  # longest run of missing months the KPI baselines may fill in
+
+
+class MonthRun(NamedTuple):
+    """Consecutive months without a KPI row between two observed months of a product."""
+
+    product: str
+    first: pd.Period  # first missing month
+    last: pd.Period  # last missing month
+    length: int  # months in the run
+
+
+def missing_month_runs(kpi_history: pd.DataFrame) -> list[MonthRun]:
+    """Every run of missing months between a product's first and last month, by product and month."""
+    runs = []
+    for product, g in kpi_history.groupby("product", sort=True):
+        months = pd.to_datetime(g["month"]).dt.to_period("M").drop_duplicates().sort_values()
+        for a, b in zip(months.iloc[:-1], months.iloc[1:]):
+            if (b - a).n > 1:
+                runs.append(MonthRun(product, a + 1, b - 1, (b - a).n - 1))
+    return runs
+
+
+def kpi_history_gaps(kpi_history: pd.DataFrame, min_months: int = 3, max_gap: int = MAX_FILLED_GAP) -> list[str]:
     """Products with fewer than ``min_months`` months, or a run of more than ``max_gap``
     missing months (shorter gaps are interpolated by the KPI baselines and reported there;
     a longer one would invent the trend)."""
+    runs = missing_month_runs(kpi_history)
     problems = []
-    for product, g in kpi_history.groupby("product"):
-        months = pd.to_datetime(g["month"]).dt.to_period("M").drop_duplicates().sort_values()
+    for product, g in kpi_history.groupby("product", sort=True):
         if len(g) < min_months:
             problems.append(f"{product} has only {len(g)} months of KPIs ({min_months} or more needed)")
             continue
-        steps = [(b - a).n for a, b in zip(months.iloc[:-1], months.iloc[1:])]
-        for (a, b), step in zip(zip(months.iloc[:-1], months.iloc[1:]), steps):
-            if step - 1 > max_gap:
-                problems.append(f"{product} misses {step - 1} months in a row between {a} and {b} "
-                                f"(at most {max_gap} are filled in); add the missing months to the KPI file")
+        problems += [f"{product} misses {r.length} months in a row between {r.first - 1} and {r.last + 1} "
+                     f"(at most {max_gap} are filled in); add the missing months to the KPI file"
+                     for r in runs if r.product == product and r.length > max_gap]
     return problems
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from models.checks import MAX_FILLED_GAP, missing_month_runs
 from models.errors import InputError
 from models.schemas import EFFORT_PREFIX, KpiHistory, Okrs, Teams, validate
 from models.settings import Settings
@@ -275,13 +276,19 @@ def read_kpis(path: str | Path) -> pd.DataFrame:
 def _kpi_gaps(kpis: pd.DataFrame, name: str) -> list[str]:
     """Notes on months without a row and blank cells (the KPI baselines impute both)."""
     notes = []
-    for product, g in kpis.groupby("product", sort=True):
-        grid = pd.date_range(g["month"].min(), g["month"].max(), freq="MS")
-        gaps = grid[~grid.isin(g["month"])]
-        if len(gaps):
-            shown = ", ".join(f"{m:%Y-%m}" for m in gaps[:6]) + (" ..." if len(gaps) > 6 else "")
+    runs = missing_month_runs(kpis)
+    for product in dict.fromkeys(r.product for r in runs):
+        short = [r for r in runs if r.product == product and r.length <= MAX_FILLED_GAP]
+        gaps = [m for r in short for m in pd.period_range(r.first, r.last, freq="M")]
+        if gaps:
+            shown = ", ".join(str(m) for m in gaps[:6]) + (" ..." if len(gaps) > 6 else "")
             notes.append(f"{name}: {product} has no row for {len(gaps)} month(s) ({shown}); "
                          "the KPI baselines interpolate them (table kpi_imputations).")
+        for r in runs:
+            if r.product == product and r.length > MAX_FILLED_GAP:
+                notes.append(f"{name}: {product} has no row for the {r.length} months {r.first} to {r.last}: "
+                             f"too many in a row to be filled in (at most {MAX_FILLED_GAP}); add them to the "
+                             "KPI file (the KPI history check blocks the refresh until then).")
     blank = kpis[KPI_COLUMNS[2:]].isna()
     if blank.to_numpy().any():
         cells = [f"{c} ({kpis.loc[i, 'product']} {kpis.loc[i, 'month']:%Y-%m})"
