@@ -75,11 +75,15 @@ def skills_without_capacity(backlog: pd.DataFrame, teams: pd.DataFrame) -> list[
     return out
 
 
-def unknown_okrs(backlog: pd.DataFrame, okrs: pd.DataFrame) -> list[str]:
+def unknown_okr_refs(backlog: pd.DataFrame, okrs: pd.DataFrame) -> list[tuple[str, str]]:
+    """(item_id, okr) of every backlog item whose ``okr`` is not a key result of ``okrs``, in backlog order."""
     known = set(okrs["key_result"])
     refs = backlog.dropna(subset=["okr"])
-    return [f"{i} points at key result {k}, which okrs.csv does not define"
-            for i, k in zip(refs["item_id"], refs["okr"]) if k and k not in known]
+    return [(i, k) for i, k in zip(refs["item_id"], refs["okr"]) if k and k not in known]
+
+
+def unknown_okrs(backlog: pd.DataFrame, okrs: pd.DataFrame) -> list[str]:
+    return [f"{i} points at key result {k}, which okrs.csv does not define" for i, k in unknown_okr_refs(backlog, okrs)]
 
 
 MAX_FILLED_GAP = 3  # longest run of missing months the KPI baselines may fill in

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from models.checks import unknown_okr_refs
 from models.errors import InputError, InputProblem
 from models.settings import Settings, load_settings
 
@@ -74,13 +75,9 @@ def load_inputs(data_dir: str | Path) -> Inputs:
 
 def check_okr_references(backlog: pd.DataFrame, okrs: pd.DataFrame, source: str) -> None:
     """InputError for every backlog item whose ``okr`` is not a key result of ``okrs``."""
-    known = set(okrs["key_result"])
-    problems = []
-    for row in backlog.itertuples(index=False):
-        if row.okr is not None and not pd.isna(row.okr) and row.okr not in known:
-            problems.append(InputProblem(
-                source, f"item {row.item_id} names the key result {row.okr!r}, which is not in okrs.",
-                "use a key_result id of okrs.csv." + did_you_mean(row.okr, sorted(known)),
-                None, "okr"))
+    known = sorted(set(okrs["key_result"]))
+    problems = [InputProblem(source, f"item {item} names the key result {okr!r}, which is not in okrs.",
+                             "use a key_result id of okrs.csv." + did_you_mean(okr, known), None, "okr")
+                for item, okr in unknown_okr_refs(backlog, okrs)]
     if problems:
         raise InputError(problems[:50])
