@@ -26,6 +26,7 @@ import os
 import re
 import sys
 import tempfile
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -54,6 +55,15 @@ DataOption = Annotated[Path, typer.Option(
     help="Folder with backlog.csv|xlsx, teams.csv, kpis.csv, okrs.csv, settings.yaml (default: the demo company).",
     exists=True, file_okay=False, resolve_path=True)]
 TimeLimitOption = Annotated[float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")]
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
+
 # Dagster's own log (with stack traces) stays out of the terminal; failures are reported by _fail.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -169,17 +179,15 @@ def _capacity_table(tables: dict[str, pd.DataFrame]) -> Table:
     s = settings_from_table(tables["settings"])
     cap = tables["capacity_usage"]
     wide = cap.pivot(index="skill", columns="period", values="utilisation").sort_index()
-    priced = "shadow_price_eur_per_pw" in cap.columns
-    price = cap.pivot(index="skill", columns="period", values="shadow_price_eur_per_pw") if priced else None
-    t = Table(title="Capacity use (share of person-weeks per period)"
-                    + ("; in brackets: EUR one more person-week would add" if priced else ""))
+    price = cap.pivot(index="skill", columns="period", values="shadow_price_eur_per_pw")
+    t = Table(title="Capacity use (share of person-weeks per period); in brackets: EUR one more person-week would add")
     t.add_column("skill")
     for p in wide.columns:
         t.add_column(s.period_label(int(p)), justify="right")
     for skill, row in wide.iterrows():
         cells = []
         for p, v in row.items():
-            extra = price.at[skill, p] if priced else 0.0
+            extra = price.at[skill, p]
             cells.append(f"{v:.0%}" + (f" ({extra:,.0f})" if extra and extra > 0.5 else ""))
         t.add_row(skill, *cells)
     return t
@@ -187,7 +195,7 @@ def _capacity_table(tables: dict[str, pd.DataFrame]) -> Table:
 
 def _run_info_line(info: pd.Series) -> str:
     return (f"solver {info['solver']}: status [bold]{info['status']}[/], proven gap {float(info['gap']):.2%}, "
-            f"value {float(info['objective']):,.0f} EUR, {float(info['time_s']):.1f} s")
+            f"value {float(info['value_eur']):,.0f} EUR, {float(info['time_s']):.1f} s")
 
 
 def _baseline_table(summary: pd.DataFrame) -> Table:
@@ -207,7 +215,7 @@ def _plan_robustness_table(summary: pd.DataFrame) -> Table:
         t.add_column(col, justify="left" if col in ("plan", "worst scenario") else "right")
     for _, r in compare_plans(summary).iterrows():
         t.add_row(str(r["plan"]), str(r["scenarios"]), f"{r['npv_p50_median']:,.0f}", f"{r['worst_npv_p10']:,.0f}",
-                  str(r["worst_scenario"]), _share(r["on_time_share"]), _share(r["okr_met_share"]))
+                  str(r["worst_scenario"]), _pct(r["on_time_share"]), _pct(r["okr_met_share"]))
     return t
 
 
@@ -248,27 +256,33 @@ def demo(
     out.print(f"Review report: {paths.reports_dir() / 'review.html'}")
 
 
+def _materialise(data: Path | None, selection: list[str], read: list[str], home: Path,
+                 **config) -> dict[str, pd.DataFrame]:
+    """Materialise ``selection`` on ``data`` into a store under ``home`` (an ephemeral instance)
+    and return the ``read`` tables; a failed run ends the command with the planner's message."""
+    defs = build_definitions(home, data_dir=str(data) if data else "", **config)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _execute(defs, instance, selection=selection)
+    if not result.success:
+        _fail(result, store_kept=False)
+    return read_tables(paths.store_path(home), *read)
+
+
 def _run_plan(data: Path | None, time_limit: float | None, assets: list[str], home: Path,
               **config) -> dict[str, pd.DataFrame]:
     """Materialise inputs, valuation, the plan and ``assets`` on ``data`` into a store under ``home``."""
-    defs = build_definitions(home, data_dir=str(data) if data else "", time_limit_s=time_limit, **config)
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = _execute(defs, instance, selection=[*INPUT_ASSETS, *PLAN_ASSETS, *assets])
-    if not result.success:
-        _fail(result, store_kept=False)
-    return read_tables(paths.store_path(home), "settings", *PLAN_ASSETS, *assets)
+    return _materialise(data, [*INPUT_ASSETS, *PLAN_ASSETS, *assets], ["settings", *PLAN_ASSETS, *assets], home,
+                        time_limit_s=time_limit, **config)
 
 
 @app.command()
 def plan(
     data: DataOption,
     time_limit: TimeLimitOption = None,
-    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    format: FormatOption = OutputFormat.table,
     explain: Annotated[bool, typer.Option(help="Also explain the decisions and price each rule (re-solves).")] = True,
 ) -> None:
     """Run inputs -> valuation -> optimisation on a folder and print the plan with its reasons."""
-    if format not in ("table", "json"):
-        raise typer.BadParameter("use table or json", param_hint="--format")
     with tempfile.TemporaryDirectory(prefix="weitblick-plan-") as tmp:
         tables = _run_plan(data, time_limit, REASON_ASSETS if explain else [], Path(tmp))
     info = tables["plan_run_info"].iloc[0]
@@ -338,7 +352,7 @@ def frontier(
     data: DataOption = None,
     time_limit: TimeLimitOption = None,
     points: Annotated[int | None, typer.Option(help="Budget levels (default settings.explain.frontier_points).")] = None,
-    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """Best plan value for a range of budgets (every period's budget scaled alike)."""
     with tempfile.TemporaryDirectory(prefix="weitblick-frontier-") as tmp:
@@ -367,22 +381,15 @@ def scores(
     method: Annotated[str, typer.Option(help="Rank by this method: rice, wsjf, weighted or moscow.")] = "wsjf",
     top: Annotated[int, typer.Option(help="How many items to show (and the k of 'stays in the top k').")] = 10,
     draws: Annotated[int, typer.Option(help="Monte Carlo draws of the rank stability.")] = 300,
-    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """RICE, WSJF, weighted score and MoSCoW side by side, their agreement and rank stability."""
     if method not in SCORE_METHODS:
         raise typer.BadParameter(f"use one of {', '.join(SCORE_METHODS)}", param_hint="--method")
-    if format not in ("table", "json"):
-        raise typer.BadParameter("use table or json", param_hint="--format")
     assets = ["priority_scores", "rank_agreement", "rank_stability"]
     with tempfile.TemporaryDirectory(prefix="weitblick-scores-") as tmp:
-        home = Path(tmp)
-        defs = build_definitions(home, data_dir=str(data) if data else "", stability_draws=draws, rank_top_k=top)
-        with dg.DagsterInstance.ephemeral() as instance:
-            result = _execute(defs, instance, selection=["settings", "teams", "okrs", "backlog", *assets])
-        if not result.success:
-            _fail(result, store_kept=False)
-        tables = read_tables(paths.store_path(home), *assets)
+        tables = _materialise(data, ["settings", "teams", "okrs", "backlog", *assets], assets, Path(tmp),
+                              stability_draws=draws, rank_top_k=top)
     ps, agreement, stability = (tables[a] for a in assets)
     shown = ps.sort_values(f"rank_{method}").head(top)
     if format == "json":
@@ -415,11 +422,9 @@ def scores(
 def health(
     data: DataOption = None,
     time_limit: TimeLimitOption = None,
-    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """Where capital is tied up and whether it creates value: per product and theme, with flags."""
-    if format not in ("table", "json"):
-        raise typer.BadParameter("use table or json", param_hint="--format")
     assets = ["kpi_baselines", "kpi_imputations", "portfolio_health"]
     with tempfile.TemporaryDirectory(prefix="weitblick-health-") as tmp:
         tables = _run_plan(data, time_limit, assets, Path(tmp))
@@ -480,10 +485,6 @@ def _names(value: str | None) -> list[str] | None:
     return names or None
 
 
-def _share(v: float) -> str:
-    return "-" if pd.isna(v) else f"{v:.0%}"
-
-
 def _stress_summary_table(summary: pd.DataFrame, info: pd.Series) -> Table:
     t = Table(title=f"Stress test: NPV of MRR over the horizon (EUR) across replications - {int(info['runs'])} runs "
                     f"on {int(info['workers'])} worker(s) ({info['backend']}) in {float(info['wall_s']):.1f} s, "
@@ -494,9 +495,9 @@ def _stress_summary_table(summary: pd.DataFrame, info: pd.Series) -> Table:
     for _, r in summary.iterrows():
         t.add_row(str(r["plan"]), str(r["scenario"]), str(int(r["runs"])), f"{r['npv_p10']:,.0f}",
                   f"{r['npv_p50']:,.0f}", f"{r['npv_p90']:,.0f}", f"{r['final_mrr_p50']:,.0f}",
-                  _share(r["on_time_share_mean"]),
+                  _pct(r["on_time_share_mean"]),
                   "-" if pd.isna(r["mean_slip_months_mean"]) else f"{r['mean_slip_months_mean']:.1f}",
-                  _share(r["okr_met_share_mean"]))
+                  _pct(r["okr_met_share_mean"]))
     return t
 
 
@@ -508,7 +509,7 @@ def _okr_chance_table(okrs: pd.DataFrame) -> Table:
         t.add_column(str(col), justify="left" if col in ("plan", "key result") else "right")
     for (plan_name, kr, target), row in wide.iterrows():
         t.add_row(str(plan_name), str(kr), f"{target:,.0f}" if abs(target) >= 1000 else f"{target:.4g}",
-                  *(_share(v) for v in row))
+                  *(_pct(v) for v in row))
     return t
 
 
@@ -527,15 +528,13 @@ def stress_test(
         "--dask-address", help="Run on this Dask scheduler instead, e.g. tcp://10.0.0.5:8786.")] = "",
     seed: Annotated[int | None, typer.Option(help="Root seed of the replications (default: the configured one).")] = None,
     time_limit: TimeLimitOption = None,
-    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """Run the recommended plan and the greedy baselines through the scenarios, many times over."""
     from models.errors import ModelError
     from models.portfolio.greedy import RANKINGS
     from models.simulation import load_scenarios, select_scenarios
 
-    if format not in ("table", "json"):
-        raise typer.BadParameter("use table or json", param_hint="--format")
     unknown = [p for p in _names(plans) or [] if p not in ("recommended", *RANKINGS)]
     if unknown:
         raise typer.BadParameter(f"unknown plans {', '.join(unknown)}: use recommended, {', '.join(RANKINGS)}",
