@@ -673,6 +673,14 @@ class _Builder:
     def _links(self, records: list[dict], plannable: list[dict]) -> None:
         kept = {r["key"]: r for r in plannable}
         known = {r["key"]: r for r in records}
+        if self.raw.kind == "table":  # a table is the whole backlog: a link out of it is a typo
+            for r in records:
+                for other in r["_item"].depends_on:
+                    if other not in known:
+                        self.problems.add(f"depends on {other!r}, which is not in the table.",
+                                          "correct the id or add the item." + did_you_mean(other, sorted(known)),
+                                          r["_item"].line, self.col("links"))
+            self.problems.raise_if_any()
         edges: set[tuple[str, str]] = set()  # (prerequisite, dependent)
         for r in records:
             item = r["_item"]

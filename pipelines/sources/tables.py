@@ -21,7 +21,6 @@ from pathlib import Path
 import pandas as pd
 
 from models.checks import MAX_FILLED_GAP, missing_month_runs
-from models.errors import InputError
 from models.schemas import EFFORT_PREFIX, KpiHistory, Okrs, Teams, validate
 from models.settings import Settings
 
@@ -377,20 +376,5 @@ def read_backlog_table(path: str | Path, teams: pd.DataFrame, settings: Settings
     notes = list(frame.attrs["notes"])
     notes.append(f"{Path(path).name}: read as a backlog table ({len(items)} rows).")
     raw = RawBacklog(frame.attrs["source"], items, columns, frame.attrs["decimal_comma"], notes, kind="table")
-    unknown = _unknown_dependencies(raw)
-    if unknown:
-        raise InputError(unknown)
     return build_backlog(raw, teams, settings)
 
-
-def _unknown_dependencies(raw: RawBacklog) -> list:
-    """In a canonical table, a dependency on an id that is not in the table is an error."""
-    keys = {text(item.cells.get("key")) for item in raw.items}
-    problems = Problems(raw.source)
-    for item in raw.items:
-        for other in item.depends_on:
-            if other not in keys:
-                problems.add(f"depends on {other!r}, which is not in the table.",
-                             "correct the id or add the item." + did_you_mean(other, sorted(keys)),
-                             item.line, raw.columns["links"])
-    return problems.items
