@@ -26,7 +26,7 @@ from models.settings import Settings
 
 from pipelines.sources.backlog import BacklogRead, RawBacklog, RawItem, build_backlog
 from pipelines.sources.jira import is_jira_header, jira_raw_backlog
-from pipelines.sources.rawfile import read_raw
+from pipelines.sources.rawfile import RawTable, read_raw
 from pipelines.sources.values import (
     Problems,
     did_you_mean,
@@ -45,7 +45,7 @@ def column_key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def read_table(path: str | Path, required: Sequence[str], optional: Sequence[str] = (),
+def read_table(path: str | Path | RawTable, required: Sequence[str], optional: Sequence[str] = (),
                aliases: Mapping[str, str] | None = None, *, numeric: Collection[str] | None = (),
                dates: Collection[str] = ()) -> pd.DataFrame:
     """Read a canonical table; columns are renamed to the canonical names given.
@@ -56,11 +56,13 @@ def read_table(path: str | Path, required: Sequence[str], optional: Sequence[str
     as numbers. Columns in ``dates`` become Timestamps. Other cells are stripped text
     (empty -> None).
 
+    ``path`` may also be a file already read by :func:`~pipelines.sources.rawfile.read_raw`.
+
     Returns a DataFrame indexed by file line (index name ``line``); ``df.attrs`` holds
     ``source`` (file name), ``headers`` (canonical -> header as written), ``notes`` and
     ``decimal_comma``.
     """
-    raw = read_raw(path)
+    raw = path if isinstance(path, RawTable) else read_raw(path)
     problems = Problems(raw.source)
     allowed = list(dict.fromkeys([*required, *optional]))
     lookup = {column_key(c): c for c in allowed}
@@ -353,11 +355,11 @@ def read_backlog(path: str | Path, teams: pd.DataFrame, settings: Settings) -> B
     raw = read_raw(path)
     if is_jira_header(raw.header):
         return build_backlog(jira_raw_backlog(raw), teams, settings)
-    return read_backlog_table(path, teams, settings)
+    return read_backlog_table(raw, teams, settings)
 
 
-def read_backlog_table(path: str | Path, teams: pd.DataFrame, settings: Settings) -> BacklogRead:
-    """Read a canonical backlog table (.csv/.xlsx) into a validated Backlog."""
+def read_backlog_table(path: str | Path | RawTable, teams: pd.DataFrame, settings: Settings) -> BacklogRead:
+    """Read a canonical backlog table (.csv/.xlsx, or a file already read) into a validated Backlog."""
     skills = list(dict.fromkeys(str(s) for s in teams["skill"]))
     efforts = [EFFORT_PREFIX + s for s in skills]
     frame = read_table(path, BACKLOG_REQUIRED, BACKLOG_OPTIONAL + efforts, BACKLOG_ALIASES, numeric=())
@@ -374,7 +376,7 @@ def read_backlog_table(path: str | Path, teams: pd.DataFrame, settings: Settings
         depends = split_list(row.get("depends_on") or "", on_space=True) if "depends_on" in row else []
         items.append(RawItem(int(line), cells, depends_on=depends))
     notes = list(frame.attrs["notes"])
-    notes.append(f"{Path(path).name}: read as a backlog table ({len(items)} rows).")
+    notes.append(f"{Path(frame.attrs['source']).name}: read as a backlog table ({len(items)} rows).")
     raw = RawBacklog(frame.attrs["source"], items, columns, frame.attrs["decimal_comma"], notes, kind="table")
     return build_backlog(raw, teams, settings)
 
