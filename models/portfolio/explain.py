@@ -30,7 +30,7 @@ import pandas as pd
 import pulp
 
 from models.errors import SolverError
-from models.portfolio.build import MONEY_SCALE, RULE_FAMILIES, TIE_BREAK_EUR, PortfolioModel, build_model, token
+from models.portfolio.build import MONEY_SCALE, RULE_FAMILIES, TIE_BREAK_EUR, PortfolioModel, build_model
 from models.portfolio.greedy import greedy_warm_start
 from models.portfolio.inputs import PortfolioInput
 from models.portfolio.results import PortfolioResult
@@ -56,6 +56,11 @@ def _model_objective(inp: PortfolioInput, starts: dict[str, int]) -> float:
 
 
 # -- shadow prices ------------------------------------------------------------------------
+# Families whose rows are written in model money (thousands of EUR on both sides), so their
+# duals are already EUR per EUR; the other rows' duals are thousands of EUR per unit.
+MONEY_FAMILIES = frozenset({"budget", "budget_total", "balance"})
+
+
 @dataclass
 class MarginalLP:
     """A solved LP relaxation (:func:`marginal_lp` around a plan, or :func:`lp_relaxation`)."""
@@ -63,13 +68,17 @@ class MarginalLP:
     model: PortfolioModel
     objective_eur: float
 
-    def price(self, name: str) -> float:
-        """Dual of a row in EUR per unit of its right-hand side (pw for capacity, EUR for
-        budget rows, 1 for count rows)."""
-        c = self.model.prob.get_constraint_by_name(name)
-        pi = (c.pi if c is not None else None) or 0.0
-        scale = 1.0 if name.startswith(("budget_", "balance_")) else 1.0 / MONEY_SCALE
-        return pi * scale
+    def prices(self, family: str) -> dict[tuple, float]:
+        """Dual of every row of a constraint family, by the keys the row was built for (e.g.
+        (skill, period) for "cap"), in EUR per unit of its right-hand side: pw for capacity,
+        EUR for the families written in model money (MONEY_FAMILIES), 1 for count rows."""
+        scale = 1.0 if family in MONEY_FAMILIES else 1.0 / MONEY_SCALE
+        m = self.model
+        out: dict[tuple, float] = {}
+        for name in m.constraints.get(family, []):
+            c = m.prob.get_constraint_by_name(name)
+            out[m.keys[name]] = ((c.pi if c is not None else None) or 0.0) * scale
+        return out
 
     def reduced_cost(self, item: str, start: int) -> float:
         """EUR gained per unit of x[item, start] at the LP's prices (<= 0 for starts the LP leaves out)."""
@@ -110,12 +119,9 @@ def shadow_prices(inp: PortfolioInput, starts: dict[str, int], lp: MarginalLP | 
     """skill, period, shadow_price_eur_per_pw: value of one more person-week at the margin
     of the plan (>= 0). Budget rows are returned with skill "budget" (EUR per EUR)."""
     lp = lp or marginal_lp(inp, starts)
-    rows = []
-    for skill in inp.skills:
-        for p in inp.periods:
-            rows.append((skill, p, max(0.0, lp.price(f"cap_{token(skill)}_{p}"))))
-    for p in inp.periods:
-        rows.append(("budget", p, max(0.0, lp.price(f"budget_{p}"))))
+    cap, budget = lp.prices("cap"), lp.prices("budget")  # no row (nothing can use it): price 0
+    rows = [(skill, p, max(0.0, cap.get((skill, p), 0.0))) for skill in inp.skills for p in inp.periods]
+    rows += [("budget", p, max(0.0, budget.get((p,), 0.0))) for p in inp.periods]
     return pd.DataFrame(rows, columns=["skill", "period", "shadow_price_eur_per_pw"])
 
 
