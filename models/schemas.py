@@ -26,6 +26,7 @@ DIFFERENTIATION = ("parity", "differentiator")
 # KPIs an item can move; "cost" means a saving in EUR per month (uplift is EUR/month).
 KPIS = ("conversion_rate", "churn_rate", "arpu", "mau", "cost", "nps", "none")
 EFFORT_PREFIX = "effort_"
+MAX_DURATION_PERIODS = 8  # longest item a backlog may hold, in planning periods
 
 # Values a backlog row takes when a generator or a test does not say otherwise (a plain
 # To-Do epic of product "Product" with no KPI link, dependency or rule attached).
@@ -89,7 +90,7 @@ class Backlog(pa.DataFrameModel):
     initiative: Series[str] = pa.Field(nullable=True)
     effort: Series[float] = pa.Field(ge=0, alias=r"^effort_\w+$", regex=True)
     story_points: Series[float] = pa.Field(ge=0, nullable=True)
-    duration_periods: Series[int] = pa.Field(ge=1, le=8)
+    duration_periods: Series[int] = pa.Field(ge=1, le=MAX_DURATION_PERIODS)
     reach: Series[float] = pa.Field(ge=0)
     impact: Series[float] = pa.Field(ge=0)
     confidence: Series[float] = pa.Field(ge=0, le=1)

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from models.errors import InputError
 from models.yamlfile import parse_yaml_mapping, read_yaml_text, validation_problems
 
+MAX_PERIODS = 16  # most planning periods a run may have (Settings.periods)
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -138,7 +140,7 @@ class Settings(_Strict):
     company: str = "Unnamed company"
     currency: str = "EUR"
     start: date = Field(description="first day of period 1")
-    periods: int = Field(8, ge=1, le=16)
+    periods: int = Field(8, ge=1, le=MAX_PERIODS)
     period_months: int = Field(3, ge=1, le=12)
     discount_rate: float = Field(0.08, ge=0, lt=1, description="annual")
     budget_per_period: list[float] | float = Field(description="EUR per period; one number or one per period")

@@ -32,7 +32,7 @@ import pandas as pd
 
 from models.checks import find_cycles
 from models.errors import InputError, InputProblem
-from models.schemas import EFFORT_PREFIX, Backlog, validate
+from models.schemas import BACKLOG_DEFAULTS, EFFORT_PREFIX, MAX_DURATION_PERIODS, Backlog, validate
 from models.settings import Settings
 
 from pipelines.sources.values import (
@@ -52,7 +52,6 @@ from pipelines.sources.values import (
 
 # Issue types that group work but are not planned themselves.
 CONTAINER_TYPES = frozenset({"initiative", "theme", "objective", "strategicinitiative"})
-MAX_DURATION_PERIODS = 8  # models.schemas.Backlog.duration_periods upper bound
 SHARE_OF_CAPACITY_PER_ITEM = 0.5  # default duration: an item uses at most half a skill per period
 
 NEUTRAL = {
@@ -585,17 +584,16 @@ class _Builder:
             medians[name] = float(pd.Series(values).median()) if values else NEUTRAL[name]
         uplift_ignored = 0
         for r in plannable:
-            fill(r, "theme", "grow")
-            fill(r, "moscow", "Should")
-            fill(r, "kpi", "none")
+            for name in ("theme", "moscow", "kpi"):
+                fill(r, name, BACKLOG_DEFAULTS[name])
             if r["kpi"] == "none" and r["uplift"]:
                 uplift_ignored += 1
                 r["uplift"] = 0.0
             if r["uplift"] is None:
-                r["uplift"] = 0.0
+                r["uplift"] = BACKLOG_DEFAULTS["uplift"]
                 if r["kpi"] != "none":
                     counts["uplift"] += 1
-            fill(r, "differentiation", "parity")
+            fill(r, "differentiation", BACKLOG_DEFAULTS["differentiation"])
             for name in NEUTRAL:
                 fill(r, name, medians[name])
             if r["duration"] is None:
@@ -624,14 +622,13 @@ class _Builder:
             self.notes.append(f"{category_default} of {n} items have no status category: derived from "
                               "their status (done/closed/resolved -> Done, in progress/review -> In Progress, "
                               "else To Do).")
-        labels = {
-            "theme": ("strategic theme", "'grow'"), "moscow": ("MoSCoW priority", "'Should'"),
-            "kpi": ("KPI", "'none'"), "uplift": ("KPI uplift", "0"),
-            "differentiation": ("differentiation", "'parity'"),
-        }
-        for name, (what, default) in labels.items():
+        labels = {"theme": "strategic theme", "moscow": "MoSCoW priority", "kpi": "KPI", "uplift": "KPI uplift",
+                  "differentiation": "differentiation"}
+        for name, what in labels.items():
             if counts[name]:
-                self.notes.append(self._default_note(name, what, default, counts[name], n))
+                default = BACKLOG_DEFAULTS[name]
+                shown = f"'{default}'" if isinstance(default, str) else f"{default:g}"
+                self.notes.append(self._default_note(name, what, shown, counts[name], n))
         for name in NEUTRAL:
             if counts[name]:
                 source = ("the median of the other items" if counts[name] < n

@@ -22,7 +22,7 @@ import pandas as pd
 
 from models.checks import MAX_FILLED_GAP, missing_month_runs
 from models.schemas import EFFORT_PREFIX, KpiHistory, Okrs, Teams, validate
-from models.settings import Settings
+from models.settings import MAX_PERIODS, Settings
 
 from pipelines.sources.backlog import BacklogRead, RawBacklog, RawItem, build_backlog
 from pipelines.sources.jira import is_jira_header, jira_raw_backlog
@@ -36,9 +36,6 @@ from pipelines.sources.values import (
     split_list,
     text,
 )
-
-MAX_PERIODS = 16  # models.settings.Settings.periods upper bound
-
 
 def column_key(name: str) -> str:
     """Normalised header: lower case, blanks and dashes as '_' ('Capacity PW' -> 'capacity_pw')."""
