@@ -46,7 +46,8 @@ def bass_step_hazard(adopted_share: float, p: float, q: float, dt: float = 1.0) 
 
 
 class TeamAgent(mesa.Agent):
-    """The teams of one skill: ``people`` persons delivering ``capacity_pw_per_month`` together.
+    """The teams of one skill: ``people`` persons delivering ``capacity_pw_per_month`` together
+    (``capacity_by_month``: the plan's capacity in each month, with its per-period overrides).
 
     Each month, in this order:
 
@@ -54,8 +55,9 @@ class TeamAgent(mesa.Agent):
       gone from this month until the replacement arrives ``hiring_lag_months`` later (rounded
       to whole months); a replacement works at min(1, k / (``ramp_up_months`` + 1)) of a
       person in its k-th month;
-    * capacity = capacity per person x effective persons x ``capacity_factor`` x budget cuts
-      x cost inflation (a fixed budget buys 1 / (1 + rise) of the work) x switching;
+    * capacity = capacity per person (this month's planned capacity / persons) x effective persons
+      x ``capacity_factor`` x budget cuts x cost inflation (a fixed budget buys 1 / (1 + rise) of
+      the work) x switching;
     * switching = 1 - min(``context_switch_loss`` x max(0, (n - max(n_plan,
       ``context_switch_threshold`` x persons)) / persons), ``context_switch_max_loss``) with
       n the workable items still needing this skill and n_plan the plan's items scheduled to
@@ -68,13 +70,16 @@ class TeamAgent(mesa.Agent):
     """
 
     def __init__(self, model: PortfolioMarketModel, skill: str, column: int, capacity_pw_per_month: float,
-                 people: int, stream: np.random.Generator):
+                 people: int, stream: np.random.Generator, capacity_by_month: tuple[float, ...] = ()):
         super().__init__(model)
         self.skill = skill
         self.column = column
         self.capacity_pw_per_month = float(capacity_pw_per_month)
         self.people = int(people)
         self.per_person_pw = self.capacity_pw_per_month / self.people if self.people else 0.0
+        # pw per person in months 1, 2, ... (the plan's per-period capacity); the last holds after them
+        self.per_person_by_month = tuple(float(c) / self.people if self.people else 0.0 for c in capacity_by_month) \
+            or (self.per_person_pw,)
         self.stream = stream
         self.cut_factor = 1.0  # product of (1 - size) of the budget cuts so far
         self.cost_factor = 1.0  # product of 1 / (1 + size) of the cost inflation shocks so far
@@ -124,6 +129,8 @@ class TeamAgent(mesa.Agent):
             if excess > 0:
                 switching = 1.0 - min(prm.context_switch_loss * excess, prm.context_switch_max_loss)
         self.switching = switching
+        by_month = self.per_person_by_month
+        self.per_person_pw = by_month[month - 1] if month <= len(by_month) else by_month[-1]
         self.available_pw = (self.per_person_pw * max(self.effective_people, 0.0) * prm.capacity_factor
                              * self.cut_factor * self.cost_factor * model.inflation_factor * switching)
 

@@ -284,7 +284,7 @@ class PortfolioMarketModel(mesa.Model):
         self._off = off
 
         self.team_list = [TeamAgent(self, skill, j, plan.capacity_pw_per_month.get(skill, 0.0), plan.people(skill),
-                                    _stream(team_key, _crc(skill)))
+                                    _stream(team_key, _crc(skill)), plan.capacity_path(skill))
                           for j, skill in enumerate(skills)]
         self.competitor_list: list[CompetitorAgent] = []
         self.segment_list: list[MarketSegmentAgent] = []

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from models.errors import ModelError
+from models.portfolio.inputs import capacity_table
 from models.schemas import EFFORT_PREFIX, effort_columns, total_effort_pw
 from models.settings import Settings
 from models.valuation import kpi_baselines
@@ -47,7 +48,12 @@ class SimulationPlan:
         in people, conversion_rate (share of MAU paying), arpu (EUR/month), churn_rate
         (monthly), nps, new_users (per month), market_potential m (people), bass_p and
         bass_q (per month).
-    capacity_pw_per_month: person-weeks per month per skill (sum over that skill's teams).
+    capacity_pw_per_month: person-weeks per month per skill (sum over that skill's teams of
+        their standing ``capacity_pw``); it sets the persons of a skill without headcount.
+    capacity_pw_by_month: person-weeks per skill in each month of the plan (month 1 first), with
+        the teams' per-period overrides (``capacity_pw_p<N>``) the optimiser plans with; months
+        after the last use the last month's. Empty for a skill: ``capacity_pw_per_month`` in
+        every month.
     months: months simulated by default.
     discount_rate: annual, for the NPV of monthly cash flows.
     """
@@ -61,6 +67,11 @@ class SimulationPlan:
     headcount: dict[str, float] = field(default_factory=dict)
     okrs: pd.DataFrame | None = None
     universe: tuple[str, ...] = ()
+    capacity_pw_by_month: dict[str, tuple[float, ...]] = field(default_factory=dict)
+
+    def capacity_path(self, skill: str) -> tuple[float, ...]:
+        """Person-weeks of a skill in months 1, 2, ... of the plan (the last one holds after them)."""
+        return self.capacity_pw_by_month.get(skill) or (self.capacity_pw_per_month.get(skill, 0.0),)
 
     @property
     def skills(self) -> list[str]:
@@ -201,6 +212,9 @@ def build_plan(name: str, decisions: pd.DataFrame, backlog: pd.DataFrame, teams:
     items = items[ITEM_COLUMNS + efforts]
 
     capacity = (teams.groupby("skill", sort=True)["capacity_pw"].sum() / pm).astype(float).to_dict()
+    by_period = capacity_table(teams, settings)  # with the per-period overrides, as the optimiser plans
+    by_month = {str(skill): tuple(float(c) / pm for c in g.sort_values("period")["capacity_pw"] for _ in range(pm))
+                for skill, g in by_period.groupby("skill", sort=True)}
     for col in efforts:
         skill = col[len(EFFORT_PREFIX):]
         needing = items.loc[items[col] > 0, "item_id"].tolist()
@@ -218,7 +232,7 @@ def build_plan(name: str, decisions: pd.DataFrame, backlog: pd.DataFrame, teams:
     return SimulationPlan(name=name, items=items, products=products, capacity_pw_per_month=capacity,
                           months=settings.months, discount_rate=float(settings.discount_rate),
                           headcount=headcount, okrs=okr_table(okrs, pm) if okrs is not None else None,
-                          universe=tuple(sorted(backlog["item_id"].astype(str))))
+                          universe=tuple(sorted(backlog["item_id"].astype(str))), capacity_pw_by_month=by_month)
 
 
 def okr_table(okrs: pd.DataFrame, period_months: int = 3) -> pd.DataFrame:

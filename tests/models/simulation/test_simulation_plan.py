@@ -90,3 +90,35 @@ def test_okrs_travel_with_the_plan(sim_decisions, sim_backlog, sim_teams, sim_kp
     with pytest.raises(ModelError, match="target missing"):
         build_plan("p", sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings,
                    okrs=okrs.drop(columns="target"))
+
+
+def test_per_period_capacity_overrides_reach_the_teams(sim_decisions, sim_backlog, sim_teams, sim_kpi_history,
+                                                        sim_settings):
+    """A team's ``capacity_pw_p<N>`` override (as the optimiser plans with it) sets that quarter's capacity
+    in the run; months after the plan keep the last quarter's."""
+    from models.simulation import PortfolioMarketModel, Scenario
+
+    teams = sim_teams.assign(capacity_pw_p2=[66.0, None, None], capacity_pw_p8=[0.0, 44.0, None])
+    plan = build_plan("p", sim_decisions, sim_backlog, teams, sim_kpi_history, sim_settings)
+    assert plan.capacity_pw_per_month["backend"] == 11.0  # the standing capacity, 33 pw a quarter
+    backend = plan.capacity_pw_by_month["backend"]
+    assert len(backend) == 24
+    assert backend[:9] == (11.0, 11.0, 11.0, 22.0, 22.0, 22.0, 11.0, 11.0, 11.0)  # quarter 2: 66 pw
+    assert backend[21:] == (0.0, 0.0, 0.0)  # quarter 8: nobody
+    assert plan.capacity_pw_by_month["frontend"][21:] == pytest.approx((44 / 3,) * 3)
+    assert plan.capacity_pw_by_month["data"] == (11 / 3,) * 24
+
+    calm = Scenario(name="calm", constants={"attrition_per_month": 0.0, "context_switch_loss": 0.0,
+                                            "horizon_months": 27})
+    model = PortfolioMarketModel(plan, calm, seed=1)
+    available = []
+    for _ in range(27):
+        model.step()
+        available.append({t.skill: t.available_pw for t in model.team_list})
+    assert [a["backend"] for a in available[:9]] == pytest.approx([11.0] * 3 + [22.0] * 3 + [11.0] * 3)
+    assert [a["backend"] for a in available[21:]] == [0.0] * 6  # months 25-27 after the plan: quarter 8's
+    assert [a["frontend"] for a in available[21:]] == pytest.approx([44 / 3] * 6)
+    assert [a["data"] for a in available] == pytest.approx([11 / 3] * 27)
+    # without overrides every month has the standing capacity
+    flat = build_plan("p", sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings)
+    assert flat.capacity_pw_by_month["backend"] == (11.0,) * 24
