@@ -84,6 +84,11 @@ class PortfolioModel:
             self._starts_cache = {i: [int(t) for t in ts] for i, ts in self.inp.items["starts"].items()}
         return self._starts_cache[item]
 
+    def chosen_starts(self) -> dict[str, int]:
+        """Start period of every item the solver funded (x[i,t] > 0.5 in the solved model),
+        in variable order; empty before a solve."""
+        return {i: t for (i, t), v in self.x.items() if (v.value() or 0.0) > 0.5}
+
     def add(self, family: str, expr, name: str, *key) -> None:
         """Add one named constraint and record it under its family, with the keys its name
         was made from (e.g. skill and period), so readers need not parse names back."""

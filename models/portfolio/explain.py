@@ -156,7 +156,7 @@ def resolve(inp: PortfolioInput, *, without: tuple[str, ...] = (), force: dict[s
         stats = solve(m, time_limit_s=limit, warm_start=warm_start)
     except SolverError as exc:
         return Resolve(exc.status or "Infeasible", None, None, {}, str(exc))
-    starts = {i: t for (i, t), v in m.x.items() if (v.value() or 0.0) > 0.5}
+    starts = m.chosen_starts()
     # objective and bound as the solver sees them (EUR, with the tie-break)
     return Resolve(stats.status, _model_objective(inp, starts), stats.best_bound, starts)
 
@@ -426,7 +426,7 @@ def efficient_frontier(inp: PortfolioInput, result: PortfolioResult | None = Non
                          "value_eur": np.nan, "objective_eur": np.nan, "cost_eur": np.nan, "n_funded": 0,
                          "gap": np.nan, "best_bound_eur": np.nan})
             continue
-        starts = {i: t for (i, t), v in m.x.items() if (v.value() or 0.0) > 0.5}
+        starts = m.chosen_starts()
         prev = starts
         rows.append({"budget_share": share, "budget_eur": min(sum(per), total or np.inf), "status": stats.status,
                      "value_eur": sum(inp.value_of(i, t) for i, t in starts.items()),

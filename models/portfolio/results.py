@@ -48,16 +48,6 @@ class PortfolioResult:
         return str(self.run_info["status"].iloc[0])
 
 
-def chosen_starts(model: PortfolioModel) -> dict[str, int]:
-    """Start period of every funded item, read from the solved variables."""
-    out: dict[str, int] = {}
-    for (i, t), v in model.x.items():
-        val = v.value()
-        if val is not None and val > 0.5:
-            out[i] = t
-    return out
-
-
 def _reason(inp: PortfolioInput, item: str, start: int | None, starts: dict[str, int],
             row: dict | None = None, groups: dict[str, list[str]] | None = None) -> str:
     items, s = inp.items, inp.settings
@@ -208,7 +198,7 @@ def run_info_table(model: PortfolioModel, stats: SolveStats, decisions: pd.DataF
 def results(model: PortfolioModel, stats: SolveStats) -> PortfolioResult:
     """The plan tables of a solved model."""
     inp = model.inp
-    decisions = decisions_table(inp, chosen_starts(model))
+    decisions = decisions_table(inp, model.chosen_starts())
     return PortfolioResult(
         decisions=decisions,
         capacity=capacity_table(decisions, inp),

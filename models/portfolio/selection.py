@@ -254,7 +254,8 @@ def solve_selection(profits: Sequence[float], weights: Sequence[Sequence[float]]
         options = {k: _coerce_option(probe, k, v) for k, v in solver_options.items()}
     start = {ids[j]: 1 for j in greedy_selection(profits, weights, capacities)} if warm_start else None
     stats = solve(model, time_limit_s=time_limit_s, gap_rel=gap_rel, threads=threads, warm_start=start, **options)
-    chosen = tuple(j for j, i in enumerate(ids) if (model.x[i, 1].value() or 0.0) > 0.5)
+    funded = model.chosen_starts()
+    chosen = tuple(j for j, i in enumerate(ids) if i in funded)
     value = selection_value(profits, chosen)
     bound = None
     if stats.best_bound is not None:

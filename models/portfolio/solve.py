@@ -184,7 +184,7 @@ def diagnose_infeasibility(inp: PortfolioInput, time_limit_s: float = 30.0) -> l
         forced = _forced_items(inp)
         return [f"the Must-haves and work in progress ({', '.join(forced) or 'none'}) cannot be scheduled "
                 "together with their deadlines and dependencies; fix: move a deadline or drop a mandatory flag"]
-    starts = {i: t for (i, t), v in m.x.items() if (v.value() or 0.0) > 0.5}
+    starts = m.chosen_starts()
     forced = set(_forced_items(inp))
     dur = inp.items["duration_periods"].astype(int)
 
