@@ -296,38 +296,114 @@ def rank_stability(backlog: pd.DataFrame, settings: Settings, top_k: int = 10, d
     rank_p50, rank_p90, draws, seed, top_k."""
     if draws < 1:
         raise ModelError("rank_stability needs at least one draw.")
-    rng = np.random.default_rng(seed)
     weights = dict(settings.scoring_weights) or DEFAULT_WEIGHTS
+    methods = ("rice", "wsjf", "weighted")
+    base_ranks = {"rice": rank_desc(rice(backlog)), "wsjf": rank_desc(wsjf(backlog)),
+                  "weighted": rank_desc(weighted_score(backlog, weights))}  # also checks the weights
+    rng = np.random.default_rng(seed)
     n = len(backlog)
     k = max(1, min(int(top_k), n))
     conf = pd.to_numeric(backlog["confidence"], errors="coerce").fillna(1.0).clip(0, 1).to_numpy()
     sigma = BASE_SIGMA + (1.0 - conf) * CONFIDENCE_SIGMA
     cols = [c for c in PERTURBED if c in backlog.columns] + effort_columns(backlog)
-    methods = ("rice", "wsjf", "weighted")
-    ranks = {m: np.empty((draws, n), dtype=np.int32) for m in methods}
-    base = backlog.reset_index(drop=True)
-    for d in range(draws):
-        b = base.copy()
-        for c in cols:
-            factor = np.exp(rng.normal(0.0, sigma))
-            b[c] = b[c].astype(float) * factor
-        w = {name: v * float(np.exp(rng.normal(0.0, WEIGHT_SIGMA))) for name, v in weights.items()}
-        ranks["rice"][d] = rank_desc(rice(b)).to_numpy()
-        ranks["wsjf"][d] = rank_desc(wsjf(b)).to_numpy()
-        ranks["weighted"][d] = rank_desc(weighted_score(b, w)).to_numpy()
-    base_ranks = {"rice": rank_desc(rice(backlog)), "wsjf": rank_desc(wsjf(backlog)),
-                  "weighted": rank_desc(weighted_score(backlog, weights))}
-    rows = []
-    ids = backlog["item_id"].astype(str).to_numpy()
+    # the draws in the order a loop over draws would take them: per draw one normal per item
+    # and column, then one per weight
+    z = rng.standard_normal((draws, len(cols) * n + len(weights)))
+    values = {c: backlog[c].astype(float).to_numpy() * np.exp(sigma * z[:, i * n:(i + 1) * n])
+              for i, c in enumerate(cols)}
+    factors = np.exp(WEIGHT_SIGMA * z[:, len(cols) * n:])
+    drawn = {name: v * factors[:, i] for i, (name, v) in enumerate(weights.items())}
+    criteria = _Criteria(backlog, values, draws)
+    scores = {"rice": criteria.get("rice"), "wsjf": criteria.get("wsjf"),
+              "weighted": _weighted_rows(criteria, drawn)}
+    id_order = np.argsort(backlog["item_id"].astype(str).to_numpy(), kind="stable")
+    out = {"item_id": np.tile(backlog["item_id"].astype(str).to_numpy(), len(methods)).astype(object),
+           "method": np.repeat(np.array(methods, dtype=object), n)}
+    parts = []
     for m in methods:
-        r = ranks[m]
+        r = _rank_rows(scores[m], id_order)
         p10, p50, p90 = np.percentile(r, [10, 50, 90], axis=0)
-        p_top = (r <= k).mean(axis=0)
-        for j, item in enumerate(ids):
-            rows.append({"item_id": item, "method": m, "base_rank": int(base_ranks[m].iloc[j]),
-                         "p_top_k": float(p_top[j]), "rank_p10": float(p10[j]), "rank_p50": float(p50[j]),
-                         "rank_p90": float(p90[j]), "draws": draws, "seed": seed, "top_k": k})
-    return pd.DataFrame(rows)
+        parts.append((base_ranks[m].to_numpy(dtype=np.int64), (r <= k).mean(axis=0), p10, p50, p90))
+    for i, name in enumerate(("base_rank", "p_top_k", "rank_p10", "rank_p50", "rank_p90")):
+        out[name] = np.concatenate([p[i] for p in parts])
+    return pd.DataFrame({**out, "draws": draws, "seed": seed, "top_k": k})
+
+
+class _Criteria:
+    """The scoring criteria of every draw at once: (draws, items) arrays computed as the
+    per-backlog functions above do (same operations in the same order, so the same floats)."""
+
+    def __init__(self, backlog: pd.DataFrame, values: dict[str, np.ndarray], draws: int):
+        self.backlog = backlog
+        self.values = values  # perturbed columns, (draws, items)
+        self.shape = (draws, len(backlog))
+
+    def column(self, name: str) -> np.ndarray:
+        if name in self.values:
+            return self.values[name]
+        return np.broadcast_to(pd.to_numeric(self.backlog[name], errors="coerce").to_numpy(dtype=float), self.shape)
+
+    def get(self, name: str) -> np.ndarray:
+        if name == "effort":
+            cols = effort_columns(self.backlog)
+            parts = [np.where(np.isnan(e), 0.0, e) for e in map(self.column, cols)]
+            total = parts[0]
+            for part in parts[1:]:  # column by column, as DataFrame.sum(axis=1) adds them
+                total = total + part
+            return total
+        if name == "rice":
+            effort = self.get("effort")
+            num = self.column("reach") * self.column("impact") * self.column("confidence")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(effort > 0, num / np.where(effort > 0, effort, 1.0), np.nan)
+        if name == "wsjf":
+            effort = self.get("effort")
+            if "story_points" in self.backlog.columns:
+                sp = self.column("story_points")
+                size = np.where(np.isfinite(sp) & (sp > 0), sp, effort)
+            else:
+                size = effort
+            cod = self.get("cost_of_delay")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(size > 0, cod / np.where(size > 0, size, 1.0), np.nan)
+        if name == "cost_of_delay":
+            return self.column("business_value") + self.column("time_criticality") + self.column("risk_reduction")
+        if name == "moscow":
+            return np.broadcast_to(5.0 - moscow_rank(self.backlog).to_numpy(dtype=float), self.shape)
+        return self.column("business_value" if name == "value" else name)
+
+
+def _min_max_rows(v: np.ndarray) -> np.ndarray:
+    """:func:`min_max` on every row."""
+    with np.errstate(all="ignore"):
+        lo = np.min(np.where(np.isnan(v), np.inf, v), axis=1, keepdims=True)
+        hi = np.max(np.where(np.isnan(v), -np.inf, v), axis=1, keepdims=True)
+        flat = ~np.isfinite(lo) | ~np.isfinite(hi) | (hi == lo)
+        out = np.where(flat, 0.5, (v - lo) / (hi - lo))
+    return np.where(np.isnan(v), 0.0, out)
+
+
+def _weighted_rows(criteria: _Criteria, drawn: dict[str, np.ndarray]) -> np.ndarray:
+    """:func:`weighted_score` of every draw; ``drawn`` holds each weight per draw."""
+    score = np.zeros(criteria.shape)
+    total = np.zeros(criteria.shape[0])
+    for w in drawn.values():
+        total = total + np.abs(w)
+    for name, w in drawn.items():
+        n = _min_max_rows(criteria.get(name))
+        cost = (w < 0)[:, None] | (name in COST_CRITERIA)
+        score = score + np.abs(w)[:, None] * np.where(cost, 1.0 - n, n)
+    return score / total[:, None]
+
+
+def _rank_rows(scores: np.ndarray, id_order: np.ndarray) -> np.ndarray:
+    """:func:`rank_desc` on every row: rank 1 = highest, NaN last, ties by item_id
+    (``id_order`` sorts the items by id)."""
+    s = np.where(np.isnan(scores), -np.inf, scores)[:, id_order]
+    order = id_order[np.argsort(-s, axis=1, kind="stable")]
+    ranks = np.empty(scores.shape, dtype=np.int32)
+    np.put_along_axis(ranks, order, np.arange(1, scores.shape[1] + 1, dtype=np.int32)[None, :], axis=1)
+    return ranks
 
 
 def rank_problems(scores: pd.DataFrame) -> list[str]:
