@@ -65,7 +65,6 @@ from models.schemas import EFFORT_PREFIX
 RANKINGS = ("rice", "wsjf", "value_per_effort", "weighted_score")
 TOL_PW = 1e-9  # slack on capacity checks (pw per period); independent_check allows 1e-6
 TOL_EUR = 1e-6  # slack on budget checks (EUR)
-GENERIC_REASON = "capacity or budget go to higher-value items"
 
 
 def ranking_scores(inp: PortfolioInput, method: str) -> pd.Series:
@@ -350,23 +349,6 @@ def greedy_starts(inp: PortfolioInput, order: list[str]) -> dict[str, int]:
     return _fill(ctx, _positions(ctx, list(order)), inp.settings)
 
 
-def _greedy_reasons(decisions: pd.DataFrame, inp: PortfolioInput, method: str) -> pd.DataFrame:
-    """Say "higher-ranked" where decisions_table says "higher-value" (a greedy ranks), and
-    name items the greedy left out because they are worth nothing at any start."""
-    out = decisions.copy()
-    for k in out.index[~out["funded"] & out["reason"].astype(str).str.endswith(GENERIC_REASON)]:
-        i = out.at[k, "item_id"]
-        reason = str(out.at[k, "reason"])
-        prefix = reason[: -len(GENERIC_REASON)]
-        best = max((inp.objective_of(i, int(t)) for t in inp.items.at[i, "rule_starts"]), default=0.0)
-        if best <= 0:
-            text = "worth nothing net of cost and risk at any start, left out"
-        else:
-            text = f"capacity, budget or a WIP limit went to higher-ranked items (ranking {method})"
-        out.at[k, "reason"] = prefix + text
-    return out
-
-
 def baseline_plans(inp: PortfolioInput, methods: tuple[str, ...] | list[str] = RANKINGS
                    ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """One greedy plan per ranking method.
@@ -375,16 +357,16 @@ def baseline_plans(inp: PortfolioInput, methods: tuple[str, ...] | list[str] = R
     at the chosen starts), objective_eur (sum of objective_eur, what the optimiser
     maximises), cost_eur, valid (no violation found by independent_check) and violations
     ("; "-joined, "" when valid)) and method -> decisions table
-    (:func:`models.portfolio.results.decisions_table`, the optimiser's format; its generic
-    "capacity or budget go to higher-value items" reads "... went to higher-ranked items
-    (ranking <method>)" here, or says the item is worth nothing when its objective is not
-    positive at any start).
+    (:func:`models.portfolio.results.decisions_table` with ``ranking=method``, the
+    optimiser's format: where the optimiser says "capacity or budget go to higher-value
+    items", a greedy plan says "... went to higher-ranked items (ranking <method>)", or that
+    the item is worth nothing when its objective is not positive at any start).
     """
     ctx = _context(inp)
     rows, plans = [], {}
     for method in methods:
         starts = _fill(ctx, _positions(ctx, ranking_order(ranking_scores(inp, method))), inp.settings)
-        decisions = _greedy_reasons(decisions_table(inp, starts), inp, method)
+        decisions = decisions_table(inp, starts, ranking=method)
         problems = independent_check(decisions, inp)
         rows.append({
             "method": method,

@@ -49,7 +49,10 @@ class PortfolioResult:
 
 
 def _reason(inp: PortfolioInput, item: str, start: int | None, starts: dict[str, int],
-            row: dict | None = None, groups: dict[str, list[str]] | None = None) -> str:
+            row: dict | None = None, groups: dict[str, list[str]] | None = None, ranking: str | None = None) -> str:
+    """Why an item is in or out of the plan ``starts``; ``ranking``: the ranking method of a
+    greedy plan, which leaves items out for a higher-ranked item (not a higher-value one)
+    and leaves out items worth nothing net of cost and risk."""
     items, s = inp.items, inp.settings
     row = items.loc[item] if row is None else row
     groups = exclusive_groups(inp) if groups is None else groups
@@ -79,15 +82,20 @@ def _reason(inp: PortfolioInput, item: str, start: int | None, starts: dict[str,
     best = max(inp.value_of(item, t) for t in row["rule_starts"])
     if best <= 0:
         return "no value within the value horizon"
-    if row["status_category"] == "In Progress":
-        return "in progress: stopped, capacity or budget go to higher-value items"
-    return "capacity or budget go to higher-value items"
+    prefix = "in progress: stopped, " if row["status_category"] == "In Progress" else ""
+    if ranking is None:
+        return prefix + "capacity or budget go to higher-value items"
+    if max(inp.objective_of(item, int(t)) for t in row["rule_starts"]) <= 0:
+        return prefix + "worth nothing net of cost and risk at any start, left out"
+    return prefix + f"capacity, budget or a WIP limit went to higher-ranked items (ranking {ranking})"
 
 
-def decisions_table(inp: PortfolioInput, starts: dict[str, int]) -> pd.DataFrame:
+def decisions_table(inp: PortfolioInput, starts: dict[str, int], ranking: str | None = None) -> pd.DataFrame:
     """One row per candidate: item_id, funded, start_period, finish_period, value (EUR, 0
     if not funded), cost (EUR, 0 if not funded), item_cost_eur, best_value_eur (value at
-    its best allowed start), product, title, theme, status_category, mandatory, reason."""
+    its best allowed start), product, title, theme, status_category, mandatory, reason.
+    ``ranking``: the ranking method when ``starts`` is a greedy plan (the reasons then say
+    so, see :func:`_reason`)."""
     items = inp.items
     groups = exclusive_groups(inp)
     rows = []
@@ -110,7 +118,7 @@ def decisions_table(inp: PortfolioInput, starts: dict[str, int]) -> pd.DataFrame
                 "theme": row["theme"],
                 "status_category": row["status_category"],
                 "mandatory": bool(row["mandatory"]),
-                "reason": _reason(inp, i, t, starts, row, groups),
+                "reason": _reason(inp, i, t, starts, row, groups, ranking),
             }
         )
     out = pd.DataFrame(rows, columns=["item_id", "funded", "start_period", "finish_period", "value", "cost",
