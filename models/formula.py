@@ -44,6 +44,7 @@ from __future__ import annotations
 import ast
 import difflib
 from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,29 +59,26 @@ MAX_LENGTH = 2000  # characters; a scoring formula is a line or two
 
 Value = np.ndarray | np.floating | float
 
-# name -> (minimum arguments, maximum arguments or None for "any", implementation)
-FUNCTIONS: dict[str, tuple[int, int | None, Callable[..., Value]]] = {
-    "min": (2, None, lambda *xs: _reduce(np.minimum, xs)),
-    "max": (2, None, lambda *xs: _reduce(np.maximum, xs)),
-    "abs": (1, 1, np.abs),
-    "log": (1, 1, np.log),
-    "log10": (1, 1, np.log10),
-    "sqrt": (1, 1, np.sqrt),
-    "exp": (1, 1, np.exp),
-    "clip": (3, 3, lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi)),
-    "where": (3, 3, lambda cond, a, b: np.where(_truth(cond), a, b)),
-}
 
-_SIGNATURES = {
-    "min": "min(a, b, ...)",
-    "max": "max(a, b, ...)",
-    "abs": "abs(x)",
-    "log": "log(x)",
-    "log10": "log10(x)",
-    "sqrt": "sqrt(x)",
-    "exp": "exp(x)",
-    "clip": "clip(x, lo, hi)",
-    "where": "where(cond, a, b)",
+class Function(NamedTuple):
+    """A function a formula may call."""
+
+    low: int  # minimum arguments
+    high: int | None  # maximum arguments, None for "any"
+    signature: str  # how error messages show a call
+    apply: Callable[..., Value]
+
+
+FUNCTIONS: dict[str, Function] = {
+    "min": Function(2, None, "min(a, b, ...)", lambda *xs: _reduce(np.minimum, xs)),
+    "max": Function(2, None, "max(a, b, ...)", lambda *xs: _reduce(np.maximum, xs)),
+    "abs": Function(1, 1, "abs(x)", np.abs),
+    "log": Function(1, 1, "log(x)", np.log),
+    "log10": Function(1, 1, "log10(x)", np.log10),
+    "sqrt": Function(1, 1, "sqrt(x)", np.sqrt),
+    "exp": Function(1, 1, "exp(x)", np.exp),
+    "clip": Function(3, 3, "clip(x, lo, hi)", lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi)),
+    "where": Function(3, 3, "where(cond, a, b)", lambda cond, a, b: np.where(_truth(cond), a, b)),
 }
 
 # Hints for functions people reach for that the grammar spells differently.
@@ -167,7 +165,7 @@ def _as_float(value: np.ndarray | np.bool_ | bool) -> Value:
 
 def _fix(allowed: Iterable[str]) -> str:
     names = ", ".join(sorted(allowed)) or "(none)"
-    functions = ", ".join(_SIGNATURES[f] for f in FUNCTIONS)
+    functions = ", ".join(FUNCTIONS[f].signature for f in FUNCTIONS)
     return (
         f"use arithmetic on the criteria: {names}; operators + - * / and ** with a number "
         f"up to {MAX_EXPONENT} as exponent; comparisons < <= > >= == !=; "
@@ -272,7 +270,7 @@ class _Checker:
             return
         at = _position(self.text, node.lineno, node.col_offset)
         if name in FUNCTIONS:
-            hint = f" '{name}' is a function; call it as {_SIGNATURES[name]}."
+            hint = f" '{name}' is a function; call it as {FUNCTIONS[name].signature}."
         else:
             close = difflib.get_close_matches(name, sorted(self.allowed), n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
@@ -309,21 +307,21 @@ class _Checker:
             hint = _FUNCTION_HINTS.get(name)
             if hint is None:
                 close = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
-                hint = f"did you mean {_SIGNATURES[close[0]]}?" if close else ""
+                hint = f"did you mean {FUNCTIONS[close[0]].signature}?" if close else ""
             raise ModelError(
                 f"{self.where}: unknown function '{name}' in {_snippet(self.text, node)!r} at {at}"
                 f"{'; ' + hint if hint else ''}. The functions are {', '.join(FUNCTIONS)}. "
                 f"Fix: {_fix(self.allowed)}"
             )
         if node.keywords:
-            raise self.refuse(node, "keyword arguments in", f"write the arguments in order: {_SIGNATURES[name]}")
+            raise self.refuse(node, "keyword arguments in", f"write the arguments in order: {FUNCTIONS[name].signature}")
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.refuse(arg, "the starred argument")
-        low, high, _ = FUNCTIONS[name]
+        low, high = FUNCTIONS[name].low, FUNCTIONS[name].high
         count = len(node.args)
         if count < low or (high is not None and count > high):
-            raise self.refuse(node, f"{name}() with {count} argument{'s' if count != 1 else ''}", f"write {_SIGNATURES[name]}")
+            raise self.refuse(node, f"{name}() with {count} argument{'s' if count != 1 else ''}", f"write {FUNCTIONS[name].signature}")
         for arg in node.args:
             self.check(arg)
 
@@ -367,7 +365,7 @@ def _evaluate(node: ast.AST, values: Mapping[str, Value]) -> Value:
         and not node.keywords
     ):
         args = [_evaluate(a, values) for a in node.args]
-        return FUNCTIONS[node.func.id][2](*args)
+        return FUNCTIONS[node.func.id].apply(*args)
     raise ModelError(f"cannot evaluate {type(node).__name__} in a formula; parse it with parse_formula first.")
 
 
@@ -378,7 +376,7 @@ class Formula:
     text: str
     names: tuple[str, ...]  # sorted variable names the formula uses
     where: str = field(default="formula", compare=False)
-    tree: ast.Expression | None = field(default=None, repr=False, compare=False)
+    tree: ast.Expression = field(repr=False, compare=False, kw_only=True)  # checked by parse_formula
 
     def evaluate(self, variables: Mapping[str, np.ndarray | pd.Series | float]) -> np.ndarray:
         """The formula for every item: float64, shaped like the array inputs.
@@ -415,17 +413,12 @@ class Formula:
                 f"{self.where}: the inputs of {self.text!r} differ in length ({listed}). "
                 "Fix: pass one value per item for every criterion, or a single number."
             )
-        tree = self.tree if self.tree is not None else _parse_tree(self.text, self.names, self.where)
         with np.errstate(all="ignore"):
             try:
-                result = _evaluate(tree.body, values)
+                result = _evaluate(self.tree.body, values)
             except RecursionError:
                 raise ModelError(f"{self.where}: the formula is nested too deeply to evaluate.") from None
         return np.array(np.broadcast_to(np.asarray(result, dtype=np.float64), shape), dtype=np.float64)
-
-
-def _parse_tree(text: str, allowed: Iterable[str], where: str) -> ast.Expression:
-    return _check(text, frozenset(allowed), where)[0]
 
 
 def _check(text: str, allowed: frozenset[str], where: str) -> tuple[ast.Expression, tuple[str, ...]]:
