@@ -425,7 +425,7 @@ class PortfolioMarketModel(mesa.Model):
 
     def okr_attainment(self) -> pd.DataFrame:
         """Per key result the model can judge: its value at its deadline month (or the horizon) and
-        whether the target is met (``OKR_ATTAINMENT_COLUMNS``).
+        whether the target is met (``OKR_ATTAINMENT_COLUMNS``; the table of :meth:`okr_columns`).
 
         Judged metrics (``OKR_METRICS``): mau, mrr, arr (12 x mrr), paying_customers, conversion_rate,
         arpu, churn_rate, nps (the NPS proxy), cost (cost savings EUR/month) and new_users; for a key
@@ -435,6 +435,12 @@ class PortfolioMarketModel(mesa.Model):
         or below the target; otherwise at or above it. Other metrics (e.g. compliance_findings) are
         not judged and left out; :meth:`unjudged_okrs` lists them.
         """
+        types = {"target": float, "value": float, "met": bool, "weight": float}
+        return pd.DataFrame({c: _object_array(v) if c not in types else np.array(v, dtype=types[c])
+                             for c, v in self.okr_columns().items()}, copy=False)
+
+    def okr_columns(self) -> dict[str, list]:
+        """:meth:`okr_attainment` as lists by column (``OKR_ATTAINMENT_COLUMNS``), without a table."""
         horizon = self.datacollector.months_collected
         products = self.datacollector.products
         out: dict[str, list] = {c: [] for c in OKR_ATTAINMENT_COLUMNS}
@@ -452,9 +458,7 @@ class PortfolioMarketModel(mesa.Model):
                                                        value, bool(value <= target if lower else value >= target),
                                                        float(weight))):
                 out[col].append(v)
-        types = {"target": float, "value": float, "met": bool, "weight": float}
-        return pd.DataFrame({c: _object_array(v) if c not in types else np.array(v, dtype=types[c])
-                             for c, v in out.items()}, copy=False)
+        return out
 
     def unjudged_okrs(self) -> list[str]:
         """Key results whose metric (or product) the model does not simulate, as 'KR (metric)'."""

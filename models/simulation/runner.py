@@ -34,7 +34,7 @@ import pandas as pd
 
 from models.errors import ModelError
 from models.settings import Settings
-from models.simulation.model import OKR_ATTAINMENT_COLUMNS, SERIES_COLUMNS, PortfolioMarketModel
+from models.simulation.model import _INT_SERIES, OKR_ATTAINMENT_COLUMNS, SERIES_COLUMNS, PortfolioMarketModel
 from models.simulation.plan import SimulationPlan, build_plan
 from models.simulation.scenario import PARAMETER_NAMES, Scenario
 
@@ -95,8 +95,13 @@ def okr_met_share(okrs: pd.DataFrame) -> float:
     to 0); NaN without key results."""
     if okrs is None or not len(okrs):
         return float("nan")
-    met = okrs["met"].to_numpy(dtype=bool)
-    weight = okrs["weight"].to_numpy(dtype=float)
+    return _met_share(okrs["met"].to_numpy(dtype=bool), okrs["weight"].to_numpy(dtype=float))
+
+
+def _met_share(met: np.ndarray, weight: np.ndarray) -> float:
+    """:func:`okr_met_share` of the key results' met flags and weights (NaN if there are none)."""
+    if not len(met):
+        return float("nan")
     total = float(np.nansum(weight))
     if total > 0:
         return float(np.nansum(weight * met) / total)
@@ -225,39 +230,40 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     from each model's collector as arrays and made into one table per chunk (a table per run
     costs more than the run's summary)."""
     plan, name = chunk.plan, chunk.scenario_name
-    planned = plan.items["planned_finish_month"].to_numpy(dtype=float)
+    planned = plan.arrays.planned_finish
     rows, okrs, blocks, months, products = [], [], [], [], None
-    dtypes = None
     for replication, seed in zip(chunk.replications, chunk.seeds):
         model = PortfolioMarketModel(plan, chunk.scenario, seed=seed)
         model.run_model()
         collector = model.datacollector
         mrr, savings = collector.column("mrr"), collector.column("cost_savings")  # months x products
         month = np.arange(1, mrr.shape[0] + 1)
-        okr = model.okr_attainment()
-        delivered = model.delivery()["delivered_month"].to_numpy(dtype=float, na_value=np.nan)
+        okr = model.okr_columns()
+        delivered = model.book.delivered_month[model.book.offset:]  # the plan's items, NaN: not delivered
         row = {"plan": plan.name, "scenario": name, "replication": replication, "seed": seed,
                **_summary(month, mrr.sum(axis=1), mrr.sum(axis=1) + savings.sum(axis=1), plan.discount_rate,
-                          planned, delivered, okr_met_share(okr))}
+                          planned, delivered, _met_share(np.array(okr["met"], dtype=bool),
+                                                         np.array(okr["weight"], dtype=float)))}
         params = model.parameters.model_dump()
         row.update({p: _as_float(params.get(p)) for p in PARAMETER_NAMES})
         rows.append(row)
         okrs.append(okr)
         if chunk.keep_series:
-            if dtypes is None:
-                dtypes, products = model.series().dtypes, list(collector.products)
+            products = collector.products
             blocks.append(np.stack([collector.column(c) for c in _VALUE_SERIES], axis=-1))
             months.append(len(month))
-    series = _series_frame(blocks, months, products, dtypes, plan.name, name, chunk.replications) \
+    series = _series_frame(blocks, months, products, plan.name, name, chunk.replications) \
         if chunk.keep_series else pd.DataFrame(columns=SERIES_RUN_COLUMNS)
-    return ChunkResult(chunk.index, _runs_frame(rows), series,
-                       _with_keys(okrs, plan.name, name, chunk.replications, OKR_ATTAINMENT_COLUMNS))
+    return ChunkResult(chunk.index, _runs_frame(rows), series, _with_keys(okrs, plan.name, name, chunk.replications))
 
 
 _VALUE_SERIES = [c for c in SERIES_COLUMNS if c not in ("month", "product")]
+# the dtypes of PortfolioMarketModel.series()
+_SERIES_DTYPES = {"month": "int64", "product": object,
+                  **{c: "int64" if c in _INT_SERIES else "float64" for c in _VALUE_SERIES}}
 
 
-def _series_frame(blocks: list[np.ndarray], months: list[int], products: list[str] | None, dtypes: pd.Series | None,
+def _series_frame(blocks: list[np.ndarray], months: list[int], products: list[str] | None,
                   plan: str, scenario: str, replications: Sequence[int]) -> pd.DataFrame:
     """One table from the runs' (months x products x series) arrays, rows as in
     :meth:`PortfolioMarketModel.series` (month, then product) with the run's keys in front."""
@@ -273,7 +279,7 @@ def _series_frame(blocks: list[np.ndarray], months: list[int], products: list[st
         "product": np.tile(np.array(products, dtype=object), int(sum(months))),
     }
     cols.update({c: data[:, j] for j, c in enumerate(_VALUE_SERIES)})
-    return pd.DataFrame(cols, columns=SERIES_RUN_COLUMNS).astype(dtypes.to_dict())
+    return pd.DataFrame(cols, columns=SERIES_RUN_COLUMNS).astype(_SERIES_DTYPES)
 
 
 def _runs_frame(rows: list[dict]) -> pd.DataFrame:
@@ -282,17 +288,22 @@ def _runs_frame(rows: list[dict]) -> pd.DataFrame:
                         **{c: "float64" for c in (*SUMMARY_FIELDS, *PARAMETER_NAMES)}})
 
 
-def _with_keys(frames: list[pd.DataFrame], plan: str, scenario: str, replications: Sequence[int],
-               columns: list[str]) -> pd.DataFrame:
-    """Stack the per-run tables of one chunk (as one object array, not a concat of frames) with
-    plan, scenario and replication in front, in the dtypes of ``OKR_DTYPES``."""
-    lengths = np.array([len(f) for f in frames], dtype=np.int64)
-    body = np.concatenate([(f if list(f.columns) == columns else f[columns]).to_numpy(dtype=object)
-                           for f in frames if len(f)]) if lengths.sum() else np.empty((0, len(columns)), dtype=object)
-    cols = {"plan": np.full(len(body), plan, dtype=object), "scenario": np.full(len(body), scenario, dtype=object),
-            "replication": np.repeat(np.asarray(replications, dtype=np.int64), lengths)}
-    cols.update({c: body[:, j] for j, c in enumerate(columns)})
-    return pd.DataFrame(cols).astype({c: OKR_DTYPES.get(c, object) for c in columns})
+def _with_keys(runs: list[dict[str, list]], plan: str, scenario: str, replications: Sequence[int]) -> pd.DataFrame:
+    """Stack the key results of one chunk's runs (:meth:`PortfolioMarketModel.okr_columns`, by
+    column) with plan, scenario and replication in front, in the dtypes of ``OKR_DTYPES``."""
+    lengths = np.array([len(r["key_result"]) for r in runs], dtype=np.int64)
+    cols: dict[str, Any] = {
+        "plan": np.full(int(lengths.sum()), plan, dtype=object),
+        "scenario": np.full(int(lengths.sum()), scenario, dtype=object),
+        "replication": np.repeat(np.asarray(replications, dtype=np.int64), lengths)}
+    for c in OKR_ATTAINMENT_COLUMNS:
+        values = [v for r in runs for v in r[c]]
+        if OKR_DTYPES[c] is object:
+            cols[c] = np.empty(len(values), dtype=object)
+            cols[c][:] = values
+        else:
+            cols[c] = np.array(values, dtype=OKR_DTYPES[c])
+    return pd.DataFrame(cols, copy=False)
 
 
 # ---------------------------------------------------------------------------------------
