@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -41,10 +41,10 @@ class OkrCoverage(_Strict):
     (0 switches the rule off for one). Key results no candidate names are reported, not enforced."""
 
     min_items: int = Field(0, ge=0)
-    per_key_result: dict[str, int] = Field(default_factory=dict)
+    per_key_result: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
 
     def required(self, key_result: str) -> int:
-        return int(self.per_key_result.get(key_result, self.min_items))
+        return self.per_key_result.get(key_result, self.min_items)
 
 
 class QuickWins(_Strict):
@@ -61,11 +61,10 @@ class WipLimit(_Strict):
     teams). An item is in flight for every team that has a skill it needs effort in."""
 
     per_team: int | None = Field(None, ge=1)
-    teams: dict[str, int] = Field(default_factory=dict)
+    teams: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
 
     def limit(self, team: str) -> int | None:
-        v = self.teams.get(team, self.per_team)
-        return None if v is None else int(v)
+        return self.teams.get(team, self.per_team)
 
 
 class ObjectiveSettings(_Strict):
@@ -98,27 +97,12 @@ class Economics(_Strict):
 
     gross_margin: float = Field(0.8, gt=0, le=1,
                                 description="share of revenue left after the cost of serving it (hosting, support)")
-    margins: dict[str, float] = Field(default_factory=dict, description="gross margin per product, where it differs")
-    run_cost_eur_per_month: dict[str, float] = Field(
+    margins: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=dict, description="gross margin per product, where it differs")
+    run_cost_eur_per_month: dict[str, Annotated[float, Field(ge=0)]] = Field(
         default_factory=dict, description="per product: operating cost outside the planned work (EUR/month)")
     high_growth_per_year: float = Field(
         0.10, description="MRR growth per year from which a product counts as growing fast (growth/share matrix)")
-
-    @field_validator("margins")
-    @classmethod
-    def _margins_are_shares(cls, v: dict[str, float]) -> dict[str, float]:
-        bad = [k for k, m in v.items() if not 0 < m <= 1]
-        if bad:
-            raise ValueError(f"margins of {', '.join(bad)} must lie in (0, 1]")
-        return v
-
-    @field_validator("run_cost_eur_per_month")
-    @classmethod
-    def _costs_not_negative(cls, v: dict[str, float]) -> dict[str, float]:
-        bad = [k for k, c in v.items() if c < 0]
-        if bad:
-            raise ValueError(f"run costs of {', '.join(bad)} must not be negative")
-        return v
 
     def margin(self, product: str) -> float:
         """Gross margin of a product (a share of revenue)."""
