@@ -95,10 +95,14 @@ _LINK = re.compile(r"^(inward|outward) issue link \((.+)\)$", re.IGNORECASE)
 _BLOCKS = frozenset({"blocks", "blocker", "blocking", "block"})
 
 
+def _spaced(header: list[str]) -> list[str]:
+    """Headers with runs of blanks as one space ('Inward  issue link (Blocks)' -> '... link (Blocks)')."""
+    return [" ".join(h.split()) for h in header]
+
+
 def is_jira_header(header: list[str]) -> bool:
     """A Jira export has an 'Issue key' (or 'Work item key') column."""
-    names = {" ".join(h.lower().split()) for h in header}
-    return bool(names & {"issue key", "work item key"})
+    return bool({h.lower() for h in _spaced(header)} & {"issue key", "work item key"})
 
 
 def link_semantics(link_type: str) -> str | None:
@@ -124,7 +128,8 @@ def read_jira_csv(path: str | Path, teams: pd.DataFrame, settings: Settings) -> 
 
 def jira_raw_backlog(table: RawTable) -> RawBacklog:
     """Map a Jira export's columns to canonical fields and its links to dependency edges."""
-    normalised = [" ".join(h.lower().split()) for h in table.header]
+    spaced = _spaced(table.header)  # link types keep their case for the notes
+    normalised = [h.lower() for h in spaced]
     positions: dict[str, list[tuple[int, str]]] = {}
     used: set[int] = set()
     for name, aliases in JIRA_FIELDS.items():
@@ -142,8 +147,8 @@ def jira_raw_backlog(table: RawTable) -> RawBacklog:
             for label in missing])
     links: list[tuple[int, str, str]] = []  # (position, direction, link type)
     ignored_types: Counter = Counter()
-    for i, h in enumerate(table.header):
-        match = _LINK.match(" ".join(h.split()))
+    for i, h in enumerate(spaced):
+        match = _LINK.match(h)
         if match:
             used.add(i)
             links.append((i, match.group(1).lower(), match.group(2)))

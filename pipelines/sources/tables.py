@@ -220,7 +220,7 @@ def read_teams(path: str | Path) -> pd.DataFrame:
     problems = Problems(source)
     skills = []
     for line, value in frame["skill"].items():
-        skill = re.sub(r"[\s\-]+", "_", (value or "").strip().lower())
+        skill = column_key(value or "")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", skill):
             problems.add(f"skill {value!r} is not a short name.",
                          "use one lower-case word per skill, e.g. backend, frontend, mobile, data, ux, qa.",
