@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Mapping, Sequence
 from operator import attrgetter
 
 import mesa
@@ -39,7 +40,7 @@ DELIVERY_COLUMNS = ["item_id", "product", "kpi", "differentiation", "planned_sta
                     "effort_multiplier"]
 OKR_ATTAINMENT_COLUMNS = ["key_result", "objective", "metric", "product", "target", "value", "met", "weight"]
 _INT_SERIES = ("mau", "paying_customers", "delivered_items", "new_users", "churned_users")
-_AGENT_SERIES = [c for c in SERIES_COLUMNS if c not in ("month", "product")]
+VALUE_SERIES = [c for c in SERIES_COLUMNS if c not in ("month", "product")]  # what the segments report
 
 # OKR metrics the model can judge -> (series column, how products add up, lower is better)
 OKR_METRICS: dict[str, tuple[str, str, bool]] = {
@@ -69,6 +70,27 @@ def _object_array(values: list) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
+
+
+def series_frame(blocks: Sequence[np.ndarray], products: Sequence[str],
+                 keys: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """The tidy series table of one or more runs: one row per run, month (from 1) and product
+    (``SERIES_COLUMNS``, month then product), ``keys`` columns in front.
+
+    blocks: per run an array months x products x ``VALUE_SERIES``; keys: per key column one value
+    per run (an array in the column's dtype), repeated over the run's rows."""
+    p = len(products)
+    data = np.concatenate([b.reshape(-1, len(VALUE_SERIES)) for b in blocks]) if blocks \
+        else np.zeros((0, len(VALUE_SERIES)))
+    months = [b.shape[0] for b in blocks]
+    cols: dict[str, np.ndarray] = {k: np.repeat(v, np.array(months, dtype=np.int64) * p)
+                                   for k, v in (keys or {}).items()}
+    cols["month"] = np.concatenate([np.repeat(np.arange(1, t + 1, dtype=np.int64), p) for t in months]) \
+        if blocks else np.zeros(0, dtype=np.int64)
+    cols["product"] = np.tile(np.array(products, dtype=object), int(sum(months)))
+    for j, name in enumerate(VALUE_SERIES):
+        cols[name] = data[:, j].astype(np.int64) if name in _INT_SERIES else data[:, j]
+    return pd.DataFrame(cols, copy=False)  # dict order is the keys, then SERIES_COLUMNS (no reindexing: faster)
 
 
 def effective_multiplier(drawn: np.ndarray, early_finish_returned: float) -> np.ndarray:
@@ -196,14 +218,8 @@ class SeriesCollector:
         }, index=pd.RangeIndex(1, t + 1, name="month"))
 
     def frame(self) -> pd.DataFrame:
-        """One row per (month, product): ``SERIES_COLUMNS``."""
-        t, p = self.months_collected, len(self.products)
-        data = self.agent[:t].reshape(t * p, len(self.names))
-        cols: dict[str, np.ndarray] = {"month": np.repeat(np.arange(1, t + 1, dtype=np.int64), p),
-                                       "product": np.tile(np.array(self.products, dtype=object), t)}
-        for j, name in enumerate(self.names):
-            cols[name] = data[:, j].astype(np.int64) if name in _INT_SERIES else data[:, j]
-        return pd.DataFrame(cols, copy=False)  # dict order is SERIES_COLUMNS (no reindexing: faster)
+        """One row per (month, product): ``SERIES_COLUMNS`` (see :func:`series_frame`)."""
+        return series_frame([self.agent[:self.months_collected]], self.products)
 
 
 class PortfolioMarketModel(mesa.Model):
@@ -297,7 +313,7 @@ class PortfolioMarketModel(mesa.Model):
             competitor = CompetitorAgent(self, product, entry, items + off)
             self.competitor_list.append(competitor)
             self.segment_list.append(MarketSegmentAgent(self, state, i, competitor, _stream(market_key, _crc(product))))
-        self.datacollector = SeriesCollector(self.months, products, _AGENT_SERIES)
+        self.datacollector = SeriesCollector(self.months, products, VALUE_SERIES)
 
     @property
     def teams(self) -> list[TeamAgent]:

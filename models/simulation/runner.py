@@ -34,7 +34,7 @@ import pandas as pd
 
 from models.errors import ModelError
 from models.settings import Settings
-from models.simulation.model import _INT_SERIES, OKR_ATTAINMENT_COLUMNS, SERIES_COLUMNS, PortfolioMarketModel
+from models.simulation.model import OKR_ATTAINMENT_COLUMNS, SERIES_COLUMNS, PortfolioMarketModel, series_frame
 from models.simulation.plan import SimulationPlan, build_plan
 from models.simulation.scenario import PARAMETER_NAMES, Scenario
 
@@ -231,7 +231,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     costs more than the run's summary)."""
     plan, name = chunk.plan, chunk.scenario_name
     planned = plan.arrays.planned_finish
-    rows, okrs, blocks, months, products = [], [], [], [], None
+    rows, okrs, blocks, products = [], [], [], None
     for replication, seed in zip(chunk.replications, chunk.seeds):
         model = PortfolioMarketModel(plan, chunk.scenario, seed=seed)
         model.run_model()
@@ -250,36 +250,22 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
         okrs.append(okr)
         if chunk.keep_series:
             products = collector.products
-            blocks.append(np.stack([collector.column(c) for c in _VALUE_SERIES], axis=-1))
-            months.append(len(month))
-    series = _series_frame(blocks, months, products, plan.name, name, chunk.replications) \
+            blocks.append(collector.agent[:collector.months_collected])  # months x products x VALUE_SERIES
+    series = _series_frame(blocks, products, plan.name, name, chunk.replications) \
         if chunk.keep_series else pd.DataFrame(columns=SERIES_RUN_COLUMNS)
     return ChunkResult(chunk.index, _runs_frame(rows), series, _with_keys(okrs, plan.name, name, chunk.replications))
 
 
-_VALUE_SERIES = [c for c in SERIES_COLUMNS if c not in ("month", "product")]
-# the dtypes of PortfolioMarketModel.series()
-_SERIES_DTYPES = {"month": "int64", "product": object,
-                  **{c: "int64" if c in _INT_SERIES else "float64" for c in _VALUE_SERIES}}
-
-
-def _series_frame(blocks: list[np.ndarray], months: list[int], products: list[str] | None,
-                  plan: str, scenario: str, replications: Sequence[int]) -> pd.DataFrame:
+def _series_frame(blocks: list[np.ndarray], products: list[str] | None, plan: str, scenario: str,
+                  replications: Sequence[int]) -> pd.DataFrame:
     """One table from the runs' (months x products x series) arrays, rows as in
     :meth:`PortfolioMarketModel.series` (month, then product) with the run's keys in front."""
     if not blocks:
         return pd.DataFrame(columns=SERIES_RUN_COLUMNS)
-    p = len(products)
-    data = np.concatenate([b.reshape(-1, b.shape[-1]) for b in blocks])
-    rows_per_run = np.array(months, dtype=np.int64) * p
-    cols: dict[str, Any] = {
-        "plan": np.full(len(data), plan, dtype=object), "scenario": np.full(len(data), scenario, dtype=object),
-        "replication": np.repeat(np.asarray(replications, dtype=np.int64), rows_per_run),
-        "month": np.concatenate([np.repeat(np.arange(1, t + 1, dtype=np.int64), p) for t in months]),
-        "product": np.tile(np.array(products, dtype=object), int(sum(months))),
-    }
-    cols.update({c: data[:, j] for j, c in enumerate(_VALUE_SERIES)})
-    return pd.DataFrame(cols, columns=SERIES_RUN_COLUMNS).astype(_SERIES_DTYPES)
+    n = len(blocks)
+    return series_frame(blocks, products, {"plan": np.full(n, plan, dtype=object),
+                                           "scenario": np.full(n, scenario, dtype=object),
+                                           "replication": np.asarray(replications, dtype=np.int64)})
 
 
 def _runs_frame(rows: list[dict]) -> pd.DataFrame:
