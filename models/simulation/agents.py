@@ -20,12 +20,15 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from models.simulation.plan import KPI_CODES
+
 if TYPE_CHECKING:
     from models.simulation.model import PortfolioMarketModel
 
 EPS_PW = 1e-9  # remaining effort below this counts as done
-KPI_CODES = {"conversion_rate": 0, "churn_rate": 1, "arpu": 2, "mau": 3, "cost": 4, "nps": 5, "none": 6}
-N_KPI = len(KPI_CODES)
+# positions of the KPIs in a product's row of the model's effects
+_CONVERSION, _CHURN, _ARPU, _MAU, _COST, _NPS = (KPI_CODES[k] for k in ("conversion_rate", "churn_rate", "arpu",
+                                                                         "mau", "cost", "nps"))
 _MONTH_STRIDE = 1 << 40  # draws reserved per month in a market's stream (far more than a month uses)
 
 
@@ -91,7 +94,6 @@ class TeamAgent(mesa.Agent):
         self.effective_people = float(self.people)
         self.switching = 1.0
         self.available_pw = 0.0
-        self.used_pw = 0.0
         self.leavers = 0
 
     def step(self) -> None:
@@ -157,10 +159,6 @@ class CompetitorAgent(mesa.Agent):
         self.is_differentiator = model.book.differentiator[items]
         self.has_differentiators = bool(self.is_differentiator.any())
         self.parity = 0.0
-
-    @property
-    def present(self) -> bool:
-        return self.model.steps >= self.entry_month
 
     def step(self) -> None:
         month = self.model.steps
@@ -260,10 +258,10 @@ class MarketSegmentAgent(mesa.Agent):
         for size in self.pending_losses:
             users -= int(rng.binomial(users, size))
         self.pending_losses = []
-        m = self.potential * max(1.0 + eff[3], 0.0)
-        conversion = min(max(self.base_conversion * (1.0 + eff[0]), 0.0), 1.0)
-        arpu = max(self.base_arpu * self.price_shock * (1.0 + eff[2]), 0.0)
-        churn = self.base_churn * max(1.0 - eff[1], 0.0) * (1.0 + prm.churn_pressure * parity)
+        m = self.potential * max(1.0 + eff[_MAU], 0.0)
+        conversion = min(max(self.base_conversion * (1.0 + eff[_CONVERSION]), 0.0), 1.0)
+        arpu = max(self.base_arpu * self.price_shock * (1.0 + eff[_ARPU]), 0.0)
+        churn = self.base_churn * max(1.0 - eff[_CHURN], 0.0) * (1.0 + prm.churn_pressure * parity)
         churn = min(max(churn, 0.0), 1.0)
         pool = max(int(round(m)) - users, 0)
         hazard = bass_step_hazard(users / m, self.bass_p, self.bass_q) if m > 0 else 0.0
@@ -280,7 +278,7 @@ class MarketSegmentAgent(mesa.Agent):
         self.arpu = arpu
         self.churn_rate = churn
         self.mrr = paying * arpu
-        self.nps_proxy = min(max(self.base_nps + 100.0 * eff[5] - prm.nps_parity_penalty * parity, -100.0), 100.0)
-        self.cost_savings = eff[4]
+        self.nps_proxy = min(max(self.base_nps + 100.0 * eff[_NPS] - prm.nps_parity_penalty * parity, -100.0), 100.0)
+        self.cost_savings = eff[_COST]
         self.delivered_items = model.delivered_by_product[self.index]
         self.competitor_parity = parity

@@ -114,11 +114,6 @@ class OverrunFit:
     n: int
     min_planned_days: float
 
-    @property
-    def mean(self) -> float:
-        """Mean multiplier e^(mu + sigma^2/2)."""
-        return self.median * math.exp(self.sigma ** 2 / 2)
-
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """``size`` effort multipliers."""
         return self.median * np.exp(self.sigma * rng.standard_normal(size))

@@ -18,8 +18,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from models.simulation.agents import EPS_PW, KPI_CODES, N_KPI, CompetitorAgent, MarketSegmentAgent, TeamAgent
-from models.simulation.plan import PlanArrays, SimulationPlan
+from models.simulation.agents import EPS_PW, CompetitorAgent, MarketSegmentAgent, TeamAgent
+from models.simulation.plan import KPI_CODES, N_KPI, PlanArrays, SimulationPlan
 from models.simulation.scenario import (
     BudgetCut,
     CompetitorEntry,
@@ -296,8 +296,6 @@ class PortfolioMarketModel(mesa.Model):
         self.capacity_used_pw = 0.0
         self._effect_bin = arrays.product * N_KPI + arrays.kpi
         self._is_cost = arrays.kpi == KPI_CODES["cost"]
-        self._item_product = arrays.product
-        self._off = off
 
         self.team_list = [TeamAgent(self, skill, j, plan.capacity_pw_per_month.get(skill, 0.0), plan.people(skill),
                                     _stream(team_key, _crc(skill)), plan.capacity_path(skill))
@@ -314,14 +312,6 @@ class PortfolioMarketModel(mesa.Model):
             self.competitor_list.append(competitor)
             self.segment_list.append(MarketSegmentAgent(self, state, i, competitor, _stream(market_key, _crc(product))))
         self.datacollector = SeriesCollector(self.months, products, VALUE_SERIES)
-
-    @property
-    def teams(self) -> list[TeamAgent]:
-        return list(self.team_list)
-
-    @property
-    def segments(self) -> list[MarketSegmentAgent]:
-        return list(self.segment_list)
 
     def _apply_shocks(self, month: int) -> None:
         for shock in self.shocks_by_month.get(month, ()):
@@ -352,17 +342,14 @@ class PortfolioMarketModel(mesa.Model):
 
     def _update_effects(self, month: int) -> None:
         """Summed effective uplift per product and KPI code of the plan items live this month."""
-        delivered = self.book.delivered_month[self._off:]
+        arrays, off = self.plan.arrays, self.book.offset
+        delivered = self.book.delivered_month[off:]
         live = delivered < month  # NaN compares False
-        weights = np.where(self._is_cost, 1.0, self.uplift_share[self._off:]) * self._uplift * live
+        weights = np.where(self._is_cost, 1.0, self.uplift_share[off:]) * arrays.uplift * live
         self.effects = np.bincount(self._effect_bin, weights=weights,
                                    minlength=len(self.segment_list) * N_KPI).reshape(-1, N_KPI).tolist()
-        self.delivered_by_product = np.bincount(self._item_product, weights=delivered <= month,
+        self.delivered_by_product = np.bincount(arrays.product, weights=delivered <= month,
                                                 minlength=len(self.segment_list)).astype(int).tolist()
-
-    @property
-    def _uplift(self) -> np.ndarray:
-        return self.plan.arrays.uplift
 
     def step(self) -> None:
         """One month: shocks, team capacity, delivery, competition, markets, data collection."""
@@ -381,8 +368,6 @@ class PortfolioMarketModel(mesa.Model):
             team.step()
             capacity[j] = team.available_pw
         used = self.book.work(capacity) if len(capacity) else capacity
-        for team, u in zip(self.team_list, used.tolist()):
-            team.used_pw = u
         self.capacity_used_pw = float(used.sum())
         self.book.close(month)
         for competitor in self.competitor_list:
@@ -411,7 +396,7 @@ class PortfolioMarketModel(mesa.Model):
         Unplanned regulatory items are in :meth:`unplanned_delivery`.
         """
         static = self.plan.arrays.delivery_columns
-        off = self._off
+        off = self.book.offset
         delivered = self.book.delivered_month[off:]
         started = self.book.started_month[off:]
         finish = static["planned_finish_month"]
@@ -428,7 +413,7 @@ class PortfolioMarketModel(mesa.Model):
     def unplanned_delivery(self) -> pd.DataFrame:
         """One row per regulatory Must-have of the scenario: month it arrived, planned finish,
         delivered month (missing if not within the horizon) and its effort in pw."""
-        k = self._off
+        k = self.book.offset
         delivered = self.book.delivered_month[:k]
         return pd.DataFrame({
             "shock": [s.note or f"regulatory_must_have@{s.month}" for s in self.unplanned],

@@ -33,6 +33,9 @@ ITEM_COLUMNS = ["item_id", "product", "kpi", "uplift", "differentiation", "okr",
 PRODUCT_COLUMNS = ["product", "mau", "customers", "conversion_rate", "arpu", "churn_rate", "nps",
                    "new_users", "market_potential", "bass_p", "bass_q"]
 OKR_COLUMNS = ["key_result", "objective", "metric", "product", "target", "weight", "baseline", "deadline_month"]
+# KPIs an item can move -> code (column of the model's effects per product); other KPIs count as "none"
+KPI_CODES = {"conversion_rate": 0, "churn_rate": 1, "arpu": 2, "mau": 3, "cost": 4, "nps": 5, "none": 6}
+N_KPI = len(KPI_CODES)
 # person-weeks one person delivers per month where a plan gives no headcount: 11 pw per person and
 # quarter as in the demo company's teams.csv (44 working weeks a year, judgement)
 PW_PER_PERSON_MONTH = 11.0 / 3.0
@@ -99,7 +102,7 @@ class PlanArrays:
     """What a run reads from the plan, as arrays in plan order (rows) by skill (columns).
 
     planned: pw per item and skill; planned_start/finish: months; kpi: codes of
-    ``models.simulation.agents.KPI_CODES``; product: index into ``products``; edges: funded
+    ``KPI_CODES``; product: index into ``products``; edges: funded
     predecessor -> successor index pairs; universe_index: position of each item in the plan's
     ``universe`` (the stream of its effort draw); product_states: ``products`` as records;
     okrs: the key results as tuples in ``OKR_COLUMNS`` order; delivery_columns: the plan's
@@ -126,8 +129,6 @@ class PlanArrays:
 
     @classmethod
     def of(cls, plan: "SimulationPlan") -> "PlanArrays":
-        from models.simulation.agents import KPI_CODES
-
         items = plan.items
         skills = plan.skills
         products = plan.products["product"].astype(str).tolist()

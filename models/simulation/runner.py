@@ -47,8 +47,7 @@ RUN_KEYS = ["plan", "scenario", "replication"]
 RUNS_COLUMNS = [*RUN_KEYS, "seed", *SUMMARY_FIELDS, *PARAMETER_NAMES]
 SERIES_RUN_COLUMNS = [*RUN_KEYS, *SERIES_COLUMNS]
 OKR_RUN_COLUMNS = [*RUN_KEYS, *OKR_ATTAINMENT_COLUMNS]
-_OKR_TYPES = {"key_result": object, "objective": object, "metric": object, "product": object,
-              "target": "float64", "value": "float64", "met": bool, "weight": "float64", "month": "int64"}
+_OKR_TYPES = {"target": "float64", "value": "float64", "met": bool, "weight": "float64"}
 OKR_DTYPES = {c: _OKR_TYPES.get(c, object) for c in OKR_ATTAINMENT_COLUMNS}
 DEFAULT_CHUNK_SIZE = 100
 
