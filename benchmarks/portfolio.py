@@ -53,7 +53,7 @@ from models.errors import SolverError
 from models.portfolio import build_model, independent_check, prepare_input, results, solve
 from models.portfolio.build import MONEY_SCALE, TIE_BREAK_EUR
 from models.portfolio.inputs import PortfolioInput
-from models.portfolio.results import budget_table, capacity_table, decisions_table
+from models.portfolio.results import budget_table, capacity_table, decisions_table, plan_violations
 from models.portfolio.solve import relative_gap
 from models.schemas import BACKLOG_DEFAULTS as SCHEMA_BACKLOG_DEFAULTS, SKILLS_DEFAULT, Backlog, Teams, validate
 from models.settings import Settings
@@ -405,9 +405,8 @@ def run_weitblick(args, inst: Instance, tables, options: dict, greedy_vals) -> t
         ws = g.greedy_warm_start(inp) if args.warm_start == "greedy" else lp_guided_start(model, inp)
         greedy_s = time.perf_counter() - t
         if ws is not None:
-            dec = decisions_table(inp, ws)
-            ws_value = float(dec["value"].sum())
-            ws_valid = not independent_check(dec, inp)
+            ws_value = float(sum(inp.value_of(i, t) for i, t in ws.items()))
+            ws_valid = not plan_violations(inp, ws)
 
     t = time.perf_counter()
     row: dict = {}

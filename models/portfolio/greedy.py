@@ -44,7 +44,8 @@ Speed: usage is kept in one array (skills, budget, WIP teams) x periods of remai
 room, and each item's per-period use is precomputed once, so a ranking over 5,000 items,
 8 periods and 6 skills takes about 0.1-0.2 s. Building the decisions tables and the
 independent check take longer than the greedy itself on such sizes; greedy_warm_start
-therefore checks the plans with the fewest columns, best plan first.
+therefore checks the plans without a table (:func:`models.portfolio.results.plan_violations`;
+a greedy plan's starts are allowed ones by construction), best plan first.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ from models import scoring
 from models.errors import ModelError
 from models.portfolio.build import exclusive_groups
 from models.portfolio.inputs import PortfolioInput
-from models.portfolio.results import decisions_table, independent_check
+from models.portfolio.results import decisions_table, independent_check, plan_violations
 from models.schemas import EFFORT_PREFIX
 
 RANKINGS = ("rice", "wsjf", "value_per_effort", "weighted_score")
@@ -384,27 +385,12 @@ def baseline_plans(inp: PortfolioInput, methods: tuple[str, ...] | list[str] = R
     return summary, plans
 
 
-def _check_table(inp: PortfolioInput, starts: dict[str, int]) -> pd.DataFrame:
-    """The columns of a decisions table that independent_check reads (item_id, funded,
-    start_period, finish_period, value, cost), built without decisions_table's reasons and
-    schema validation (which dominate the time on thousands of items)."""
-    ids = [str(i) for i in inp.items.index]
-    dur = inp.items["duration_periods"].astype(int).to_numpy()
-    t = [starts.get(i) for i in ids]
-    return pd.DataFrame({
-        "item_id": ids,
-        "funded": [s is not None for s in t],
-        "start_period": pd.array(t, dtype="Int64"),
-        "finish_period": pd.array([None if s is None else s + d - 1 for s, d in zip(t, dur)], dtype="Int64"),
-        "value": [0.0 if s is None else inp.value_of(i, s) for i, s in zip(ids, t)],
-        "cost": np.where([s is not None for s in t], inp.items["cost_eur"].astype(float).to_numpy(), 0.0),
-    })
-
-
 def greedy_warm_start(inp: PortfolioInput) -> dict[str, int] | None:
     """The valid greedy plan (item -> start) with the highest objective over RANKINGS, for
     warm-starting the MILP; None when no ranking gives a valid plan. A ranking that cannot
-    be computed (e.g. scoring_weights naming an unknown criterion) is skipped."""
+    be computed (e.g. scoring_weights naming an unknown criterion) is skipped. Validity is
+    :func:`models.portfolio.results.plan_violations` (each start is one of the item's
+    rule_starts by construction)."""
     ctx = _context(inp)
     plans: list[tuple[float, int, dict[str, int]]] = []
     for k, method in enumerate(RANKINGS):
@@ -416,7 +402,7 @@ def greedy_warm_start(inp: PortfolioInput) -> dict[str, int] | None:
         plans.append((sum(inp.objective_of(i, t) for i, t in starts.items()), -k, starts))
     # check the best plan first: usually it is valid and one check (the slow part) suffices
     for _, _, starts in sorted(plans, key=lambda p: p[:2], reverse=True):
-        if not independent_check(_check_table(inp, starts), inp):
+        if not plan_violations(inp, starts):
             return starts
     return None
 

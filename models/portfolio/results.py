@@ -10,7 +10,8 @@ Tables (money in EUR, effort in person-weeks):
 
 :func:`independent_check` recomputes capacity, budget, precedence and the other rules
 from the decisions table alone, so a wrong model or a mis-read solution shows up as a
-list of violations.
+list of violations; :func:`plan_violations` checks the rules on a plan given as
+item -> start period (no table needed).
 """
 
 from __future__ import annotations
@@ -264,6 +265,20 @@ def independent_check(result: PortfolioResult | pd.DataFrame, inp: PortfolioInpu
             out.append(f"{i} has cost {r.cost}, expected {items.at[i, 'cost_eur']}")
         if items.at[i, "status_category"] == "In Progress" and t != 1:
             out.append(f"{i} is in progress but starts in period {t}")
+    return out + plan_violations(inp, start)
+
+
+def plan_violations(inp: PortfolioInput, start: dict[str, int]) -> list[str]:
+    """Violations of the rules on the plan as a whole by ``start`` (candidate item_id ->
+    start period of every funded item; empty list: none): skill capacity and budget (per
+    period and total) with effort and cost spread evenly over the duration, precedence,
+    Must-haves by their deadline, exclusive groups, work in progress, strategic balance,
+    OKR coverage, quick wins and WIP limits. The checks of a decisions table's own rows
+    (allowed starts, finish within the plan, value and cost) are
+    :func:`independent_check`'s, which ends with these."""
+    s = inp.settings
+    items = inp.items
+    out: list[str] = []
     plan = pd.DataFrame({"item_id": list(start), "funded": True, "start_period": list(start.values())})
     used, spend = usage_by_period(plan, inp)
     for (skill, p), u in sorted(used.items()):
@@ -295,8 +310,7 @@ def independent_check(result: PortfolioResult | pd.DataFrame, inp: PortfolioInpu
         chosen = [i for i in members if i in start]
         if len(chosen) > 1:
             out.append(f"exclusive group {g} funds more than one item: {', '.join(chosen)}")
-    out += _strategic_violations(inp, start)
-    return out
+    return out + _strategic_violations(inp, start)
 
 
 def _strategic_violations(inp: PortfolioInput, start: dict[str, int]) -> list[str]:
