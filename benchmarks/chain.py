@@ -9,18 +9,14 @@ Prints one JSON object per line:
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
+from _common import emit
 from models import portfolio, valuation
 from models.simulation import build_plan, load_scenarios, run_replications
 from pipelines import paths
 from pipelines.sources import load_inputs
-
-
-def emit(**row) -> None:
-    print(json.dumps({"benchmark": "chain", **row}), flush=True)
 
 
 def main() -> None:
@@ -33,22 +29,22 @@ def main() -> None:
 
     t = time.perf_counter()
     inputs = load_inputs(args.data)
-    emit(stage="read", items=len(inputs.backlog), seconds=round(time.perf_counter() - t, 3))
+    emit("chain", stage="read", items=len(inputs.backlog), seconds=round(time.perf_counter() - t, 3))
 
     t = time.perf_counter()
     cases = valuation.business_cases(inputs.backlog, inputs.teams, inputs.kpi_history, inputs.settings)
     values = valuation.value_by_start(inputs.backlog, cases, inputs.settings)
-    emit(stage="valuation", rows=len(values), seconds=round(time.perf_counter() - t, 3))
+    emit("chain", stage="valuation", rows=len(values), seconds=round(time.perf_counter() - t, 3))
 
     t = time.perf_counter()
     inp = portfolio.prepare_input(inputs.backlog, inputs.teams, values, inputs.settings)
     model = portfolio.build_model(inp)
-    emit(stage="build", items=len(inp.items), seconds=round(time.perf_counter() - t, 3))
+    emit("chain", stage="build", items=len(inp.items), seconds=round(time.perf_counter() - t, 3))
 
     stats = portfolio.solve(model, time_limit_s=args.time_limit)
     result = portfolio.results(model, stats)
     info = result.run_info.iloc[0]
-    emit(stage="solve", status=str(info["status"]), gap=float(info["gap"]), value=float(info["objective"]),
+    emit("chain", stage="solve", status=str(info["status"]), gap=float(info["gap"]), value=float(info["objective"]),
          solve_s=round(float(info["time_s"]), 3), time_limit_s=args.time_limit,
          variables=int(info["n_variables"]), constraints=int(info["n_constraints"]))
 
@@ -58,7 +54,7 @@ def main() -> None:
     t = time.perf_counter()
     runs, _ = run_replications([plan], scenarios, replications=args.replications, seed=args.seed)
     wall = time.perf_counter() - t
-    emit(stage="simulate", runs=len(runs), scenarios=len(scenarios), wall_s=round(wall, 3),
+    emit("chain", stage="simulate", runs=len(runs), scenarios=len(scenarios), wall_s=round(wall, 3),
          runs_per_s=round(len(runs) / wall, 1), seed=args.seed)
 
 

@@ -17,11 +17,11 @@ Fractions throughout (0.0005 = 0.05 %).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
+from _common import emit, parse_option
 from models.portfolio.selection import (
     BEST_KNOWN_CSV,
     greedy_selection,
@@ -29,10 +29,6 @@ from models.portfolio.selection import (
     selection_value,
     solve_selection,
 )
-
-
-def emit(benchmark: str, **row) -> None:
-    print(json.dumps({"benchmark": benchmark, **row}), flush=True)
 
 
 def parse_problems(text: str | None, count: int) -> list[int]:
@@ -51,13 +47,6 @@ def parse_problems(text: str | None, count: int) -> list[int]:
     if bad:
         raise SystemExit(f"--problems: {bad} out of range; the file has problems 0-{count - 1}")
     return out
-
-
-def parse_option(text: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    k, v = text.split("=", 1)
-    return k.strip(), v.strip()
 
 
 def main() -> None:

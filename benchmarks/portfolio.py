@@ -39,7 +39,6 @@ little. The output reports max_budget_utilisation and mean_capacity_utilisation 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from _common import emit, parse_option
 from models.errors import SolverError
 from models.portfolio import build_model, independent_check, prepare_input, results, solve
 from models.portfolio.build import MONEY_SCALE, TIE_BREAK_EUR
@@ -61,10 +61,6 @@ from models.settings import Settings
 VALUE_PER_PW_EUR = 10_000.0  # base value of one person-week of effort before the random factor
 
 BACKLOG_DEFAULTS = {**SCHEMA_BACKLOG_DEFAULTS, "product": "Bench"}
-
-
-def emit(**row) -> None:
-    print(json.dumps({"benchmark": "portfolio", **row}), flush=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -465,20 +461,6 @@ def run_reference(args, inst: Instance, settings: Settings, inp: PortfolioInput,
                 gap_rel=args.gap_rel, options={})
 
 
-def parse_option(text: str) -> tuple[str, object]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    k, v = (s.strip() for s in text.split("=", 1))
-    for conv in (int, float):
-        try:
-            return k, conv(v)
-        except ValueError:
-            pass
-    if v.lower() in ("true", "false"):
-        return k, v.lower() == "true"
-    return k, v
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=200)
@@ -514,10 +496,10 @@ def main() -> None:
         inp = prepare_input(*tables)
     else:
         row, inp = run_weitblick(args, inst, tables, options, greedy_vals)
-        emit(**row)
+        emit("portfolio", **row)
     if args.reference:
         by_method, best, best_method, _ = greedy_vals(inp)
-        emit(**run_reference(args, inst, tables[3], inp, (by_method, best, best_method)))
+        emit("portfolio", **run_reference(args, inst, tables[3], inp, (by_method, best, best_method)))
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ import pandas as pd
 from models.errors import InputError, ModelError
 from models.portfolio.build import TIE_BREAK_EUR, build_model
 from models.portfolio.inputs import PortfolioInput, prepare_input
-from models.portfolio.solve import solve
+from models.portfolio.solve import highs_options, solve
 from models.schemas import BACKLOG_DEFAULTS, EFFORT_PREFIX
 from models.settings import Settings
 
@@ -205,27 +205,6 @@ def selection_value(profits: Sequence[float], chosen: Sequence[int]) -> float:
     return round(math.fsum(float(profits[j]) for j in chosen), 6)
 
 
-def _coerce_option(highs, key: str, value):
-    """A HiGHS option value of the option's own type; ModelError for unknown options."""
-    import highspy
-
-    status, kind = highs.getOptionType(key)
-    if status != highspy.HighsStatus.kOk:
-        raise ModelError(f"HiGHS has no option '{key}'. Fix: use a name from the HiGHS options list.")
-    T = highspy.HighsOptionType
-    if kind == T.kBool:
-        if isinstance(value, str):
-            if value.lower() not in ("true", "false", "on", "off", "1", "0"):
-                raise ModelError(f"HiGHS option '{key}' is true/false, got {value!r}.")
-            return value.lower() in ("true", "on", "1")
-        return bool(value)
-    if kind == T.kInt:
-        return int(value)
-    if kind == T.kDouble:
-        return float(value)
-    return str(value)
-
-
 def solve_selection(profits: Sequence[float], weights: Sequence[Sequence[float]], capacities: Sequence[float],
                     *, item_ids: Sequence[str] | None = None, time_limit_s: float | None = None,
                     gap_rel: float = 0.0, threads: int | None = None, solver_options: dict | None = None,
@@ -246,12 +225,7 @@ def solve_selection(profits: Sequence[float], weights: Sequence[Sequence[float]]
     model = build_model(inp)
     build_s = time.perf_counter() - t0
     ids = list(inp.items.index)  # same order as the profits
-    options = {}
-    if solver_options:
-        import highspy
-
-        probe = highspy.Highs()
-        options = {k: _coerce_option(probe, k, v) for k, v in solver_options.items()}
+    options = highs_options(solver_options or {})  # typed, for the label; solve converts them too
     start = {ids[j]: 1 for j in greedy_selection(profits, weights, capacities)} if warm_start else None
     stats = solve(model, time_limit_s=time_limit_s, gap_rel=gap_rel, threads=threads, warm_start=start, **options)
     funded = model.chosen_starts()

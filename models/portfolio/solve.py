@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pulp
 
-from models.errors import SolverError
+from models.errors import ModelError, SolverError
 from models.portfolio.build import MONEY_SCALE, PortfolioModel, build_model, exclusive_groups
 from models.portfolio.inputs import PortfolioInput
 
@@ -59,10 +59,44 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return diff / abs(objective) if objective != 0 else math.inf
 
 
+def _coerce_option(highs, key: str, value):
+    """A HiGHS option value of the option's own type; ModelError for unknown options."""
+    import highspy
+
+    status, kind = highs.getOptionType(key)
+    if status != highspy.HighsStatus.kOk:
+        raise ModelError(f"HiGHS has no option '{key}'. Fix: use a name from the HiGHS options list.")
+    T = highspy.HighsOptionType
+    if kind == T.kBool:
+        if isinstance(value, str):
+            if value.lower() not in ("true", "false", "on", "off", "1", "0"):
+                raise ModelError(f"HiGHS option '{key}' is true/false, got {value!r}.")
+            return value.lower() in ("true", "on", "1")
+        return bool(value)
+    if kind == T.kInt:
+        return int(value)
+    if kind == T.kDouble:
+        return float(value)
+    return str(value)
+
+
+def highs_options(options: dict) -> dict:
+    """HiGHS options (name -> value) with each value converted to the option's own type, so
+    strings from a command line work ("0.3", "true"); ModelError for an unknown option or a
+    true/false option given something else."""
+    if not options:
+        return {}
+    import highspy
+
+    probe = highspy.Highs()
+    return {k: _coerce_option(probe, k, v) for k, v in options.items()}
+
+
 def make_solver(name: str, time_limit_s: float, gap_rel: float, threads: int | None, seed: int,
                 msg: bool, warm_start: bool = False, **options) -> tuple[pulp.LpSolver, str]:
     """The PuLP solver object for ``name`` ("highs" or "cbc") and the name to record;
-    ``options`` go to HiGHS as named options (e.g. mip_heuristic_effort=0.1)."""
+    ``options`` go to HiGHS as named options (e.g. mip_heuristic_effort=0.1), converted to
+    each option's type by :func:`highs_options` (ModelError for an unknown one)."""
     if name == "cbc":
         cbc = pulp.COIN_CMD(msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads,
                             randomSeed=seed, warmStart=warm_start)
@@ -72,7 +106,7 @@ def make_solver(name: str, time_limit_s: float, gap_rel: float, threads: int | N
     else:
         label = "HiGHS"
     solver = pulp.HiGHS(msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, random_seed=seed,
-                        warmStart=warm_start, **options)
+                        warmStart=warm_start, **highs_options(options))
     return solver, label
 
 
