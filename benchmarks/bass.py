@@ -18,8 +18,7 @@ import time
 
 import numpy as np
 
-from models.simulation import PortfolioMarketModel, Scenario, single_product_plan
-from models.simulation.calibration import bass_cumulative
+from models.simulation.calibration import bass_cumulative, mean_adoption
 
 
 def main() -> None:
@@ -32,17 +31,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="replication r runs with seed + r")
     args = ap.parse_args()
 
-    plan = single_product_plan(users=0, market_potential=args.customers, bass_p=args.p, bass_q=args.q,
-                               churn_rate=0.0, months=args.months)
-    quiet = Scenario(name="bass")  # defaults: no competitor, no shocks
-    total = np.zeros(args.months)
     started = time.perf_counter()
-    for r in range(args.replications):
-        model = PortfolioMarketModel(plan, quiet, seed=args.seed + r)
-        model.run_model()
-        total += model.datacollector.column("mau")[:, 0]
+    mean, _ = mean_adoption(args.p, args.q, args.customers, args.months, args.replications, args.seed)
     wall = time.perf_counter() - started
-    mean = total / args.replications
     closed = args.customers * bass_cumulative(np.arange(1, args.months + 1), args.p, args.q)
     print(json.dumps({
         "benchmark": "bass", "p": args.p, "q": args.q, "customers": args.customers, "months": args.months,

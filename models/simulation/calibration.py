@@ -25,7 +25,8 @@ so ``effort_multiplier`` = e^mu (the median) and ``item_effort_sigma`` = sigma.
 median delay of the data and of draws from a fit, for the credibility test.
 
 Bass (:func:`bass_cumulative`, :func:`fit_bass`): the closed form of Bass (1969) and a
-least-squares fit of (p, q, m) to per-period adoptions (scipy).
+least-squares fit of (p, q, m) to per-period adoptions (scipy); :func:`mean_adoption` is the
+model's mean adoption path to hold against them.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ import numpy as np
 import pandas as pd
 
 from models.errors import ModelError
+from models.simulation.model import PortfolioMarketModel
+from models.simulation.plan import single_product_plan
 
 MIN_PLANNED_DAYS = 28  # issues due at least four weeks out (the model steps in months)
 _N = NormalDist()
@@ -218,6 +221,21 @@ def fit_bass(adoptions: np.ndarray) -> BassFit:
             best = res
     p, q, m = (float(v) for v in best.x)
     return BassFit(p=p, q=q, m=m, r2=r_squared(y, y + best.fun), periods=len(y))
+
+
+def mean_adoption(p: float, q: float, m: int, steps: int, replications: int = 200,
+                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean adopters after each step and mean new adopters per step of the simulation model over
+    ``replications`` runs (seeds ``seed``, ``seed + 1``, ...): one product with market potential ``m``,
+    p and q per step, no users at the start, no churn, no competitor, no shocks."""
+    plan = single_product_plan(users=0, market_potential=m, bass_p=p, bass_q=q, churn_rate=0.0, months=steps)
+    mau, new = np.zeros(steps), np.zeros(steps)
+    for r in range(replications):
+        model = PortfolioMarketModel(plan, None, seed=seed + r)
+        model.run_model()
+        mau += model.datacollector.column("mau")[:, 0]
+        new += model.datacollector.column("new_users")[:, 0]
+    return mau / replications, new / replications
 
 
 def published_bass_parameters(path: str | Path) -> pd.DataFrame:

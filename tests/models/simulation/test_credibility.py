@@ -10,24 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.simulation import PortfolioMarketModel, Scenario, single_product_plan
-from models.simulation.calibration import bass_cumulative, fit_bass, published_bass_parameters, r_squared
+from models.simulation.calibration import (
+    bass_cumulative,
+    fit_bass,
+    mean_adoption,
+    published_bass_parameters,
+    r_squared,
+)
 from pipelines.paths import project_root
 
 DATA = project_root() / "tests" / "data" / "bass"
-QUIET = Scenario(name="quiet")  # defaults: no competitor, no shocks; churn 0 in the plans below
-
-
-def mean_adoption(p: float, q: float, m: int, steps: int, replications: int = 200) -> tuple[np.ndarray, np.ndarray]:
-    """Mean cumulative adopters and mean new adopters per step over ``replications`` seeds."""
-    plan = single_product_plan(users=0, market_potential=m, bass_p=p, bass_q=q, churn_rate=0.0, months=steps)
-    mau, new = np.zeros(steps), np.zeros(steps)
-    for seed in range(replications):
-        model = PortfolioMarketModel(plan, QUIET, seed=seed)
-        model.run_model()
-        mau += model.datacollector.column("mau")[:, 0]
-        new += model.datacollector.column("new_users")[:, 0]
-    return mau / replications, new / replications
 
 
 @pytest.mark.parametrize("product", ["META-ANALYSIS MEAN (213 applications)", "Color TV"])
