@@ -19,10 +19,11 @@ shares are fractions (0.1 = 10 %).
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union, get_args
 
 import numpy as np
 import pandas as pd
@@ -135,6 +136,7 @@ UNCERTAIN_PARAMETERS: tuple[str, ...] = tuple(
     n for n, f in Parameters.model_fields.items() if f.annotation is float)
 
 
+@functools.cache  # called for every uncertainty of every draw
 def parameter_bounds(name: str) -> tuple[float, float]:
     """Valid closed range [low, high] of a float parameter (open bounds treated as closed)."""
     low, high = -math.inf, math.inf
@@ -244,7 +246,15 @@ class Choice(_Strict):
 
 
 Distribution = Annotated[Union[Uniform, Triangular, Normal, Lognormal, Choice], Field(discriminator="dist")]
-DISTRIBUTIONS = ("uniform", "triangular", "normal", "lognormal", "choice")
+
+
+def _tags(union: Any, field: str) -> tuple[str, ...]:
+    """The ``Literal`` tags of a discriminated union's members (field ``field``), in their order."""
+    return tuple(tag for member in get_args(get_args(union)[0])
+                 for tag in get_args(member.model_fields[field].annotation))
+
+
+DISTRIBUTIONS = _tags(Distribution, "dist")  # uniform, triangular, normal, lognormal, choice
 
 # constants: any parameter, all optional; uncertainties: a distribution per float parameter
 Constants = create_model(
@@ -336,8 +346,7 @@ class RegulatoryMustHave(_Shock):
 
 Shock = Annotated[Union[DemandDrop, CompetitorEntry, BudgetCut, PricePressure, MarketShift, CostInflation,
                         RegulatoryMustHave], Field(discriminator="type")]
-SHOCK_TYPES = ("demand_drop", "competitor_entry", "budget_cut", "price_pressure", "market_shift", "cost_inflation",
-               "regulatory_must_have")
+SHOCK_TYPES = _tags(Shock, "type")
 
 
 # ---------------------------------------------------------------------------------------
