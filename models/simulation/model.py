@@ -10,7 +10,6 @@ plan start; effort in person-weeks (pw); money in EUR.
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Mapping, Sequence
 from operator import attrgetter
 
@@ -30,6 +29,7 @@ from models.simulation.scenario import (
     PricePressure,
     RegulatoryMustHave,
     Scenario,
+    named_stream,
 )
 
 SERIES_COLUMNS = ["month", "product", "mau", "paying_customers", "mrr", "churn_rate", "nps_proxy",
@@ -55,15 +55,6 @@ OKR_METRICS: dict[str, tuple[str, str, bool]] = {
     "cost": ("cost_savings", "sum", False), "cost_savings": ("cost_savings", "sum", False),
     "new_users": ("new_users", "sum", False),
 }
-
-
-def _crc(name: str) -> int:
-    return zlib.crc32(str(name).encode("utf-8"))
-
-
-def _stream(*key: int) -> np.random.Generator:
-    """A generator seeded by a key derived from ``model.rng`` (SeedSequence of the key)."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(list(key))))
 
 
 def _object_array(values: list) -> np.ndarray:
@@ -298,7 +289,7 @@ class PortfolioMarketModel(mesa.Model):
         self._is_cost = arrays.kpi == KPI_CODES["cost"]
 
         self.team_list = [TeamAgent(self, skill, j, plan.capacity_pw_per_month.get(skill, 0.0), plan.people(skill),
-                                    _stream(team_key, _crc(skill)), plan.capacity_path(skill))
+                                    named_stream(team_key, skill), plan.capacity_path(skill))
                           for j, skill in enumerate(skills)]
         self.competitor_list: list[CompetitorAgent] = []
         self.segment_list: list[MarketSegmentAgent] = []
@@ -310,7 +301,7 @@ class PortfolioMarketModel(mesa.Model):
             items = np.flatnonzero(arrays.product == i)
             competitor = CompetitorAgent(self, product, entry, items + off)
             self.competitor_list.append(competitor)
-            self.segment_list.append(MarketSegmentAgent(self, state, i, competitor, _stream(market_key, _crc(product))))
+            self.segment_list.append(MarketSegmentAgent(self, state, i, competitor, named_stream(market_key, product)))
         self.datacollector = SeriesCollector(self.months, products, VALUE_SERIES)
 
     def _apply_shocks(self, month: int) -> None:

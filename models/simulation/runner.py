@@ -23,7 +23,6 @@ import os
 import sys
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from models.errors import ModelError
 from models.settings import Settings
 from models.simulation.model import OKR_ATTAINMENT_COLUMNS, SERIES_COLUMNS, PortfolioMarketModel, series_frame
 from models.simulation.plan import SimulationPlan, build_plan
-from models.simulation.scenario import PARAMETER_NAMES, Scenario
+from models.simulation.scenario import PARAMETER_NAMES, Scenario, name_key
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -168,8 +167,7 @@ def _summary(months: np.ndarray, mrr: np.ndarray, cash: np.ndarray, discount_rat
 
 def replication_seed(root_seed: int, scenario: Scenario, replication: int) -> int:
     """Seed of one replication of a scenario (the same for every plan), 0 <= seed < 2**63."""
-    ss = np.random.SeedSequence(root_seed, spawn_key=(scenario.seed, zlib.crc32(scenario.name.encode()),
-                                                      replication))
+    ss = np.random.SeedSequence(root_seed, spawn_key=(scenario.seed, name_key(scenario.name), replication))
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 

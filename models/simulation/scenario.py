@@ -35,6 +35,18 @@ from models.errors import InputProblem, ScenarioError
 from models.yamlfile import line_of, parse_yaml_mapping, read_yaml_text, validation_problems
 
 
+def name_key(name: str) -> int:
+    """A name as a stable integer (CRC-32 of its UTF-8 text), for seeds: the streams of
+    :func:`named_stream` and the replication seeds of the runner."""
+    return zlib.crc32(str(name).encode("utf-8"))
+
+
+def named_stream(key: int, name: str) -> np.random.Generator:
+    """The random stream of ``name`` under ``key`` (PCG64 seeded by ``SeedSequence([key, name_key(name)])``):
+    the same key and name give the same draws, whatever other names draw."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([key, name_key(name)])))
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
 
@@ -384,12 +396,12 @@ class Scenario(_Strict):
     def sample(self, key: int) -> dict[str, float]:
         """Draw every uncertainty once, clipped to its parameter's valid range.
 
-        Each parameter draws from its own stream seeded by ``(key, crc32(name))``, so adding
+        Each parameter draws from its own stream (:func:`named_stream` of ``key`` and its name), so adding
         an uncertainty to a scenario does not change the values drawn for the others.
         """
         values = {}
         for name, dist in self.distributions().items():
-            rng = np.random.default_rng([key, zlib.crc32(name.encode())])
+            rng = named_stream(key, name)
             low, high = parameter_bounds(name)
             values[name] = float(min(max(dist.sample(rng), low), high))
         return values
