@@ -115,10 +115,10 @@ def lp_relaxation(inp: PortfolioInput) -> MarginalLP:
     return _relaxation(inp, None)
 
 
-def shadow_prices(inp: PortfolioInput, starts: dict[str, int], lp: MarginalLP | None = None) -> pd.DataFrame:
+def shadow_prices(inp: PortfolioInput, starts: dict[str, int]) -> pd.DataFrame:
     """skill, period, shadow_price_eur_per_pw: value of one more person-week at the margin
     of the plan (>= 0). Budget rows are returned with skill "budget" (EUR per EUR)."""
-    lp = lp or marginal_lp(inp, starts)
+    lp = marginal_lp(inp, starts)
     cap, budget = lp.prices("cap"), lp.prices("budget")  # no row (nothing can use it): price 0
     rows = [(skill, p, max(0.0, cap.get((skill, p), 0.0))) for skill in inp.skills for p in inp.periods]
     rows += [("budget", p, max(0.0, budget.get((p,), 0.0))) for p in inp.periods]
@@ -173,7 +173,7 @@ def _loss_interval(base_obj: float, base_bound: float, r: Resolve) -> tuple[floa
     return low, max(low, high)
 
 
-def rule_prices(inp: PortfolioInput, result: PortfolioResult, time_limit_s: float | None = None) -> pd.DataFrame:
+def rule_prices(inp: PortfolioInput, result: PortfolioResult) -> pd.DataFrame:
     """Per rule family present in the model: rule, description, rows, status (of the
     re-solve without it), value_without_eur, price_eur (value given up because of the rule:
     re-solved plan without it minus the plan; >= 0 up to the solvers' gaps), price_low_eur
@@ -185,7 +185,7 @@ def rule_prices(inp: PortfolioInput, result: PortfolioResult, time_limit_s: floa
     for family, description in RULE_FAMILIES.items():
         if not present.get(family):
             continue
-        r = resolve(inp, without=(family,), warm_start=base_starts, time_limit_s=time_limit_s)
+        r = resolve(inp, without=(family,), warm_start=base_starts)
         # the plan stays feasible without a rule: the re-solve is never worse than the plan
         found = max(r.objective if r.objective is not None else base_obj, base_obj)
         bound = max(r.best_bound if r.best_bound is not None else found, found)
@@ -237,12 +237,11 @@ def _room(result: PortfolioResult) -> _Room:
                  starts=plan_starts(result))
 
 
-def what_it_takes(inp: PortfolioInput, result: PortfolioResult, item: str, room: _Room | None = None) -> str:
+def what_it_takes(inp: PortfolioInput, item: str, room: _Room) -> str:
     """For a left-out item: at its least-blocked allowed start, the capacity and budget it
-    would need beyond what the plan leaves free ("" when it would fit as the plan stands)."""
+    would need beyond what the plan leaves free (``room``: :func:`_room` of the plan)."""
     s, items = inp.settings, inp.items
     row = items.loc[item]
-    room = room or _room(result)
     starts = room.starts
     ready = max((starts[p] + int(items.at[p, "duration_periods"]) for p in row["predecessors"] if p in starts),
                 default=1)
@@ -276,8 +275,7 @@ def what_it_takes(inp: PortfolioInput, result: PortfolioResult, item: str, room:
     return prefix + f"to start in {s.period_label(t)} it would need " + ", ".join(words)
 
 
-def item_explanations(inp: PortfolioInput, result: PortfolioResult, near_misses: int | None = None,
-                      time_limit_s: float | None = None, lp: MarginalLP | None = None) -> pd.DataFrame:
+def item_explanations(inp: PortfolioInput, result: PortfolioResult, near_misses: int | None = None) -> pd.DataFrame:
     """One row per candidate: item_id, funded, start_period, reason, what_it_takes,
     forced ("out" for funded items, "in" for the others), lp_loss_eur (LP estimate of the
     value lost if forced), resolved (whether it was re-solved), resolve_status, loss_eur
@@ -291,10 +289,10 @@ def item_explanations(inp: PortfolioInput, result: PortfolioResult, near_misses:
     cfg = inp.settings.explain
     k = cfg.near_misses if near_misses is None else near_misses
     base, base_obj, base_bound = _baseline(inp, result)
-    lp = lp or lp_relaxation(inp)
+    lp = lp_relaxation(inp)
     reasons = result.decisions.set_index("item_id")["reason"]
     room = _room(result)
-    out = pd.DataFrame([_item_row(inp, result, i, base, reasons, lp, room) for i in inp.items.index])
+    out = pd.DataFrame([_item_row(inp, i, base, reasons, lp, room) for i in inp.items.index])
     musts = [i for i in inp.items.index if bool(inp.items.at[i, "mandatory"])]
     left = out.loc[~out["funded"] & out["lp_loss_eur"].notna()].sort_values(["lp_loss_eur", "item_id"])
     left = left.loc[[bool(inp.items.at[i, "rule_starts"]) for i in left["item_id"]]]
@@ -306,7 +304,7 @@ def item_explanations(inp: PortfolioInput, result: PortfolioResult, near_misses:
         out[col] = float("nan")
     for i in chosen:
         idx = out.index[out["item_id"] == i][0]
-        status, note, loss, low, high = _forced_loss(inp, base, base_obj, base_bound, i, time_limit_s)
+        status, note, loss, low, high = _forced_loss(inp, base, base_obj, base_bound, i)
         if status is None:
             out.at[idx, "resolved"] = False
         out.at[idx, "resolve_status"] = status or ""
@@ -323,28 +321,28 @@ def _baseline(inp: PortfolioInput, result: PortfolioResult) -> tuple[dict[str, i
     return base, base_obj, float(bound) if pd.notna(bound) else base_obj
 
 
-def _item_row(inp: PortfolioInput, result: PortfolioResult, item: str, base: dict[str, int], reasons: pd.Series,
-              lp: MarginalLP, room: _Room) -> dict:
+def _item_row(inp: PortfolioInput, item: str, base: dict[str, int], reasons: pd.Series, lp: MarginalLP,
+              room: _Room) -> dict:
     t = base.get(item)
     return {"item_id": item, "funded": t is not None, "start_period": t, "reason": str(reasons[item]),
-            "what_it_takes": "" if t is not None else what_it_takes(inp, result, item, room),
+            "what_it_takes": "" if t is not None else what_it_takes(inp, item, room),
             "forced": "out" if t is not None else "in", "lp_loss_eur": _lp_estimate(inp, lp, item, t)}
 
 
-def _forced_loss(inp: PortfolioInput, base: dict[str, int], base_obj: float, base_bound: float, item: str,
-                 time_limit_s: float | None) -> tuple[str | None, str, float, float, float]:
+def _forced_loss(inp: PortfolioInput, base: dict[str, int], base_obj: float, base_bound: float,
+                 item: str) -> tuple[str | None, str, float, float, float]:
     """Re-solve with ``item`` forced the other way: (status or None when not re-solved,
     note, loss, proven low, proven high); NaN losses when no plan exists."""
     nan = float("nan")
     if item in base and item in inp.must_continue:
         return None, "in progress and continued (settings in_progress: continue); not re-solved", nan, nan, nan
     if item not in base:
-        r = resolve(inp, force={item: True}, time_limit_s=time_limit_s)
+        r = resolve(inp, force={item: True})
     else:
         rest = {j: s for j, s in base.items() if j != item}
-        r = resolve(inp, force={item: False}, time_limit_s=time_limit_s, warm_start=rest)
+        r = resolve(inp, force={item: False}, warm_start=rest)
         if r.objective is None and bool(inp.items.at[item, "mandatory"]):
-            r = _resolve_without_must(inp, item, base, time_limit_s)
+            r = _resolve_without_must(inp, item, base)
     if r.objective is None:
         reasons = diagnose_infeasibility_with(inp, item) if item not in base else []
         note = ("cannot be funded with the other rules: " + "; ".join(reasons)) if reasons else r.message
@@ -353,8 +351,7 @@ def _forced_loss(inp: PortfolioInput, base: dict[str, int], base_obj: float, bas
     return r.status, "", base_obj - r.objective, low, high
 
 
-def explain_item(inp: PortfolioInput, result: PortfolioResult, item: str,
-                 time_limit_s: float | None = None) -> dict:
+def explain_item(inp: PortfolioInput, result: PortfolioResult, item: str) -> dict:
     """Why one item is in or out and what it would take: item_id, funded, start_period,
     reason, what_it_takes, forced, lp_loss_eur, resolve_status, loss_eur, loss_low_eur,
     loss_high_eur, note (one re-solve with the item forced the other way)."""
@@ -363,9 +360,9 @@ def explain_item(inp: PortfolioInput, result: PortfolioResult, item: str,
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise KeyError(f"{item} is not a candidate of this plan (Done items and unknown ids are not).{hint}")
     base, base_obj, base_bound = _baseline(inp, result)
-    row = _item_row(inp, result, item, base, result.decisions.set_index("item_id")["reason"], lp_relaxation(inp),
+    row = _item_row(inp, item, base, result.decisions.set_index("item_id")["reason"], lp_relaxation(inp),
                     _room(result))
-    status, note, loss, low, high = _forced_loss(inp, base, base_obj, base_bound, item, time_limit_s)
+    status, note, loss, low, high = _forced_loss(inp, base, base_obj, base_bound, item)
     return {**row, "resolve_status": status or "", "loss_eur": loss, "loss_low_eur": low, "loss_high_eur": high,
             "note": note}
 
@@ -377,9 +374,9 @@ def _with_mandatory(inp: PortfolioInput, item: str, mandatory: bool) -> Portfoli
     return dataclasses.replace(inp, items=items)
 
 
-def _resolve_without_must(inp: PortfolioInput, item: str, base: dict[str, int], time_limit_s: float | None) -> Resolve:
+def _resolve_without_must(inp: PortfolioInput, item: str, base: dict[str, int]) -> Resolve:
     """Forced out, a Must-have first has to lose its mandatory flag."""
-    return resolve(_with_mandatory(inp, item, False), force={item: False}, time_limit_s=time_limit_s,
+    return resolve(_with_mandatory(inp, item, False), force={item: False},
                    warm_start={j: s for j, s in base.items() if j != item})
 
 
@@ -390,8 +387,7 @@ def diagnose_infeasibility_with(inp: PortfolioInput, item: str) -> list[str]:
 
 
 # -- efficient frontier ---------------------------------------------------------------------
-def efficient_frontier(inp: PortfolioInput, result: PortfolioResult | None = None, points: int | None = None,
-                       time_limit_s: float | None = None) -> pd.DataFrame:
+def efficient_frontier(inp: PortfolioInput, result: PortfolioResult | None = None) -> pd.DataFrame:
     """Best plan value for a range of budgets: every period's budget (and the total budget)
     scaled by a share from settings.explain.frontier_min_share to frontier_max_share.
 
@@ -402,7 +398,7 @@ def efficient_frontier(inp: PortfolioInput, result: PortfolioResult | None = Non
     value_eur, objective_eur, cost_eur, n_funded, gap, best_bound_eur, marginal_value
     (value gained per extra EUR of budget since the previous point)."""
     cfg = inp.settings.explain
-    n = points or cfg.frontier_points
+    n = cfg.frontier_points
     shares = sorted(set(np.round(np.linspace(cfg.frontier_min_share, cfg.frontier_max_share, n), 4)) | {1.0})
     s = inp.settings
     warm = plan_starts(result) if result is not None else None
@@ -419,8 +415,7 @@ def efficient_frontier(inp: PortfolioInput, result: PortfolioResult | None = Non
         start = max(fits, key=lambda c: _objective(inp, c)) if fits else None
         m = build_model(sub)
         try:
-            stats = solve(m, time_limit_s=time_limit_s if time_limit_s is not None else cfg.time_limit_s,
-                          warm_start=start)
+            stats = solve(m, time_limit_s=cfg.time_limit_s, warm_start=start)
         except SolverError as exc:
             rows.append({"budget_share": share, "budget_eur": min(sum(per), total or np.inf), "status": exc.status or "Infeasible",
                          "value_eur": np.nan, "objective_eur": np.nan, "cost_eur": np.nan, "n_funded": 0,
