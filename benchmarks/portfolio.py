@@ -50,7 +50,7 @@ import pulp
 
 from _common import emit, parse_option
 from models.errors import SolverError
-from models.portfolio import build_model, independent_check, prepare_input, results, solve
+from models.portfolio import build_model, greedy, independent_check, prepare_input, results, solve
 from models.portfolio.build import MONEY_SCALE, TIE_BREAK_EUR
 from models.portfolio.inputs import PortfolioInput
 from models.portfolio.results import budget_table, capacity_table, decisions_table, plan_violations
@@ -204,8 +204,8 @@ def _make_forced_fit(inst: Instance) -> None:
             place(i, t)
 
 
-def canonical_tables(inst: Instance, time_limit_s: float, gap_rel: float,
-                     budget_total: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Settings]:
+def canonical_tables(inst: Instance, time_limit_s: float,
+                     gap_rel: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Settings]:
     """Backlog, teams, values (item_id, start_period, value_eur) and settings of an instance."""
     records = []
     for i, item in enumerate(inst.ids):
@@ -234,7 +234,7 @@ def canonical_tables(inst: Instance, time_limit_s: float, gap_rel: float,
                           columns=["item_id", "start_period", "value_eur"])
     settings = Settings.model_validate(dict(
         company="Benchmark", start=date(2027, 1, 1), periods=inst.quarters, period_months=3,
-        budget_per_period=inst.budget, budget_total=budget_total, in_progress="continue",
+        budget_per_period=inst.budget, in_progress="continue",
         solver={"time_limit_s": time_limit_s, "gap_rel": gap_rel, "seed": 0},
     ))
     return backlog, teams, values, settings
@@ -310,22 +310,11 @@ def build_reference(inst: Instance, settings: Settings
 # greedy baselines
 # ---------------------------------------------------------------------------------------
 
-def greedy_module():
-    try:
-        from models.portfolio import greedy
-    except ImportError:
-        return None
-    return greedy
-
-
 def baselines(inp: PortfolioInput) -> tuple[dict[str, float], float | None, str | None, float]:
     """Values of the valid greedy plans (method -> value_eur), the best of them and its
     method, and the seconds baseline_plans took."""
-    g = greedy_module()
-    if g is None:
-        return {}, None, None, 0.0
     t = time.perf_counter()
-    summary, _ = g.baseline_plans(inp)
+    summary, _ = greedy.baseline_plans(inp)
     secs = time.perf_counter() - t
     ok = summary.loc[summary["valid"].astype(bool)]
     by_method = {str(r.method): float(r.value_eur) for r in ok.itertuples()}
@@ -352,18 +341,13 @@ def lp_guided_start(model, inp: PortfolioInput) -> dict[str, int] | None:
     in the LP (highest first; ties by value per person-week at the best start), then fill
     the plan in that order with the greedy's rules (models.portfolio.greedy.greedy_starts:
     forced items first, each item at its earliest start that fits)."""
-    g = greedy_module()
-    if g is None:
-        return None
     model.prob.solve(pulp.HiGHS(msg=False, mip=False, random_seed=0))
     share: dict[str, float] = {}
     for (i, _), v in model.x.items():
         share[i] = share.get(i, 0.0) + (v.value() or 0.0)
-    items = inp.items
-    best = {i: max((inp.objective_of(i, int(t)) for t in ts), default=0.0) for i, ts in items["rule_starts"].items()}
-    per_pw = {i: best[i] / max(float(items.at[i, "total_effort_pw"]), 1e-9) for i in items.index}
-    order = sorted(items.index, key=lambda i: (-round(share.get(i, 0.0), 6), -per_pw[i], i))
-    return g.greedy_starts(inp, order)
+    per_pw = greedy.ranking_scores(inp, "value_per_effort").fillna(0.0)  # no start or no effort: 0
+    order = sorted(inp.items.index, key=lambda i: (-round(share.get(i, 0.0), 6), -per_pw[i], i))
+    return greedy.greedy_starts(inp, order)
 
 
 # ---------------------------------------------------------------------------------------
@@ -385,7 +369,8 @@ def instance_fields(args, inst: Instance) -> dict:
                 dropped_mandatory=inst.dropped_mandatory, dropped_in_progress=inst.dropped_in_progress)
 
 
-def run_weitblick(args, inst: Instance, tables, options: dict, greedy_vals) -> tuple[dict, PortfolioInput]:
+def run_weitblick(args, inst: Instance, tables, options: dict) -> tuple[dict, PortfolioInput, tuple]:
+    """The optimiser's row, its input and the greedy baselines (see :func:`baselines`)."""
     backlog, teams, values, settings = tables
     t0 = time.perf_counter()
     inp = prepare_input(backlog, teams, values, settings)
@@ -393,12 +378,12 @@ def run_weitblick(args, inst: Instance, tables, options: dict, greedy_vals) -> t
     model = build_model(inp)
     build_s = time.perf_counter() - t0
 
-    by_method, best, best_method, baselines_s = greedy_vals(inp)
+    greedy_baselines = baselines(inp)
+    by_method, best, best_method, baselines_s = greedy_baselines
     ws, greedy_s, ws_value, ws_valid = None, None, None, None
-    g = greedy_module()
-    if not args.no_warm_start and g is not None:
+    if not args.no_warm_start:
         t = time.perf_counter()
-        ws = g.greedy_warm_start(inp) if args.warm_start == "greedy" else lp_guided_start(model, inp)
+        ws = greedy.greedy_warm_start(inp) if args.warm_start == "greedy" else lp_guided_start(model, inp)
         greedy_s = time.perf_counter() - t
         if ws is not None:
             ws_value = float(sum(inp.value_of(i, t) for i, t in ws.items()))
@@ -430,11 +415,11 @@ def run_weitblick(args, inst: Instance, tables, options: dict, greedy_vals) -> t
                greedy_best_method=best_method, greedy_best_value=best, warm_start=ws is not None,
                warm_start_method=None if args.no_warm_start else args.warm_start, warm_start_value=ws_value,
                warm_start_valid=ws_valid, time_limit_s=args.time_limit, gap_rel=args.gap_rel, options=options)
-    return out, inp
+    return out, inp, greedy_baselines
 
 
-def run_reference(args, inst: Instance, settings: Settings, inp: PortfolioInput, greedy: tuple) -> dict:
-    by_method, best, best_method = greedy
+def run_reference(args, inst: Instance, settings: Settings, inp: PortfolioInput, greedy_baselines: tuple) -> dict:
+    by_method, best, best_method, _ = greedy_baselines
     t0 = time.perf_counter()
     prob, x = build_reference(inst, settings)
     build_s = time.perf_counter() - t0
@@ -485,21 +470,14 @@ def main() -> None:
 
     inst = generate(args.items, args.quarters, args.skills, args.precedence, args.seed, args.budget_share)
     tables = canonical_tables(inst, args.time_limit, args.gap_rel)
-    cache: dict = {}
-
-    def greedy_vals(inp):
-        if "g" not in cache:
-            cache["g"] = baselines(inp)
-        return cache["g"]
-
     if args.skip_weitblick:
         inp = prepare_input(*tables)
+        greedy_baselines = baselines(inp) if args.reference else None
     else:
-        row, inp = run_weitblick(args, inst, tables, options, greedy_vals)
+        row, inp, greedy_baselines = run_weitblick(args, inst, tables, options)
         emit("portfolio", **row)
     if args.reference:
-        by_method, best, best_method, _ = greedy_vals(inp)
-        emit("portfolio", **run_reference(args, inst, tables[3], inp, (by_method, best, best_method)))
+        emit("portfolio", **run_reference(args, inst, tables[3], inp, greedy_baselines))
 
 
 if __name__ == "__main__":
