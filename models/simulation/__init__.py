@@ -20,6 +20,7 @@ from models.simulation.model import (
 )
 from models.simulation.plan import SimulationPlan, build_plan, market_state, okr_table, single_product_plan
 from models.simulation.runner import (
+    PLAN_NAMES,
     SUMMARY_FIELDS,
     Chunk,
     ChunkResult,
@@ -53,7 +54,8 @@ from models.simulation.scenario import (
 )
 
 __all__ = [
-    "DELIVERY_COLUMNS", "OKR_ATTAINMENT_COLUMNS", "OKR_METRICS", "PARAMETER_NAMES", "SERIES_COLUMNS", "SUMMARY_FIELDS",
+    "DELIVERY_COLUMNS", "OKR_ATTAINMENT_COLUMNS", "OKR_METRICS", "PARAMETER_NAMES", "PLAN_NAMES", "SERIES_COLUMNS",
+    "SUMMARY_FIELDS",
     "okr_table",
     "Chunk", "ChunkResult", "StressTest", "candidate_plans", "compare_plans", "make_chunks", "okr_chances", "okr_met_share",
     "run_chunk", "select_scenarios", "stress_test",

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from models.errors import ModelError
+from models.portfolio.greedy import RANKINGS
 from models.settings import Settings
 from models.simulation.model import OKR_ATTAINMENT_COLUMNS, SERIES_COLUMNS, PortfolioMarketModel, series_frame
 from models.simulation.plan import SimulationPlan, build_plan
@@ -40,6 +41,8 @@ from models.simulation.scenario import PARAMETER_NAMES, Scenario, name_key
 if TYPE_CHECKING:
     from distributed import Client
 
+# the plans a stress test can run: the optimiser's and the greedy baselines by ranking method
+PLAN_NAMES: tuple[str, ...] = ("recommended", *RANKINGS)
 SUMMARY_FIELDS = ("npv_eur", "final_mrr", "on_time_share", "mean_slip_months", "delivered_share",
                   "okr_met_share")
 RUN_KEYS = ["plan", "scenario", "replication"]
@@ -479,13 +482,14 @@ def candidate_plans(decisions: Mapping[str, pd.DataFrame], backlog: pd.DataFrame
                     kpi_history: pd.DataFrame, settings: Settings, okrs: pd.DataFrame | None = None,
                     names: Sequence[str] | None = None) -> list[SimulationPlan]:
     """Simulation plans from decisions tables by name (e.g. ``recommended`` and the greedy
-    baselines), in the order of ``decisions``; ``names`` keeps only those (unknown names
-    are an error listing the known ones)."""
+    baselines, :data:`PLAN_NAMES`), in the order of ``decisions``; ``names`` keeps only those
+    (names without decisions are an error listing the plans there are)."""
     if names:
         unknown = [n for n in names if n not in decisions]
         if unknown:
-            raise ModelError(f"unknown plans {', '.join(unknown)}: the plans are {', '.join(decisions)}. "
-                             "Fix: name plans from that list.")
+            fix = "compute their decisions first (greedy baselines: models.portfolio.baselines)" \
+                if all(n in PLAN_NAMES for n in unknown) else "name plans from that list"
+            raise ModelError(f"unknown plans {', '.join(unknown)}: the plans are {', '.join(decisions)}. Fix: {fix}.")
     keep = [n for n in decisions if not names or n in names]
     return [build_plan(n, decisions[n], backlog, teams, kpi_history, settings, okrs=okrs) for n in keep]
 

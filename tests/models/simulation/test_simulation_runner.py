@@ -297,3 +297,15 @@ def test_compare_plans_by_hand():
     assert (out.loc["a", "worst_npv_p10"], out.loc["a", "worst_scenario"]) == (4.0, "y")
     assert out.loc["a", "on_time_share"] == pytest.approx(0.6) and out.loc["a", "okr_met_share"] == pytest.approx(0.4)
     assert list(out.index) == ["a", "b"]
+
+
+def test_plan_names_are_the_recommended_plan_and_the_greedy_baselines(sim_decisions, sim_backlog, sim_teams,
+                                                                        sim_kpi_history, sim_settings):
+    from models.portfolio.greedy import RANKINGS
+    from models.simulation import PLAN_NAMES
+
+    assert PLAN_NAMES == ("recommended", *RANKINGS) and "wsjf" in PLAN_NAMES
+    tables = (sim_backlog, sim_teams, sim_kpi_history, sim_settings)
+    # a plan the stress test knows but without decisions here: say how to get them
+    with pytest.raises(ModelError, match="unknown plans wsjf: the plans are recommended. Fix: compute their decisions"):
+        candidate_plans({"recommended": sim_decisions}, *tables, names=["wsjf"])
