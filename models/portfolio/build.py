@@ -304,13 +304,13 @@ def set_objective(m: PortfolioModel) -> None:
     m.prob += _expr([(v, MONEY_SCALE * (inp.objective_of(i, t) - m.tie_break_eur * t)) for (i, t), v in m.x.items()])
 
 
-BUILDERS = (add_one_start, add_capacity, add_budget, add_budget_total, add_precedence, add_mandatory,
-            add_in_progress, add_exclusive, add_balance, add_okr_coverage, add_quick_wins, add_wip_limit)
-# The builder of each constraint family (name prefix of its rows -> function).
+# The builder of each constraint family (name prefix of its rows -> function), in the order
+# build_model adds them.
 FAMILY_BUILDERS = {"one_start": add_one_start, "cap": add_capacity, "budget": add_budget,
                    "budget_total": add_budget_total, "prec": add_precedence, "must": add_mandatory,
                    "in_progress": add_in_progress, "excl": add_exclusive, "balance": add_balance,
                    "okr": add_okr_coverage, "quick_wins": add_quick_wins, "wip_limit": add_wip_limit}
+BUILDERS = tuple(FAMILY_BUILDERS.values())
 # Families a strategy team chooses (rather than facts such as capacity): each has a price,
 # the value given up because of it (models.portfolio.explain.rule_prices).
 RULE_FAMILIES = {"must": "Must-haves and deadlines", "in_progress": "work in progress continues",

@@ -129,6 +129,15 @@ class PortfolioInput:
         return self._lookup("_must_continue",
                             lambda: list(self.items.index[self.items["status_category"] == "In Progress"]))
 
+    @property
+    def forced_items(self) -> list[str]:
+        """Candidates every plan must fund: mandatory items and the work in progress that
+        must continue (in candidate order)."""
+        def build() -> list[str]:
+            cont = set(self.must_continue)
+            return [i for i in self.items.index if bool(self.items.at[i, "mandatory"]) or i in cont]
+        return self._lookup("_forced_items", build)
+
 
 OVERRIDE_PREFIX = "capacity_pw_p"
 
@@ -320,8 +329,7 @@ def _check_mandatory(inp: PortfolioInput) -> None:
     items = inp.items
     es = earliest_starts(inp)
     problems = []
-    forced = [i for i in items.index if bool(items.at[i, "mandatory"]) or i in inp.must_continue]
-    for i in forced:
+    for i in inp.forced_items:
         d = int(items.at[i, "duration_periods"])
         deadline = int(items.at[i, "deadline"])
         due = s.period_label(deadline)

@@ -187,11 +187,6 @@ def solve(model: PortfolioModel, time_limit_s: float | None = None, gap_rel: flo
 ELASTIC = ("cap", "budget", "budget_total", "excl", "balance", "okr", "quick_wins", "wip_limit")
 
 
-def _forced_items(inp: PortfolioInput) -> list[str]:
-    items = inp.items
-    return [i for i in items.index if bool(items.at[i, "mandatory"]) or i in inp.must_continue]
-
-
 def diagnose_infeasibility(inp: PortfolioInput, time_limit_s: float = 30.0) -> list[str]:
     """Reasons, in the planner's words, why no plan can satisfy the rules.
 
@@ -215,11 +210,11 @@ def diagnose_infeasibility(inp: PortfolioInput, time_limit_s: float = 30.0) -> l
     m.prob.setObjective(pulp.lpSum(slack.values()))
     raw = m.prob.solve(pulp.HiGHS(msg=False, timeLimit=time_limit_s, gapRel=0.0))
     if not raw.has_solution:
-        forced = _forced_items(inp)
+        forced = inp.forced_items
         return [f"the Must-haves and work in progress ({', '.join(forced) or 'none'}) cannot be scheduled "
                 "together with their deadlines and dependencies; fix: move a deadline or drop a mandatory flag"]
     starts = m.chosen_starts()
-    forced = set(_forced_items(inp))
+    forced = set(inp.forced_items)
     dur = inp.items["duration_periods"].astype(int)
 
     def running(p: int) -> list[str]:
