@@ -9,7 +9,8 @@ after :func:`build_model`):
     plan = results(model, stats)                             # decisions, capacity, budget, run_info
     independent_check(plan, inp)                             # [] when every rule holds
 
-:func:`optimise` runs all four (warm-started from the best greedy plan). Then
+:func:`optimise` runs all four (warm-started from the best greedy plan only when
+``settings.solver.warm_start`` asks for it; off by default). Then
 :func:`explain_plan` (why each item is in or out, the price of each rule), :func:`frontier`
 (value against budget) and :func:`baselines` (greedy plans and the optimiser's uplift).
 ``values`` is :func:`models.valuation.value_by_start`.

@@ -34,12 +34,10 @@ class PortfolioInput:
         total_effort_pw (total pw; not an effort_<skill> column), predecessors (candidate item_ids this item waits for; Done
         predecessors are dropped as satisfied), deadline (period a mandatory item must
         finish by; the last period when none is given), starts (start periods that finish
-        within the plan and have a value: one variable each) and rule_starts (the starts
-        the rules allow on their own: period 1 only for In Progress items).
-    values: value_by_start rows of the candidates at their allowed starts
-        (item_id, start_period, value_eur).
-        Also small (total effort within settings.quick_wins.max_effort_pw) and okr (the
-        key result an item names, "" when none).
+        within the plan and have a value: one variable each), rule_starts (the starts
+        the rules allow on their own: period 1 only for In Progress items), small (total
+        effort within settings.quick_wins.max_effort_pw) and okr (the key result an item
+        names, "" when none).
     values: value_by_start rows of the candidates at their allowed starts
         (item_id, start_period, value_eur, spread_eur, objective_eur): spread_eur is the
         value range used by the risk adjustment, objective_eur what the optimiser maximises

@@ -183,7 +183,9 @@ def solve(model: PortfolioModel, time_limit_s: float | None = None, gap_rel: flo
     )
 
 
-# Rows that may stretch in the elastic model (family -> what one unit of slack is).
+# Constraint families whose rows may stretch in the elastic model; one unit of slack is one
+# unit of the row (pw for cap, thousands of EUR for budget, budget_total and balance, items
+# for the count rows).
 ELASTIC = ("cap", "budget", "budget_total", "excl", "balance", "okr", "quick_wins", "wip_limit")
 
 
