@@ -37,7 +37,8 @@ from rich.console import Console
 from rich.table import Table
 
 from models.settings import settings_from_table
-from models.simulation import compare_plans
+from models.errors import ModelError
+from models.simulation import PLAN_NAMES, compare_plans, load_scenarios, select_scenarios
 from pipelines import paths
 from pipelines.definitions import build_definitions
 from pipelines.store import read_tables
@@ -521,7 +522,7 @@ def stress_test(
     replications: Annotated[int | None, typer.Option(
         help="Replications per scenario (default: each scenario's own).", min=1)] = None,
     plans: Annotated[str | None, typer.Option(
-        help="Comma-separated plans out of recommended, rice, wsjf, value_per_effort, weighted_score (default: all).")
+        help=f"Comma-separated plans out of {', '.join(PLAN_NAMES)} (default: all).")
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Local processes (default: every core; 1: serial).", min=1)] = None,
     dask_address: Annotated[str, typer.Option(
@@ -531,13 +532,9 @@ def stress_test(
     format: FormatOption = OutputFormat.table,
 ) -> None:
     """Run the recommended plan and the greedy baselines through the scenarios, many times over."""
-    from models.errors import ModelError
-    from models.portfolio.greedy import RANKINGS
-    from models.simulation import load_scenarios, select_scenarios
-
-    unknown = [p for p in _names(plans) or [] if p not in ("recommended", *RANKINGS)]
+    unknown = [p for p in _names(plans) or [] if p not in PLAN_NAMES]
     if unknown:
-        raise typer.BadParameter(f"unknown plans {', '.join(unknown)}: use recommended, {', '.join(RANKINGS)}",
+        raise typer.BadParameter(f"unknown plans {', '.join(unknown)}: use {', '.join(PLAN_NAMES)}",
                                  param_hint="--plans")
     try:  # name unknown scenarios before the plan is computed
         select_scenarios(load_scenarios(paths.scenarios_dir()), _names(scenarios))
