@@ -10,11 +10,13 @@ export WEITBLICK_HOME ?= $(CURDIR)/var
 export DAGSTER_HOME ?= $(WEITBLICK_HOME)/dagster_home
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install demo test ui lab validate bench notebooks clean
+.PHONY: help install demo test test-fast lint ui lab validate bench notebooks clean
 
 help:
 	@echo "make demo      install what is missing, run the refresh on the demo company"
 	@echo "make test      run the whole test suite"
+	@echo "make test-fast unit and property tests only (the inner loop)"
+	@echo "make lint      ruff check and ruff format --check"
 	@echo "make ui        Dagster UI on http://127.0.0.1:3000"
 	@echo "make lab       JupyterLab on notebooks/"
 	@echo "make validate  dagster definitions validate"
@@ -38,6 +40,13 @@ demo: install $(DAGSTER_HOME)
 
 test: install
 	$(RUN) pytest
+
+test-fast: install
+	$(RUN) pytest -m "not slow"
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
 
 validate: install $(DAGSTER_HOME)
 	$(RUN) dagster definitions validate -m pipelines.definitions

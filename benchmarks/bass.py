@@ -35,14 +35,23 @@ def main() -> None:
     mean, _ = mean_adoption(args.p, args.q, args.customers, args.months, args.replications, args.seed)
     wall = time.perf_counter() - started
     closed = args.customers * bass_cumulative(np.arange(1, args.months + 1), args.p, args.q)
-    print(json.dumps({
-        "benchmark": "bass", "p": args.p, "q": args.q, "customers": args.customers, "months": args.months,
-        "replications": args.replications,
-        "max_mean_deviation": float(np.max(np.abs(mean - closed)) / args.customers),
-        "final_mean_share": float(mean[-1] / args.customers),
-        "agent_steps_per_s": round(args.customers * args.months * args.replications / wall),
-        "wall_s": round(wall, 3),
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "benchmark": "bass",
+                "p": args.p,
+                "q": args.q,
+                "customers": args.customers,
+                "months": args.months,
+                "replications": args.replications,
+                "max_mean_deviation": float(np.max(np.abs(mean - closed)) / args.customers),
+                "final_mean_share": float(mean[-1] / args.customers),
+                "agent_steps_per_s": round(args.customers * args.months * args.replications / wall),
+                "wall_s": round(wall, 3),
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from _common import emit
+
 from models import portfolio, valuation
 from models.simulation import build_plan, load_scenarios, run_replications
 from pipelines import paths
@@ -44,18 +45,34 @@ def main() -> None:
     stats = portfolio.solve(model, time_limit_s=args.time_limit)
     result = portfolio.results(model, stats)
     info = result.run_info.iloc[0]
-    emit("chain", stage="solve", status=str(info["status"]), gap=float(info["gap"]), value=float(info["objective"]),
-         solve_s=round(float(info["time_s"]), 3), time_limit_s=args.time_limit,
-         variables=int(info["n_variables"]), constraints=int(info["n_constraints"]))
+    emit(
+        "chain",
+        stage="solve",
+        status=str(info["status"]),
+        gap=float(info["gap"]),
+        value=float(info["objective"]),
+        solve_s=round(float(info["time_s"]), 3),
+        time_limit_s=args.time_limit,
+        variables=int(info["n_variables"]),
+        constraints=int(info["n_constraints"]),
+    )
 
     scenarios = load_scenarios(paths.scenarios_dir())
-    plan = build_plan("recommended", result.decisions, inputs.backlog, inputs.teams, inputs.kpi_history,
-                      inputs.settings)
+    plan = build_plan(
+        "recommended", result.decisions, inputs.backlog, inputs.teams, inputs.kpi_history, inputs.settings
+    )
     t = time.perf_counter()
     runs, _ = run_replications([plan], scenarios, replications=args.replications, seed=args.seed)
     wall = time.perf_counter() - t
-    emit("chain", stage="simulate", runs=len(runs), scenarios=len(scenarios), wall_s=round(wall, 3),
-         runs_per_s=round(len(runs) / wall, 1), seed=args.seed)
+    emit(
+        "chain",
+        stage="simulate",
+        runs=len(runs),
+        scenarios=len(scenarios),
+        wall_s=round(wall, 3),
+        runs_per_s=round(len(runs) / wall, 1),
+        seed=args.seed,
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from _common import emit, parse_option
+
 from models.portfolio.selection import (
     BEST_KNOWN_CSV,
     greedy_selection,
@@ -56,10 +57,20 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=10.0, help="seconds per problem")
     ap.add_argument("--gap-rel", type=float, default=0.0, help="relative gap target (0 = prove optimality)")
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--best-known", type=Path, default=None,
-                    help=f"best-known table (default: {BEST_KNOWN_CSV} next to --file, when present)")
-    ap.add_argument("--highs-option", type=parse_option, action="append", default=[], metavar="KEY=VALUE",
-                    help="extra HiGHS option (repeatable), e.g. mip_heuristic_effort=0.3")
+    ap.add_argument(
+        "--best-known",
+        type=Path,
+        default=None,
+        help=f"best-known table (default: {BEST_KNOWN_CSV} next to --file, when present)",
+    )
+    ap.add_argument(
+        "--highs-option",
+        type=parse_option,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra HiGHS option (repeatable), e.g. mip_heuristic_effort=0.3",
+    )
     ap.add_argument("--warm-start", action="store_true", help="start HiGHS from the greedy selection")
     args = ap.parse_args()
 
@@ -75,24 +86,55 @@ def main() -> None:
     n_optimal = 0
     for idx in chosen:
         p = problems[idx]
-        r = solve_selection(p.profits, p.weights, p.capacities, time_limit_s=args.time_limit,
-                            gap_rel=args.gap_rel, threads=args.threads, solver_options=options or None,
-                            warm_start=args.warm_start)
+        r = solve_selection(
+            p.profits,
+            p.weights,
+            p.capacities,
+            time_limit_s=args.time_limit,
+            gap_rel=args.gap_rel,
+            threads=args.threads,
+            solver_options=options or None,
+            warm_start=args.warm_start,
+        )
         greedy = selection_value(p.profits, greedy_selection(p.profits, p.weights, p.capacities))
         gap_to_best = None if not p.best_known else (p.best_known - r.value) / p.best_known
         if gap_to_best is not None:
             gaps.append(gap_to_best)
         n_optimal += r.status == "Optimal"
-        emit("mkp", file=args.file.name, problem=idx, name=p.name, items=p.n, constraints=p.m,
-             formulation="weitblick", solver=r.solver, status=r.status, gap=r.gap,
-             build_s=round(r.build_s, 3), solve_s=round(r.time_s, 3), time_limit_s=args.time_limit,
-             value=r.value, best_bound=r.best_bound, best_known=p.best_known, lp_bound=p.lp_bound,
-             gap_to_best=gap_to_best, greedy_value=greedy,
-             uplift_vs_greedy=(r.value - greedy) / greedy if greedy else None)
-    emit("mkp_summary", file=args.file.name, problems=len(chosen),
-         time_limit_s=args.time_limit, options=options, warm_start=args.warm_start,
-         mean_gap_to_best=statistics.fmean(gaps) if gaps else None, max_gap_to_best=max(gaps) if gaps else None,
-         n_optimal_status=n_optimal, wall_s=round(time.perf_counter() - wall0, 3))
+        emit(
+            "mkp",
+            file=args.file.name,
+            problem=idx,
+            name=p.name,
+            items=p.n,
+            constraints=p.m,
+            formulation="weitblick",
+            solver=r.solver,
+            status=r.status,
+            gap=r.gap,
+            build_s=round(r.build_s, 3),
+            solve_s=round(r.time_s, 3),
+            time_limit_s=args.time_limit,
+            value=r.value,
+            best_bound=r.best_bound,
+            best_known=p.best_known,
+            lp_bound=p.lp_bound,
+            gap_to_best=gap_to_best,
+            greedy_value=greedy,
+            uplift_vs_greedy=(r.value - greedy) / greedy if greedy else None,
+        )
+    emit(
+        "mkp_summary",
+        file=args.file.name,
+        problems=len(chosen),
+        time_limit_s=args.time_limit,
+        options=options,
+        warm_start=args.warm_start,
+        mean_gap_to_best=statistics.fmean(gaps) if gaps else None,
+        max_gap_to_best=max(gaps) if gaps else None,
+        n_optimal_status=n_optimal,
+        wall_s=round(time.perf_counter() - wall0, 3),
+    )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pulp
-
 from _common import emit, parse_option
+
 from models.errors import SolverError
 from models.portfolio import build_model, greedy, independent_check, prepare_input, results, solve
 from models.portfolio.build import MONEY_SCALE, TIE_BREAK_EUR
@@ -66,6 +66,7 @@ BACKLOG_DEFAULTS = {**SCHEMA_BACKLOG_DEFAULTS, "product": "Bench"}
 # ---------------------------------------------------------------------------------------
 # random instance
 # ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Instance:
@@ -109,8 +110,9 @@ def skill_names(k: int) -> list[str]:
     return [SKILLS_DEFAULT[s] if s < len(SKILLS_DEFAULT) else f"skill{s + 1}" for s in range(k)]
 
 
-def generate(n: int, quarters: int, n_skills: int, precedence: float, seed: int,
-             budget_share: float = 0.45) -> Instance:
+def generate(
+    n: int, quarters: int, n_skills: int, precedence: float, seed: int, budget_share: float = 0.45
+) -> Instance:
     """A random portfolio (see the module docstring); the same arguments give the same instance."""
     rng = np.random.default_rng(seed)
     skills = skill_names(n_skills)
@@ -126,11 +128,11 @@ def generate(n: int, quarters: int, n_skills: int, precedence: float, seed: int,
     decay = rng.uniform(0.03, 0.08, size=n)
 
     perm = rng.permutation(n)
-    n_ip, n_mand = int(round(0.01 * n)), int(round(0.02 * n))
+    n_ip, n_mand = round(0.01 * n), round(0.02 * n)
     in_progress = np.zeros(n, dtype=bool)
     in_progress[perm[:n_ip]] = True
     mandatory = np.zeros(n, dtype=bool)
-    mandatory[perm[n_ip:n_ip + n_mand]] = True
+    mandatory[perm[n_ip : n_ip + n_mand]] = True
     duration[in_progress] = 1
 
     # one earlier item as predecessor with probability `precedence` (acyclic by construction)
@@ -161,10 +163,23 @@ def generate(n: int, quarters: int, n_skills: int, precedence: float, seed: int,
         "time_criticality": np.clip(np.round(1 + 9 * (decay - 0.03) / 0.05 + rng.normal(0, 2, size=n)), 1, 10),
         "risk_reduction": rng.integers(1, 6, size=n).astype(float),
     }
-    inst = Instance(ids=[f"P{i + 1:05d}" for i in range(n)], skills=skills, quarters=quarters, effort=effort,
-                    duration=duration, base_value=base_value, decay=decay, pred=pred, mandatory=mandatory,
-                    in_progress=in_progress, group=group, scores=scores, capacity=capacity,
-                    cost_per_pw=cost_per_pw, budget=budget)
+    inst = Instance(
+        ids=[f"P{i + 1:05d}" for i in range(n)],
+        skills=skills,
+        quarters=quarters,
+        effort=effort,
+        duration=duration,
+        base_value=base_value,
+        decay=decay,
+        pred=pred,
+        mandatory=mandatory,
+        in_progress=in_progress,
+        group=group,
+        scores=scores,
+        capacity=capacity,
+        cost_per_pw=cost_per_pw,
+        budget=budget,
+    )
     _make_forced_fit(inst)
     return inst
 
@@ -180,8 +195,10 @@ def _make_forced_fit(inst: Instance) -> None:
     def fits(i: int, t: int) -> bool:
         d = int(inst.duration[i])
         per = inst.effort[i] / d
-        return all((used[p] + per <= inst.capacity + 1e-9).all() and spend[p] + cost[i] / d <= inst.budget + 1e-6
-                   for p in range(t, t + d))
+        return all(
+            (used[p] + per <= inst.capacity + 1e-9).all() and spend[p] + cost[i] / d <= inst.budget + 1e-6
+            for p in range(t, t + d)
+        )
 
     def place(i: int, t: int) -> None:
         d = int(inst.duration[i])
@@ -204,8 +221,9 @@ def _make_forced_fit(inst: Instance) -> None:
             place(i, t)
 
 
-def canonical_tables(inst: Instance, time_limit_s: float,
-                     gap_rel: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Settings]:
+def canonical_tables(
+    inst: Instance, time_limit_s: float, gap_rel: float
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Settings]:
     """Backlog, teams, values (item_id, start_period, value_eur) and settings of an instance."""
     records = []
     for i, item in enumerate(inst.ids):
@@ -225,18 +243,38 @@ def canonical_tables(inst: Instance, time_limit_s: float,
     backlog = pd.DataFrame(records)
     backlog["deadline_period"] = pd.array(backlog["deadline_period"], dtype="Int64")
     backlog = validate(backlog, Backlog, "benchmark backlog")
-    teams = validate(pd.DataFrame([
-        {"team": f"team_{s}", "skill": s, "headcount": round(float(inst.capacity[k]) / 12.0, 1),
-         "capacity_pw": float(inst.capacity[k]), "cost_per_pw": float(inst.cost_per_pw[k]),
-         "velocity_sp_per_pw": 1.0}
-        for k, s in enumerate(inst.skills)]), Teams, "benchmark teams")
-    values = pd.DataFrame([(item, t, inst.value(i, t)) for i, item in enumerate(inst.ids) for t in inst.starts(i)],
-                          columns=["item_id", "start_period", "value_eur"])
-    settings = Settings.model_validate(dict(
-        company="Benchmark", start=date(2027, 1, 1), periods=inst.quarters, period_months=3,
-        budget_per_period=inst.budget, in_progress="continue",
-        solver={"time_limit_s": time_limit_s, "gap_rel": gap_rel, "seed": 0},
-    ))
+    teams = validate(
+        pd.DataFrame(
+            [
+                {
+                    "team": f"team_{s}",
+                    "skill": s,
+                    "headcount": round(float(inst.capacity[k]) / 12.0, 1),
+                    "capacity_pw": float(inst.capacity[k]),
+                    "cost_per_pw": float(inst.cost_per_pw[k]),
+                    "velocity_sp_per_pw": 1.0,
+                }
+                for k, s in enumerate(inst.skills)
+            ]
+        ),
+        Teams,
+        "benchmark teams",
+    )
+    values = pd.DataFrame(
+        [(item, t, inst.value(i, t)) for i, item in enumerate(inst.ids) for t in inst.starts(i)],
+        columns=["item_id", "start_period", "value_eur"],
+    )
+    settings = Settings.model_validate(
+        dict(
+            company="Benchmark",
+            start=date(2027, 1, 1),
+            periods=inst.quarters,
+            period_months=3,
+            budget_per_period=inst.budget,
+            in_progress="continue",
+            solver={"time_limit_s": time_limit_s, "gap_rel": gap_rel, "seed": 0},
+        )
+    )
     return backlog, teams, values, settings
 
 
@@ -244,8 +282,10 @@ def canonical_tables(inst: Instance, time_limit_s: float,
 # the plain reference formulation (PuLP, big-M precedence)
 # ---------------------------------------------------------------------------------------
 
-def build_reference(inst: Instance, settings: Settings
-                    ) -> tuple[pulp.LpProblem, dict[tuple[int, int], pulp.LpVariable]]:
+
+def build_reference(
+    inst: Instance, settings: Settings
+) -> tuple[pulp.LpProblem, dict[tuple[int, int], pulp.LpVariable]]:
     """One binary per item and start quarter; one start per item; capacity and budget per
     quarter (effort and cost spread evenly over the duration); total budget when set;
     mandatory items by their deadline; In Progress items continue in quarter 1; at most one
@@ -265,7 +305,7 @@ def build_reference(inst: Instance, settings: Settings
         if starts[i]:
             prob += (f[i] <= 1, f"one_start_{i}")
     running: dict[int, list[tuple[int, int, int]]] = {p: [] for p in range(1, Q + 1)}
-    for (i, t) in x:
+    for i, t in x:
         d = int(inst.duration[i])
         for p in range(t, t + d):
             running[p].append((i, t, d))
@@ -279,8 +319,11 @@ def build_reference(inst: Instance, settings: Settings
         if terms:
             prob += (pulp.lpSum(terms) <= MONEY_SCALE * settings.budget(p), f"budget_{p}")
     if settings.budget_total is not None:
-        prob += (pulp.lpSum(MONEY_SCALE * float(cost[i]) * v for (i, _), v in x.items())
-                 <= MONEY_SCALE * settings.budget_total, "budget_total")
+        prob += (
+            pulp.lpSum(MONEY_SCALE * float(cost[i]) * v for (i, _), v in x.items())
+            <= MONEY_SCALE * settings.budget_total,
+            "budget_total",
+        )
     for i in np.flatnonzero(inst.mandatory):
         d = int(inst.duration[i])
         prob += (pulp.lpSum(x[i, t] for t in starts[i] if t + d - 1 <= Q) == 1, f"must_{i}")
@@ -310,6 +353,7 @@ def build_reference(inst: Instance, settings: Settings
 # greedy baselines
 # ---------------------------------------------------------------------------------------
 
+
 def baselines(inp: PortfolioInput) -> tuple[dict[str, float], float | None, str | None, float]:
     """Values of the valid greedy plans (method -> value_eur), the best of them and its
     method, and the seconds baseline_plans took."""
@@ -335,6 +379,7 @@ def uplifts(value: float | None, by_method: dict[str, float], best: float | None
 # prototype: a warm start guided by the LP relaxation (--warm-start lp)
 # ---------------------------------------------------------------------------------------
 
+
 def lp_guided_start(model, inp: PortfolioInput) -> dict[str, int] | None:
     """Item -> start of a greedy fill in the order of the LP relaxation: solve the built
     model as an LP (HiGHS, no integrality), rank the items by their funded share sum_t x[i,t]
@@ -354,19 +399,31 @@ def lp_guided_start(model, inp: PortfolioInput) -> dict[str, int] | None:
 # runs
 # ---------------------------------------------------------------------------------------
 
+
 def utilisation(decisions: pd.DataFrame, inp: PortfolioInput) -> dict:
     """max_budget_utilisation (spend / budget, highest quarter) and mean_capacity_utilisation
     (used / capacity over skills and quarters) of a plan."""
-    return dict(max_budget_utilisation=round(float(budget_table(decisions, inp)["utilisation"].max()), 4),
-                mean_capacity_utilisation=round(float(capacity_table(decisions, inp)["utilisation"].mean()), 4))
+    return dict(
+        max_budget_utilisation=round(float(budget_table(decisions, inp)["utilisation"].max()), 4),
+        mean_capacity_utilisation=round(float(capacity_table(decisions, inp)["utilisation"].mean()), 4),
+    )
 
 
 def instance_fields(args, inst: Instance) -> dict:
-    return dict(items=args.items, quarters=args.quarters, skills=args.skills, precedence=args.precedence,
-                seed=args.seed, budget_share=args.budget_share, n_dependencies=int((inst.pred >= 0).sum()),
-                n_mandatory=int(inst.mandatory.sum()), n_in_progress=int(inst.in_progress.sum()),
-                n_exclusive_groups=len({g for g in inst.group if g}),
-                dropped_mandatory=inst.dropped_mandatory, dropped_in_progress=inst.dropped_in_progress)
+    return dict(
+        items=args.items,
+        quarters=args.quarters,
+        skills=args.skills,
+        precedence=args.precedence,
+        seed=args.seed,
+        budget_share=args.budget_share,
+        n_dependencies=int((inst.pred >= 0).sum()),
+        n_mandatory=int(inst.mandatory.sum()),
+        n_in_progress=int(inst.in_progress.sum()),
+        n_exclusive_groups=len({g for g in inst.group if g}),
+        dropped_mandatory=inst.dropped_mandatory,
+        dropped_in_progress=inst.dropped_in_progress,
+    )
 
 
 def run_weitblick(args, inst: Instance, tables, options: dict) -> tuple[dict, PortfolioInput, tuple]:
@@ -395,26 +452,61 @@ def run_weitblick(args, inst: Instance, tables, options: dict) -> tuple[dict, Po
         stats = solve(model, time_limit_s=args.time_limit, gap_rel=args.gap_rel, warm_start=ws, **options)
     except SolverError as exc:
         solve_s = time.perf_counter() - t
-        row.update(status=exc.status, gap=None, value=None, objective=None, best_bound=None, valid=None,
-                   n_funded=None, n_variables=len(model.x), n_constraints=len(model.prob.constraints()),
-                   solver_s=None, error=str(exc)[:200])
+        row.update(
+            status=exc.status,
+            gap=None,
+            value=None,
+            objective=None,
+            best_bound=None,
+            valid=None,
+            n_funded=None,
+            n_variables=len(model.x),
+            n_constraints=len(model.prob.constraints()),
+            solver_s=None,
+            error=str(exc)[:200],
+        )
     else:
         solve_s = time.perf_counter() - t
         res = results(model, stats)
         info = res.run_info.iloc[0]
-        row.update(status=stats.status, gap=stats.gap, value=float(info["value_eur"]), objective=stats.objective,
-                   best_bound=stats.best_bound, valid=not independent_check(res, inp),
-                   n_funded=int(info["n_funded"]), n_variables=stats.n_variables,
-                   n_constraints=stats.n_constraints, solver_s=round(stats.time_s, 3),
-                   **utilisation(res.decisions, inp))
+        row.update(
+            status=stats.status,
+            gap=stats.gap,
+            value=float(info["value_eur"]),
+            objective=stats.objective,
+            best_bound=stats.best_bound,
+            valid=not independent_check(res, inp),
+            n_funded=int(info["n_funded"]),
+            n_variables=stats.n_variables,
+            n_constraints=stats.n_constraints,
+            solver_s=round(stats.time_s, 3),
+            **utilisation(res.decisions, inp),
+        )
     up, up_by = uplifts(row["value"], by_method, best)
-    out = dict(instance_fields(args, inst), formulation="weitblick", status=row.pop("status"), gap=row.pop("gap"),
-               prepare_s=round(prepare_s, 3), build_s=round(build_s, 3), solve_s=round(solve_s, 3),
-               greedy_s=None if greedy_s is None else round(greedy_s, 3), baselines_s=round(baselines_s, 3),
-               value=row.pop("value"), **row, uplift_vs_greedy=up, uplift_by_method=up_by,
-               greedy_best_method=best_method, greedy_best_value=best, warm_start=ws is not None,
-               warm_start_method=None if args.no_warm_start else args.warm_start, warm_start_value=ws_value,
-               warm_start_valid=ws_valid, time_limit_s=args.time_limit, gap_rel=args.gap_rel, options=options)
+    out = dict(
+        instance_fields(args, inst),
+        formulation="weitblick",
+        status=row.pop("status"),
+        gap=row.pop("gap"),
+        prepare_s=round(prepare_s, 3),
+        build_s=round(build_s, 3),
+        solve_s=round(solve_s, 3),
+        greedy_s=None if greedy_s is None else round(greedy_s, 3),
+        baselines_s=round(baselines_s, 3),
+        value=row.pop("value"),
+        **row,
+        uplift_vs_greedy=up,
+        uplift_by_method=up_by,
+        greedy_best_method=best_method,
+        greedy_best_value=best,
+        warm_start=ws is not None,
+        warm_start_method=None if args.no_warm_start else args.warm_start,
+        warm_start_value=ws_value,
+        warm_start_valid=ws_valid,
+        time_limit_s=args.time_limit,
+        gap_rel=args.gap_rel,
+        options=options,
+    )
     return out, inp, greedy_baselines
 
 
@@ -434,16 +526,38 @@ def run_reference(args, inst: Instance, settings: Settings, inp: PortfolioInput,
         dec = decisions_table(inp, starts)
         objective = raw.objective / MONEY_SCALE if raw.objective is not None else None
         bound = raw.best_bound / MONEY_SCALE if raw.best_bound is not None else None
-        row.update(value=float(dec["value"].sum()), objective=objective, best_bound=bound,
-                   gap=relative_gap(objective, bound), valid=not independent_check(dec, inp), n_funded=len(starts),
-                   **utilisation(dec, inp))
+        row.update(
+            value=float(dec["value"].sum()),
+            objective=objective,
+            best_bound=bound,
+            gap=relative_gap(objective, bound),
+            valid=not independent_check(dec, inp),
+            n_funded=len(starts),
+            **utilisation(dec, inp),
+        )
     up, up_by = uplifts(row["value"], by_method, best)
-    return dict(instance_fields(args, inst), formulation="reference", status=status, gap=row.pop("gap"),
-                build_s=round(build_s, 3), solve_s=round(solve_s, 3), greedy_s=None, value=row.pop("value"), **row,
-                solver_s=round(float(raw.time), 3), uplift_vs_greedy=up, uplift_by_method=up_by,
-                greedy_best_method=best_method, greedy_best_value=best, warm_start=False,
-                n_variables=len(x), n_constraints=len(prob.constraints()), time_limit_s=args.time_limit,
-                gap_rel=args.gap_rel, options={})
+    return dict(
+        instance_fields(args, inst),
+        formulation="reference",
+        status=status,
+        gap=row.pop("gap"),
+        build_s=round(build_s, 3),
+        solve_s=round(solve_s, 3),
+        greedy_s=None,
+        value=row.pop("value"),
+        **row,
+        solver_s=round(float(raw.time), 3),
+        uplift_vs_greedy=up,
+        uplift_by_method=up_by,
+        greedy_best_method=best_method,
+        greedy_best_value=best,
+        warm_start=False,
+        n_variables=len(x),
+        n_constraints=len(prob.constraints()),
+        time_limit_s=args.time_limit,
+        gap_rel=args.gap_rel,
+        options={},
+    )
 
 
 def main() -> None:
@@ -453,17 +567,31 @@ def main() -> None:
     ap.add_argument("--skills", type=int, default=6)
     ap.add_argument("--precedence", type=float, default=0.1, help="probability that an item depends on an earlier one")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--budget-share", type=float, default=0.45,
-                    help="budget per quarter as a share of the cost of all demand per quarter (capacity allows 0.5)")
+    ap.add_argument(
+        "--budget-share",
+        type=float,
+        default=0.45,
+        help="budget per quarter as a share of the cost of all demand per quarter (capacity allows 0.5)",
+    )
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
     ap.add_argument("--gap-rel", type=float, default=0.0, help="relative gap target (0 = prove optimality)")
     ap.add_argument("--reference", action="store_true", help="also solve the plain big-M formulation")
     ap.add_argument("--no-warm-start", action="store_true", help="do not start HiGHS from a plan")
-    ap.add_argument("--warm-start", choices=("greedy", "lp"), default="greedy",
-                    help="greedy: greedy_warm_start (best valid greedy plan); lp: prototype, a greedy fill in "
-                         "the order of the LP relaxation")
-    ap.add_argument("--highs-option", type=parse_option, action="append", default=[], metavar="KEY=VALUE",
-                    help="extra HiGHS option for the weitblick solve (repeatable), e.g. mip_heuristic_effort=0.3")
+    ap.add_argument(
+        "--warm-start",
+        choices=("greedy", "lp"),
+        default="greedy",
+        help="greedy: greedy_warm_start (best valid greedy plan); lp: prototype, a greedy fill in "
+        "the order of the LP relaxation",
+    )
+    ap.add_argument(
+        "--highs-option",
+        type=parse_option,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra HiGHS option for the weitblick solve (repeatable), e.g. mip_heuristic_effort=0.3",
+    )
     ap.add_argument("--skip-weitblick", action="store_true", help="solve only the reference formulation")
     args = ap.parse_args()
     options = dict(args.highs_option)

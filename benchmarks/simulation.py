@@ -64,6 +64,7 @@ def emit(**row) -> None:
 # (a) the adoption rule: one Mesa agent per customer, as the reference
 # ---------------------------------------------------------------------------------------
 
+
 class Customer(mesa.Agent):
     """One potential adopter: adopts with the month's Bass hazard (drawn from ``model.rng``)."""
 
@@ -124,32 +125,42 @@ def our_paths(customers: int, steps: int, p: float, q: float, replications: int,
         PortfolioMarketModel(plan, None, seed=seed + r)
     creating = time.perf_counter() - t0
     # the same path through the public API (simulate -> series), checked once
-    assert np.array_equal(simulate(plan, None, seed).series["mau"].to_numpy(),
-                          mean_adoption(p, q, customers, steps, 1, seed)[0])
+    assert np.array_equal(
+        simulate(plan, None, seed).series["mau"].to_numpy(), mean_adoption(p, q, customers, steps, 1, seed)[0]
+    )
     return mean, whole, whole - creating
 
 
 def adoption(args) -> None:
     t0 = time.perf_counter()
-    ref, ref_s, ref_steps_s = reference_paths(args.customers, args.steps, args.p, args.q, args.replications,
-                                              args.seed)
-    ours, ours_s, ours_steps_s = our_paths(args.customers, args.steps, args.p, args.q, args.our_replications,
-                                           args.seed)
+    ref, ref_s, ref_steps_s = reference_paths(args.customers, args.steps, args.p, args.q, args.replications, args.seed)
+    ours, ours_s, ours_steps_s = our_paths(args.customers, args.steps, args.p, args.q, args.our_replications, args.seed)
     ref_work = args.customers * args.steps * args.replications
     our_work = args.customers * args.steps * args.our_replications
     deviation = np.abs(ref.mean(axis=0) - ours).max() / args.customers
-    emit(benchmark="adoption", customers=args.customers, steps=args.steps, p=args.p, q=args.q,
-         replications=args.replications, our_replications=args.our_replications,
-         agent_steps_per_s=round(our_work / ours_s), reference_agent_steps_per_s=round(ref_work / ref_s),
-         ratio_vs_reference=round(our_work / ours_s / (ref_work / ref_s), 1),
-         steps_only_ratio_vs_reference=round(our_work / ours_steps_s / (ref_work / ref_steps_s), 1),
-         max_mean_deviation=round(float(deviation), 5), ms_per_run=round(ours_s / args.our_replications * 1000, 3),
-         reference_ms_per_run=round(ref_s / args.replications * 1000, 1), wall_s=round(time.perf_counter() - t0, 3))
+    emit(
+        benchmark="adoption",
+        customers=args.customers,
+        steps=args.steps,
+        p=args.p,
+        q=args.q,
+        replications=args.replications,
+        our_replications=args.our_replications,
+        agent_steps_per_s=round(our_work / ours_s),
+        reference_agent_steps_per_s=round(ref_work / ref_s),
+        ratio_vs_reference=round(our_work / ours_s / (ref_work / ref_s), 1),
+        steps_only_ratio_vs_reference=round(our_work / ours_steps_s / (ref_work / ref_steps_s), 1),
+        max_mean_deviation=round(float(deviation), 5),
+        ms_per_run=round(ours_s / args.our_replications * 1000, 3),
+        reference_ms_per_run=round(ref_s / args.replications * 1000, 1),
+        wall_s=round(time.perf_counter() - t0, 3),
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # (b) the full stress test on the demo company
 # ---------------------------------------------------------------------------------------
+
 
 def demo_plans(time_limit: float, months: int):
     """The recommended plan and the greedy baselines of the demo company, over ``months``."""
@@ -157,11 +168,16 @@ def demo_plans(time_limit: float, months: int):
     s = inputs.settings
     cases = valuation.business_cases(inputs.backlog, inputs.teams, inputs.kpi_history, s)
     values = valuation.value_by_start(inputs.backlog, cases, s)
-    result = portfolio.optimise(inputs.backlog, inputs.teams, values,
-                                s.model_copy(update={"solver": s.solver.model_copy(update={"time_limit_s": time_limit})}))
+    result = portfolio.optimise(
+        inputs.backlog,
+        inputs.teams,
+        values,
+        s.model_copy(update={"solver": s.solver.model_copy(update={"time_limit_s": time_limit})}),
+    )
     _, greedy = portfolio.baselines(inputs.backlog, inputs.teams, values, s, result)
-    plans = candidate_plans({"recommended": result.decisions, **greedy}, inputs.backlog, inputs.teams,
-                            inputs.kpi_history, s, inputs.okrs)
+    plans = candidate_plans(
+        {"recommended": result.decisions, **greedy}, inputs.backlog, inputs.teams, inputs.kpi_history, s, inputs.okrs
+    )
     return [dataclasses.replace(p, months=months) for p in plans]
 
 
@@ -171,20 +187,47 @@ def stress(args) -> None:
     scenarios = load_scenarios(paths.scenarios_dir())
     prepare_s = time.perf_counter() - t0
     before = os.times()
-    st = stress_test(plans, scenarios, replications=args.stress_replications, seed=args.seed, workers=args.workers,
-                     progress=False, keep_series=not args.no_series)
+    st = stress_test(
+        plans,
+        scenarios,
+        replications=args.stress_replications,
+        seed=args.seed,
+        workers=args.workers,
+        progress=False,
+        keep_series=not args.no_series,
+    )
     after = os.times()
     info = st.info
-    cpu = (after.user - before.user) + (after.children_user - before.children_user) \
-        + (after.system - before.system) + (after.children_system - before.children_system)
-    emit(benchmark="stress_test", runs=info["runs"], wall_s=info["wall_s"],
-         runs_per_s=round(info["runs"] / info["wall_s"], 1), workers=info["workers"], backend=info["backend"],
-         chunks=info["chunks"], cpu_s=round(cpu, 2), plans=len(plans), scenarios=len(scenarios),
-         replications=args.stress_replications, months=args.months, series_rows=len(st.series),
-         prepare_s=round(prepare_s, 2))
+    cpu = (
+        (after.user - before.user)
+        + (after.children_user - before.children_user)
+        + (after.system - before.system)
+        + (after.children_system - before.children_system)
+    )
+    emit(
+        benchmark="stress_test",
+        runs=info["runs"],
+        wall_s=info["wall_s"],
+        runs_per_s=round(info["runs"] / info["wall_s"], 1),
+        workers=info["workers"],
+        backend=info["backend"],
+        chunks=info["chunks"],
+        cpu_s=round(cpu, 2),
+        plans=len(plans),
+        scenarios=len(scenarios),
+        replications=args.stress_replications,
+        months=args.months,
+        series_rows=len(st.series),
+        prepare_s=round(prepare_s, 2),
+    )
     if args.profile:
-        chunks = make_chunks(plans, scenarios, replications=max(args.profile // (len(plans) * len(scenarios)), 1),
-                             seed=args.seed, chunk_size=args.profile)
+        chunks = make_chunks(
+            plans,
+            scenarios,
+            replications=max(args.profile // (len(plans) * len(scenarios)), 1),
+            seed=args.seed,
+            chunk_size=args.profile,
+        )
         profiler = cProfile.Profile()
         t = time.perf_counter()
         profiler.enable()
@@ -192,13 +235,23 @@ def stress(args) -> None:
         profiler.disable()
         wall = time.perf_counter() - t
         stats = pstats.Stats(profiler, stream=io.StringIO())
-        top = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:args.top]
-        emit(benchmark="stress_test_profile", runs=runs, profiled_s=round(wall, 3),
-             ms_per_run_profiled=round(wall / runs * 1000, 2),
-             top_own_time=[{"function": f"{os.path.relpath(f[0], paths.project_root()) if f[0].startswith('/') else f[0]}"
-                                        f":{f[1]}({f[2]})",
-                            "calls": v[1], "own_s": round(v[2], 3), "cumulative_s": round(v[3], 3)}
-                           for f, v in top])
+        top = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[: args.top]
+        emit(
+            benchmark="stress_test_profile",
+            runs=runs,
+            profiled_s=round(wall, 3),
+            ms_per_run_profiled=round(wall / runs * 1000, 2),
+            top_own_time=[
+                {
+                    "function": f"{os.path.relpath(f[0], paths.project_root()) if f[0].startswith('/') else f[0]}"
+                    f":{f[1]}({f[2]})",
+                    "calls": v[1],
+                    "own_s": round(v[2], 3),
+                    "cumulative_s": round(v[3], 3),
+                }
+                for f, v in top
+            ],
+        )
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ def duplicate_ids(backlog: pd.DataFrame) -> list[str]:
 def unresolved_dependencies(backlog: pd.DataFrame) -> list[str]:
     known = set(backlog["item_id"])
     problems = []
-    for item, deps in zip(backlog["item_id"], backlog["depends_on"]):
+    for item, deps in zip(backlog["item_id"], backlog["depends_on"], strict=True):
         for d in deps:
             if d not in known:
                 problems.append(f"{item} depends on {d}, which is not in the backlog")
@@ -33,7 +33,7 @@ def dependency_graph(backlog: pd.DataFrame) -> nx.DiGraph:
     """Edges predecessor -> successor."""
     g = nx.DiGraph()
     g.add_nodes_from(backlog["item_id"])
-    for item, deps in zip(backlog["item_id"], backlog["depends_on"]):
+    for item, deps in zip(backlog["item_id"], backlog["depends_on"], strict=True):
         for d in deps:
             g.add_edge(d, item)
     return g
@@ -61,14 +61,16 @@ def dependency_cycles(backlog: pd.DataFrame) -> list[str]:
 
 def nonpositive_capacity(teams: pd.DataFrame) -> list[str]:
     bad = teams[teams["capacity_pw"] <= 0]
-    return [f"team {t} ({s}) has capacity {c} person-weeks per period"
-            for t, s, c in zip(bad["team"], bad["skill"], bad["capacity_pw"])]
+    return [
+        f"team {t} ({s}) has capacity {c} person-weeks per period"
+        for t, s, c in zip(bad["team"], bad["skill"], bad["capacity_pw"], strict=True)
+    ]
 
 
 def skills_without_capacity(backlog: pd.DataFrame, teams: pd.DataFrame) -> list[str]:
     have = set(teams.loc[teams["capacity_pw"] > 0, "skill"])
     out = []
-    for skill, col in zip(skills_of(backlog), effort_columns(backlog)):
+    for skill, col in zip(skills_of(backlog), effort_columns(backlog), strict=True):
         demand = float(backlog[col].sum())
         if demand > 0 and skill not in have:
             out.append(f"the backlog needs {demand:.1f} {skill} person-weeks but no team has that skill")
@@ -79,7 +81,7 @@ def unknown_okr_refs(backlog: pd.DataFrame, okrs: pd.DataFrame) -> list[tuple[st
     """(item_id, okr) of every backlog item whose ``okr`` is not a key result of ``okrs``, in backlog order."""
     known = set(okrs["key_result"])
     refs = backlog.dropna(subset=["okr"])
-    return [(i, k) for i, k in zip(refs["item_id"], refs["okr"]) if k and k not in known]
+    return [(i, k) for i, k in zip(refs["item_id"], refs["okr"], strict=True) if k and k not in known]
 
 
 def unknown_okrs(backlog: pd.DataFrame, okrs: pd.DataFrame) -> list[str]:
@@ -103,7 +105,7 @@ def missing_month_runs(kpi_history: pd.DataFrame) -> list[MonthRun]:
     runs = []
     for product, g in kpi_history.groupby("product", sort=True):
         months = pd.to_datetime(g["month"]).dt.to_period("M").drop_duplicates().sort_values()
-        for a, b in zip(months.iloc[:-1], months.iloc[1:]):
+        for a, b in zip(months.iloc[:-1], months.iloc[1:], strict=True):
             if (b - a).n > 1:
                 runs.append(MonthRun(product, a + 1, b - 1, (b - a).n - 1))
     return runs
@@ -119,9 +121,12 @@ def kpi_history_gaps(kpi_history: pd.DataFrame, min_months: int = 3, max_gap: in
         if len(g) < min_months:
             problems.append(f"{product} has only {len(g)} months of KPIs ({min_months} or more needed)")
             continue
-        problems += [f"{product} misses {r.length} months in a row between {r.first - 1} and {r.last + 1} "
-                     f"(at most {max_gap} are filled in); add the missing months to the KPI file"
-                     for r in runs if r.product == product and r.length > max_gap]
+        problems += [
+            f"{product} misses {r.length} months in a row between {r.first - 1} and {r.last + 1} "
+            f"(at most {max_gap} are filled in); add the missing months to the KPI file"
+            for r in runs
+            if r.product == product and r.length > max_gap
+        ]
     return problems
 
 

@@ -22,8 +22,19 @@ import pandas as pd
 
 from models.errors import ModelError
 
-HISTORY_COLUMNS = ["product", "month", "mau", "dau", "new_users", "churned_users", "conversion_rate",
-                   "arpu", "mrr", "nps", "cac"]
+HISTORY_COLUMNS = [
+    "product",
+    "month",
+    "mau",
+    "dau",
+    "new_users",
+    "churned_users",
+    "conversion_rate",
+    "arpu",
+    "mrr",
+    "nps",
+    "cac",
+]
 
 
 def _month(value) -> pd.Timestamp:
@@ -33,12 +44,21 @@ def _month(value) -> pd.Timestamp:
 def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ModelError(f"{what} needs column(s) {', '.join(missing)}; it has {', '.join(map(str, df.columns))}. "
-                         "Fix: name the columns when calling it.")
+        raise ModelError(
+            f"{what} needs column(s) {', '.join(missing)}; it has {', '.join(map(str, df.columns))}. "
+            "Fix: name the columns when calling it."
+        )
 
 
-def history_from_snapshot(customers: pd.DataFrame, snapshot_month, product: str, *, tenure: str = "tenure",
-                          churned: str = "churned", monthly_revenue: str = "monthly_revenue") -> pd.DataFrame:
+def history_from_snapshot(
+    customers: pd.DataFrame,
+    snapshot_month,
+    product: str,
+    *,
+    tenure: str = "tenure",
+    churned: str = "churned",
+    monthly_revenue: str = "monthly_revenue",
+) -> pd.DataFrame:
     """Monthly KPI history of one product from a subscription snapshot.
 
     ``tenure`` is the number of whole months a customer had been with us when the
@@ -62,7 +82,9 @@ def history_from_snapshot(customers: pd.DataFrame, snapshot_month, product: str,
     t_snap = pd.Period(_month(snapshot_month), "M")
     n = pd.to_numeric(customers[tenure], errors="raise").to_numpy(dtype=int)
     if (n < 0).any():
-        raise ModelError(f"history_from_snapshot: column '{tenure}' has negative tenures. Fix: count whole months >= 0.")
+        raise ModelError(
+            f"history_from_snapshot: column '{tenure}' has negative tenures. Fix: count whole months >= 0."
+        )
     left = customers[churned].astype(bool).to_numpy()
     pay = pd.to_numeric(customers[monthly_revenue], errors="raise").to_numpy(dtype=float)
     rows = []
@@ -72,28 +94,40 @@ def history_from_snapshot(customers: pd.DataFrame, snapshot_month, product: str,
         paying = here if k == 0 else end
         mrr = float(pay[paying].sum())
         customers_paying = int(paying.sum())
-        rows.append({
-            "product": product, "month": (t_snap - k).to_timestamp(), "mau": float(end.sum()), "dau": np.nan,
-            "new_users": float((n == k).sum()), "churned_users": float(left.sum()) if k == 0 else np.nan,
-            "conversion_rate": 1.0, "arpu": mrr / customers_paying if customers_paying else np.nan, "mrr": mrr,
-            "nps": np.nan, "cac": np.nan,
-        })
+        rows.append(
+            {
+                "product": product,
+                "month": (t_snap - k).to_timestamp(),
+                "mau": float(end.sum()),
+                "dau": np.nan,
+                "new_users": float((n == k).sum()),
+                "churned_users": float(left.sum()) if k == 0 else np.nan,
+                "conversion_rate": 1.0,
+                "arpu": mrr / customers_paying if customers_paying else np.nan,
+                "mrr": mrr,
+                "nps": np.nan,
+                "cac": np.nan,
+            }
+        )
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
 
 def _transactions(tx: pd.DataFrame, customer: str, date: str, amount: str) -> pd.DataFrame:
     _require(tx, [customer, date, amount], "transactions")
-    out = pd.DataFrame({
-        "customer": tx[customer].to_numpy(),
-        "month": pd.to_datetime(tx[date]).dt.to_period("M").dt.to_timestamp().to_numpy(),
-        "amount": pd.to_numeric(tx[amount], errors="raise").to_numpy(dtype=float),
-    })
+    out = pd.DataFrame(
+        {
+            "customer": tx[customer].to_numpy(),
+            "month": pd.to_datetime(tx[date]).dt.to_period("M").dt.to_timestamp().to_numpy(),
+            "amount": pd.to_numeric(tx[amount], errors="raise").to_numpy(dtype=float),
+        }
+    )
     out["cohort"] = out.groupby("customer")["month"].transform("min")
     return out
 
 
-def history_from_transactions(tx: pd.DataFrame, product: str, *, customer: str = "customer_id",
-                              date: str = "date", amount: str = "amount") -> pd.DataFrame:
+def history_from_transactions(
+    tx: pd.DataFrame, product: str, *, customer: str = "customer_id", date: str = "date", amount: str = "amount"
+) -> pd.DataFrame:
     """Monthly KPI history of one product from its transactions.
 
     mau: customers with at least one purchase in the month (active buyers); new_users:
@@ -107,18 +141,32 @@ def history_from_transactions(tx: pd.DataFrame, product: str, *, customer: str =
     new = t.loc[t["month"] == t["cohort"]].groupby("month")["customer"].nunique()
     revenue = g["amount"].sum()
     grid = pd.date_range(active.index.min(), active.index.max(), freq="MS")
-    active, new, revenue = active.reindex(grid, fill_value=0), new.reindex(grid, fill_value=0), revenue.reindex(
-        grid, fill_value=0.0)
-    return pd.DataFrame({
-        "product": product, "month": grid, "mau": active.to_numpy(dtype=float), "dau": np.nan,
-        "new_users": new.to_numpy(dtype=float), "churned_users": np.nan, "conversion_rate": 1.0,
-        "arpu": np.where(active > 0, revenue / active.where(active > 0, 1), np.nan), "mrr": revenue.to_numpy(),
-        "nps": np.nan, "cac": np.nan,
-    }, columns=HISTORY_COLUMNS)
+    active, new, revenue = (
+        active.reindex(grid, fill_value=0),
+        new.reindex(grid, fill_value=0),
+        revenue.reindex(grid, fill_value=0.0),
+    )
+    return pd.DataFrame(
+        {
+            "product": product,
+            "month": grid,
+            "mau": active.to_numpy(dtype=float),
+            "dau": np.nan,
+            "new_users": new.to_numpy(dtype=float),
+            "churned_users": np.nan,
+            "conversion_rate": 1.0,
+            "arpu": np.where(active > 0, revenue / active.where(active > 0, 1), np.nan),
+            "mrr": revenue.to_numpy(),
+            "nps": np.nan,
+            "cac": np.nan,
+        },
+        columns=HISTORY_COLUMNS,
+    )
 
 
-def cohort_retention(tx: pd.DataFrame, *, customer: str = "customer_id", date: str = "date",
-                     amount: str = "amount") -> pd.DataFrame:
+def cohort_retention(
+    tx: pd.DataFrame, *, customer: str = "customer_id", date: str = "date", amount: str = "amount"
+) -> pd.DataFrame:
     """Retention of each first-purchase cohort, month by month.
 
     One row per cohort (the month of a customer's first purchase) and activity month:
@@ -131,7 +179,8 @@ def cohort_retention(tx: pd.DataFrame, *, customer: str = "customer_id", date: s
     g = t.groupby(["cohort", "month"], sort=True)
     out = pd.DataFrame({"active_customers": g["customer"].nunique(), "revenue": g["amount"].sum()}).reset_index()
     out["cohort_size"] = out["cohort"].map(size)
-    out["months_since"] = ((out["month"].dt.year - out["cohort"].dt.year) * 12
-                           + out["month"].dt.month - out["cohort"].dt.month)
+    out["months_since"] = (
+        (out["month"].dt.year - out["cohort"].dt.year) * 12 + out["month"].dt.month - out["cohort"].dt.month
+    )
     out["retention_share"] = out["active_customers"] / out["cohort_size"]
     return out[["cohort", "cohort_size", "month", "months_since", "active_customers", "retention_share", "revenue"]]

@@ -51,7 +51,7 @@ class InputError(WeitblickError):
         fix: str = "",
         row: int | None = None,
         column: str | None = None,
-    ) -> "InputError":
+    ) -> InputError:
         return cls(InputProblem(str(file), message, fix, row, column))
 
 

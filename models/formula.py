@@ -44,8 +44,8 @@ from __future__ import annotations
 import ast
 import difflib
 from collections.abc import Callable, Iterable, Mapping
-from typing import NamedTuple
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -314,14 +314,18 @@ class _Checker:
                 f"Fix: {_fix(self.allowed)}"
             )
         if node.keywords:
-            raise self.refuse(node, "keyword arguments in", f"write the arguments in order: {FUNCTIONS[name].signature}")
+            raise self.refuse(
+                node, "keyword arguments in", f"write the arguments in order: {FUNCTIONS[name].signature}"
+            )
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.refuse(arg, "the starred argument")
         low, high = FUNCTIONS[name].low, FUNCTIONS[name].high
         count = len(node.args)
         if count < low or (high is not None and count > high):
-            raise self.refuse(node, f"{name}() with {count} argument{'s' if count != 1 else ''}", f"write {FUNCTIONS[name].signature}")
+            raise self.refuse(
+                node, f"{name}() with {count} argument{'s' if count != 1 else ''}", f"write {FUNCTIONS[name].signature}"
+            )
         for arg in node.args:
             self.check(arg)
 
@@ -345,7 +349,7 @@ def _evaluate(node: ast.AST, values: Mapping[str, Value]) -> Value:
     if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
         left = _evaluate(node.left, values)
         result: Value | None = None
-        for op, comparator in zip(node.ops, node.comparators):
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
             right = _evaluate(comparator, values)
             holds = _COMPARE[type(op)](left, right)
             result = holds if result is None else np.logical_and(result, holds)
@@ -396,7 +400,9 @@ class Formula:
         for name in self.names:
             raw = variables[name]
             try:
-                array = raw.to_numpy(dtype=np.float64) if isinstance(raw, pd.Series) else np.asarray(raw, dtype=np.float64)
+                array = (
+                    raw.to_numpy(dtype=np.float64) if isinstance(raw, pd.Series) else np.asarray(raw, dtype=np.float64)
+                )
             except (TypeError, ValueError) as exc:
                 raise ModelError(
                     f"{self.where}: '{name}' is not numeric ({exc}). Fix: pass numbers for every criterion."
@@ -441,7 +447,9 @@ def _check(text: str, allowed: frozenset[str], where: str) -> tuple[ast.Expressi
         if len(lines) > 1:
             at = f"line {lineno}, {at}"
         shown = source if len(source) <= 80 else source[:77] + "..."
-        raise ModelError(f"{where}: cannot read the formula {shown!r}: {exc.msg} at {at}. Fix: {_fix(allowed)}") from None
+        raise ModelError(
+            f"{where}: cannot read the formula {shown!r}: {exc.msg} at {at}. Fix: {_fix(allowed)}"
+        ) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ModelError(f"{where}: cannot read the formula: {exc}. Fix: {_fix(allowed)}") from None
     checker = _Checker(source, allowed, where)

@@ -34,10 +34,27 @@ from models.errors import ModelError
 from models.settings import Settings
 
 HEALTH_COLUMNS = [
-    "level", "name", "products", "funded_items", "run_cost_eur_per_year", "investment_eur_per_year",
-    "capital_tied_eur_per_year", "mrr_eur", "mrr_growth_per_year", "share_of_mrr", "contribution_eur_per_year",
-    "planned_value_eur_per_year", "planned_npv_eur", "value_created_eur_per_year", "value_per_eur_tied",
-    "share_of_investment", "target_share_min", "target_share_max", "matrix", "flags", "reasons",
+    "level",
+    "name",
+    "products",
+    "funded_items",
+    "run_cost_eur_per_year",
+    "investment_eur_per_year",
+    "capital_tied_eur_per_year",
+    "mrr_eur",
+    "mrr_growth_per_year",
+    "share_of_mrr",
+    "contribution_eur_per_year",
+    "planned_value_eur_per_year",
+    "planned_npv_eur",
+    "value_created_eur_per_year",
+    "value_per_eur_tied",
+    "share_of_investment",
+    "target_share_min",
+    "target_share_max",
+    "matrix",
+    "flags",
+    "reasons",
 ]
 
 
@@ -45,8 +62,9 @@ def _quadrant(growth: float, share: float, growth_cut: float, share_cut: float) 
     if not np.isfinite(growth) or not np.isfinite(share):
         return "unknown"
     high_g, high_s = growth >= growth_cut, share >= share_cut
-    return {(True, True): "star", (False, True): "cash cow", (True, False): "question mark",
-            (False, False): "dog"}[(high_g, high_s)]
+    return {(True, True): "star", (False, True): "cash cow", (True, False): "question mark", (False, False): "dog"}[
+        (high_g, high_s)
+    ]
 
 
 def _eur(v: float) -> str:
@@ -65,8 +83,10 @@ def portfolio_health(plan: pd.DataFrame, baselines: pd.DataFrame, settings: Sett
     products = sorted(set(plan["product"].astype(str)) | set(baselines["product"].astype(str)))
     unknown = sorted((set(econ.run_cost_eur_per_month) | set(econ.margins)) - set(products))
     if unknown:
-        raise ModelError(f"settings economics name product(s) {', '.join(unknown)} that are neither in the backlog "
-                         f"nor in the KPI history (known: {', '.join(products)}). Fix: correct the names.")
+        raise ModelError(
+            f"settings economics name product(s) {', '.join(unknown)} that are neither in the backlog "
+            f"nor in the KPI history (known: {', '.join(products)}). Fix: correct the names."
+        )
     base = baselines.set_index("product")
     total_mrr = float(base["mrr"].sum()) if len(base) else 0.0
     total_investment = float(funded["cost"].sum())
@@ -85,13 +105,14 @@ def portfolio_health(plan: pd.DataFrame, baselines: pd.DataFrame, settings: Sett
         flags, reasons = [], []
         if contribution <= 0 and npv <= 0 and (run > 0 or invest > 0):
             flags.append("capital tied without value")
-            reasons.append(f"contribution {_eur(contribution)} a year does not cover the run cost and the funded "
-                           f"items add {_eur(npv)} net")
+            reasons.append(
+                f"contribution {_eur(contribution)} a year does not cover the run cost and the funded "
+                f"items add {_eur(npv)} net"
+            )
         else:
             if contribution < 0:
                 flags.append("run cost not covered")
-                reasons.append(f"MRR x margin falls {_eur(-contribution)} a year short of the run cost "
-                               f"{_eur(run)}")
+                reasons.append(f"MRR x margin falls {_eur(-contribution)} a year short of the run cost {_eur(run)}")
             if npv < 0:
                 flags.append("investment without return")
                 reasons.append(f"funded items are worth {_eur(npv)} net of their cost")
@@ -102,17 +123,29 @@ def portfolio_health(plan: pd.DataFrame, baselines: pd.DataFrame, settings: Sett
         if {"capital tied without value", "investment without return"} & set(flags):
             bound += tied
         created = contribution + planned_value
-        rows.append({
-            "level": "product", "name": product, "products": 1, "funded_items": len(mine),
-            "run_cost_eur_per_year": run, "investment_eur_per_year": invest, "capital_tied_eur_per_year": tied,
-            "mrr_eur": mrr, "mrr_growth_per_year": growth, "share_of_mrr": share,
-            "contribution_eur_per_year": contribution, "planned_value_eur_per_year": planned_value,
-            "planned_npv_eur": npv, "value_created_eur_per_year": created,
-            "value_per_eur_tied": created / tied if tied > 0 else np.nan,
-            "share_of_investment": invest * years / total_investment if total_investment > 0 else np.nan,
-            "matrix": _quadrant(growth, share, econ.high_growth_per_year, 1.0 / len(products)),
-            "flags": "; ".join(flags), "reasons": "; ".join(reasons),
-        })
+        rows.append(
+            {
+                "level": "product",
+                "name": product,
+                "products": 1,
+                "funded_items": len(mine),
+                "run_cost_eur_per_year": run,
+                "investment_eur_per_year": invest,
+                "capital_tied_eur_per_year": tied,
+                "mrr_eur": mrr,
+                "mrr_growth_per_year": growth,
+                "share_of_mrr": share,
+                "contribution_eur_per_year": contribution,
+                "planned_value_eur_per_year": planned_value,
+                "planned_npv_eur": npv,
+                "value_created_eur_per_year": created,
+                "value_per_eur_tied": created / tied if tied > 0 else np.nan,
+                "share_of_investment": invest * years / total_investment if total_investment > 0 else np.nan,
+                "matrix": _quadrant(growth, share, econ.high_growth_per_year, 1.0 / len(products)),
+                "flags": "; ".join(flags),
+                "reasons": "; ".join(reasons),
+            }
+        )
     themes = sorted(set(plan["theme"].astype(str)) | set(settings.strategic_balance))
     for theme in themes:
         mine = funded.loc[funded["theme"].astype(str) == theme]
@@ -128,30 +161,54 @@ def portfolio_health(plan: pd.DataFrame, baselines: pd.DataFrame, settings: Sett
         if npv < 0:
             flags.append("investment without return")
             reasons.append(f"funded items are worth {_eur(npv)} net of their cost")
-        rows.append({
-            "level": "theme", "name": theme, "products": int(mine["product"].nunique()), "funded_items": len(mine),
-            "investment_eur_per_year": invest / years, "capital_tied_eur_per_year": invest / years,
-            "planned_value_eur_per_year": float(mine["value"].sum()) / years, "planned_npv_eur": npv,
-            "value_created_eur_per_year": float(mine["value"].sum()) / years,
-            "value_per_eur_tied": float(mine["value"].sum()) / invest if invest > 0 else np.nan,
-            "share_of_investment": share, "target_share_min": lo, "target_share_max": hi,
-            "flags": "; ".join(flags), "reasons": "; ".join(reasons),
-        })
+        rows.append(
+            {
+                "level": "theme",
+                "name": theme,
+                "products": int(mine["product"].nunique()),
+                "funded_items": len(mine),
+                "investment_eur_per_year": invest / years,
+                "capital_tied_eur_per_year": invest / years,
+                "planned_value_eur_per_year": float(mine["value"].sum()) / years,
+                "planned_npv_eur": npv,
+                "value_created_eur_per_year": float(mine["value"].sum()) / years,
+                "value_per_eur_tied": float(mine["value"].sum()) / invest if invest > 0 else np.nan,
+                "share_of_investment": share,
+                "target_share_min": lo,
+                "target_share_max": hi,
+                "flags": "; ".join(flags),
+                "reasons": "; ".join(reasons),
+            }
+        )
     prod = pd.DataFrame([r for r in rows if r["level"] == "product"])
     if len(prod):
         tied, created = prod["capital_tied_eur_per_year"].sum(), prod["value_created_eur_per_year"].sum()
-        rows.append({
-            "level": "portfolio", "name": "all products", "products": len(prod), "funded_items": len(funded),
-            "run_cost_eur_per_year": prod["run_cost_eur_per_year"].sum(),
-            "investment_eur_per_year": prod["investment_eur_per_year"].sum(), "capital_tied_eur_per_year": tied,
-            "mrr_eur": total_mrr, "share_of_mrr": 1.0,
-            "contribution_eur_per_year": prod["contribution_eur_per_year"].sum(),
-            "planned_value_eur_per_year": prod["planned_value_eur_per_year"].sum(),
-            "planned_npv_eur": prod["planned_npv_eur"].sum(), "value_created_eur_per_year": created,
-            "value_per_eur_tied": created / tied if tied > 0 else np.nan, "share_of_investment": 1.0,
-            "flags": "", "reasons": (f"{_eur(bound)} a year ({bound / tied:.0%} of the capital tied) sits in products "
-                                     f"flagged as not creating value" if tied > 0 and bound > 0 else ""),
-        })
+        rows.append(
+            {
+                "level": "portfolio",
+                "name": "all products",
+                "products": len(prod),
+                "funded_items": len(funded),
+                "run_cost_eur_per_year": prod["run_cost_eur_per_year"].sum(),
+                "investment_eur_per_year": prod["investment_eur_per_year"].sum(),
+                "capital_tied_eur_per_year": tied,
+                "mrr_eur": total_mrr,
+                "share_of_mrr": 1.0,
+                "contribution_eur_per_year": prod["contribution_eur_per_year"].sum(),
+                "planned_value_eur_per_year": prod["planned_value_eur_per_year"].sum(),
+                "planned_npv_eur": prod["planned_npv_eur"].sum(),
+                "value_created_eur_per_year": created,
+                "value_per_eur_tied": created / tied if tied > 0 else np.nan,
+                "share_of_investment": 1.0,
+                "flags": "",
+                "reasons": (
+                    f"{_eur(bound)} a year ({bound / tied:.0%} of the capital tied) sits in products "
+                    f"flagged as not creating value"
+                    if tied > 0 and bound > 0
+                    else ""
+                ),
+            }
+        )
     out = pd.DataFrame(rows, columns=HEALTH_COLUMNS)
     for col in ("flags", "reasons", "matrix"):
         out[col] = out[col].fillna("")

@@ -10,8 +10,6 @@ efforts in person-weeks (pw), money in EUR, periods are 1-based planning periods
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
@@ -70,7 +68,7 @@ def total_effort_pw(df: pd.DataFrame) -> pd.Series:
 
 def skills_of(df: pd.DataFrame) -> list[str]:
     """Skill names present as ``effort_<skill>`` columns."""
-    return [c[len(EFFORT_PREFIX):] for c in effort_columns(df)]
+    return [c[len(EFFORT_PREFIX) :] for c in effort_columns(df)]
 
 
 def _is_str_list(s: pd.Series) -> pd.Series:
@@ -206,8 +204,13 @@ class CapacityUsage(pa.DataFrameModel):
         coerce = True
 
 
-def validate(df: pd.DataFrame, model: type[pa.DataFrameModel], source: str,
-             row_offset: int = 2, row_labels: Optional[pd.Series] = None) -> pd.DataFrame:
+def validate(
+    df: pd.DataFrame,
+    model: type[pa.DataFrameModel],
+    source: str,
+    row_offset: int = 2,
+    row_labels: pd.Series | None = None,
+) -> pd.DataFrame:
     """Validate ``df`` against ``model``; raise InputError naming file, line and column.
 
     ``row_offset`` maps a positional row index to the line in the file (2 for a CSV with
@@ -268,10 +271,10 @@ def _fix_for(check: str) -> str:
     if check == "one_row_per_product_month":
         return "keep one row per product and month."
     if check.startswith("isin"):
-        return f"use one of the allowed values {check[len('isin('):-1]}."
+        return f"use one of the allowed values {check[len('isin(') : -1]}."
     if "unique" in check or "duplicates" in check:
         return "give every row its own id."
-    if check.startswith("coerce_dtype") or check.startswith("dtype"):
+    if check.startswith(("coerce_dtype", "dtype")):
         return "enter a number (or a date) in this cell."
     if "not_nullable" in check:
         return "fill in this cell."

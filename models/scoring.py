@@ -158,7 +158,9 @@ def weighted_score(backlog: pd.DataFrame, weights: Mapping[str, float]) -> pd.Se
     weight on "effort" still counts against once, not twice). Allowed criteria: CRITERIA.
     """
     if not weights:
-        raise ModelError("no scoring weights given; set scoring_weights in the settings, e.g. {business_value: 0.5, effort: 0.5}.")
+        raise ModelError(
+            "no scoring weights given; set scoring_weights in the settings, e.g. {business_value: 0.5, effort: 0.5}."
+        )
     unknown = [c for c in weights if c not in CRITERIA]
     if unknown:
         raise ModelError(
@@ -259,17 +261,20 @@ def rank_correlation(scores: pd.DataFrame, top_k: int = 10) -> pd.DataFrame:
     1 = same order, 0 = unrelated, -1 = reversed), top_k (k used) and top_k_overlap (share
     of the k best items of method_a that are also among the k best of method_b)."""
     methods = [m for m in RANKED_METHODS if f"rank_{m}" in scores.columns]
-    methods += [c[len("rank_"):] for c in scores.columns if c.startswith("rank_formula_")]
+    methods += [c[len("rank_") :] for c in scores.columns if c.startswith("rank_formula_")]
     k = max(1, min(int(top_k), len(scores)))
     rows = []
     for a_i, a in enumerate(methods):
-        for b in methods[a_i + 1:]:
+        for b in methods[a_i + 1 :]:
             ra, rb = scores[f"rank_{a}"].astype(float), scores[f"rank_{b}"].astype(float)
-            rho = float(np.corrcoef(ra, rb)[0, 1]) if len(scores) > 1 and ra.std() > 0 and rb.std() > 0 else float("nan")
+            rho = (
+                float(np.corrcoef(ra, rb)[0, 1]) if len(scores) > 1 and ra.std() > 0 and rb.std() > 0 else float("nan")
+            )
             top_a = set(scores.loc[ra <= k, "item_id"])
             top_b = set(scores.loc[rb <= k, "item_id"])
-            rows.append({"method_a": a, "method_b": b, "spearman": rho, "top_k": k,
-                         "top_k_overlap": len(top_a & top_b) / k})
+            rows.append(
+                {"method_a": a, "method_b": b, "spearman": rho, "top_k": k, "top_k_overlap": len(top_a & top_b) / k}
+            )
     return pd.DataFrame(rows, columns=["method_a", "method_b", "spearman", "top_k", "top_k_overlap"])
 
 
@@ -282,8 +287,9 @@ CONFIDENCE_SIGMA = 0.5
 WEIGHT_SIGMA = 0.3  # lognormal spread of each scoring weight
 
 
-def rank_stability(backlog: pd.DataFrame, settings: Settings, top_k: int = 10, draws: int = 300,
-                   seed: int = 0) -> pd.DataFrame:
+def rank_stability(
+    backlog: pd.DataFrame, settings: Settings, top_k: int = 10, draws: int = 300, seed: int = 0
+) -> pd.DataFrame:
     """Monte Carlo rank stability: with estimates and weights drawn from their uncertainty,
     the chance that each item stays among the ``top_k`` of each method.
 
@@ -298,8 +304,11 @@ def rank_stability(backlog: pd.DataFrame, settings: Settings, top_k: int = 10, d
         raise ModelError("rank_stability needs at least one draw.")
     weights = dict(settings.scoring_weights) or DEFAULT_WEIGHTS
     methods = ("rice", "wsjf", "weighted")
-    base_ranks = {"rice": rank_desc(rice(backlog)), "wsjf": rank_desc(wsjf(backlog)),
-                  "weighted": rank_desc(weighted_score(backlog, weights))}  # also checks the weights
+    base_ranks = {
+        "rice": rank_desc(rice(backlog)),
+        "wsjf": rank_desc(wsjf(backlog)),
+        "weighted": rank_desc(weighted_score(backlog, weights)),
+    }  # also checks the weights
     rng = np.random.default_rng(seed)
     n = len(backlog)
     k = max(1, min(int(top_k), n))
@@ -309,16 +318,18 @@ def rank_stability(backlog: pd.DataFrame, settings: Settings, top_k: int = 10, d
     # the draws in the order a loop over draws would take them: per draw one normal per item
     # and column, then one per weight
     z = rng.standard_normal((draws, len(cols) * n + len(weights)))
-    values = {c: backlog[c].astype(float).to_numpy() * np.exp(sigma * z[:, i * n:(i + 1) * n])
-              for i, c in enumerate(cols)}
-    factors = np.exp(WEIGHT_SIGMA * z[:, len(cols) * n:])
+    values = {
+        c: backlog[c].astype(float).to_numpy() * np.exp(sigma * z[:, i * n : (i + 1) * n]) for i, c in enumerate(cols)
+    }
+    factors = np.exp(WEIGHT_SIGMA * z[:, len(cols) * n :])
     drawn = {name: v * factors[:, i] for i, (name, v) in enumerate(weights.items())}
     criteria = _Criteria(backlog, values, draws)
-    scores = {"rice": criteria.get("rice"), "wsjf": criteria.get("wsjf"),
-              "weighted": _weighted_rows(criteria, drawn)}
+    scores = {"rice": criteria.get("rice"), "wsjf": criteria.get("wsjf"), "weighted": _weighted_rows(criteria, drawn)}
     id_order = np.argsort(backlog["item_id"].astype(str).to_numpy(), kind="stable")
-    out = {"item_id": np.tile(backlog["item_id"].astype(str).to_numpy(), len(methods)).astype(object),
-           "method": np.repeat(np.array(methods, dtype=object), n)}
+    out = {
+        "item_id": np.tile(backlog["item_id"].astype(str).to_numpy(), len(methods)).astype(object),
+        "method": np.repeat(np.array(methods, dtype=object), n),
+    }
     parts = []
     for m in methods:
         r = _rank_rows(scores[m], id_order)

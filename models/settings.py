@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from models.errors import InputError
 from models.yamlfile import parse_yaml_mapping, read_yaml_text, validation_problems
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_PERIODS = 16  # most planning periods a run may have (Settings.periods)
 
@@ -29,7 +32,7 @@ class ShareBounds(_Strict):
     max: float = Field(1.0, ge=0, le=1)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "ShareBounds":
+    def _ordered(self) -> ShareBounds:
         if self.min > self.max:
             raise ValueError(f"min {self.min} exceeds max {self.max}")
         return self
@@ -95,14 +98,18 @@ class Economics(_Strict):
     """What products earn and cost outside the backlog: gross margin (for CLV and CAC
     payback) and the monthly run cost per product (for portfolio health)."""
 
-    gross_margin: float = Field(0.8, gt=0, le=1,
-                                description="share of revenue left after the cost of serving it (hosting, support)")
+    gross_margin: float = Field(
+        0.8, gt=0, le=1, description="share of revenue left after the cost of serving it (hosting, support)"
+    )
     margins: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(
-        default_factory=dict, description="gross margin per product, where it differs")
+        default_factory=dict, description="gross margin per product, where it differs"
+    )
     run_cost_eur_per_month: dict[str, Annotated[float, Field(ge=0)]] = Field(
-        default_factory=dict, description="per product: operating cost outside the planned work (EUR/month)")
+        default_factory=dict, description="per product: operating cost outside the planned work (EUR/month)"
+    )
     high_growth_per_year: float = Field(
-        0.10, description="MRR growth per year from which a product counts as growing fast (growth/share matrix)")
+        0.10, description="MRR growth per year from which a product counts as growing fast (growth/share matrix)"
+    )
 
     def margin(self, product: str) -> float:
         """Gross margin of a product (a share of revenue)."""
@@ -129,19 +136,24 @@ class Settings(_Strict):
     discount_rate: float = Field(0.08, ge=0, lt=1, description="annual")
     budget_per_period: list[float] | float = Field(description="EUR per period; one number or one per period")
     budget_total: float | None = Field(None, gt=0)
-    value_horizon_months: int = Field(36, ge=1, le=120, description="benefits count up to this month after the plan start (NPV window)")
+    value_horizon_months: int = Field(
+        36, ge=1, le=120, description="benefits count up to this month after the plan start (NPV window)"
+    )
     commoditisation_per_year: float = Field(0.25, ge=0, lt=1, description="yearly value decay of differentiators")
-    strategic_balance: dict[str, ShareBounds] = Field(default_factory=dict,
-                                                      description="share of planned spend per theme")
+    strategic_balance: dict[str, ShareBounds] = Field(
+        default_factory=dict, description="share of planned spend per theme"
+    )
     okr_coverage: OkrCoverage = OkrCoverage()
     quick_wins: QuickWins = QuickWins()
     wip_limit: WipLimit = WipLimit()
     in_progress: Literal["continue", "may_stop"] = Field(
-        "continue", description="items already in progress continue in period 1, or may be stopped")
+        "continue", description="items already in progress continue in period 1, or may be stopped"
+    )
     objective: ObjectiveSettings = ObjectiveSettings()
     scoring_weights: dict[str, float] = Field(default_factory=dict)
     scoring_formulas: dict[str, str] = Field(
-        default_factory=dict, description="own scores as formulas over the criteria, e.g. reach * impact / effort")
+        default_factory=dict, description="own scores as formulas over the criteria, e.g. reach * impact / effort"
+    )
     economics: Economics = Economics()
     solver: SolverSettings = SolverSettings()
     explain: ExplainSettings = ExplainSettings()
@@ -155,13 +167,15 @@ class Settings(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _quick_wins_in_plan(self) -> "Settings":
+    def _quick_wins_in_plan(self) -> Settings:
         if self.quick_wins.by_period > self.periods:
-            raise ValueError(f"quick_wins.by_period {self.quick_wins.by_period} is after the last period {self.periods}")
+            raise ValueError(
+                f"quick_wins.by_period {self.quick_wins.by_period} is after the last period {self.periods}"
+            )
         return self
 
     @model_validator(mode="after")
-    def _budget_length(self) -> "Settings":
+    def _budget_length(self) -> Settings:
         if isinstance(self.budget_per_period, list) and len(self.budget_per_period) != self.periods:
             raise ValueError(
                 f"budget_per_period has {len(self.budget_per_period)} entries but periods is {self.periods}"
@@ -196,22 +210,26 @@ def load_settings(path: str | Path) -> Settings:
         raise InputError(validation_problems(exc, path, text)) from None
 
 
-def settings_table(settings: Settings, source: str = "") -> "pd.DataFrame":
+def settings_table(settings: Settings, source: str = "") -> pd.DataFrame:
     """Settings as a one-row table (for the store): a few readable columns plus the full JSON."""
     import pandas as pd
 
-    return pd.DataFrame([{
-        "company": settings.company,
-        "start": pd.Timestamp(settings.start),
-        "periods": settings.periods,
-        "period_months": settings.period_months,
-        "discount_rate": settings.discount_rate,
-        "source": source,
-        "settings_json": settings.model_dump_json(),
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "company": settings.company,
+                "start": pd.Timestamp(settings.start),
+                "periods": settings.periods,
+                "period_months": settings.period_months,
+                "discount_rate": settings.discount_rate,
+                "source": source,
+                "settings_json": settings.model_dump_json(),
+            }
+        ]
+    )
 
 
-def settings_from_table(df: "pd.DataFrame") -> Settings:
+def settings_from_table(df: pd.DataFrame) -> Settings:
     """Inverse of :func:`settings_table`."""
     if len(df) != 1 or "settings_json" not in df.columns:
         raise ValueError("expected the one-row settings table with a settings_json column")

@@ -63,11 +63,37 @@ OUTLIER_MIN_REL = 0.25  # ... and more than 25 % away from the neighbourhood med
 MAD_SCALE = 1.4826  # MAD of a normal distribution -> its standard deviation
 IMPUTATION_COLUMNS = ["product", "month", "column", "observed", "used", "reason"]
 BASELINE_COLUMNS = [
-    "product", "months_used", "last_month", "months_in_history", "mau", "dau", "stickiness",
-    "mau_growth_per_month", "paying_customers", "conversion_rate", "new_users", "churned_users", "churn_rate",
-    "churn_months_used", "retention_m1", "retention_m3", "retention_m6", "retention_m12",
-    "expected_lifetime_months", "arpu", "mrr", "mrr_growth_per_month", "mrr_growth_per_year", "nps", "cac",
-    "gross_margin", "clv_eur", "cac_payback_months", "clv_to_cac", "imputed_values", "outliers_replaced",
+    "product",
+    "months_used",
+    "last_month",
+    "months_in_history",
+    "mau",
+    "dau",
+    "stickiness",
+    "mau_growth_per_month",
+    "paying_customers",
+    "conversion_rate",
+    "new_users",
+    "churned_users",
+    "churn_rate",
+    "churn_months_used",
+    "retention_m1",
+    "retention_m3",
+    "retention_m6",
+    "retention_m12",
+    "expected_lifetime_months",
+    "arpu",
+    "mrr",
+    "mrr_growth_per_month",
+    "mrr_growth_per_year",
+    "nps",
+    "cac",
+    "gross_margin",
+    "clv_eur",
+    "cac_payback_months",
+    "clv_to_cac",
+    "imputed_values",
+    "outliers_replaced",
     "imputation_note",
 ]
 
@@ -129,16 +155,26 @@ def clean_kpi_history(kpi_history: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
             changed = observed.isna() | bad
             for month in grid[changed.to_numpy()]:
                 if bad[month]:
-                    reason = (f"outlier: {_num(observed[month])} is far from the median {_num(med[month])} "
-                              f"of its {OUTLIER_WINDOW}-month neighbourhood")
+                    reason = (
+                        f"outlier: {_num(observed[month])} is far from the median {_num(med[month])} "
+                        f"of its {OUTLIER_WINDOW}-month neighbourhood"
+                    )
                 elif np.isnan(filled[month]):
                     reason = "not observed: left unknown"
                 elif missing_month[grid.get_loc(month)]:
                     reason = "missing month"
                 else:
                     reason = "missing value"
-                notes.append({"product": product, "month": month, "column": col, "observed": observed[month],
-                              "used": filled[month], "reason": reason})
+                notes.append(
+                    {
+                        "product": product,
+                        "month": month,
+                        "column": col,
+                        "observed": observed[month],
+                        "used": filled[month],
+                        "reason": reason,
+                    }
+                )
         out.insert(0, "product", product)
         frames.append(out.reset_index())
     cols = ["product", "month", *KPI_VALUE_COLUMNS]
@@ -171,8 +207,9 @@ def kpi_baselines(kpi_history: pd.DataFrame, settings: Settings | None = None) -
     return baselines_from_clean(*clean_kpi_history(kpi_history), settings)
 
 
-def baselines_from_clean(clean: pd.DataFrame, imputations: pd.DataFrame,
-                         settings: Settings | None = None) -> pd.DataFrame:
+def baselines_from_clean(
+    clean: pd.DataFrame, imputations: pd.DataFrame, settings: Settings | None = None
+) -> pd.DataFrame:
     """Per product, from a history cleaned by :func:`clean_kpi_history` and its imputation
     table. Levels are means over the last 3 months (``months_used``):
     mau, dau, conversion_rate, arpu (EUR per paying customer and month), mrr (EUR/month),
@@ -211,37 +248,39 @@ def baselines_from_clean(clean: pd.DataFrame, imputations: pd.DataFrame,
         mine = imputations.loc[(imputations["product"] == product) & imputations["month"].isin(window)]
         replaced = mine["reason"].str.startswith("outlier")
         with np.errstate(divide="ignore", invalid="ignore"):
-            rows.append({
-                "product": product,
-                "months_used": len(last),
-                "last_month": last["month"].iloc[-1],
-                "months_in_history": len(g),
-                "mau": mean["mau"],
-                "dau": mean["dau"],
-                "stickiness": mean["dau"] / mean["mau"] if mean["mau"] > 0 else np.nan,
-                "mau_growth_per_month": monthly_growth(trend["mau"]),
-                "paying_customers": float((last["mau"] * last["conversion_rate"]).mean()),
-                "conversion_rate": mean["conversion_rate"],
-                "new_users": mean["new_users"],
-                "churned_users": mean["churned_users"],
-                "churn_rate": c,
-                "churn_months_used": len(churn),
-                **{f"retention_m{k}": (1.0 - c) ** k for k in (1, 3, 6, 12)},
-                "expected_lifetime_months": 1.0 / c if c > 0 else np.nan,
-                "arpu": mean["arpu"],
-                "mrr": mean["mrr"],
-                "mrr_growth_per_month": g_mrr,
-                "mrr_growth_per_year": (1.0 + g_mrr) ** 12 - 1.0,
-                "nps": mean["nps"],
-                "cac": mean["cac"],
-                "gross_margin": margin,
-                "clv_eur": unit_margin / c if c > 0 else np.nan,
-                "cac_payback_months": mean["cac"] / unit_margin if unit_margin > 0 else np.nan,
-                "clv_to_cac": (unit_margin / c) / mean["cac"] if c > 0 and mean["cac"] > 0 else np.nan,
-                "imputed_values": int((~replaced).sum()),
-                "outliers_replaced": int(replaced.sum()),
-                "imputation_note": _imputation_note(mine),
-            })
+            rows.append(
+                {
+                    "product": product,
+                    "months_used": len(last),
+                    "last_month": last["month"].iloc[-1],
+                    "months_in_history": len(g),
+                    "mau": mean["mau"],
+                    "dau": mean["dau"],
+                    "stickiness": mean["dau"] / mean["mau"] if mean["mau"] > 0 else np.nan,
+                    "mau_growth_per_month": monthly_growth(trend["mau"]),
+                    "paying_customers": float((last["mau"] * last["conversion_rate"]).mean()),
+                    "conversion_rate": mean["conversion_rate"],
+                    "new_users": mean["new_users"],
+                    "churned_users": mean["churned_users"],
+                    "churn_rate": c,
+                    "churn_months_used": len(churn),
+                    **{f"retention_m{k}": (1.0 - c) ** k for k in (1, 3, 6, 12)},
+                    "expected_lifetime_months": 1.0 / c if c > 0 else np.nan,
+                    "arpu": mean["arpu"],
+                    "mrr": mean["mrr"],
+                    "mrr_growth_per_month": g_mrr,
+                    "mrr_growth_per_year": (1.0 + g_mrr) ** 12 - 1.0,
+                    "nps": mean["nps"],
+                    "cac": mean["cac"],
+                    "gross_margin": margin,
+                    "clv_eur": unit_margin / c if c > 0 else np.nan,
+                    "cac_payback_months": mean["cac"] / unit_margin if unit_margin > 0 else np.nan,
+                    "clv_to_cac": (unit_margin / c) / mean["cac"] if c > 0 and mean["cac"] > 0 else np.nan,
+                    "imputed_values": int((~replaced).sum()),
+                    "outliers_replaced": int(replaced.sum()),
+                    "imputation_note": _imputation_note(mine),
+                }
+            )
     return pd.DataFrame(rows, columns=BASELINE_COLUMNS)
 
 
@@ -251,7 +290,7 @@ def _imputation_note(imp: pd.DataFrame) -> str:
         return ""
     parts = []
     for reason, g in imp.groupby(imp["reason"].str.split(":").str[0], sort=True):
-        cells = ", ".join(f"{c} {m:%Y-%m}" for c, m in zip(g["column"], g["month"]))
+        cells = ", ".join(f"{c} {m:%Y-%m}" for c, m in zip(g["column"], g["month"], strict=True))
         parts.append(f"{reason}: {cells}")
     return "; ".join(parts)
 
@@ -270,7 +309,7 @@ def item_costs(backlog: pd.DataFrame, cost_rates: dict[str, float]) -> pd.Series
     check_skills(backlog, cost_rates.keys())
     cost = np.zeros(len(backlog))
     for col in effort_columns(backlog):
-        skill = col[len(EFFORT_PREFIX):]
+        skill = col[len(EFFORT_PREFIX) :]
         effort = backlog[col].fillna(0.0).to_numpy(dtype=float)
         if skill in cost_rates:
             cost += effort * cost_rates[skill]
@@ -282,7 +321,7 @@ def check_skills(backlog: pd.DataFrame, known_skills) -> None:
     known = set(known_skills)
     problems = []
     for col in effort_columns(backlog):
-        skill = col[len(EFFORT_PREFIX):]
+        skill = col[len(EFFORT_PREFIX) :]
         if skill in known:
             continue
         needing = backlog.loc[backlog[col].fillna(0.0) > 0, "item_id"].astype(str).tolist()
@@ -300,6 +339,7 @@ def check_skills(backlog: pd.DataFrame, known_skills) -> None:
 # Benefit streams
 # ---------------------------------------------------------------------------------------
 
+
 def monthly_discount_factors(settings: Settings, months: int) -> np.ndarray:
     """Discount factor of months 1..months (end of month): (1 + annual rate) ** (-m / 12)."""
     m = np.arange(1, months + 1, dtype=float)
@@ -315,8 +355,9 @@ def commoditisation_factors(differentiator: np.ndarray, settings: Settings, mont
     return np.where(diff, decay[None, :], 1.0)
 
 
-def benefit_matrix(cases: pd.DataFrame, finish_month: np.ndarray, settings: Settings,
-                   months: int | None = None) -> np.ndarray:
+def benefit_matrix(
+    cases: pd.DataFrame, finish_month: np.ndarray, settings: Settings, months: int | None = None
+) -> np.ndarray:
     """Undiscounted benefit (EUR) of each case (rows) in plan months 1..months (columns),
     given the month each item finishes (benefit starts the month after).
 
@@ -331,15 +372,18 @@ def benefit_matrix(cases: pd.DataFrame, finish_month: np.ndarray, settings: Sett
     c_after = cases["churn_rate_after"].fillna(0.0).to_numpy(dtype=float)[:, None]
     kk = np.maximum(k, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        growth = np.where(np.abs(c_after) > 1e-12, (1.0 - (1.0 - c_after) ** kk) / np.where(np.abs(c_after) > 1e-12, c_after, 1.0), kk)
+        growth = np.where(
+            np.abs(c_after) > 1e-12, (1.0 - (1.0 - c_after) ** kk) / np.where(np.abs(c_after) > 1e-12, c_after, 1.0), kk
+        )
     per_month = np.where(stack, effect * growth, effect)
     per_month = np.where(k >= 1, per_month, 0.0)
     differentiator = (cases["differentiation"] == "differentiator").to_numpy()
     return per_month * commoditisation_factors(differentiator, settings, months)
 
 
-def _cost_matrix(cost: np.ndarray, duration_periods: np.ndarray, settings: Settings,
-                 months: int, start_month: int = 1) -> np.ndarray:
+def _cost_matrix(
+    cost: np.ndarray, duration_periods: np.ndarray, settings: Settings, months: int, start_month: int = 1
+) -> np.ndarray:
     """Cost (EUR) per item and plan month, spread evenly over the item's months of work."""
     m = np.arange(1, months + 1)[None, :]
     work_months = np.asarray(duration_periods, dtype=int)[:, None] * settings.period_months
@@ -351,8 +395,10 @@ def _cost_matrix(cost: np.ndarray, duration_periods: np.ndarray, settings: Setti
 # Business cases
 # ---------------------------------------------------------------------------------------
 
-def business_cases(backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.DataFrame,
-                   settings: Settings) -> pd.DataFrame:
+
+def business_cases(
+    backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.DataFrame, settings: Settings
+) -> pd.DataFrame:
     """One business case per backlog item (as if started in period 1).
 
     Columns: item_id, product, kpi, uplift, differentiation, duration_periods, effort_pw,
@@ -439,8 +485,9 @@ def business_cases(backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.D
     # Calibrate the fallback proxy on the first 12 months after delivery (no discounting,
     # no commoditisation: a property of the effect itself).
     kpi_rows = cases["value_basis"] == "kpi"
-    first_year = benefit_matrix(cases.assign(differentiation="parity"), np.zeros(n), settings,
-                                months=CALIBRATION_MONTHS).sum(axis=1)
+    first_year = benefit_matrix(
+        cases.assign(differentiation="parity"), np.zeros(n), settings, months=CALIBRATION_MONTHS
+    ).sum(axis=1)
     ok = kpi_rows.to_numpy() & (first_year > 0) & (w > 0) & np.isfinite(w)
     rate = float(np.median(first_year[ok] / w[ok])) if ok.any() else 0.0
     fb = ~kpi_rows.to_numpy()
@@ -478,14 +525,16 @@ def business_cases(backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.D
     cases["cost_rate_eur_per_pw"] = np.where(effort > 0, cost / np.where(effort > 0, effort, 1.0), np.nan)
     cases["discount_rate"] = settings.discount_rate
     cases["value_horizon_months"] = settings.value_horizon_months
-    cases["commoditisation_per_year"] = np.where(cases["differentiation"] == "differentiator",
-                                                 settings.commoditisation_per_year, 0.0)
+    cases["commoditisation_per_year"] = np.where(
+        cases["differentiation"] == "differentiator", settings.commoditisation_per_year, 0.0
+    )
     return cases
 
 
 # ---------------------------------------------------------------------------------------
 # Value by start period
 # ---------------------------------------------------------------------------------------
+
 
 def value_by_start(backlog: pd.DataFrame, business_cases: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Discounted benefit (EUR) of each item for each start period it can finish in.
@@ -529,8 +578,14 @@ def value_by_start(backlog: pd.DataFrame, business_cases: pd.DataFrame, settings
             )
         )
     if not frames:
-        return pd.DataFrame({"item_id": pd.Series(dtype=str), "start_period": pd.Series(dtype=int),
-                             "finish_period": pd.Series(dtype=int), "value_eur": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                "item_id": pd.Series(dtype=str),
+                "start_period": pd.Series(dtype=int),
+                "finish_period": pd.Series(dtype=int),
+                "value_eur": pd.Series(dtype=float),
+            }
+        )
     out = pd.concat(frames, ignore_index=True)
     out["start_period"] = out["start_period"].astype(int)
     out["finish_period"] = out["finish_period"].astype(int)
@@ -542,6 +597,7 @@ def value_by_start(backlog: pd.DataFrame, business_cases: pd.DataFrame, settings
 # ---------------------------------------------------------------------------------------
 # Checks (used by the pipeline's asset checks)
 # ---------------------------------------------------------------------------------------
+
 
 def case_problems(cases: pd.DataFrame) -> list[str]:
     """Business cases that cannot be right: a negative cost or an NPV that is not a finite number."""

@@ -24,15 +24,17 @@ def read_yaml_text(path: str | Path, error: type[InputError], fix_missing: str) 
         raise error.single(path, "file not found.", fix_missing) from None
 
 
-def parse_yaml_mapping(text: str, source: str | Path, error: type[InputError], expected: str,
-                       fix: str) -> dict[str, Any]:
+def parse_yaml_mapping(
+    text: str, source: str | Path, error: type[InputError], expected: str, fix: str
+) -> dict[str, Any]:
     """Parse ``text`` as a YAML mapping (empty text: ``{}``); syntax errors name their line."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise error.single(source, f"not valid YAML: {exc}", "fix the YAML syntax.",
-                           row=None if mark is None else mark.line + 1) from None
+        raise error.single(
+            source, f"not valid YAML: {exc}", "fix the YAML syntax.", row=None if mark is None else mark.line + 1
+        ) from None
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -71,9 +73,13 @@ def line_of(text: str, loc: list) -> int | None:
 Wording = Callable[[dict, str, int | None], tuple[str, str, str, int | None] | None]
 
 
-def validation_problems(exc: ValidationError, source: str | Path, text: str,
-                        key_of: Callable[[list], str] | None = None,
-                        wording: Wording | None = None) -> list[InputProblem]:
+def validation_problems(
+    exc: ValidationError,
+    source: str | Path,
+    text: str,
+    key_of: Callable[[list], str] | None = None,
+    wording: Wording | None = None,
+) -> list[InputProblem]:
     """pydantic errors as InputProblems with the YAML line and the dotted key."""
     key_of = key_of or (lambda loc: ".".join(str(x) for x in loc))
     problems = []

@@ -41,10 +41,13 @@ s = settings_from_table(t["settings"])
 info = t["plan_run_info"].iloc[0]
 plan = t["portfolio_plan"]
 funded = plan[plan["funded"]].copy()
-display(Markdown(
-    f"**{s.company}** — plan for {s.period_label(1)} to {s.period_label(s.periods)}.  \n"
-    f"Solver {info['solver']}: **{info['status']}**, proven gap {info['gap']:.2%}, "
-    f"value {info['objective']:,.0f} EUR; {len(funded)} of {len(plan)} candidate items funded."))
+display(
+    Markdown(
+        f"**{s.company}** — plan for {s.period_label(1)} to {s.period_label(s.periods)}.  \n"
+        f"Solver {info['solver']}: **{info['status']}**, proven gap {info['gap']:.2%}, "
+        f"value {info['objective']:,.0f} EUR; {len(funded)} of {len(plan)} candidate items funded."
+    )
+)
 
 # %% [markdown]
 # ## The recommended plan
@@ -53,25 +56,36 @@ display(Markdown(
 # %%
 funded = funded.sort_values(["product", "start_period", "item_id"])
 products = sorted(funded["product"].unique())
-colours = dict(zip(products, plt.cm.tab10.colors))
+colours = dict(zip(products, plt.cm.tab10.colors, strict=False))
 fig, ax = plt.subplots(figsize=(10, max(4, 0.18 * len(funded))))
 for y, r in enumerate(funded.itertuples()):
-    ax.barh(y, r.finish_period - r.start_period + 1, left=r.start_period - 0.5, color=colours[r.product],
-            edgecolor="white")
+    ax.barh(
+        y, r.finish_period - r.start_period + 1, left=r.start_period - 0.5, color=colours[r.product], edgecolor="white"
+    )
 ax.set_yticks(range(len(funded)), funded["item_id"], fontsize=6)
 ax.set_xticks(range(1, s.periods + 1), [s.period_label(p) for p in range(1, s.periods + 1)], rotation=45)
 ax.invert_yaxis()
-ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=colours[p]) for p in products], labels=products,
-          loc="lower right", fontsize=8)
+ax.legend(
+    handles=[plt.Rectangle((0, 0), 1, 1, color=colours[p]) for p in products],
+    labels=products,
+    loc="lower right",
+    fontsize=8,
+)
 ax.set_title("Funded items by start and finish period")
 plt.tight_layout()
 plt.show()
 
 # %%
-cols = [c for c in ["item_id", "title", "product", "theme", "mandatory", "start_period", "finish_period",
-                    "value", "cost"] if c in funded.columns]
-display(funded.sort_values(["start_period", "value"], ascending=[True, False])[cols].style
-        .format({"value": "{:,.0f}", "cost": "{:,.0f}"}).hide(axis="index"))
+cols = [
+    c
+    for c in ["item_id", "title", "product", "theme", "mandatory", "start_period", "finish_period", "value", "cost"]
+    if c in funded.columns
+]
+display(
+    funded.sort_values(["start_period", "value"], ascending=[True, False])[cols]
+    .style.format({"value": "{:,.0f}", "cost": "{:,.0f}"})
+    .hide(axis="index")
+)
 
 # %% [markdown]
 # ## Capacity and budget
@@ -117,10 +131,16 @@ display(left_out.sort_values("item_id")[["item_id", "title", *rank_cols]].head(1
 # a re-solve stopped at its time limit.
 
 # %%
-display(t["rule_prices"][["description", "rows", "price_eur", "price_low_eur", "price_high_eur", "status"]]
-        .style.format({c: "{:,.0f}" for c in ["price_eur", "price_low_eur", "price_high_eur"]}).hide(axis="index"))
-display(t["baseline_plans"][["method", "value_eur", "n_funded", "valid", "violations", "uplift"]]
-        .style.format({"value_eur": "{:,.0f}", "uplift": "{:+.1%}"}).hide(axis="index"))
+display(
+    t["rule_prices"][["description", "rows", "price_eur", "price_low_eur", "price_high_eur", "status"]]
+    .style.format(dict.fromkeys(["price_eur", "price_low_eur", "price_high_eur"], "{:,.0f}"))
+    .hide(axis="index")
+)
+display(
+    t["baseline_plans"][["method", "value_eur", "n_funded", "valid", "violations", "uplift"]]
+    .style.format({"value_eur": "{:,.0f}", "uplift": "{:+.1%}"})
+    .hide(axis="index")
+)
 frontier = t["efficient_frontier"].dropna(subset=["value_eur"])
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(frontier["budget_eur"] / 1e6, frontier["value_eur"] / 1e6, marker="o")
@@ -131,9 +151,13 @@ ax.set_title("Efficient frontier (dotted: today's budget)")
 plt.tight_layout()
 plt.show()
 resolved = t["plan_explanations"].loc[lambda d: d["resolved"]]
-display(resolved[["item_id", "funded", "forced", "loss_eur", "loss_low_eur", "loss_high_eur", "resolve_status",
-                  "what_it_takes"]].style.format({c: "{:,.0f}" for c in ["loss_eur", "loss_low_eur", "loss_high_eur"]})
-        .hide(axis="index"))
+display(
+    resolved[
+        ["item_id", "funded", "forced", "loss_eur", "loss_low_eur", "loss_high_eur", "resolve_status", "what_it_takes"]
+    ]
+    .style.format(dict.fromkeys(["loss_eur", "loss_low_eur", "loss_high_eur"], "{:,.0f}"))
+    .hide(axis="index")
+)
 
 # %% [markdown]
 # ## Portfolio health
@@ -145,16 +169,42 @@ display(resolved[["item_id", "funded", "forced", "loss_eur", "loss_low_eur", "lo
 
 # %%
 health = t["portfolio_health"]
-money = {c: "{:,.0f}" for c in ["capital_tied_eur_per_year", "value_created_eur_per_year", "investment_eur_per_year",
-                                "planned_npv_eur"]}
-display(health[["level", "name", "capital_tied_eur_per_year", "value_created_eur_per_year", "value_per_eur_tied",
-                "share_of_investment", "target_share_min", "target_share_max", "matrix", "flags", "reasons"]]
-        .style.format({**money, "value_per_eur_tied": "{:.2f}", "share_of_investment": "{:.0%}",
-                       "target_share_min": "{:.0%}", "target_share_max": "{:.0%}"}, na_rep="").hide(axis="index"))
+money = dict.fromkeys(
+    ["capital_tied_eur_per_year", "value_created_eur_per_year", "investment_eur_per_year", "planned_npv_eur"], "{:,.0f}"
+)
+display(
+    health[
+        [
+            "level",
+            "name",
+            "capital_tied_eur_per_year",
+            "value_created_eur_per_year",
+            "value_per_eur_tied",
+            "share_of_investment",
+            "target_share_min",
+            "target_share_max",
+            "matrix",
+            "flags",
+            "reasons",
+        ]
+    ]
+    .style.format(
+        {
+            **money,
+            "value_per_eur_tied": "{:.2f}",
+            "share_of_investment": "{:.0%}",
+            "target_share_min": "{:.0%}",
+            "target_share_max": "{:.0%}",
+        },
+        na_rep="",
+    )
+    .hide(axis="index")
+)
 products = health[health["level"] == "product"]
 fig, ax = plt.subplots(figsize=(6, 4))
-ax.scatter(products["share_of_mrr"], products["mrr_growth_per_year"], s=products["capital_tied_eur_per_year"] / 2e4,
-           alpha=0.5)
+ax.scatter(
+    products["share_of_mrr"], products["mrr_growth_per_year"], s=products["capital_tied_eur_per_year"] / 2e4, alpha=0.5
+)
 for _, r in products.iterrows():
     ax.annotate(f"{r['name']} ({r['matrix']})", (r["share_of_mrr"], r["mrr_growth_per_year"]), fontsize=8)
 ax.axvline(1 / len(products), color="grey", ls=":")
@@ -164,9 +214,25 @@ ax.set_ylabel("MRR growth per year")
 ax.set_title("Growth/share matrix (bubble: capital tied)")
 plt.tight_layout()
 plt.show()
-display(t["kpi_baselines"][["product", "mau", "stickiness", "churn_rate", "retention_m12", "arpu", "mrr",
-                            "mrr_growth_per_year", "clv_eur", "cac_payback_months", "imputation_note"]]
-        .style.format(precision=3, thousands=",").hide(axis="index"))
+display(
+    t["kpi_baselines"][
+        [
+            "product",
+            "mau",
+            "stickiness",
+            "churn_rate",
+            "retention_m12",
+            "arpu",
+            "mrr",
+            "mrr_growth_per_year",
+            "clv_eur",
+            "cac_payback_months",
+            "imputation_note",
+        ]
+    ]
+    .style.format(precision=3, thousands=",")
+    .hide(axis="index")
+)
 display(t["kpi_imputations"].style.format({"observed": "{:,.4g}", "used": "{:,.4g}"}).hide(axis="index"))
 
 # %% [markdown]
@@ -174,13 +240,17 @@ display(t["kpi_imputations"].style.format({"observed": "{:,.4g}", "used": "{:,.4
 # The recommended plan and the greedy baselines in every scenario of the library, many times
 # over (the same seeds for every plan). First each plan across all scenarios; then the
 # recommended plan per scenario: the spread of NPV across replications, the MRR path (median
-# with the P10–P90 band, all products together) and the chance of meeting each key result.
+# with the P10-P90 band, all products together) and the chance of meeting each key result.
 
 # %%
 summary = t["stress_test_summary"]
-display(compare_plans(summary).style.format({"npv_p50_median": "{:,.0f}", "worst_npv_p10": "{:,.0f}",
-                                             "on_time_share": "{:.0%}", "okr_met_share": "{:.0%}"})
-        .hide(axis="index"))
+display(
+    compare_plans(summary)
+    .style.format(
+        {"npv_p50_median": "{:,.0f}", "worst_npv_p10": "{:,.0f}", "on_time_share": "{:.0%}", "okr_met_share": "{:.0%}"}
+    )
+    .hide(axis="index")
+)
 display(summary[summary["plan"] == "recommended"].style.format(precision=2, thousands=",").hide(axis="index"))
 runs = t["stress_test_runs"].query("plan == 'recommended'")
 bands = t["stress_test_bands"].query("plan == 'recommended'")
@@ -197,9 +267,12 @@ for sc in scenarios:
 ax2.set_xlabel("month of the plan")
 ax2.set_ylabel("MRR, kEUR")
 ax2.legend(fontsize=7)
-ax2.set_title("MRR, median and P10–P90")
+ax2.set_title("MRR, median and P10-P90")
 plt.tight_layout()
 plt.show()
 okrs = t["stress_test_okrs"].query("plan == 'recommended'")
-display(okrs.pivot_table(index=["key_result", "target"], columns="scenario", values="chance_met", sort=False)
-        .style.format("{:.0%}"))
+display(
+    okrs.pivot_table(index=["key_result", "target"], columns="scenario", values="chance_met", sort=False).style.format(
+        "{:.0%}"
+    )
+)

@@ -1,21 +1,21 @@
 """The ``weitblick`` command: run the chain on the demo company or on your own folder.
 
-    weitblick demo                      materialise everything on data/demo, print the plan,
-                                        the stress test, and write reports/review.html
-    weitblick plan --data DIR           run inputs -> valuation -> optimisation on DIR and
-                   [--time-limit S]     print the plan with its reasons and the price of each rule
-                   [--format table|json] [--no-explain]
-    weitblick explain ITEM [--data DIR] why is ITEM in or out, and what would it take?
-    weitblick frontier [--data DIR]     best plan value for a range of budgets
-    weitblick scores [--method M] [--top K] [--data DIR]
-                                        every prioritisation method side by side, how far they
-                                        agree, and how stable each top-K is
-    weitblick health [--data DIR]       capital tied against value created per product and
-                                        theme, flags, growth/share matrix, unit economics
-    weitblick stress-test [--data DIR] [--scenarios a,b] [--replications N] [--plans p,q]
-                   [--workers N] [--dask-address tcp://...] [--format table|json]
-                                        the recommended plan and the greedy baselines through
-                                        the scenario library: NPV, MRR, slip, chance per OKR
+weitblick demo                      materialise everything on data/demo, print the plan,
+                                    the stress test, and write reports/review.html
+weitblick plan --data DIR           run inputs -> valuation -> optimisation on DIR and
+               [--time-limit S]     print the plan with its reasons and the price of each rule
+               [--format table|json] [--no-explain]
+weitblick explain ITEM [--data DIR] why is ITEM in or out, and what would it take?
+weitblick frontier [--data DIR]     best plan value for a range of budgets
+weitblick scores [--method M] [--top K] [--data DIR]
+                                    every prioritisation method side by side, how far they
+                                    agree, and how stable each top-K is
+weitblick health [--data DIR]       capital tied against value created per product and
+                                    theme, flags, growth/share matrix, unit economics
+weitblick stress-test [--data DIR] [--scenarios a,b] [--replications N] [--plans p,q]
+               [--workers N] [--dask-address tcp://...] [--format table|json]
+                                    the recommended plan and the greedy baselines through
+                                    the scenario library: NPV, MRR, slip, chance per OKR
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import os
 import re
 import sys
 import tempfile
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -36,15 +36,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from models.settings import settings_from_table
 from models.errors import ModelError
+from models.settings import settings_from_table
 from models.simulation import PLAN_NAMES, compare_plans, load_scenarios, select_scenarios
 from pipelines import paths
 from pipelines.definitions import build_definitions
 from pipelines.store import read_tables
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Weitblick: what to fund and when, whether the plan survives, what changed.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Weitblick: what to fund and when, whether the plan survives, what changed.",
+)
 # Plans are wide tables: outside a terminal (pipes, CI logs) do not squeeze them into 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
@@ -52,13 +55,19 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 PLAN_ASSETS = ["portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info"]
 INPUT_ASSETS = ["settings", "teams", "backlog", "kpi_history", "okrs", "business_cases", "value_by_start"]
 REASON_ASSETS = ["plan_explanations", "rule_prices"]
-DataOption = Annotated[Path, typer.Option(
-    help="Folder with backlog.csv|xlsx, teams.csv, kpis.csv, okrs.csv, settings.yaml (default: the demo company).",
-    exists=True, file_okay=False, resolve_path=True)]
+DataOption = Annotated[
+    Path,
+    typer.Option(
+        help="Folder with backlog.csv|xlsx, teams.csv, kpis.csv, okrs.csv, settings.yaml (default: the demo company).",
+        exists=True,
+        file_okay=False,
+        resolve_path=True,
+    ),
+]
 TimeLimitOption = Annotated[float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")]
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
 
@@ -67,8 +76,6 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table or j
 
 # Dagster's own log (with stack traces) stays out of the terminal; failures are reported by _fail.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-
-
 
 
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
@@ -96,13 +103,15 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, selection: list
     keys = [dg.AssetKey(k) for k in selection] if selection else None
     # Dagster writes progress to stdout in places; keep stdout for our own output (JSON must stay clean).
     with contextlib.redirect_stdout(sys.stderr):
-        return job.execute_in_process(instance=instance, run_config=QUIET, raise_on_error=False,
-                                      asset_selection=keys)
+        return job.execute_in_process(instance=instance, run_config=QUIET, raise_on_error=False, asset_selection=keys)
 
 
 def _fail(result, store_kept: bool) -> None:
-    err.print("[bold red]The refresh failed; the last good results in the store are kept.[/]" if store_kept
-              else "[bold red]No plan: the run stopped.[/]")
+    err.print(
+        "[bold red]The refresh failed; the last good results in the store are kept.[/]"
+        if store_kept
+        else "[bold red]No plan: the run stopped.[/]"
+    )
     for msg in _failures(result) or ["unknown failure (see the Dagster UI: make ui)"]:
         err.print(msg, markup=False, highlight=False)
     raise typer.Exit(code=1)
@@ -114,12 +123,24 @@ def _plan_table(tables: dict[str, pd.DataFrame]) -> Table:
     funded = plan[plan["funded"]].sort_values(["start_period", "value"], ascending=[True, False])
     t = Table(title=f"Recommended plan: {len(funded)} of {len(plan)} candidate items funded")
     for col in ("start", "finish", "item", "title", "product", "theme", "value EUR", "cost EUR"):
-        t.add_column(col, justify="right" if "EUR" in col else "left", no_wrap=True,
-                     max_width=48 if col == "title" else None, overflow="ellipsis")
+        t.add_column(
+            col,
+            justify="right" if "EUR" in col else "left",
+            no_wrap=True,
+            max_width=48 if col == "title" else None,
+            overflow="ellipsis",
+        )
     for _, r in funded.iterrows():
-        t.add_row(s.period_label(int(r["start_period"])), s.period_label(int(r["finish_period"])),
-                  r["item_id"], str(r["title"]), str(r["product"]), str(r["theme"]),
-                  f"{r['value']:,.0f}", f"{r['cost']:,.0f}")
+        t.add_row(
+            s.period_label(int(r["start_period"])),
+            s.period_label(int(r["finish_period"])),
+            r["item_id"],
+            str(r["title"]),
+            str(r["product"]),
+            str(r["theme"]),
+            f"{r['value']:,.0f}",
+            f"{r['cost']:,.0f}",
+        )
     return t
 
 
@@ -133,12 +154,21 @@ def _left_out_table(tables: dict[str, pd.DataFrame], top: int = 10) -> Table:
     if takes is not None:
         cols += ["what it would take", "value lost if forced in (LP est.) EUR"]
     for col in cols:
-        t.add_column(col, justify="right" if "EUR" in col else "left", no_wrap=col != "what it would take",
-                     max_width=48 if col in ("title", "why not") else (70 if col == "what it would take" else None),
-                     overflow="ellipsis" if col != "what it would take" else "fold")
+        t.add_column(
+            col,
+            justify="right" if "EUR" in col else "left",
+            no_wrap=col != "what it would take",
+            max_width=48 if col in ("title", "why not") else (70 if col == "what it would take" else None),
+            overflow="ellipsis" if col != "what it would take" else "fold",
+        )
     for _, r in left.iterrows():
-        row = [r["item_id"], str(r["title"]), f"{r['best_value_eur']:,.0f}", f"{r['item_cost_eur']:,.0f}",
-               str(r["reason"])]
+        row = [
+            r["item_id"],
+            str(r["title"]),
+            f"{r['best_value_eur']:,.0f}",
+            f"{r['item_cost_eur']:,.0f}",
+            str(r["reason"]),
+        ]
         if takes is not None:
             e = takes.loc[r["item_id"]]
             row += [str(e["what_it_takes"]), f"{e['lp_loss_eur']:,.0f}" if pd.notna(e["lp_loss_eur"]) else "-"]
@@ -159,8 +189,12 @@ def _rule_table(prices: pd.DataFrame) -> Table:
     for col in ("rule", "rows", "price EUR", "re-solve status"):
         t.add_column(col, justify="right" if col in ("rows", "price EUR") else "left")
     for _, r in prices.iterrows():
-        t.add_row(str(r["description"]), str(int(r["rows"])),
-                  _loss_text(r["price_low_eur"], r["price_eur"], r["price_high_eur"]), str(r["status"]))
+        t.add_row(
+            str(r["description"]),
+            str(int(r["rows"])),
+            _loss_text(r["price_low_eur"], r["price_eur"], r["price_high_eur"]),
+            str(r["status"]),
+        )
     return t
 
 
@@ -170,9 +204,14 @@ def _resolved_table(expl: pd.DataFrame) -> Table:
     for col in ("item", "now", "forced", "value lost EUR", "status", "note"):
         t.add_column(col, justify="right" if "EUR" in col else "left", overflow="fold")
     for _, r in rows.iterrows():
-        t.add_row(r["item_id"], "funded" if r["funded"] else "out", str(r["forced"]),
-                  _loss_text(r["loss_low_eur"], r["loss_eur"], r["loss_high_eur"]), str(r["resolve_status"]),
-                  str(r["note"]))
+        t.add_row(
+            r["item_id"],
+            "funded" if r["funded"] else "out",
+            str(r["forced"]),
+            _loss_text(r["loss_low_eur"], r["loss_eur"], r["loss_high_eur"]),
+            str(r["resolve_status"]),
+            str(r["note"]),
+        )
     return t
 
 
@@ -195,8 +234,10 @@ def _capacity_table(tables: dict[str, pd.DataFrame]) -> Table:
 
 
 def _run_info_line(info: pd.Series) -> str:
-    return (f"solver {info['solver']}: status [bold]{info['status']}[/], proven gap {float(info['gap']):.2%}, "
-            f"value {float(info['value_eur']):,.0f} EUR, {float(info['time_s']):.1f} s")
+    return (
+        f"solver {info['solver']}: status [bold]{info['status']}[/], proven gap {float(info['gap']):.2%}, "
+        f"value {float(info['value_eur']):,.0f} EUR, {float(info['time_s']):.1f} s"
+    )
 
 
 def _baseline_table(summary: pd.DataFrame) -> Table:
@@ -204,8 +245,13 @@ def _baseline_table(summary: pd.DataFrame) -> Table:
     for col in ("ranked by", "value EUR", "funded", "keeps every rule", "optimised plan's uplift"):
         t.add_column(col, justify="left" if col in ("ranked by", "keeps every rule") else "right")
     for _, r in summary.iterrows():
-        t.add_row(str(r["method"]), f"{r['value_eur']:,.0f}", str(int(r["n_funded"])),
-                  "yes" if r["valid"] else "no: " + str(r["violations"]), f"{r['uplift']:+.1%}")
+        t.add_row(
+            str(r["method"]),
+            f"{r['value_eur']:,.0f}",
+            str(int(r["n_funded"])),
+            "yes" if r["valid"] else "no: " + str(r["violations"]),
+            f"{r['uplift']:+.1%}",
+        )
     return t
 
 
@@ -215,33 +261,53 @@ def _plan_robustness_table(summary: pd.DataFrame) -> Table:
     for col in ("plan", "scenarios", "NPV P50 (median)", "worst NPV P10", "worst scenario", "on time", "OKRs met"):
         t.add_column(col, justify="left" if col in ("plan", "worst scenario") else "right")
     for _, r in compare_plans(summary).iterrows():
-        t.add_row(str(r["plan"]), str(r["scenarios"]), f"{r['npv_p50_median']:,.0f}", f"{r['worst_npv_p10']:,.0f}",
-                  str(r["worst_scenario"]), _pct(r["on_time_share"]), _pct(r["okr_met_share"]))
+        t.add_row(
+            str(r["plan"]),
+            str(r["scenarios"]),
+            f"{r['npv_p50_median']:,.0f}",
+            f"{r['worst_npv_p10']:,.0f}",
+            str(r["worst_scenario"]),
+            _pct(r["on_time_share"]),
+            _pct(r["okr_met_share"]),
+        )
     return t
 
 
 @app.command()
 def demo(
-    replications: Annotated[int | None, typer.Option(help="Replications per scenario (default: each scenario's own).")] = None,
+    replications: Annotated[
+        int | None, typer.Option(help="Replications per scenario (default: each scenario's own).")
+    ] = None,
     time_limit: TimeLimitOption = None,
-    explain_time_limit: Annotated[float | None, typer.Option(
-        "--explain-time-limit", help="Time limit of each explanation re-solve in seconds.")] = None,
+    explain_time_limit: Annotated[
+        float | None, typer.Option("--explain-time-limit", help="Time limit of each explanation re-solve in seconds.")
+    ] = None,
 ) -> None:
     """Materialise every asset on the embedded demo company and print the recommendation."""
     home = paths.weitblick_home()
     dagster_home = paths.dagster_home(home)
     dagster_home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DAGSTER_HOME", str(dagster_home))
-    defs = build_definitions(home, replications=replications, time_limit_s=time_limit,
-                             explain_time_limit_s=explain_time_limit)
+    defs = build_definitions(
+        home, replications=replications, time_limit_s=time_limit, explain_time_limit_s=explain_time_limit
+    )
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         err.print(f"Refreshing the demo company into {paths.store_path(home)} ...")
         result = _execute(defs, instance)
     if not result.success:
         _fail(result, store_kept=True)
-    tables = read_tables(paths.store_path(home), "settings", "portfolio_plan", "capacity_usage",
-                         "plan_run_info", "stress_test_summary", "stress_test_run_info", "plan_explanations",
-                         "rule_prices", "baseline_plans")
+    tables = read_tables(
+        paths.store_path(home),
+        "settings",
+        "portfolio_plan",
+        "capacity_usage",
+        "plan_run_info",
+        "stress_test_summary",
+        "stress_test_run_info",
+        "plan_explanations",
+        "rule_prices",
+        "baseline_plans",
+    )
     s = settings_from_table(tables["settings"])
     out.print(f"[bold]{s.company}[/]: plan for {s.period_label(1)} - {s.period_label(s.periods)}")
     out.print(_run_info_line(tables["plan_run_info"].iloc[0]))
@@ -251,14 +317,16 @@ def demo(
     out.print(_rule_table(tables["rule_prices"]))
     out.print(_baseline_table(tables["baseline_plans"]))
     summary = tables["stress_test_summary"]
-    out.print(_stress_summary_table(summary.loc[summary["plan"] == "recommended"],
-                                    tables["stress_test_run_info"].iloc[0]))
+    out.print(
+        _stress_summary_table(summary.loc[summary["plan"] == "recommended"], tables["stress_test_run_info"].iloc[0])
+    )
     out.print(_plan_robustness_table(summary))
     out.print(f"Review report: {paths.reports_dir() / 'review.html'}")
 
 
-def _materialise(data: Path | None, selection: list[str], read: list[str], home: Path,
-                 **config) -> dict[str, pd.DataFrame]:
+def _materialise(
+    data: Path | None, selection: list[str], read: list[str], home: Path, **config
+) -> dict[str, pd.DataFrame]:
     """Materialise ``selection`` on ``data`` into a store under ``home`` (an ephemeral instance)
     and return the ``read`` tables; a failed run ends the command with the planner's message."""
     defs = build_definitions(home, data_dir=str(data) if data else "", **config)
@@ -269,11 +337,18 @@ def _materialise(data: Path | None, selection: list[str], read: list[str], home:
     return read_tables(paths.store_path(home), *read)
 
 
-def _run_plan(data: Path | None, time_limit: float | None, assets: list[str], home: Path,
-              **config) -> dict[str, pd.DataFrame]:
+def _run_plan(
+    data: Path | None, time_limit: float | None, assets: list[str], home: Path, **config
+) -> dict[str, pd.DataFrame]:
     """Materialise inputs, valuation, the plan and ``assets`` on ``data`` into a store under ``home``."""
-    return _materialise(data, [*INPUT_ASSETS, *PLAN_ASSETS, *assets], ["settings", *PLAN_ASSETS, *assets], home,
-                        time_limit_s=time_limit, **config)
+    return _materialise(
+        data,
+        [*INPUT_ASSETS, *PLAN_ASSETS, *assets],
+        ["settings", *PLAN_ASSETS, *assets],
+        home,
+        time_limit_s=time_limit,
+        **config,
+    )
 
 
 @app.command()
@@ -291,13 +366,21 @@ def plan(
         plan_df = tables["portfolio_plan"]
         funded = plan_df[plan_df["funded"]].sort_values(["start_period", "item_id"])
         payload = {
-            "status": str(info["status"]), "gap": float(info["gap"]), "value": float(info["value_eur"]),
-            "objective": float(info["objective"]), "best_bound": float(info["best_bound"]),
-            "solver": str(info["solver"]), "time_s": float(info["time_s"]),
-            "funded": [{"item_id": r.item_id, "start": int(r.start_period), "finish": int(r.finish_period),
-                        "reason": r.reason} for r in funded.itertuples()],
-            "not_funded": [{"item_id": r.item_id, "reason": r.reason}
-                           for r in plan_df[~plan_df["funded"]].sort_values("item_id").itertuples()],
+            "status": str(info["status"]),
+            "gap": float(info["gap"]),
+            "value": float(info["value_eur"]),
+            "objective": float(info["objective"]),
+            "best_bound": float(info["best_bound"]),
+            "solver": str(info["solver"]),
+            "time_s": float(info["time_s"]),
+            "funded": [
+                {"item_id": r.item_id, "start": int(r.start_period), "finish": int(r.finish_period), "reason": r.reason}
+                for r in funded.itertuples()
+            ],
+            "not_funded": [
+                {"item_id": r.item_id, "reason": r.reason}
+                for r in plan_df[~plan_df["funded"]].sort_values("item_id").itertuples()
+            ],
         }
         if explain:
             payload["rule_prices"] = json.loads(tables["rule_prices"].to_json(orient="records"))
@@ -337,13 +420,17 @@ def explain(
     out.print(_run_info_line(info))
     if e["funded"]:
         out.print(f"[bold]{item}[/] is funded, starting {s.period_label(int(e['start_period']))}: {e['reason']}.")
-        out.print(f"Forced out, the plan would lose {_loss_text(e['loss_low_eur'], e['loss_eur'], e['loss_high_eur'])} "
-                  f"EUR (re-solve status {e['resolve_status'] or 'not re-solved'}; LP estimate {e['lp_loss_eur']:,.0f} EUR).")
+        out.print(
+            f"Forced out, the plan would lose {_loss_text(e['loss_low_eur'], e['loss_eur'], e['loss_high_eur'])} "
+            f"EUR (re-solve status {e['resolve_status'] or 'not re-solved'}; LP estimate {e['lp_loss_eur']:,.0f} EUR)."
+        )
     else:
         out.print(f"[bold]{item}[/] is not funded: {e['reason']}.")
         out.print(f"What it would take: {e['what_it_takes']}.")
-        out.print(f"Forced in, the plan would lose {_loss_text(e['loss_low_eur'], e['loss_eur'], e['loss_high_eur'])} "
-                  f"EUR (re-solve status {e['resolve_status']}; LP estimate {e['lp_loss_eur']:,.0f} EUR).")
+        out.print(
+            f"Forced in, the plan would lose {_loss_text(e['loss_low_eur'], e['loss_eur'], e['loss_high_eur'])} "
+            f"EUR (re-solve status {e['resolve_status']}; LP estimate {e['lp_loss_eur']:,.0f} EUR)."
+        )
     if e["note"]:
         out.print(e["note"], markup=False)
 
@@ -352,7 +439,9 @@ def explain(
 def frontier(
     data: DataOption = None,
     time_limit: TimeLimitOption = None,
-    points: Annotated[int | None, typer.Option(help="Budget levels (default settings.explain.frontier_points).")] = None,
+    points: Annotated[
+        int | None, typer.Option(help="Budget levels (default settings.explain.frontier_points).")
+    ] = None,
     format: FormatOption = OutputFormat.table,
 ) -> None:
     """Best plan value for a range of budgets (every period's budget scaled alike)."""
@@ -366,10 +455,15 @@ def frontier(
     for col in ("budget share", "budget EUR", "value EUR", "funded", "status", "gap", "EUR per extra EUR"):
         t.add_column(col, justify="left" if col == "status" else "right")
     for _, r in df.iterrows():
-        t.add_row(f"{r['budget_share']:.0%}", f"{r['budget_eur']:,.0f}",
-                  "-" if pd.isna(r["value_eur"]) else f"{r['value_eur']:,.0f}", str(int(r["n_funded"])),
-                  str(r["status"]), "-" if pd.isna(r["gap"]) else f"{r['gap']:.2%}",
-                  "-" if pd.isna(r["marginal_value"]) else f"{r['marginal_value']:.2f}")
+        t.add_row(
+            f"{r['budget_share']:.0%}",
+            f"{r['budget_eur']:,.0f}",
+            "-" if pd.isna(r["value_eur"]) else f"{r['value_eur']:,.0f}",
+            str(int(r["n_funded"])),
+            str(r["status"]),
+            "-" if pd.isna(r["gap"]) else f"{r['gap']:.2%}",
+            "-" if pd.isna(r["marginal_value"]) else f"{r['marginal_value']:.2f}",
+        )
     out.print(t)
 
 
@@ -389,27 +483,50 @@ def scores(
         raise typer.BadParameter(f"use one of {', '.join(SCORE_METHODS)}", param_hint="--method")
     assets = ["priority_scores", "rank_agreement", "rank_stability"]
     with tempfile.TemporaryDirectory(prefix="weitblick-scores-") as tmp:
-        tables = _materialise(data, ["settings", "teams", "okrs", "backlog", *assets], assets, Path(tmp),
-                              stability_draws=draws, rank_top_k=top)
+        tables = _materialise(
+            data,
+            ["settings", "teams", "okrs", "backlog", *assets],
+            assets,
+            Path(tmp),
+            stability_draws=draws,
+            rank_top_k=top,
+        )
     ps, agreement, stability = (tables[a] for a in assets)
     shown = ps.sort_values(f"rank_{method}").head(top)
     if format == "json":
-        payload = {"method": method, "top": json.loads(shown.to_json(orient="records")),
-                   "agreement": json.loads(agreement.to_json(orient="records")),
-                   "stability": json.loads(stability.loc[stability["base_rank"] <= top].to_json(orient="records"))}
+        payload = {
+            "method": method,
+            "top": json.loads(shown.to_json(orient="records")),
+            "agreement": json.loads(agreement.to_json(orient="records")),
+            "stability": json.loads(stability.loc[stability["base_rank"] <= top].to_json(orient="records")),
+        }
         sys.stdout.write(json.dumps(payload) + "\n")
         return
     p_top = stability.pivot(index="item_id", columns="method", values="p_top_k")
-    t = Table(title=f"Top {top} by {method}: ranks under every method; chance to stay in the top {top} "
-                    f"when estimates and weights vary ({draws} draws)")
+    t = Table(
+        title=f"Top {top} by {method}: ranks under every method; chance to stay in the top {top} "
+        f"when estimates and weights vary ({draws} draws)"
+    )
     for col in ("item", "title", "RICE", "WSJF", "weighted", "MoSCoW", "quadrant", f"P(top {top}) {method}"):
-        t.add_column(col, justify="left" if col in ("item", "title", "quadrant") else "right", no_wrap=True,
-                     max_width=40 if col == "title" else None, overflow="ellipsis")
+        t.add_column(
+            col,
+            justify="left" if col in ("item", "title", "quadrant") else "right",
+            no_wrap=True,
+            max_width=40 if col == "title" else None,
+            overflow="ellipsis",
+        )
     for _, r in shown.iterrows():
         p = p_top.at[r["item_id"], method] if method in p_top.columns else float("nan")
-        t.add_row(r["item_id"], str(r["title"]), str(int(r["rank_rice"])), str(int(r["rank_wsjf"])),
-                  str(int(r["rank_weighted"])), str(int(r["rank_moscow"])), str(r["quadrant"]),
-                  "-" if pd.isna(p) else f"{p:.0%}")
+        t.add_row(
+            r["item_id"],
+            str(r["title"]),
+            str(int(r["rank_rice"])),
+            str(int(r["rank_wsjf"])),
+            str(int(r["rank_weighted"])),
+            str(int(r["rank_moscow"])),
+            str(r["quadrant"]),
+            "-" if pd.isna(p) else f"{p:.0%}",
+        )
     out.print(t)
     a = Table(title=f"Agreement between methods: Spearman rank correlation and top-{top} overlap")
     for col in ("methods", "Spearman", f"top-{top} overlap"):
@@ -431,8 +548,10 @@ def health(
         tables = _run_plan(data, time_limit, assets, Path(tmp))
     h, base, imputed = tables["portfolio_health"], tables["kpi_baselines"], tables["kpi_imputations"]
     if format == "json":
-        payload = {name: json.loads(df.to_json(orient="records", date_format="iso"))
-                   for name, df in (("health", h), ("kpi_baselines", base), ("kpi_imputations", imputed))}
+        payload = {
+            name: json.loads(df.to_json(orient="records", date_format="iso"))
+            for name, df in (("health", h), ("kpi_baselines", base), ("kpi_imputations", imputed))
+        }
         sys.stdout.write(json.dumps(payload) + "\n")
         return
     out.print(_health_table(h, "product", "Products: capital tied against value created (EUR a year)"))
@@ -442,10 +561,15 @@ def health(
     for col in ("product", "MRR", "growth/yr", "churn/mo", "CLV", "CAC payback", "imputed"):
         u.add_column(col, justify="left" if col in ("product", "imputed") else "right")
     for _, r in base.iterrows():
-        u.add_row(r["product"], f"{r['mrr']:,.0f}", _pct(r["mrr_growth_per_year"]), _pct(r["churn_rate"], 1),
-                  "-" if pd.isna(r["clv_eur"]) else f"{r['clv_eur']:,.0f}",
-                  "-" if pd.isna(r["cac_payback_months"]) else f"{r['cac_payback_months']:.1f} mo",
-                  str(filled.get(r["product"], 0)))
+        u.add_row(
+            r["product"],
+            f"{r['mrr']:,.0f}",
+            _pct(r["mrr_growth_per_year"]),
+            _pct(r["churn_rate"], 1),
+            "-" if pd.isna(r["clv_eur"]) else f"{r['clv_eur']:,.0f}",
+            "-" if pd.isna(r["cac_payback_months"]) else f"{r['cac_payback_months']:.1f} mo",
+            str(filled.get(r["product"], 0)),
+        )
     out.print(u)
     total = h.loc[h["level"] == "portfolio"]
     if len(total) and total["reasons"].iloc[0]:
@@ -459,25 +583,50 @@ def _pct(v: float, digits: int = 0) -> str:
 def _health_table(h: pd.DataFrame, level: str, title: str) -> Table:
     rows = h.loc[h["level"] == level]
     t = Table(title=title)
-    cols = (("name", "capital tied", "value created", "per EUR", "matrix", "flags") if level == "product" else
-            ("name", "planned spend", "share", "target", "planned NPV", "flags"))
+    cols = (
+        ("name", "capital tied", "value created", "per EUR", "matrix", "flags")
+        if level == "product"
+        else ("name", "planned spend", "share", "target", "planned NPV", "flags")
+    )
     for col in cols:
-        t.add_column(col, justify="left" if col in ("name", "matrix", "flags", "target") else "right",
-                     overflow="fold")
+        t.add_column(col, justify="left" if col in ("name", "matrix", "flags", "target") else "right", overflow="fold")
     for _, r in rows.iterrows():
         flags = f"{r['flags']}: {r['reasons']}" if r["flags"] else ""
         if level == "product":
-            t.add_row(r["name"], f"{r['capital_tied_eur_per_year']:,.0f}", f"{r['value_created_eur_per_year']:,.0f}",
-                      f"{r['value_per_eur_tied']:.2f}", r["matrix"], flags)
+            t.add_row(
+                r["name"],
+                f"{r['capital_tied_eur_per_year']:,.0f}",
+                f"{r['value_created_eur_per_year']:,.0f}",
+                f"{r['value_per_eur_tied']:.2f}",
+                r["matrix"],
+                flags,
+            )
         else:
-            target = "-" if pd.isna(r["target_share_min"]) else f"{r['target_share_min']:.0%}-{r['target_share_max']:.0%}"
-            t.add_row(r["name"], f"{r['investment_eur_per_year']:,.0f}/yr", _pct(r["share_of_investment"]), target,
-                      f"{r['planned_npv_eur']:,.0f}", flags)
+            target = (
+                "-" if pd.isna(r["target_share_min"]) else f"{r['target_share_min']:.0%}-{r['target_share_max']:.0%}"
+            )
+            t.add_row(
+                r["name"],
+                f"{r['investment_eur_per_year']:,.0f}/yr",
+                _pct(r["share_of_investment"]),
+                target,
+                f"{r['planned_npv_eur']:,.0f}",
+                flags,
+            )
     return t
 
 
-STRESS_ASSETS = ["baseline_plans", "baseline_decisions", "scenario_library", "stress_test_runs", "stress_test_series",
-                 "stress_test_okr_runs", "stress_test_run_info", "stress_test_summary", "stress_test_okrs"]
+STRESS_ASSETS = [
+    "baseline_plans",
+    "baseline_decisions",
+    "scenario_library",
+    "stress_test_runs",
+    "stress_test_series",
+    "stress_test_okr_runs",
+    "stress_test_run_info",
+    "stress_test_summary",
+    "stress_test_okrs",
+]
 
 
 def _names(value: str | None) -> list[str] | None:
@@ -487,61 +636,99 @@ def _names(value: str | None) -> list[str] | None:
 
 
 def _stress_summary_table(summary: pd.DataFrame, info: pd.Series) -> Table:
-    t = Table(title=f"Stress test: NPV of MRR over the horizon (EUR) across replications - {int(info['runs'])} runs "
-                    f"on {int(info['workers'])} worker(s) ({info['backend']}) in {float(info['wall_s']):.1f} s, "
-                    f"root seed {int(info['root_seed'])}")
-    for col in ("plan", "scenario", "runs", "NPV P10", "NPV P50", "NPV P90", "final MRR P50", "on time",
-                "mean slip (months)", "OKRs met (weighted)"):
+    t = Table(
+        title=f"Stress test: NPV of MRR over the horizon (EUR) across replications - {int(info['runs'])} runs "
+        f"on {int(info['workers'])} worker(s) ({info['backend']}) in {float(info['wall_s']):.1f} s, "
+        f"root seed {int(info['root_seed'])}"
+    )
+    for col in (
+        "plan",
+        "scenario",
+        "runs",
+        "NPV P10",
+        "NPV P50",
+        "NPV P90",
+        "final MRR P50",
+        "on time",
+        "mean slip (months)",
+        "OKRs met (weighted)",
+    ):
         t.add_column(col, justify="left" if col in ("plan", "scenario") else "right")
     for _, r in summary.iterrows():
-        t.add_row(str(r["plan"]), str(r["scenario"]), str(int(r["runs"])), f"{r['npv_p10']:,.0f}",
-                  f"{r['npv_p50']:,.0f}", f"{r['npv_p90']:,.0f}", f"{r['final_mrr_p50']:,.0f}",
-                  _pct(r["on_time_share_mean"]),
-                  "-" if pd.isna(r["mean_slip_months_mean"]) else f"{r['mean_slip_months_mean']:.1f}",
-                  _pct(r["okr_met_share_mean"]))
+        t.add_row(
+            str(r["plan"]),
+            str(r["scenario"]),
+            str(int(r["runs"])),
+            f"{r['npv_p10']:,.0f}",
+            f"{r['npv_p50']:,.0f}",
+            f"{r['npv_p90']:,.0f}",
+            f"{r['final_mrr_p50']:,.0f}",
+            _pct(r["on_time_share_mean"]),
+            "-" if pd.isna(r["mean_slip_months_mean"]) else f"{r['mean_slip_months_mean']:.1f}",
+            _pct(r["okr_met_share_mean"]),
+        )
     return t
 
 
 def _okr_chance_table(okrs: pd.DataFrame) -> Table:
-    wide = okrs.pivot_table(index=["plan", "key_result", "target"], columns="scenario", values="chance_met",
-                            sort=False)
+    wide = okrs.pivot_table(index=["plan", "key_result", "target"], columns="scenario", values="chance_met", sort=False)
     t = Table(title="Chance of meeting each key result's target, per scenario")
     for col in ("plan", "key result", "target", *wide.columns):
         t.add_column(str(col), justify="left" if col in ("plan", "key result") else "right")
     for (plan_name, kr, target), row in wide.iterrows():
-        t.add_row(str(plan_name), str(kr), f"{target:,.0f}" if abs(target) >= 1000 else f"{target:.4g}",
-                  *(_pct(v) for v in row))
+        t.add_row(
+            str(plan_name),
+            str(kr),
+            f"{target:,.0f}" if abs(target) >= 1000 else f"{target:.4g}",
+            *(_pct(v) for v in row),
+        )
     return t
 
 
 @app.command("stress-test")
 def stress_test(
     data: DataOption = None,
-    scenarios: Annotated[str | None, typer.Option(
-        help="Comma-separated scenario names, e.g. baseline,budget_cut (default: every file in scenarios/).")] = None,
-    replications: Annotated[int | None, typer.Option(
-        help="Replications per scenario (default: each scenario's own).", min=1)] = None,
-    plans: Annotated[str | None, typer.Option(
-        help=f"Comma-separated plans out of {', '.join(PLAN_NAMES)} (default: all).")
+    scenarios: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated scenario names, e.g. baseline,budget_cut (default: every file in scenarios/)."
+        ),
     ] = None,
-    workers: Annotated[int | None, typer.Option(help="Local processes (default: every core; 1: serial).", min=1)] = None,
-    dask_address: Annotated[str, typer.Option(
-        "--dask-address", help="Run on this Dask scheduler instead, e.g. tcp://10.0.0.5:8786.")] = "",
-    seed: Annotated[int | None, typer.Option(help="Root seed of the replications (default: the configured one).")] = None,
+    replications: Annotated[
+        int | None, typer.Option(help="Replications per scenario (default: each scenario's own).", min=1)
+    ] = None,
+    plans: Annotated[
+        str | None, typer.Option(help=f"Comma-separated plans out of {', '.join(PLAN_NAMES)} (default: all).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Local processes (default: every core; 1: serial).", min=1)
+    ] = None,
+    dask_address: Annotated[
+        str, typer.Option("--dask-address", help="Run on this Dask scheduler instead, e.g. tcp://10.0.0.5:8786.")
+    ] = "",
+    seed: Annotated[
+        int | None, typer.Option(help="Root seed of the replications (default: the configured one).")
+    ] = None,
     time_limit: TimeLimitOption = None,
     format: FormatOption = OutputFormat.table,
 ) -> None:
     """Run the recommended plan and the greedy baselines through the scenarios, many times over."""
     unknown = [p for p in _names(plans) or [] if p not in PLAN_NAMES]
     if unknown:
-        raise typer.BadParameter(f"unknown plans {', '.join(unknown)}: use {', '.join(PLAN_NAMES)}",
-                                 param_hint="--plans")
+        raise typer.BadParameter(
+            f"unknown plans {', '.join(unknown)}: use {', '.join(PLAN_NAMES)}", param_hint="--plans"
+        )
     try:  # name unknown scenarios before the plan is computed
         select_scenarios(load_scenarios(paths.scenarios_dir()), _names(scenarios))
     except ModelError as exc:
         raise typer.BadParameter(str(exc), param_hint="--scenarios") from None
-    config = {"replications": replications, "workers": workers, "dask_address": dask_address,
-              "stress_test_plans": _names(plans), "stress_test_scenarios": _names(scenarios)}
+    config = {
+        "replications": replications,
+        "workers": workers,
+        "dask_address": dask_address,
+        "stress_test_plans": _names(plans),
+        "stress_test_scenarios": _names(scenarios),
+    }
     if seed is not None:
         config["seed"] = seed
     with tempfile.TemporaryDirectory(prefix="weitblick-stress-") as tmp:
@@ -551,7 +738,8 @@ def stress_test(
     if format == "json":
         payload = {
             **json.loads(tables["stress_test_run_info"].to_json(orient="records"))[0],
-            "plans": list(dict.fromkeys(summary["plan"])), "scenarios": list(dict.fromkeys(summary["scenario"])),
+            "plans": list(dict.fromkeys(summary["plan"])),
+            "scenarios": list(dict.fromkeys(summary["scenario"])),
             "summary": json.loads(summary.to_json(orient="records")),
             "okrs": json.loads(okrs.to_json(orient="records")),
         }
@@ -560,6 +748,7 @@ def stress_test(
     out.print(_stress_summary_table(summary, info))
     if len(okrs):
         out.print(_okr_chance_table(okrs))
+
 
 if __name__ == "__main__":
     app()

@@ -22,16 +22,22 @@ def build_definitions(home: Path | None = None, **config) -> dg.Definitions:
     assets = dg.load_assets_from_modules(ASSET_MODULES)
     checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
     refresh = dg.define_asset_job(
-        "refresh", selection=dg.AssetSelection.all(),
+        "refresh",
+        selection=dg.AssetSelection.all(),
         description="Re-read the inputs, re-value, re-optimise, stress-test and render the review.",
     )
     weekly = dg.ScheduleDefinition(
-        name="weekly_refresh", job=refresh, cron_schedule="0 6 * * 1",
+        name="weekly_refresh",
+        job=refresh,
+        cron_schedule="0 6 * * 1",
         execution_timezone="Europe/Berlin",
         description="Every Monday 06:00 (Berlin): refresh the recommendation.",
     )
     return dg.Definitions(
-        assets=assets, asset_checks=checks, jobs=[refresh], schedules=[weekly],
+        assets=assets,
+        asset_checks=checks,
+        jobs=[refresh],
+        schedules=[weekly],
         resources=build_resources(home, **config),
     )
 

@@ -15,14 +15,28 @@ from pipelines import paths
 
 REVIEW_NOTEBOOK = "review.ipynb"
 # The tables the review notebook reads: the review asset depends on exactly these.
-REVIEW_TABLES = ("settings", "portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info", "priority_scores",
-                 "stress_test_runs", "stress_test_summary", "stress_test_bands", "stress_test_okrs",
-                 "plan_explanations", "rule_prices", "efficient_frontier", "baseline_plans", "portfolio_health",
-                 "kpi_baselines", "kpi_imputations")
+REVIEW_TABLES = (
+    "settings",
+    "portfolio_plan",
+    "capacity_usage",
+    "budget_usage",
+    "plan_run_info",
+    "priority_scores",
+    "stress_test_runs",
+    "stress_test_summary",
+    "stress_test_bands",
+    "stress_test_okrs",
+    "plan_explanations",
+    "rule_prices",
+    "efficient_frontier",
+    "baseline_plans",
+    "portfolio_health",
+    "kpi_baselines",
+    "kpi_imputations",
+)
 
 
-def render_review(store: Path, out_dir: Path, notebook: Path | None = None,
-                  timeout_s: int = 600) -> Path:
+def render_review(store: Path, out_dir: Path, notebook: Path | None = None, timeout_s: int = 600) -> Path:
     """Run the review notebook with ``store`` as its parameter; write the executed notebook and HTML.
 
     Returns the path of the HTML report. Raises papermill's PapermillExecutionError (with the
@@ -32,7 +46,8 @@ def render_review(store: Path, out_dir: Path, notebook: Path | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
     executed = out_dir / notebook.name
     papermill.execute_notebook(
-        str(notebook), str(executed),
+        str(notebook),
+        str(executed),
         parameters={"store": str(store)},
         kernel_name="python3",
         progress_bar=False,

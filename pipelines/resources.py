@@ -59,24 +59,24 @@ class StoreTypeHandler(DbTypeHandler[pd.DataFrame]):
     included, so a changed schema never clashes with the previous run) and reads it back
     with list columns as lists."""
 
-    def handle_output(self, context: dg.OutputContext, table_slice: TableSlice,
-                      obj: pd.DataFrame, connection) -> None:
+    def handle_output(self, context: dg.OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection) -> None:
         if table_slice.partition_dimensions:
             raise dg.DagsterInvariantViolationError("partitioned assets are not stored by this handler")
         connection.register("__weitblick_obj", obj)
         try:
             connection.execute(
-                f"create or replace table {table_slice.schema}.{table_slice.table} as "
-                "select * from __weitblick_obj"
+                f"create or replace table {table_slice.schema}.{table_slice.table} as select * from __weitblick_obj"
             )
         finally:
             connection.unregister("__weitblick_obj")
-        context.add_output_metadata({
-            "dagster/row_count": len(obj),
-            "dagster/column_schema": dg.TableSchema(
-                columns=[dg.TableColumn(name=str(n), type=str(t)) for n, t in obj.dtypes.items()]
-            ),
-        })
+        context.add_output_metadata(
+            {
+                "dagster/row_count": len(obj),
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[dg.TableColumn(name=str(n), type=str(t)) for n, t in obj.dtypes.items()]
+                ),
+            }
+        )
 
     def load_input(self, context: dg.InputContext, table_slice: TableSlice, connection) -> pd.DataFrame:
         df = connection.execute(DuckDbClient.get_select_statement(table_slice)).fetchdf()

@@ -15,8 +15,9 @@ def lists_from_arrays(df: pd.DataFrame) -> pd.DataFrame:
     """DuckDB returns LIST columns as numpy arrays; the canonical tables use Python lists."""
     for col in df.columns:
         if df[col].dtype == object and df[col].map(lambda v: isinstance(v, np.ndarray)).any():
-            df[col] = df[col].map(lambda v: [x for x in v if x is not None] if isinstance(v, np.ndarray)
-                                  else ([] if v is None else v))
+            df[col] = df[col].map(
+                lambda v: [x for x in v if x is not None] if isinstance(v, np.ndarray) else ([] if v is None else v)
+            )
     return df
 
 
@@ -26,8 +27,12 @@ def read_tables(store: Path, *names: str) -> dict[str, pd.DataFrame]:
         raise FileNotFoundError(f"no store at {store}: run 'weitblick demo' (or 'make demo') first")
     con = duckdb.connect(str(store), read_only=True)
     try:
-        have = {r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = ?", [STORE_SCHEMA]).fetchall()}
+        have = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = ?", [STORE_SCHEMA]
+            ).fetchall()
+        }
         out = {}
         for name in names:
             if name not in have:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,8 +43,7 @@ TEAMS = [
     ("UX Design", "ux", 2, 4100, 1.40),
     ("QA & Platform", "qa", 4, 3900, 1.50),
 ]
-SKILL_LABEL = {"backend": "Backend", "frontend": "Frontend", "mobile": "Mobile", "data": "Data",
-               "ux": "UX", "qa": "QA"}
+SKILL_LABEL = {"backend": "Backend", "frontend": "Frontend", "mobile": "Mobile", "data": "Data", "ux": "UX", "qa": "QA"}
 
 # Skill splits (percent) by kind of work.
 PROFILES = {
@@ -255,7 +253,7 @@ DEPENDENCIES = [
     ("AI answer assistant over manuals (RAG)", "Knowledge base with machine-specific manuals"),
     ("AI troubleshooting assistant for technicians", "AI answer assistant over manuals (RAG)"),
     ("Fault code explanations from IoT alarms in the app", "Alarm rules engine with configurable thresholds"),
-    ("Product recommendations (\"customers also ordered\")", "Portal analytics: funnel and cohort dashboards"),
+    ('Product recommendations ("customers also ordered")', "Portal analytics: funnel and cohort dashboards"),
     ("Subscription for consumables (auto-replenishment)", "Spare parts shop with live availability"),
     ("Subscription for consumables (auto-replenishment)", "Payment by SEPA direct debit and credit card"),
     ("E-Rechnung: XRechnung und ZUGFeRD im Portal", "Invoice and delivery note download"),
@@ -279,17 +277,35 @@ STORY_POINTS = np.array([8, 13, 21, 34, 40, 55, 89, 100])
 SP_WEIGHTS = np.array([0.08, 0.17, 0.22, 0.2, 0.1, 0.12, 0.07, 0.04])
 FIBONACCI = np.array([1, 2, 3, 5, 8, 13, 20])
 UPLIFT_RANGE = {  # relative change (fraction) drawn uniformly, rounded to half a percent
-    "conversion_rate": (0.02, 0.12), "churn_rate": (-0.15, -0.03), "arpu": (0.01, 0.08),
-    "mau": (0.02, 0.15), "nps": (0.02, 0.10),
+    "conversion_rate": (0.02, 0.12),
+    "churn_rate": (-0.15, -0.03),
+    "arpu": (0.01, 0.08),
+    "mau": (0.02, 0.15),
+    "nps": (0.02, 0.10),
 }
 REACH_RANGE = {"IOT": (40, 400), "PORTAL": (500, 9000), "FIELD": (200, 2500)}
-KPI_LABEL = {"conversion_rate": "Conversion Rate", "churn_rate": "Churn Rate", "arpu": "ARPU", "mau": "MAU",
-             "cost": "Cost", "nps": "NPS", "none": ""}
+KPI_LABEL = {
+    "conversion_rate": "Conversion Rate",
+    "churn_rate": "Churn Rate",
+    "arpu": "ARPU",
+    "mau": "MAU",
+    "cost": "Cost",
+    "nps": "NPS",
+    "none": "",
+}
 OKR_FOR = {  # (product, kpi) -> key result
-    ("IOT", "arpu"): "KR-1.2", ("IOT", "conversion_rate"): "KR-1.1", ("IOT", "mau"): "KR-1.1",
-    ("IOT", "churn_rate"): "KR-3.1", ("PORTAL", "mau"): "KR-2.1", ("PORTAL", "conversion_rate"): "KR-2.2",
-    ("PORTAL", "nps"): "KR-2.3", ("FIELD", "mau"): "KR-3.2", ("FIELD", "nps"): "KR-3.3",
-    ("IOT", "cost"): "KR-4.1", ("PORTAL", "cost"): "KR-4.1", ("FIELD", "cost"): "KR-4.1",
+    ("IOT", "arpu"): "KR-1.2",
+    ("IOT", "conversion_rate"): "KR-1.1",
+    ("IOT", "mau"): "KR-1.1",
+    ("IOT", "churn_rate"): "KR-3.1",
+    ("PORTAL", "mau"): "KR-2.1",
+    ("PORTAL", "conversion_rate"): "KR-2.2",
+    ("PORTAL", "nps"): "KR-2.3",
+    ("FIELD", "mau"): "KR-3.2",
+    ("FIELD", "nps"): "KR-3.3",
+    ("IOT", "cost"): "KR-4.1",
+    ("PORTAL", "cost"): "KR-4.1",
+    ("FIELD", "cost"): "KR-4.1",
 }
 
 
@@ -311,7 +327,7 @@ class Issue:
     labels: list[str] = field(default_factory=list)
     components: list[str] = field(default_factory=list)
     sprints: list[str] = field(default_factory=list)
-    parent: "Issue | None" = None
+    parent: Issue | None = None
     custom: dict[str, str] = field(default_factory=dict)
     blocked_by: list[str] = field(default_factory=list)  # keys this issue waits for
     blocks: list[str] = field(default_factory=list)  # keys waiting for this issue
@@ -328,8 +344,14 @@ def _parse_epics() -> list[dict]:
     epics = []
     for line in EPICS.strip().splitlines():
         product, initiative, summary, profile, kpi, flags = line.split("|")
-        spec = {"product": product, "initiative": int(initiative), "summary": summary,
-                "profile": profile, "kpi": kpi, "flags": {}}
+        spec = {
+            "product": product,
+            "initiative": int(initiative),
+            "summary": summary,
+            "profile": profile,
+            "kpi": kpi,
+            "flags": {},
+        }
         for flag in filter(None, flags.split(",")):
             name, _, value = flag.partition("=")
             spec["flags"][name] = value or True
@@ -352,9 +374,16 @@ def build_issues(rng: np.random.Generator) -> list[Issue]:
     for number, (summary, theme, objective) in enumerate(INITIATIVES, start=1):
         created = _random_datetime(rng, datetime(2024, 10, 1), datetime(2025, 3, 31))
         issue = Issue(
-            summary=summary, key=f"STRAT-{number}", issue_id=next(next_id), issue_type="Initiative",
-            project=STRATEGY_PROJECT[0], project_name=STRATEGY_PROJECT[1], status="In Progress",
-            category="In Progress", priority="High", created=created,
+            summary=summary,
+            key=f"STRAT-{number}",
+            issue_id=next(next_id),
+            issue_type="Initiative",
+            project=STRATEGY_PROJECT[0],
+            project_name=STRATEGY_PROJECT[1],
+            status="In Progress",
+            category="In Progress",
+            priority="High",
+            created=created,
             updated=_random_datetime(rng, datetime(2026, 9, 1), datetime(2026, 12, 15)),
             custom={"Strategic Theme": theme, "OKR": "", "MoSCoW": ""},
             description=f"Strategic initiative for the 2027-2028 portfolio.\nObjective: {objective}.",
@@ -373,13 +402,19 @@ def build_issues(rng: np.random.Generator) -> list[Issue]:
         parent = initiatives[spec["initiative"] - 1] if spec["initiative"] else None
         theme = flags.get("theme") or (parent.custom["Strategic Theme"] if parent else "")
         status = {"ip": ("In Progress", "In Progress"), "done": ("Done", "Done")}.get(
-            flags.get("status", ""), ("To Do", "To Do"))
+            flags.get("status", ""), ("To Do", "To Do")
+        )
         if status[0] == "To Do" and rng.random() < 0.35:
             status = ("Selected for Development", "To Do")
-        moscow = ("Must" if "must" in flags else "Could" if "could" in flags else
-                  "Won't" if "wont" in flags else "Should")
-        priority = {"Must": "Highest", "Should": str(rng.choice(["High", "Medium"])),
-                    "Could": str(rng.choice(["Medium", "Low"])), "Won't": "Lowest"}[moscow]
+        moscow = (
+            "Must" if "must" in flags else "Could" if "could" in flags else "Won't" if "wont" in flags else "Should"
+        )
+        priority = {
+            "Must": "Highest",
+            "Should": str(rng.choice(["High", "Medium"])),
+            "Could": str(rng.choice(["Medium", "Low"])),
+            "Won't": "Lowest",
+        }[moscow]
         created = _random_datetime(rng, datetime(2025, 1, 15), datetime(2026, 11, 20))
         updated = min(created + timedelta(days=int(rng.integers(5, 300))), datetime(2026, 12, 18))
         resolved = updated if status[1] == "Done" else None
@@ -393,8 +428,9 @@ def build_issues(rng: np.random.Generator) -> list[Issue]:
             uplift = f"{value:+.1f}%".replace(".0%", "%")
         is_run = theme == "Run"
         transform = theme == "Transform"
-        differentiation = ("Differentiator" if "diff" in flags or (not is_run and not transform and rng.random() < 0.25)
-                           else "Parity")
+        differentiation = (
+            "Differentiator" if "diff" in flags or (not is_run and not transform and rng.random() < 0.25) else "Parity"
+        )
         impact = float(rng.choice([0.25, 0.5, 1, 2, 3], p=[0.1, 0.25, 0.35, 0.2, 0.1]))
         confidence = str(rng.choice(["50%", "80%", "100%"], p=[0.3, 0.5, 0.2]))
         bv, tc, rr = (int(v) for v in rng.choice(FIBONACCI, size=3))
@@ -422,19 +458,41 @@ def build_issues(rng: np.random.Generator) -> list[Issue]:
             last = int(rng.integers(18, 25))
             sprints = [f"{product} Sprint 26.{n}" for n in (last - 1, last)]
         custom = {
-            "Reach": str(reach), "Impact": f"{impact:g}", "Confidence": confidence,
-            "Business Value": str(bv), "Time Criticality": str(tc), "Risk Reduction": str(rr),
-            "MoSCoW": moscow, "Strategic Theme": "" if (parent and "theme" not in flags and rng.random() < 0.6)
-            else theme,
-            "KPI": KPI_LABEL[kpi], "KPI Uplift": uplift, "Differentiation": differentiation, "OKR": okr,
-            "Skill Split": split_text, "Duration Quarters": str(duration),
+            "Reach": str(reach),
+            "Impact": f"{impact:g}",
+            "Confidence": confidence,
+            "Business Value": str(bv),
+            "Time Criticality": str(tc),
+            "Risk Reduction": str(rr),
+            "MoSCoW": moscow,
+            "Strategic Theme": "" if (parent and "theme" not in flags and rng.random() < 0.6) else theme,
+            "KPI": KPI_LABEL[kpi],
+            "KPI Uplift": uplift,
+            "Differentiation": differentiation,
+            "OKR": okr,
+            "Skill Split": split_text,
+            "Duration Quarters": str(duration),
             "Alternative Group": flags.get("alt", ""),
         }
         issue = Issue(
-            summary=spec["summary"], key=key, issue_id=next(next_id), issue_type="Epic", project=product,
-            project_name=PRODUCTS[product], status=status[0], category=status[1], priority=priority,
-            created=created, updated=updated, resolved=resolved, due=flags.get("due", ""), labels=labels,
-            components=area, sprints=sprints, parent=parent, custom=custom,
+            summary=spec["summary"],
+            key=key,
+            issue_id=next(next_id),
+            issue_type="Epic",
+            project=product,
+            project_name=PRODUCTS[product],
+            status=status[0],
+            category=status[1],
+            priority=priority,
+            created=created,
+            updated=updated,
+            resolved=resolved,
+            due=flags.get("due", ""),
+            labels=labels,
+            components=area,
+            sprints=sprints,
+            parent=parent,
+            custom=custom,
         )
         issue.custom["Story Points"] = str(sp)
         issue.description = _description(issue, spec, moscow)
@@ -454,7 +512,7 @@ def build_issues(rng: np.random.Generator) -> list[Issue]:
 def _description(issue: Issue, spec: dict, moscow: str) -> str:
     lines = [f"h3. Goal\n{issue.summary} for {PRODUCTS[spec['product']]} customers."]
     if spec["kpi"] != "none":
-        lines.append(f"h3. Expected effect\nMoves {KPI_LABEL[spec['kpi']]}; see \"KPI Uplift\".")
+        lines.append(f'h3. Expected effect\nMoves {KPI_LABEL[spec["kpi"]]}; see "KPI Uplift".')
     if moscow == "Must":
         lines.append("h3. Why it is a Must\nLegal, contractual or operational commitment; not optional.")
     lines.append("h3. Done when\n* released to all tenants\n* documented, monitored, handed over to support")
@@ -468,17 +526,51 @@ def write_backlog(issues: list[Issue], path: Path) -> None:
     n_sprints = max(len(i.sprints) for i in issues)
     n_inward = max(len(i.blocked_by) for i in issues)
     n_outward = max(len(i.blocks) for i in issues)
-    custom_fields = ["Story Points", "Reach", "Impact", "Confidence", "Business Value", "Time Criticality",
-                     "Risk Reduction", "MoSCoW", "Strategic Theme", "KPI", "KPI Uplift", "Differentiation",
-                     "OKR", "Skill Split", "Duration Quarters", "Alternative Group"]
-    header = (["Summary", "Issue key", "Issue id", "Issue Type", "Status", "Status Category", "Project key",
-               "Project name", "Project type", "Priority", "Resolution", "Created", "Updated", "Resolved",
-               "Due Date"]
-              + ["Labels"] * n_labels + ["Component/s"] * n_components + ["Sprint"] * n_sprints
-              + ["Parent", "Parent id", "Parent summary", "Original Estimate"]
-              + [f"Custom field ({name})" for name in custom_fields]
-              + ["Inward issue link (Blocks)"] * n_inward + ["Outward issue link (Blocks)"] * n_outward
-              + ["Inward issue link (Relates)", "Outward issue link (Relates)", "Description"])
+    custom_fields = [
+        "Story Points",
+        "Reach",
+        "Impact",
+        "Confidence",
+        "Business Value",
+        "Time Criticality",
+        "Risk Reduction",
+        "MoSCoW",
+        "Strategic Theme",
+        "KPI",
+        "KPI Uplift",
+        "Differentiation",
+        "OKR",
+        "Skill Split",
+        "Duration Quarters",
+        "Alternative Group",
+    ]
+    header = (
+        [
+            "Summary",
+            "Issue key",
+            "Issue id",
+            "Issue Type",
+            "Status",
+            "Status Category",
+            "Project key",
+            "Project name",
+            "Project type",
+            "Priority",
+            "Resolution",
+            "Created",
+            "Updated",
+            "Resolved",
+            "Due Date",
+        ]
+        + ["Labels"] * n_labels
+        + ["Component/s"] * n_components
+        + ["Sprint"] * n_sprints
+        + ["Parent", "Parent id", "Parent summary", "Original Estimate"]
+        + [f"Custom field ({name})" for name in custom_fields]
+        + ["Inward issue link (Blocks)"] * n_inward
+        + ["Outward issue link (Blocks)"] * n_outward
+        + ["Inward issue link (Relates)", "Outward issue link (Relates)", "Description"]
+    )
 
     def padded(values: list[str], n: int) -> list[str]:
         return values + [""] * (n - len(values))
@@ -492,13 +584,31 @@ def write_backlog(issues: list[Issue], path: Path) -> None:
     writer.writerow(header)
     for i in sorted(issues, key=lambda x: (x.project != "STRAT", x.project, int(x.key.split("-")[1]))):
         writer.writerow(
-            [i.summary, i.key, i.issue_id, i.issue_type, i.status, i.category, i.project, i.project_name,
-             "software", i.priority, "Done" if i.resolved else "", jira_date(i.created), jira_date(i.updated),
-             jira_date(i.resolved) if i.resolved else "", i.due]
-            + padded(i.labels, n_labels) + padded(i.components, n_components) + padded(i.sprints, n_sprints)
-            + ([i.parent.key, i.parent.issue_id, i.parent.summary] if i.parent else ["", "", ""]) + [""]
+            [
+                i.summary,
+                i.key,
+                i.issue_id,
+                i.issue_type,
+                i.status,
+                i.category,
+                i.project,
+                i.project_name,
+                "software",
+                i.priority,
+                "Done" if i.resolved else "",
+                jira_date(i.created),
+                jira_date(i.updated),
+                jira_date(i.resolved) if i.resolved else "",
+                i.due,
+            ]
+            + padded(i.labels, n_labels)
+            + padded(i.components, n_components)
+            + padded(i.sprints, n_sprints)
+            + ([i.parent.key, i.parent.issue_id, i.parent.summary] if i.parent else ["", "", ""])
+            + [""]
             + [i.custom.get(name, "") for name in custom_fields]
-            + padded(i.blocked_by, n_inward) + padded(i.blocks, n_outward)
+            + padded(i.blocked_by, n_inward)
+            + padded(i.blocks, n_outward)
             + [(i.relates or [""])[0], (relates_in.get(i.key) or [""])[0], i.description]
         )
     path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
@@ -534,12 +644,54 @@ class KpiModel:
 
 
 KPI_MODELS = [
-    KpiModel("IoT Platform", 3200, 0.026, 0.012, 0.009, 0.42, 0.056, 0.058, 2400, 0.035, 27, 33, 14000,
-             (1.1, 1.05, 1.1, 1.0, 1.0, 0.95, 0.9, 0.7, 1.0, 1.1, 1.1, 0.8)),
-    KpiModel("Customer Portal", 6500, 0.052, 0.036, 0.034, 0.11, 0.060, 0.072, 210, 0.03, 12, 21, 180,
-             (1.05, 1.0, 1.15, 1.05, 1.0, 0.95, 0.9, 0.75, 1.05, 1.15, 1.05, 0.8)),
-    KpiModel("Field Service App", 850, 0.045, 0.022, 0.018, 0.63, 0.78, 0.83, 49, 0.04, 35, 44, 950,
-             (0.9, 0.95, 1.2, 1.25, 1.1, 1.0, 0.85, 0.75, 1.15, 1.2, 1.0, 0.7)),
+    KpiModel(
+        "IoT Platform",
+        3200,
+        0.026,
+        0.012,
+        0.009,
+        0.42,
+        0.056,
+        0.058,
+        2400,
+        0.035,
+        27,
+        33,
+        14000,
+        (1.1, 1.05, 1.1, 1.0, 1.0, 0.95, 0.9, 0.7, 1.0, 1.1, 1.1, 0.8),
+    ),
+    KpiModel(
+        "Customer Portal",
+        6500,
+        0.052,
+        0.036,
+        0.034,
+        0.11,
+        0.060,
+        0.072,
+        210,
+        0.03,
+        12,
+        21,
+        180,
+        (1.05, 1.0, 1.15, 1.05, 1.0, 0.95, 0.9, 0.75, 1.05, 1.15, 1.05, 0.8),
+    ),
+    KpiModel(
+        "Field Service App",
+        850,
+        0.045,
+        0.022,
+        0.018,
+        0.63,
+        0.78,
+        0.83,
+        49,
+        0.04,
+        35,
+        44,
+        950,
+        (0.9, 0.95, 1.2, 1.25, 1.1, 1.0, 0.85, 0.75, 1.15, 1.2, 1.0, 0.7),
+    ),
 ]
 KPI_MONTHS = 36
 KPI_START = (2024, 1)
@@ -553,20 +705,28 @@ def kpi_rows(rng: np.random.Generator) -> list[dict]:
             year, month = KPI_START[0] + t // 12, t % 12 + 1
             share = t / (KPI_MONTHS - 1)
             churn_rate = m.churn0 + (m.churn1 - m.churn0) * share
-            new = max(0, int(round(mau * m.new_rate * m.season[month - 1] * rng.lognormal(0, 0.08))))
+            new = max(0, round(mau * m.new_rate * m.season[month - 1] * rng.lognormal(0, 0.08)))
             churned = min(int(mau), int(rng.binomial(int(mau), churn_rate)))
             mau = int(mau) + new - churned
             conversion = (m.conversion0 + (m.conversion1 - m.conversion0) * share) * rng.lognormal(0, 0.02)
-            paying = int(round(mau * conversion))
+            paying = round(mau * conversion)
             arpu = m.arpu0 * (1 + m.price_rise) ** (t // 12) * rng.lognormal(0, 0.01)
             nps = m.nps0 + (m.nps1 - m.nps0) * share + rng.normal(0, 2.5)
-            rows.append({
-                "product": m.product, "month": f"{year:04d}-{month:02d}-01", "mau": mau,
-                "dau": int(round(mau * m.stickiness * rng.lognormal(0, 0.03))), "new_users": new,
-                "churned_users": churned, "conversion_rate": f"{paying / mau:.4f}", "arpu": f"{arpu:.2f}",
-                "mrr": f"{paying * round(arpu, 2):.2f}", "nps": f"{nps:.1f}",
-                "cac": f"{m.cac * rng.lognormal(0, 0.1):.0f}",
-            })
+            rows.append(
+                {
+                    "product": m.product,
+                    "month": f"{year:04d}-{month:02d}-01",
+                    "mau": mau,
+                    "dau": round(mau * m.stickiness * rng.lognormal(0, 0.03)),
+                    "new_users": new,
+                    "churned_users": churned,
+                    "conversion_rate": f"{paying / mau:.4f}",
+                    "arpu": f"{arpu:.2f}",
+                    "mrr": f"{paying * round(arpu, 2):.2f}",
+                    "nps": f"{nps:.1f}",
+                    "cac": f"{m.cac * rng.lognormal(0, 0.1):.0f}",
+                }
+            )
     return rows
 
 
@@ -616,33 +776,114 @@ def write_okrs(kpis: list[dict], path: Path) -> None:
     portal_conv = float(last["Customer Portal"]["conversion_rate"])
     field_mau = last["Field Service App"]["mau"]
     krs = [
-        ("O1", "KR-1.1", "Raise IoT platform MRR by 25 %", "IoT Platform", "mrr", round(mrr, -3),
-         round(mrr * 1.25, -3), 0.15),
-        ("O1", "KR-1.2", "Raise IoT ARPU by 10 % through add-ons", "IoT Platform", "arpu", round(arpu),
-         round(arpu * 1.10), 0.10),
-        ("O2", "KR-2.1", "Grow portal monthly active users by 30 %", "Customer Portal", "mau", portal_mau,
-         round(portal_mau * 1.3, -2), 0.15),
-        ("O2", "KR-2.2", "Lift portal conversion by one percentage point", "Customer Portal",
-         "conversion_rate", round(portal_conv, 4), round(portal_conv + 0.01, 4), 0.10),
-        ("O2", "KR-2.3", "Portal NPS of 30 or more", "Customer Portal", "nps",
-         round(float(last["Customer Portal"]["nps"])), 30, 0.05),
-        ("O3", "KR-3.1", "Cut IoT platform monthly churn to 0.7 %", "IoT Platform", "churn_rate",
-         round(float(churn), 4), 0.007, 0.15),
-        ("O3", "KR-3.2", "Grow field app monthly active technicians by 40 %", "Field Service App", "mau",
-         field_mau, round(field_mau * 1.4, -2), 0.10),
-        ("O3", "KR-3.3", "Field app NPS of 50 or more", "Field Service App", "nps",
-         round(float(last["Field Service App"]["nps"])), 50, 0.05),
+        (
+            "O1",
+            "KR-1.1",
+            "Raise IoT platform MRR by 25 %",
+            "IoT Platform",
+            "mrr",
+            round(mrr, -3),
+            round(mrr * 1.25, -3),
+            0.15,
+        ),
+        (
+            "O1",
+            "KR-1.2",
+            "Raise IoT ARPU by 10 % through add-ons",
+            "IoT Platform",
+            "arpu",
+            round(arpu),
+            round(arpu * 1.10),
+            0.10,
+        ),
+        (
+            "O2",
+            "KR-2.1",
+            "Grow portal monthly active users by 30 %",
+            "Customer Portal",
+            "mau",
+            portal_mau,
+            round(portal_mau * 1.3, -2),
+            0.15,
+        ),
+        (
+            "O2",
+            "KR-2.2",
+            "Lift portal conversion by one percentage point",
+            "Customer Portal",
+            "conversion_rate",
+            round(portal_conv, 4),
+            round(portal_conv + 0.01, 4),
+            0.10,
+        ),
+        (
+            "O2",
+            "KR-2.3",
+            "Portal NPS of 30 or more",
+            "Customer Portal",
+            "nps",
+            round(float(last["Customer Portal"]["nps"])),
+            30,
+            0.05,
+        ),
+        (
+            "O3",
+            "KR-3.1",
+            "Cut IoT platform monthly churn to 0.7 %",
+            "IoT Platform",
+            "churn_rate",
+            round(float(churn), 4),
+            0.007,
+            0.15,
+        ),
+        (
+            "O3",
+            "KR-3.2",
+            "Grow field app monthly active technicians by 40 %",
+            "Field Service App",
+            "mau",
+            field_mau,
+            round(field_mau * 1.4, -2),
+            0.10,
+        ),
+        (
+            "O3",
+            "KR-3.3",
+            "Field app NPS of 50 or more",
+            "Field Service App",
+            "nps",
+            round(float(last["Field Service App"]["nps"])),
+            50,
+            0.05,
+        ),
         ("O4", "KR-4.1", "Save 60,000 EUR operating cost per month", "", "cost", 0, 60000, 0.10),
-        ("O4", "KR-4.2", "Close every open compliance finding (DSGVO, NIS2, CRA)", "", "compliance_findings",
-         9, 0, 0.05),
+        (
+            "O4",
+            "KR-4.2",
+            "Close every open compliance finding (DSGVO, NIS2, CRA)",
+            "",
+            "compliance_findings",
+            9,
+            0,
+            0.05,
+        ),
     ]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["objective", "key_result", "description", "product", "metric", "baseline", "target",
-                     "weight"])
+    writer.writerow(["objective", "key_result", "description", "product", "metric", "baseline", "target", "weight"])
     for objective, kr, description, product, metric, baseline, target, weight in krs:
-        writer.writerow([f"{objective} {objectives[objective]}", kr, description, product, metric,
-                         _plain(baseline), _plain(target), _plain(weight)])
+        writer.writerow(
+            [
+                f"{objective} {objectives[objective]}",
+                kr,
+                description,
+                product,
+                metric,
+                _plain(baseline),
+                _plain(target),
+                _plain(weight),
+            ]
+        )
     path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
 
 
@@ -726,8 +967,10 @@ def demand_summary(issues: list[Issue]) -> dict[str, tuple[float, float]]:
         sp = float(issue.custom["Story Points"])
         split = issue.custom["Skill Split"]
         if split:
-            shares = {s.lower(): float(p) / 100 for s, p in
-                      (part.rsplit(" ", 1) for part in split.replace("%", "").split(", "))}
+            shares = {
+                s.lower(): float(p) / 100
+                for s, p in (part.rsplit(" ", 1) for part in split.replace("%", "").split(", "))
+            }
         else:
             skills = [c.lower() for c in issue.components if c.lower() in velocity]
             shares = {s: 1 / len(skills) for s in skills}
@@ -759,8 +1002,10 @@ def main() -> None:
     total_demand = sum(d for d, _ in summary.values())
     total_capacity = sum(c for _, c in summary.values())
     epics = sum(i.issue_type == "Epic" for i in issues)
-    print(f"{epics} epics, {len(INITIATIVES)} initiatives; capacity / open demand = "
-          f"{total_capacity:.0f} / {total_demand:.0f} pw = {total_capacity / total_demand:.0%}")
+    print(
+        f"{epics} epics, {len(INITIATIVES)} initiatives; capacity / open demand = "
+        f"{total_capacity:.0f} / {total_demand:.0f} pw = {total_capacity / total_demand:.0%}"
+    )
     for skill, (demand, capacity) in summary.items():
         print(f"  {skill:9s} demand {demand:7.1f} pw  capacity {capacity:6.0f} pw  ({capacity / demand:.0%})")
 

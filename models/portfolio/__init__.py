@@ -23,16 +23,16 @@ import pandas as pd
 from models.portfolio.build import (
     BUILDERS,
     PortfolioModel,
+    add_balance,
     add_budget,
     add_budget_total,
     add_capacity,
     add_exclusive,
+    add_in_progress,
     add_mandatory,
+    add_okr_coverage,
     add_one_start,
     add_precedence,
-    add_balance,
-    add_in_progress,
-    add_okr_coverage,
     add_quick_wins,
     add_wip_limit,
     build_model,
@@ -55,8 +55,14 @@ from models.portfolio.solve import SolveStats, diagnose_infeasibility, solve
 from models.settings import Settings
 
 
-def optimise(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings,
-             time_limit_s: float | None = None, warm_start: bool | None = None) -> PortfolioResult:
+def optimise(
+    backlog: pd.DataFrame,
+    teams: pd.DataFrame,
+    values: pd.DataFrame,
+    settings: Settings,
+    time_limit_s: float | None = None,
+    warm_start: bool | None = None,
+) -> PortfolioResult:
     """Prepare, build, solve and tabulate in one call (time limit in seconds; default
     ``settings.solver.time_limit_s``). With ``warm_start`` (default
     ``settings.solver.warm_start``) the solver starts from the best valid greedy plan
@@ -76,38 +82,53 @@ def optimise(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, s
     result.capacity = result.capacity.merge(prices, on=["skill", "period"], how="left")
     budget_prices = prices.loc[prices["skill"] == "budget", ["period", "shadow_price_eur_per_pw"]]
     result.budget = result.budget.merge(
-        budget_prices.rename(columns={"shadow_price_eur_per_pw": "shadow_price_eur_per_eur"}), on="period", how="left")
+        budget_prices.rename(columns={"shadow_price_eur_per_pw": "shadow_price_eur_per_eur"}), on="period", how="left"
+    )
     result.run_info["warm_start"] = "greedy" if start else "none"
     return result
 
 
-def result_from_tables(decisions: pd.DataFrame, capacity: pd.DataFrame, budget: pd.DataFrame,
-                       run_info: pd.DataFrame) -> PortfolioResult:
+def result_from_tables(
+    decisions: pd.DataFrame, capacity: pd.DataFrame, budget: pd.DataFrame, run_info: pd.DataFrame
+) -> PortfolioResult:
     """A PortfolioResult from its stored tables."""
     return PortfolioResult(decisions=decisions, capacity=capacity, budget=budget, run_info=run_info)
 
 
-def explain_plan(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings,
-                 result: PortfolioResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+def explain_plan(
+    backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings, result: PortfolioResult
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(item explanations, rule prices) of a plan: see :mod:`models.portfolio.explain`."""
     inp = prepare_input(backlog, teams, values, settings)
     return item_explanations(inp, result), rule_prices(inp, result)
 
 
-def explain_one(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings,
-                result: PortfolioResult, item: str) -> dict:
+def explain_one(
+    backlog: pd.DataFrame,
+    teams: pd.DataFrame,
+    values: pd.DataFrame,
+    settings: Settings,
+    result: PortfolioResult,
+    item: str,
+) -> dict:
     """Why one item is in or out and what it would take (:func:`models.portfolio.explain.explain_item`)."""
     return explain_item(prepare_input(backlog, teams, values, settings), result, item)
 
 
-def frontier(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings,
-             result: PortfolioResult | None = None) -> pd.DataFrame:
+def frontier(
+    backlog: pd.DataFrame,
+    teams: pd.DataFrame,
+    values: pd.DataFrame,
+    settings: Settings,
+    result: PortfolioResult | None = None,
+) -> pd.DataFrame:
     """Best value for a range of budgets (:func:`models.portfolio.explain.efficient_frontier`)."""
     return efficient_frontier(prepare_input(backlog, teams, values, settings), result)
 
 
-def baselines(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings,
-              result: PortfolioResult) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+def baselines(
+    backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings, result: PortfolioResult
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Greedy plans by RICE, WSJF, value per effort and weighted score under the same rules,
     with the optimised plan's uplift over each: (summary with columns of
     :func:`models.portfolio.greedy.baseline_plans` plus optimised_value_eur and uplift
@@ -132,8 +153,9 @@ def unstack_plans(stacked: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {str(m): d.drop(columns="method").reset_index(drop=True) for m, d in stacked.groupby("method", sort=False)}
 
 
-def check_plan(decisions: pd.DataFrame, backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame,
-               settings: Settings) -> list[str]:
+def check_plan(
+    decisions: pd.DataFrame, backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings
+) -> list[str]:
     """Violations of the planning rules by a decisions table, recomputed from the inputs alone
     (capacity, budget, precedence, Must-haves, exclusivity, running work, strategic balance,
     OKR coverage, quick wins, WIP limits); empty list: the plan is valid."""
@@ -146,34 +168,34 @@ __all__ = [
     "PortfolioModel",
     "PortfolioResult",
     "SolveStats",
+    "add_balance",
     "add_budget",
     "add_budget_total",
     "add_capacity",
     "add_exclusive",
-    "add_mandatory",
-    "add_one_start",
-    "baselines",
-    "stack_plans",
-    "unstack_plans",
-    "explain_one",
-    "explain_plan",
-    "frontier",
-    "result_from_tables",
-    "add_precedence",
-    "add_balance",
     "add_in_progress",
+    "add_mandatory",
     "add_okr_coverage",
+    "add_one_start",
+    "add_precedence",
     "add_quick_wins",
     "add_wip_limit",
+    "baselines",
     "build_model",
     "check_plan",
     "create_model",
     "diagnose_infeasibility",
+    "explain_one",
+    "explain_plan",
+    "frontier",
     "independent_check",
     "optimise",
     "prepare_input",
+    "result_from_tables",
     "results",
     "set_objective",
     "solve",
+    "stack_plans",
+    "unstack_plans",
     "write_lp",
 ]

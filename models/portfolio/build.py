@@ -135,7 +135,7 @@ def _running(m: PortfolioModel, period: int) -> list[tuple[str, int, int]]:
     if m._running_cache is None:
         by_period: dict[int, list[tuple[str, int, int]]] = {}
         dur = m.inp.items["duration_periods"].astype(int).to_dict()
-        for (i, t) in m.x:
+        for i, t in m.x:
             for p in range(t, t + dur[i]):
                 by_period.setdefault(p, []).append((i, t, dur[i]))
         m._running_cache = by_period
@@ -240,8 +240,10 @@ def _spend(m: PortfolioModel, ids) -> pulp.LpAffineExpression:
 def balance_themes(inp: PortfolioInput) -> dict[str, list[str]]:
     """Theme of settings.strategic_balance (lower case) -> its candidate items."""
     themes = inp.items["theme"]
-    return {str(k).strip().lower(): list(themes.index[themes == str(k).strip().lower()])
-            for k in inp.settings.strategic_balance}
+    return {
+        str(k).strip().lower(): list(themes.index[themes == str(k).strip().lower()])
+        for k in inp.settings.strategic_balance
+    }
 
 
 def add_balance(m: PortfolioModel) -> None:
@@ -306,16 +308,33 @@ def set_objective(m: PortfolioModel) -> None:
 
 # The builder of each constraint family (name prefix of its rows -> function), in the order
 # build_model adds them.
-FAMILY_BUILDERS = {"one_start": add_one_start, "cap": add_capacity, "budget": add_budget,
-                   "budget_total": add_budget_total, "prec": add_precedence, "must": add_mandatory,
-                   "in_progress": add_in_progress, "excl": add_exclusive, "balance": add_balance,
-                   "okr": add_okr_coverage, "quick_wins": add_quick_wins, "wip_limit": add_wip_limit}
+FAMILY_BUILDERS = {
+    "one_start": add_one_start,
+    "cap": add_capacity,
+    "budget": add_budget,
+    "budget_total": add_budget_total,
+    "prec": add_precedence,
+    "must": add_mandatory,
+    "in_progress": add_in_progress,
+    "excl": add_exclusive,
+    "balance": add_balance,
+    "okr": add_okr_coverage,
+    "quick_wins": add_quick_wins,
+    "wip_limit": add_wip_limit,
+}
 BUILDERS = tuple(FAMILY_BUILDERS.values())
 # Families a strategy team chooses (rather than facts such as capacity): each has a price,
 # the value given up because of it (models.portfolio.explain.rule_prices).
-RULE_FAMILIES = {"must": "Must-haves and deadlines", "in_progress": "work in progress continues",
-                 "excl": "exclusive alternatives", "balance": "strategic balance", "okr": "OKR coverage",
-                 "quick_wins": "quick wins", "wip_limit": "WIP limit per team", "budget_total": "total budget"}
+RULE_FAMILIES = {
+    "must": "Must-haves and deadlines",
+    "in_progress": "work in progress continues",
+    "excl": "exclusive alternatives",
+    "balance": "strategic balance",
+    "okr": "OKR coverage",
+    "quick_wins": "quick wins",
+    "wip_limit": "WIP limit per team",
+    "budget_total": "total budget",
+}
 
 
 def build_model(inp: PortfolioInput, without: tuple[str, ...] | list[str] = ()) -> PortfolioModel:

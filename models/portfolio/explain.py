@@ -10,8 +10,8 @@ take to change the decision.
   strategic balance, OKR coverage, quick wins, WIP limits, ...), the value given up
   because of it: the plan re-solved without the rule, warm-started from the plan.
 * :func:`item_explanations`: per item, in or out, the binding reason, an LP estimate of the
-  value lost if the decision were forced the other way (reduced costs of the LP relaxation), and for near misses and every
-  Must-have the re-solved value lost (with the solver's status and the bounds it proved).
+  value lost if the decision were forced the other way (reduced costs of the LP relaxation),
+  and for near misses and every Must-have the re-solved value lost (with the solver's status and the bounds it proved).
 * :func:`what_it_takes`: for an item left out, the capacity and budget it would need at
   its best start beyond what the plan leaves free.
 
@@ -41,7 +41,7 @@ def plan_starts(result: PortfolioResult | pd.DataFrame) -> dict[str, int]:
     """item -> start period of the funded items of a plan."""
     d = result.decisions if isinstance(result, PortfolioResult) else result
     f = d.loc[d["funded"].astype(bool)]
-    return {str(i): int(t) for i, t in zip(f["item_id"], f["start_period"])}
+    return {str(i): int(t) for i, t in zip(f["item_id"], f["start_period"], strict=True)}
 
 
 def _objective(inp: PortfolioInput, starts: dict[str, int]) -> float:
@@ -99,8 +99,10 @@ def _relaxation(inp: PortfolioInput, fixed: dict[str, int] | None) -> MarginalLP
             v.bounds(on, on)
     raw = m.prob.solve(pulp.HiGHS(msg=False, mip=False))
     if not raw.has_solution:
-        raise SolverError("the LP relaxation has no solution" + (": the plan breaks a rule" if fixed else ""),
-                          pulp.LpSolveStatus(raw.status).name)
+        raise SolverError(
+            "the LP relaxation has no solution" + (": the plan breaks a rule" if fixed else ""),
+            pulp.LpSolveStatus(raw.status).name,
+        )
     obj = (raw.objective if raw.objective is not None else m.prob.objective.value()) / MONEY_SCALE
     return MarginalLP(model=m, objective_eur=obj)
 
@@ -137,8 +139,14 @@ class Resolve:
     message: str = ""
 
 
-def resolve(inp: PortfolioInput, *, without: tuple[str, ...] = (), force: dict[str, bool] | None = None,
-            warm_start: dict[str, int] | None = None, time_limit_s: float | None = None) -> Resolve:
+def resolve(
+    inp: PortfolioInput,
+    *,
+    without: tuple[str, ...] = (),
+    force: dict[str, bool] | None = None,
+    warm_start: dict[str, int] | None = None,
+    time_limit_s: float | None = None,
+) -> Resolve:
     """Build and solve the model without some rule families and/or with items forced in
     (True: funded at some start) or out (False); no plan -> status "Infeasible" and the
     diagnosis as message."""
@@ -189,14 +197,33 @@ def rule_prices(inp: PortfolioInput, result: PortfolioResult) -> pd.DataFrame:
         # the plan stays feasible without a rule: the re-solve is never worse than the plan
         found = max(r.objective if r.objective is not None else base_obj, base_obj)
         bound = max(r.best_bound if r.best_bound is not None else found, found)
-        rows.append({
-            "rule": family, "description": description, "rows": len(present[family]), "status": r.status,
-            "value_without_eur": found, "price_eur": found - base_obj,
-            "price_low_eur": max(0.0, found - base_bound), "price_high_eur": max(0.0, bound - base_obj),
-            "exact": r.status == "Optimal" and info["status"] == "Optimal",
-        })
-    return pd.DataFrame(rows, columns=["rule", "description", "rows", "status", "value_without_eur", "price_eur",
-                                       "price_low_eur", "price_high_eur", "exact"])
+        rows.append(
+            {
+                "rule": family,
+                "description": description,
+                "rows": len(present[family]),
+                "status": r.status,
+                "value_without_eur": found,
+                "price_eur": found - base_obj,
+                "price_low_eur": max(0.0, found - base_bound),
+                "price_high_eur": max(0.0, bound - base_obj),
+                "exact": r.status == "Optimal" and info["status"] == "Optimal",
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "rule",
+            "description",
+            "rows",
+            "status",
+            "value_without_eur",
+            "price_eur",
+            "price_low_eur",
+            "price_high_eur",
+            "exact",
+        ],
+    )
 
 
 # -- per item -------------------------------------------------------------------------------
@@ -231,10 +258,14 @@ class _Room:
 
 def _room(result: PortfolioResult) -> _Room:
     cap, bud = result.capacity, result.budget
-    return _Room(pw={(str(k), int(p)): float(c - u) for k, p, c, u in
-                     zip(cap["skill"], cap["period"], cap["capacity_pw"], cap["used_pw"])},
-                 eur={int(p): float(b - x) for p, b, x in zip(bud["period"], bud["budget_eur"], bud["spend_eur"])},
-                 starts=plan_starts(result))
+    return _Room(
+        pw={
+            (str(k), int(p)): float(c - u)
+            for k, p, c, u in zip(cap["skill"], cap["period"], cap["capacity_pw"], cap["used_pw"], strict=True)
+        },
+        eur={int(p): float(b - x) for p, b, x in zip(bud["period"], bud["budget_eur"], bud["spend_eur"], strict=True)},
+        starts=plan_starts(result),
+    )
 
 
 def what_it_takes(inp: PortfolioInput, item: str, room: _Room) -> str:
@@ -243,8 +274,9 @@ def what_it_takes(inp: PortfolioInput, item: str, room: _Room) -> str:
     s, items = inp.settings, inp.items
     row = items.loc[item]
     starts = room.starts
-    ready = max((starts[p] + int(items.at[p, "duration_periods"]) for p in row["predecessors"] if p in starts),
-                default=1)
+    ready = max(
+        (starts[p] + int(items.at[p, "duration_periods"]) for p in row["predecessors"] if p in starts), default=1
+    )
     missing = [p for p in row["predecessors"] if p not in starts]
     d = int(row["duration_periods"])
     best: tuple[float, int, list[str]] | None = None
@@ -321,16 +353,24 @@ def _baseline(inp: PortfolioInput, result: PortfolioResult) -> tuple[dict[str, i
     return base, base_obj, float(bound) if pd.notna(bound) else base_obj
 
 
-def _item_row(inp: PortfolioInput, item: str, base: dict[str, int], reasons: pd.Series, lp: MarginalLP,
-              room: _Room) -> dict:
+def _item_row(
+    inp: PortfolioInput, item: str, base: dict[str, int], reasons: pd.Series, lp: MarginalLP, room: _Room
+) -> dict:
     t = base.get(item)
-    return {"item_id": item, "funded": t is not None, "start_period": t, "reason": str(reasons[item]),
-            "what_it_takes": "" if t is not None else what_it_takes(inp, item, room),
-            "forced": "out" if t is not None else "in", "lp_loss_eur": _lp_estimate(inp, lp, item, t)}
+    return {
+        "item_id": item,
+        "funded": t is not None,
+        "start_period": t,
+        "reason": str(reasons[item]),
+        "what_it_takes": "" if t is not None else what_it_takes(inp, item, room),
+        "forced": "out" if t is not None else "in",
+        "lp_loss_eur": _lp_estimate(inp, lp, item, t),
+    }
 
 
-def _forced_loss(inp: PortfolioInput, base: dict[str, int], base_obj: float, base_bound: float,
-                 item: str) -> tuple[str | None, str, float, float, float]:
+def _forced_loss(
+    inp: PortfolioInput, base: dict[str, int], base_obj: float, base_bound: float, item: str
+) -> tuple[str | None, str, float, float, float]:
     """Re-solve with ``item`` forced the other way: (status or None when not re-solved,
     note, loss, proven low, proven high); NaN losses when no plan exists."""
     nan = float("nan")
@@ -360,11 +400,16 @@ def explain_item(inp: PortfolioInput, result: PortfolioResult, item: str) -> dic
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise KeyError(f"{item} is not a candidate of this plan (Done items and unknown ids are not).{hint}")
     base, base_obj, base_bound = _baseline(inp, result)
-    row = _item_row(inp, item, base, result.decisions.set_index("item_id")["reason"], lp_relaxation(inp),
-                    _room(result))
+    row = _item_row(inp, item, base, result.decisions.set_index("item_id")["reason"], lp_relaxation(inp), _room(result))
     status, note, loss, low, high = _forced_loss(inp, base, base_obj, base_bound, item)
-    return {**row, "resolve_status": status or "", "loss_eur": loss, "loss_low_eur": low, "loss_high_eur": high,
-            "note": note}
+    return {
+        **row,
+        "resolve_status": status or "",
+        "loss_eur": loss,
+        "loss_low_eur": low,
+        "loss_high_eur": high,
+        "note": note,
+    }
 
 
 def _with_mandatory(inp: PortfolioInput, item: str, mandatory: bool) -> PortfolioInput:
@@ -376,8 +421,9 @@ def _with_mandatory(inp: PortfolioInput, item: str, mandatory: bool) -> Portfoli
 
 def _resolve_without_must(inp: PortfolioInput, item: str, base: dict[str, int]) -> Resolve:
     """Forced out, a Must-have first has to lose its mandatory flag."""
-    return resolve(_with_mandatory(inp, item, False), force={item: False},
-                   warm_start={j: s for j, s in base.items() if j != item})
+    return resolve(
+        _with_mandatory(inp, item, False), force={item: False}, warm_start={j: s for j, s in base.items() if j != item}
+    )
 
 
 def diagnose_infeasibility_with(inp: PortfolioInput, item: str) -> list[str]:
@@ -417,18 +463,48 @@ def efficient_frontier(inp: PortfolioInput, result: PortfolioResult | None = Non
         try:
             stats = solve(m, time_limit_s=cfg.time_limit_s, warm_start=start)
         except SolverError as exc:
-            rows.append({"budget_share": share, "budget_eur": min(sum(per), total or np.inf), "status": exc.status or "Infeasible",
-                         "value_eur": np.nan, "objective_eur": np.nan, "cost_eur": np.nan, "n_funded": 0,
-                         "gap": np.nan, "best_bound_eur": np.nan})
+            rows.append(
+                {
+                    "budget_share": share,
+                    "budget_eur": min(sum(per), total or np.inf),
+                    "status": exc.status or "Infeasible",
+                    "value_eur": np.nan,
+                    "objective_eur": np.nan,
+                    "cost_eur": np.nan,
+                    "n_funded": 0,
+                    "gap": np.nan,
+                    "best_bound_eur": np.nan,
+                }
+            )
             continue
         starts = m.chosen_starts()
         prev = starts
-        rows.append({"budget_share": share, "budget_eur": min(sum(per), total or np.inf), "status": stats.status,
-                     "value_eur": sum(inp.value_of(i, t) for i, t in starts.items()),
-                     "objective_eur": _objective(inp, starts),
-                     "cost_eur": float(inp.items.loc[list(starts), "cost_eur"].sum()) if starts else 0.0,
-                     "n_funded": len(starts), "gap": stats.gap, "best_bound_eur": stats.best_bound})
-    out = pd.DataFrame(rows, columns=["budget_share", "budget_eur", "status", "value_eur", "objective_eur", "cost_eur",
-                                      "n_funded", "gap", "best_bound_eur"])
+        rows.append(
+            {
+                "budget_share": share,
+                "budget_eur": min(sum(per), total or np.inf),
+                "status": stats.status,
+                "value_eur": sum(inp.value_of(i, t) for i, t in starts.items()),
+                "objective_eur": _objective(inp, starts),
+                "cost_eur": float(inp.items.loc[list(starts), "cost_eur"].sum()) if starts else 0.0,
+                "n_funded": len(starts),
+                "gap": stats.gap,
+                "best_bound_eur": stats.best_bound,
+            }
+        )
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "budget_share",
+            "budget_eur",
+            "status",
+            "value_eur",
+            "objective_eur",
+            "cost_eur",
+            "n_funded",
+            "gap",
+            "best_bound_eur",
+        ],
+    )
     out["marginal_value"] = out["objective_eur"].diff() / out["budget_eur"].diff()
     return out

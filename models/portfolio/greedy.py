@@ -87,8 +87,9 @@ def ranking_scores(inp: PortfolioInput, method: str) -> pd.Series:
         weights = dict(inp.settings.scoring_weights) or scoring.DEFAULT_WEIGHTS
         s = scoring.weighted_score(items, weights)
     elif method == "value_per_effort":
-        best = [max((inp.objective_of(i, int(t)) for t in ts), default=np.nan)
-                for i, ts in items["rule_starts"].items()]
+        best = [
+            max((inp.objective_of(i, int(t)) for t in ts), default=np.nan) for i, ts in items["rule_starts"].items()
+        ]
         effort = items["total_effort_pw"].astype(float).to_numpy()
         with np.errstate(divide="ignore", invalid="ignore"):
             score = np.where(effort > 0, np.asarray(best, dtype=float) / np.where(effort > 0, effort, 1.0), np.nan)
@@ -149,7 +150,7 @@ def _context(inp: PortfolioInput) -> _Context:
     cols.append(cost / dur)
     tols.append(TOL_EUR)
     caps.append([s.budget(p) for p in range(1, T + 1)])
-    for team, skill in inp.team_skills.items():
+    for team in inp.team_skills:
         limit = s.wip_limit.limit(team)
         if limit is None:
             continue
@@ -162,7 +163,7 @@ def _context(inp: PortfolioInput) -> _Context:
     use = np.column_stack(cols) if cols else np.zeros((n, 0))
     need = np.where(use > 0, use - np.asarray(tols), -np.inf)
     room = np.zeros((len(cols), T + 2))
-    room[:, 1:T + 1] = np.asarray(caps, dtype=float).reshape(len(cols), T)
+    room[:, 1 : T + 1] = np.asarray(caps, dtype=float).reshape(len(cols), T)
 
     objective = np.full((n, T + 1), np.nan)
     v = inp.values
@@ -182,11 +183,20 @@ def _context(inp: PortfolioInput) -> _Context:
         for i in members:
             group[pos[i]] = g
     return _Context(
-        ids=ids, pos=pos, dur=dur, cost=cost, use=use, need=need, room=room,
+        ids=ids,
+        pos=pos,
+        dur=dur,
+        cost=cost,
+        use=use,
+        need=need,
+        room=room,
         budget_total=math.inf if s.budget_total is None else float(s.budget_total),
         objective=objective,
         rule_starts=[sorted(int(t) for t in ts) for ts in items["rule_starts"]],
-        preds=preds, succs=succs, group=group, n_groups=len(groups),
+        preds=preds,
+        succs=succs,
+        group=group,
+        n_groups=len(groups),
         mandatory=items["mandatory"].astype(bool).to_numpy(),
         deadline=items["deadline"].astype(int).to_numpy(),
         small=items["small"].astype(bool).to_numpy(),
@@ -220,12 +230,12 @@ class _Plan:
         d = int(ctx.dur[k])
         if ctx.cost[k] > self.budget_left + TOL_EUR:
             return False
-        return bool((self.room[:, t:t + d] >= ctx.need[k][:, None]).all())
+        return bool((self.room[:, t : t + d] >= ctx.need[k][:, None]).all())
 
     def place(self, k: int, t: int) -> None:
         ctx = self.ctx
         d = int(ctx.dur[k])
-        self.room[:, t:t + d] -= ctx.use[k][:, None]
+        self.room[:, t : t + d] -= ctx.use[k][:, None]
         self.budget_left -= ctx.cost[k]
         self.start[k] = t
         if ctx.group[k] >= 0:
@@ -301,8 +311,10 @@ def _fill(ctx: _Context, order: list[int], settings) -> dict[str, int]:
     # 2. pre-pass for the min-type rules
     q = settings.quick_wins
     if q.min_items > 0:
+
         def wins() -> int:
             return sum(1 for k, t in plan.start.items() if ctx.small[k] and t + ctx.dur[k] - 1 <= q.by_period)
+
         got = wins()
         for k in order:
             if got >= q.min_items:
@@ -350,8 +362,9 @@ def greedy_starts(inp: PortfolioInput, order: list[str]) -> dict[str, int]:
     return _fill(ctx, _positions(ctx, list(order)), inp.settings)
 
 
-def baseline_plans(inp: PortfolioInput, methods: tuple[str, ...] | list[str] = RANKINGS
-                   ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+def baseline_plans(
+    inp: PortfolioInput, methods: tuple[str, ...] | list[str] = RANKINGS
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """One greedy plan per ranking method.
 
     Returns the summary (one row per method: method, n_funded, value_eur (sum of value_eur
@@ -369,18 +382,21 @@ def baseline_plans(inp: PortfolioInput, methods: tuple[str, ...] | list[str] = R
         starts = _fill(ctx, _positions(ctx, ranking_order(ranking_scores(inp, method))), inp.settings)
         decisions = decisions_table(inp, starts, ranking=method)
         problems = independent_check(decisions, inp)
-        rows.append({
-            "method": method,
-            "n_funded": len(starts),
-            "value_eur": float(sum(inp.value_of(i, t) for i, t in starts.items())),
-            "objective_eur": float(sum(inp.objective_of(i, t) for i, t in starts.items())),
-            "cost_eur": float(sum(float(inp.items.at[i, "cost_eur"]) for i in starts)),
-            "valid": not problems,
-            "violations": "; ".join(problems),
-        })
+        rows.append(
+            {
+                "method": method,
+                "n_funded": len(starts),
+                "value_eur": float(sum(inp.value_of(i, t) for i, t in starts.items())),
+                "objective_eur": float(sum(inp.objective_of(i, t) for i, t in starts.items())),
+                "cost_eur": float(sum(float(inp.items.at[i, "cost_eur"]) for i in starts)),
+                "valid": not problems,
+                "violations": "; ".join(problems),
+            }
+        )
         plans[method] = decisions
-    summary = pd.DataFrame(rows, columns=["method", "n_funded", "value_eur", "objective_eur", "cost_eur", "valid",
-                                          "violations"])
+    summary = pd.DataFrame(
+        rows, columns=["method", "n_funded", "value_eur", "objective_eur", "cost_eur", "valid", "violations"]
+    )
     summary["valid"] = summary["valid"].astype(bool)
     return summary, plans
 
@@ -405,5 +421,6 @@ def greedy_warm_start(inp: PortfolioInput) -> dict[str, int] | None:
         if not plan_violations(inp, starts):
             return starts
     return None
+
 
 __all__ = ["RANKINGS", "baseline_plans", "greedy_starts", "greedy_warm_start", "ranking_order", "ranking_scores"]

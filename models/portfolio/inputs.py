@@ -31,9 +31,9 @@ class PortfolioInput:
     """Checked inputs of one optimisation.
 
     items: candidate backlog rows (status_category != "Done") plus cost_eur (EUR),
-        total_effort_pw (total pw; not an effort_<skill> column), predecessors (candidate item_ids this item waits for; Done
-        predecessors are dropped as satisfied), deadline (period a mandatory item must
-        finish by; the last period when none is given), starts (start periods that finish
+        total_effort_pw (total pw; not an effort_<skill> column), predecessors (candidate
+        item_ids this item waits for; Done predecessors are dropped as satisfied), deadline
+        (period a mandatory item must finish by; the last period when none is given), starts (start periods that finish
         within the plan and have a value: one variable each), rule_starts (the starts
         the rules allow on their own: period 1 only for In Progress items), small (total
         effort within settings.quick_wins.max_effort_pw) and okr (the key result an item
@@ -64,7 +64,7 @@ class PortfolioInput:
     @property
     def skills(self) -> list[str]:
         """Skills with an effort column in the candidates and a team (in capacity order)."""
-        cols = {c[len(EFFORT_PREFIX):] for c in effort_columns(self.items)}
+        cols = {c[len(EFFORT_PREFIX) :] for c in effort_columns(self.items)}
         return [s for s in self.capacity["skill"].drop_duplicates() if s in cols]
 
     def effort(self, item_id: str, skill: str) -> float:
@@ -84,15 +84,27 @@ class PortfolioInput:
         return cache
 
     def _by_start(self, column: str) -> dict[tuple[str, int], float]:
-        return self._lookup(f"_{column}_by_start", lambda: {
-            (str(i), int(t)): float(v)
-            for i, t, v in zip(self.values["item_id"], self.values["start_period"], self.values[column])})
+        return self._lookup(
+            f"_{column}_by_start",
+            lambda: {
+                (str(i), int(t)): float(v)
+                for i, t, v in zip(
+                    self.values["item_id"], self.values["start_period"], self.values[column], strict=True
+                )
+            },
+        )
 
     def capacity_of(self, skill: str, period: int) -> float:
         """Capacity of a skill in a period (pw); 0 when no team has the skill."""
-        table = self._lookup("_capacity_by_period", lambda: {
-            (str(k), int(p)): float(c)
-            for k, p, c in zip(self.capacity["skill"], self.capacity["period"], self.capacity["capacity_pw"])})
+        table = self._lookup(
+            "_capacity_by_period",
+            lambda: {
+                (str(k), int(p)): float(c)
+                for k, p, c in zip(
+                    self.capacity["skill"], self.capacity["period"], self.capacity["capacity_pw"], strict=True
+                )
+            },
+        )
         return table.get((skill, period), 0.0)
 
     def value_of(self, item_id: str, start: int) -> float:
@@ -124,16 +136,19 @@ class PortfolioInput:
         """In Progress items that must continue in period 1 (settings.in_progress == "continue")."""
         if self.settings.in_progress != "continue":
             return []
-        return self._lookup("_must_continue",
-                            lambda: list(self.items.index[self.items["status_category"] == "In Progress"]))
+        return self._lookup(
+            "_must_continue", lambda: list(self.items.index[self.items["status_category"] == "In Progress"])
+        )
 
     @property
     def forced_items(self) -> list[str]:
         """Candidates every plan must fund: mandatory items and the work in progress that
         must continue (in candidate order)."""
+
         def build() -> list[str]:
             cont = set(self.must_continue)
             return [i for i in self.items.index if bool(self.items.at[i, "mandatory"]) or i in cont]
+
         return self._lookup("_forced_items", build)
 
 
@@ -177,8 +192,9 @@ def objective_values(vals: pd.DataFrame, items: pd.DataFrame, settings: Settings
     return out
 
 
-def prepare_input(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame,
-                  settings: Settings) -> PortfolioInput:
+def prepare_input(
+    backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings
+) -> PortfolioInput:
     """Check the inputs and derive what the model needs (see :class:`PortfolioInput`).
 
     Candidates are the backlog rows not Done. A start period gets a variable when the item
@@ -200,7 +216,7 @@ def prepare_input(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFra
             raise ModelError(f"the values table has no column '{col}'. Fix: pass the output of value_by_start.")
     T = settings.periods
     all_ids = set(backlog["item_id"].astype(str))
-    status = dict(zip(backlog["item_id"].astype(str), backlog["status_category"].astype(str)))
+    status = dict(zip(backlog["item_id"].astype(str), backlog["status_category"].astype(str), strict=True))
     cand = backlog.loc[backlog["status_category"] != "Done"].copy()
     cand["item_id"] = cand["item_id"].astype(str)
     cand_ids = set(cand["item_id"])
@@ -229,9 +245,7 @@ def prepare_input(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFra
                 edges.append((d, row.item_id))
         preds[row.item_id] = mine
     for cyc in find_cycles(edges):
-        problems.append(
-            f"dependency cycle {' -> '.join(cyc)} (fix: remove one of these links from depends_on)"
-        )
+        problems.append(f"dependency cycle {' -> '.join(cyc)} (fix: remove one of these links from depends_on)")
     if problems:
         raise ModelError("The backlog cannot be planned: " + "; ".join(problems) + ".")
 
@@ -243,9 +257,11 @@ def prepare_input(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFra
     bad = vals.loc[~np.isfinite(vals["value_eur"])]
     if len(bad):
         r = bad.iloc[0]
-        raise ModelError(f"value_eur of item {r.item_id} starting in period {r.start_period} is not a number. "
-                         "Fix: recompute value_by_start.")
-    dur = dict(zip(cand["item_id"], cand["duration_periods"].astype(int)))
+        raise ModelError(
+            f"value_eur of item {r.item_id} starting in period {r.start_period} is not a number. "
+            "Fix: recompute value_by_start."
+        )
+    dur = dict(zip(cand["item_id"], cand["duration_periods"].astype(int), strict=True))
     wip = set(cand.loc[cand["status_category"] == "In Progress", "item_id"])
     vals = vals.drop_duplicates(["item_id", "start_period"], keep="last")
     fits = (vals["start_period"] >= 1) & (vals["start_period"] + vals["item_id"].map(dur) - 1 <= T)
@@ -254,8 +270,10 @@ def prepare_input(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFra
     no_rows = [i for i in cand["item_id"] if i not in starts and dur[i] <= T]
     if no_rows:
         shown = ", ".join(sorted(no_rows)[:5]) + (" ..." if len(no_rows) > 5 else "")
-        raise ModelError(f"the values table has no row for item(s) {shown}. "
-                         "Fix: compute value_by_start on the same backlog and settings.")
+        raise ModelError(
+            f"the values table has no row for item(s) {shown}. "
+            "Fix: compute value_by_start on the same backlog and settings."
+        )
 
     cand = cand.set_index("item_id", drop=False)
     cand.index.name = None
@@ -272,9 +290,10 @@ def prepare_input(backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFra
     cand["theme"] = cand["theme"].fillna("").astype(str).str.strip().str.lower()
     vals = objective_values(vals, cand, settings)
 
-    team_skills = dict(zip(teams["team"].astype(str), teams["skill"].astype(str)))
-    inp = PortfolioInput(items=cand, values=vals, capacity=capacity, cost_rates=rates, settings=settings,
-                         team_skills=team_skills)
+    team_skills = dict(zip(teams["team"].astype(str), teams["skill"].astype(str), strict=True))
+    inp = PortfolioInput(
+        items=cand, values=vals, capacity=capacity, cost_rates=rates, settings=settings, team_skills=team_skills
+    )
     _check_rules(inp)
     _check_mandatory(inp)
     return inp
@@ -287,21 +306,26 @@ def _check_rules(inp: PortfolioInput) -> None:
     themes = sorted(set(inp.items["theme"]) - {""})
     for theme in s.strategic_balance:
         if theme.strip().lower() not in themes:
-            problems.append(f"strategic_balance names theme '{theme}', which no candidate item has "
-                            f"(themes: {', '.join(themes) or 'none'}; fix: correct the key or the items' theme)")
+            problems.append(
+                f"strategic_balance names theme '{theme}', which no candidate item has "
+                f"(themes: {', '.join(themes) or 'none'}; fix: correct the key or the items' theme)"
+            )
     mins = sum(b.min for b in s.strategic_balance.values())
     if mins > 1 + 1e-9:
-        problems.append(f"the minimum shares of strategic_balance add up to {mins:.2f}, more than 1 "
-                        "(fix: lower a min)")
+        problems.append(f"the minimum shares of strategic_balance add up to {mins:.2f}, more than 1 (fix: lower a min)")
     krs = sorted(set(inp.items["okr"]) - {""})
     for kr in s.okr_coverage.per_key_result:
         if kr not in krs:
-            problems.append(f"okr_coverage.per_key_result names '{kr}', which no candidate item names in its okr "
-                            f"(key results: {', '.join(krs) or 'none'}; fix: correct the key)")
+            problems.append(
+                f"okr_coverage.per_key_result names '{kr}', which no candidate item names in its okr "
+                f"(key results: {', '.join(krs) or 'none'}; fix: correct the key)"
+            )
     for team in s.wip_limit.teams:
         if team not in inp.team_skills:
-            problems.append(f"wip_limit.teams names team '{team}', which is not in teams "
-                            f"(teams: {', '.join(inp.team_skills)}; fix: correct the name)")
+            problems.append(
+                f"wip_limit.teams names team '{team}', which is not in teams "
+                f"(teams: {', '.join(inp.team_skills)}; fix: correct the name)"
+            )
     if problems:
         raise ModelError("The planning settings do not match the inputs: " + "; ".join(problems) + ".")
 
@@ -333,10 +357,16 @@ def _check_mandatory(inp: PortfolioInput) -> None:
         due = s.period_label(deadline)
         kind = "mandatory item" if bool(items.at[i, "mandatory"]) else "in-progress item"
         if not items.at[i, "rule_starts"]:
-            why = ("it is in progress and must continue in period 1" if items.at[i, "status_category"] == "In Progress"
-                   else f"it takes {d} periods and the plan has {s.periods}")
-            fix = ("shorten it, split it, extend the plan or set in_progress: may_stop" if kind == "in-progress item"
-                   else "shorten it, split it or extend the plan")
+            why = (
+                "it is in progress and must continue in period 1"
+                if items.at[i, "status_category"] == "In Progress"
+                else f"it takes {d} periods and the plan has {s.periods}"
+            )
+            fix = (
+                "shorten it, split it, extend the plan or set in_progress: may_stop"
+                if kind == "in-progress item"
+                else "shorten it, split it or extend the plan"
+            )
             problems.append(f"{kind} {i} cannot finish within the plan: {why} (fix: {fix})")
             continue
         if es[i] + d - 1 > deadline:
@@ -358,8 +388,10 @@ def _check_mandatory(inp: PortfolioInput) -> None:
                 break
             reasons.append(why)
         else:
-            problems.append(f"{kind} {i} does not fit in any period it could run in: {reasons[0]} "
-                            "(fix: add capacity or budget, spread the item over more periods, or split it)")
+            problems.append(
+                f"{kind} {i} does not fit in any period it could run in: {reasons[0]} "
+                "(fix: add capacity or budget, spread the item over more periods, or split it)"
+            )
     if problems:
         raise ModelError("The mandatory and in-progress items cannot be planned: " + "; ".join(problems) + ".")
 
@@ -373,11 +405,16 @@ def _window_misfit(inp: PortfolioInput, item: str, start: int) -> str | None:
             need = inp.effort(item, skill) / d
             have = inp.capacity_of(skill, p)
             if need > have + 1e-9:
-                return (f"it needs {need:.1f} {skill} person-weeks per period but the {skill} teams have "
-                        f"{have:.1f} in {s.period_label(p)}")
+                return (
+                    f"it needs {need:.1f} {skill} person-weeks per period but the {skill} teams have "
+                    f"{have:.1f} in {s.period_label(p)}"
+                )
         spend = float(inp.items.at[item, "cost_eur"]) / d
         if spend > s.budget(p) + 1e-6:
-            return f"it costs {spend:,.0f} EUR per period but the budget of {s.period_label(p)} is {s.budget(p):,.0f} EUR"
+            return (
+                f"it costs {spend:,.0f} EUR per period but the budget of {s.period_label(p)} is {s.budget(p):,.0f} EUR"
+            )
     if s.budget_total is not None and float(inp.items.at[item, "cost_eur"]) > s.budget_total + 1e-6:
-        return f"it costs {float(inp.items.at[item, 'cost_eur']):,.0f} EUR, more than the total budget {s.budget_total:,.0f} EUR"
+        cost = float(inp.items.at[item, "cost_eur"])
+        return f"it costs {cost:,.0f} EUR, more than the total budget {s.budget_total:,.0f} EUR"
     return None

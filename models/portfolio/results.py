@@ -49,8 +49,15 @@ class PortfolioResult:
         return str(self.run_info["status"].iloc[0])
 
 
-def _reason(inp: PortfolioInput, item: str, start: int | None, starts: dict[str, int],
-            row: dict | None = None, groups: dict[str, list[str]] | None = None, ranking: str | None = None) -> str:
+def _reason(
+    inp: PortfolioInput,
+    item: str,
+    start: int | None,
+    starts: dict[str, int],
+    row: dict | None = None,
+    groups: dict[str, list[str]] | None = None,
+    ranking: str | None = None,
+) -> str:
     """Why an item is in or out of the plan ``starts``; ``ranking``: the ranking method of a
     greedy plan, which leaves items out for a higher-ranked item (not a higher-value one)
     and leaves out items worth nothing net of cost and risk."""
@@ -100,7 +107,7 @@ def decisions_table(inp: PortfolioInput, starts: dict[str, int], ranking: str | 
     items = inp.items
     groups = exclusive_groups(inp)
     rows = []
-    for i, row in zip(items.index, items.to_dict("records")):
+    for i, row in zip(items.index, items.to_dict("records"), strict=True):
         t = starts.get(i)
         d = int(row["duration_periods"])
         allowed = list(row["rule_starts"])
@@ -122,9 +129,25 @@ def decisions_table(inp: PortfolioInput, starts: dict[str, int], ranking: str | 
                 "reason": _reason(inp, i, t, starts, row, groups, ranking),
             }
         )
-    out = pd.DataFrame(rows, columns=["item_id", "funded", "start_period", "finish_period", "value", "cost",
-                                      "item_cost_eur", "best_value_eur", "product", "title", "theme",
-                                      "status_category", "mandatory", "reason"])
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "item_id",
+            "funded",
+            "start_period",
+            "finish_period",
+            "value",
+            "cost",
+            "item_cost_eur",
+            "best_value_eur",
+            "product",
+            "title",
+            "theme",
+            "status_category",
+            "mandatory",
+            "reason",
+        ],
+    )
     out["start_period"] = pd.array(out["start_period"], dtype="Int64")
     out["finish_period"] = pd.array(out["finish_period"], dtype="Int64")
     out["funded"] = out["funded"].astype(bool)
@@ -156,8 +179,10 @@ def capacity_table(decisions: pd.DataFrame, inp: PortfolioInput) -> pd.DataFrame
     used, _ = usage_by_period(decisions, inp)
     cap = inp.capacity.copy()
     cap["period_label"] = cap["period"].map(inp.settings.period_label)
-    cap["used_pw"] = [used.get((s, int(p)), 0.0) for s, p in zip(cap["skill"], cap["period"])]
-    cap["utilisation"] = np.where(cap["capacity_pw"] > 0, cap["used_pw"] / cap["capacity_pw"].where(cap["capacity_pw"] > 0, 1.0), 0.0)
+    cap["used_pw"] = [used.get((s, int(p)), 0.0) for s, p in zip(cap["skill"], cap["period"], strict=True)]
+    cap["utilisation"] = np.where(
+        cap["capacity_pw"] > 0, cap["used_pw"] / cap["capacity_pw"].where(cap["capacity_pw"] > 0, 1.0), 0.0
+    )
     cap = cap[["skill", "period", "period_label", "capacity_pw", "used_pw", "utilisation"]]
     return validate(cap, CapacityUsage, "capacity usage")
 
@@ -169,8 +194,15 @@ def budget_table(decisions: pd.DataFrame, inp: PortfolioInput) -> pd.DataFrame:
     rows = []
     for p in inp.periods:
         b, sp = s.budget(p), spend.get(p, 0.0)
-        rows.append({"period": p, "period_label": s.period_label(p), "budget_eur": b, "spend_eur": sp,
-                     "utilisation": sp / b if b > 0 else (0.0 if sp == 0 else np.inf)})
+        rows.append(
+            {
+                "period": p,
+                "period_label": s.period_label(p),
+                "budget_eur": b,
+                "spend_eur": sp,
+                "utilisation": sp / b if b > 0 else (0.0 if sp == 0 else np.inf),
+            }
+        )
     return pd.DataFrame(rows, columns=["period", "period_label", "budget_eur", "spend_eur", "utilisation"])
 
 
@@ -259,7 +291,9 @@ def independent_check(result: PortfolioResult | pd.DataFrame, inp: PortfolioInpu
             out.append(f"{i} finishes in period {t + dur - 1}, after the last period {s.periods}")
         if pd.isna(r.finish_period) or int(r.finish_period) != t + dur - 1:
             out.append(f"{i} has finish_period {r.finish_period}, expected {t + dur - 1}")
-        if t in items.at[i, "starts"] and abs(float(r.value) - inp.value_of(i, t)) > TOL_EUR * max(1.0, abs(inp.value_of(i, t))):
+        if t in items.at[i, "starts"] and abs(float(r.value) - inp.value_of(i, t)) > TOL_EUR * max(
+            1.0, abs(inp.value_of(i, t))
+        ):
             out.append(f"{i} has value {r.value}, expected {inp.value_of(i, t)}")
         if abs(float(r.cost) - float(items.at[i, "cost_eur"])) > TOL_EUR * max(1.0, float(items.at[i, "cost_eur"])):
             out.append(f"{i} has cost {r.cost}, expected {items.at[i, 'cost_eur']}")
@@ -299,8 +333,10 @@ def plan_violations(inp: PortfolioInput, start: dict[str, int]) -> list[str]:
             if i not in start:
                 out.append(f"{j} is funded but its predecessor {i} is not")
             elif start[i] + int(items.at[i, "duration_periods"]) - 1 >= t:
-                out.append(f"{j} starts in period {t} before its predecessor {i} finishes "
-                           f"(period {start[i] + int(items.at[i, 'duration_periods']) - 1})")
+                out.append(
+                    f"{j} starts in period {t} before its predecessor {i} finishes "
+                    f"(period {start[i] + int(items.at[i, 'duration_periods']) - 1})"
+                )
     for i in items.index[items["mandatory"].astype(bool)]:
         if i not in start:
             out.append(f"mandatory item {i} is not funded")
@@ -328,7 +364,9 @@ def _strategic_violations(inp: PortfolioInput, start: dict[str, int]) -> list[st
         theme = key.strip().lower()
         spend = sum(cost[i] for i in balance_themes(inp)[theme] if i in start)
         share = spend / total if total > 0 else 0.0
-        if total > 0 and (spend < b.min * total - TOL_EUR * max(1.0, total) or spend > b.max * total + TOL_EUR * max(1.0, total)):
+        if total > 0 and (
+            spend < b.min * total - TOL_EUR * max(1.0, total) or spend > b.max * total + TOL_EUR * max(1.0, total)
+        ):
             out.append(f"theme {theme} has {share:.1%} of the planned spend, outside {b.min:.0%}-{b.max:.0%}")
     for kr, ids in sorted(inp.okr_items().items()):
         need = s.okr_coverage.required(kr)
@@ -339,7 +377,9 @@ def _strategic_violations(inp: PortfolioInput, start: dict[str, int]) -> list[st
     if q.min_items > 0:
         wins = [i for i in start if bool(items.at[i, "small"]) and start[i] + dur[i] - 1 <= q.by_period]
         if len(wins) < q.min_items:
-            out.append(f"{len(wins)} quick win(s) delivered by period {q.by_period}, fewer than the {q.min_items} required")
+            out.append(
+                f"{len(wins)} quick win(s) delivered by period {q.by_period}, fewer than the {q.min_items} required"
+            )
     for team in inp.team_skills:
         n = s.wip_limit.limit(team)
         if n is None:

@@ -52,8 +52,10 @@ BEST_KNOWN_CSV = "mkcbres_best_known.csv"
 # MKP -> canonical inputs
 # ---------------------------------------------------------------------------------------
 
-def _check_instance(profits: Sequence[float], weights: Sequence[Sequence[float]],
-                    capacities: Sequence[float]) -> tuple[list[float], list[list[float]], list[float]]:
+
+def _check_instance(
+    profits: Sequence[float], weights: Sequence[Sequence[float]], capacities: Sequence[float]
+) -> tuple[list[float], list[list[float]], list[float]]:
     """Plain float lists of a consistent instance; ModelError naming what is wrong."""
     p = [float(v) for v in profits]
     w = [[float(v) for v in row] for row in weights]
@@ -76,8 +78,11 @@ def _check_instance(profits: Sequence[float], weights: Sequence[Sequence[float]]
     if any(not math.isfinite(v) or v <= 0 for v in c):
         problems.append("a capacity is zero, negative or not finite")
     if problems:
-        raise ModelError("The knapsack instance cannot be used: " + "; ".join(problems)
-                         + ". Fix: pass n profits, an m x n weight matrix and m positive capacities.")
+        raise ModelError(
+            "The knapsack instance cannot be used: "
+            + "; ".join(problems)
+            + ". Fix: pass n profits, an m x n weight matrix and m positive capacities."
+        )
     return p, w, c
 
 
@@ -92,14 +97,22 @@ def _item_ids(n: int, item_ids: Sequence[str] | None) -> list[str]:
         return [f"j{j:0{width}d}" for j in range(n)]
     ids = [str(i) for i in item_ids]
     if len(ids) != n or len(set(ids)) != n:
-        raise ModelError(f"item_ids must be {n} distinct ids, one per profit (got {len(ids)}, "
-                         f"{len(set(ids))} distinct). Fix: pass one unique id per item or none.")
+        raise ModelError(
+            f"item_ids must be {n} distinct ids, one per profit (got {len(ids)}, "
+            f"{len(set(ids))} distinct). Fix: pass one unique id per item or none."
+        )
     return ids
 
 
-def selection_tables(profits: Sequence[float], weights: Sequence[Sequence[float]], capacities: Sequence[float],
-                     *, item_ids: Sequence[str] | None = None, time_limit_s: float | None = None,
-                     gap_rel: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Settings]:
+def selection_tables(
+    profits: Sequence[float],
+    weights: Sequence[Sequence[float]],
+    capacities: Sequence[float],
+    *,
+    item_ids: Sequence[str] | None = None,
+    time_limit_s: float | None = None,
+    gap_rel: float = 0.0,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Settings]:
     """The canonical (backlog, teams, values, settings) of an MKP (see the module docstring).
 
     weights is m x n (one row per dimension, as in OR-Library). The backlog holds minimal
@@ -114,50 +127,68 @@ def selection_tables(profits: Sequence[float], weights: Sequence[Sequence[float]
     ids = _item_ids(n, item_ids)
     dims = _dims(m)
     # plain To-Do items with no scoring inputs: only the knapsack weights and the profits matter
-    backlog = pd.DataFrame({
-        **BACKLOG_DEFAULTS,
-        "item_id": ids,
-        "title": [f"MKP item {i}" for i in ids],
-        "product": "mkp",
-        "item_type": "Item",
-        **{EFFORT_PREFIX + d: w[k] for k, d in enumerate(dims)},
-        "story_points": float("nan"),
-        "reach": 0.0, "impact": 0.0, "business_value": 0.0, "time_criticality": 0.0, "risk_reduction": 0.0,
-        "moscow": "Could",
-        "depends_on": [[] for _ in range(n)],
-        "deadline_period": pd.array([pd.NA] * n, dtype="Int64"),
-    })
-    teams = pd.DataFrame({
-        "team": [f"team_{d}" for d in dims],
-        "skill": dims,
-        "headcount": 1.0,
-        "capacity_pw": c,
-        "cost_per_pw": 0.0,
-        "velocity_sp_per_pw": 1.0,
-    })
+    backlog = pd.DataFrame(
+        {
+            **BACKLOG_DEFAULTS,
+            "item_id": ids,
+            "title": [f"MKP item {i}" for i in ids],
+            "product": "mkp",
+            "item_type": "Item",
+            **{EFFORT_PREFIX + d: w[k] for k, d in enumerate(dims)},
+            "story_points": float("nan"),
+            "reach": 0.0,
+            "impact": 0.0,
+            "business_value": 0.0,
+            "time_criticality": 0.0,
+            "risk_reduction": 0.0,
+            "moscow": "Could",
+            "depends_on": [[] for _ in range(n)],
+            "deadline_period": pd.array([pd.NA] * n, dtype="Int64"),
+        }
+    )
+    teams = pd.DataFrame(
+        {
+            "team": [f"team_{d}" for d in dims],
+            "skill": dims,
+            "headcount": 1.0,
+            "capacity_pw": c,
+            "cost_per_pw": 0.0,
+            "velocity_sp_per_pw": 1.0,
+        }
+    )
     values = pd.DataFrame({"item_id": ids, "start_period": 1, "value_eur": [v * VALUE_SCALE for v in p]})
-    settings = Settings.model_validate({
-        "company": "MKP selection",
-        "start": date(2027, 1, 1),
-        "periods": 1,
-        "budget_per_period": 0.0,
-        "solver": {"time_limit_s": float(time_limit_s or DEFAULT_TIME_LIMIT_S), "gap_rel": float(gap_rel)},
-    })
+    settings = Settings.model_validate(
+        {
+            "company": "MKP selection",
+            "start": date(2027, 1, 1),
+            "periods": 1,
+            "budget_per_period": 0.0,
+            "solver": {"time_limit_s": float(time_limit_s or DEFAULT_TIME_LIMIT_S), "gap_rel": float(gap_rel)},
+        }
+    )
     return backlog, teams, values, settings
 
 
-def selection_input(profits: Sequence[float], weights: Sequence[Sequence[float]], capacities: Sequence[float],
-                    *, item_ids: Sequence[str] | None = None, time_limit_s: float | None = None,
-                    gap_rel: float = 0.0) -> PortfolioInput:
+def selection_input(
+    profits: Sequence[float],
+    weights: Sequence[Sequence[float]],
+    capacities: Sequence[float],
+    *,
+    item_ids: Sequence[str] | None = None,
+    time_limit_s: float | None = None,
+    gap_rel: float = 0.0,
+) -> PortfolioInput:
     """The optimiser's checked inputs (:func:`prepare_input`) of a 0/1 multidimensional
     knapsack: maximise sum p_j x_j s.t. sum_j weights[k][j] x_j <= capacities[k]."""
-    return prepare_input(*selection_tables(profits, weights, capacities, item_ids=item_ids,
-                                           time_limit_s=time_limit_s, gap_rel=gap_rel))
+    return prepare_input(
+        *selection_tables(profits, weights, capacities, item_ids=item_ids, time_limit_s=time_limit_s, gap_rel=gap_rel)
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # Solving
 # ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SelectionResult:
@@ -180,8 +211,9 @@ class SelectionResult:
     solver: str = "HiGHS"
 
 
-def greedy_selection(profits: Sequence[float], weights: Sequence[Sequence[float]],
-                     capacities: Sequence[float]) -> list[int]:
+def greedy_selection(
+    profits: Sequence[float], weights: Sequence[Sequence[float]], capacities: Sequence[float]
+) -> list[int]:
     """A simple greedy: items by profit / sum_k (w_kj / c_k), highest first (ties by index),
     each taken when it still fits in every dimension. Returns 0-based indices, ascending."""
     p, w, c = _check_instance(profits, weights, capacities)
@@ -205,10 +237,18 @@ def selection_value(profits: Sequence[float], chosen: Sequence[int]) -> float:
     return round(math.fsum(float(profits[j]) for j in chosen), 6)
 
 
-def solve_selection(profits: Sequence[float], weights: Sequence[Sequence[float]], capacities: Sequence[float],
-                    *, item_ids: Sequence[str] | None = None, time_limit_s: float | None = None,
-                    gap_rel: float = 0.0, threads: int | None = None, solver_options: dict | None = None,
-                    warm_start: bool = False) -> SelectionResult:
+def solve_selection(
+    profits: Sequence[float],
+    weights: Sequence[Sequence[float]],
+    capacities: Sequence[float],
+    *,
+    item_ids: Sequence[str] | None = None,
+    time_limit_s: float | None = None,
+    gap_rel: float = 0.0,
+    threads: int | None = None,
+    solver_options: dict | None = None,
+    warm_start: bool = False,
+) -> SelectionResult:
     """Solve a 0/1 multidimensional knapsack with the portfolio optimiser:
     :func:`selection_input` -> :func:`build_model` -> :func:`solve` (HiGHS, relative gap
     target ``gap_rel``, 0 = prove optimality).
@@ -220,8 +260,7 @@ def solve_selection(profits: Sequence[float], weights: Sequence[Sequence[float]]
     when no selection came back.
     """
     t0 = time.perf_counter()
-    inp = selection_input(profits, weights, capacities, item_ids=item_ids, time_limit_s=time_limit_s,
-                          gap_rel=gap_rel)
+    inp = selection_input(profits, weights, capacities, item_ids=item_ids, time_limit_s=time_limit_s, gap_rel=gap_rel)
     model = build_model(inp)
     build_s = time.perf_counter() - t0
     ids = list(inp.items.index)  # same order as the profits
@@ -238,14 +277,24 @@ def solve_selection(profits: Sequence[float], weights: Sequence[Sequence[float]]
             bound = float(math.floor(bound + 1e-6))
     extras = [f"{k}={v}" for k, v in options.items()] + (["greedy warm start"] if warm_start else [])
     label = stats.solver + (f" ({', '.join(extras)})" if extras else "")
-    return SelectionResult(value=value, chosen=chosen, status=stats.status, gap=stats.gap, best_bound=bound,
-                           time_s=stats.time_s, build_s=build_s, n_variables=stats.n_variables,
-                           n_constraints=stats.n_constraints, solver=label)
+    return SelectionResult(
+        value=value,
+        chosen=chosen,
+        status=stats.status,
+        gap=stats.gap,
+        best_bound=bound,
+        time_s=stats.time_s,
+        build_s=build_s,
+        n_variables=stats.n_variables,
+        n_constraints=stats.n_constraints,
+        solver=label,
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # OR-Library files
 # ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class MkpProblem:
@@ -273,8 +322,10 @@ class MkpProblem:
 
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_FORMAT_FIX = ("use the OR-Library layout: K, then per problem 'n m optimum', n profits, m rows of n "
-               "weights and m capacities, all whitespace-separated numbers.")
+_FORMAT_FIX = (
+    "use the OR-Library layout: K, then per problem 'n m optimum', n profits, m rows of n "
+    "weights and m capacities, all whitespace-separated numbers."
+)
 
 
 class _Tokens:
@@ -294,8 +345,11 @@ class _Tokens:
 
     def number(self, what: str) -> float:
         if self.pos >= len(self.items):
-            raise self._fail(f"the file ends early: expected {what} as number {self.pos + 1}, "
-                             f"but it has only {len(self.items)} numbers (truncated file?).", self.last_line)
+            raise self._fail(
+                f"the file ends early: expected {what} as number {self.pos + 1}, "
+                f"but it has only {len(self.items)} numbers (truncated file?).",
+                self.last_line,
+            )
         tok, line = self.items[self.pos]
         if not _NUMBER.fullmatch(tok):
             raise self._fail(f"'{tok}' (number {self.pos + 1} in the file, {what}) is not a number.", line)
@@ -306,8 +360,9 @@ class _Tokens:
         line = self.items[self.pos][1] if self.pos < len(self.items) else self.last_line
         v = self.number(what)
         if not v.is_integer() or v < 1:
-            raise self._fail(f"{what} must be a positive whole number, found {v:g} "
-                             f"(number {self.pos} in the file).", line)
+            raise self._fail(
+                f"{what} must be a positive whole number, found {v:g} (number {self.pos} in the file).", line
+            )
         return int(v)
 
     def numbers(self, k: int, what: str) -> tuple[float, ...]:
@@ -339,12 +394,24 @@ def read_orlib_mkp(path: str | Path, best_known: str | Path | None = None) -> li
         weights = tuple(toks.numbers(n, f"{where} constraint {i + 1} weight") for i in range(m))
         caps = toks.numbers(m, f"{where} capacity")
         optimum = opt if opt != 0 else None
-        problems.append(MkpProblem(source=path.name, index=idx, profits=profits, weights=weights,
-                                   capacities=caps, optimum=optimum, best_known=optimum))
+        problems.append(
+            MkpProblem(
+                source=path.name,
+                index=idx,
+                profits=profits,
+                weights=weights,
+                capacities=caps,
+                optimum=optimum,
+                best_known=optimum,
+            )
+        )
     if toks.pos < len(toks.items):
         tok, line = toks.items[toks.pos]
-        raise toks._fail(f"{len(toks.items) - toks.pos} number(s) left over after the {k} problems the file "
-                         f"announces, starting with '{tok}' (number {toks.pos + 1}).", line)
+        raise toks._fail(
+            f"{len(toks.items) - toks.pos} number(s) left over after the {k} problems the file "
+            f"announces, starting with '{tok}' (number {toks.pos + 1}).",
+            line,
+        )
     if best_known is not None:
         table = read_best_known(best_known)
         problems = [_with_best_known(p, table) for p in problems]
@@ -361,19 +428,26 @@ def read_best_known(path: str | Path) -> dict[tuple[str, int], dict]:
         reader = csv.DictReader(fh)
         missing = [c for c in need if c not in (reader.fieldnames or [])]
         if missing:
-            raise InputError.single(str(path), f"required column(s) {', '.join(missing)} missing.",
-                                    "use mkcbres_best_known.csv as shipped.", row=1)
+            raise InputError.single(
+                str(path),
+                f"required column(s) {', '.join(missing)} missing.",
+                "use mkcbres_best_known.csv as shipped.",
+                row=1,
+            )
         for lineno, row in enumerate(reader, start=2):
             try:
                 key = (row["file"], int(row["index_in_file"]))
-                out[key] = {"name": row.get("name") or None,
-                            "best_known": float(row["best_feasible_chu_beasley_1998"]),
-                            "lp_bound": float(row["lp_relaxation"]),
-                            "n": int(row["n"]) if row.get("n") else None,
-                            "m": int(row["m"]) if row.get("m") else None}
+                out[key] = {
+                    "name": row.get("name") or None,
+                    "best_known": float(row["best_feasible_chu_beasley_1998"]),
+                    "lp_bound": float(row["lp_relaxation"]),
+                    "n": int(row["n"]) if row.get("n") else None,
+                    "m": int(row["m"]) if row.get("m") else None,
+                }
             except (TypeError, ValueError) as exc:
-                raise InputError.single(str(path), f"a value is not a number ({exc}).",
-                                        "correct the row.", row=lineno) from None
+                raise InputError.single(
+                    str(path), f"a value is not a number ({exc}).", "correct the row.", row=lineno
+                ) from None
     return out
 
 
@@ -382,15 +456,18 @@ def _with_best_known(p: MkpProblem, table: dict[tuple[str, int], dict]) -> MkpPr
     if row is None:
         return p
     if (row["n"] is not None and row["n"] != p.n) or (row["m"] is not None and row["m"] != p.m):
-        raise InputError.single(p.source, f"problem {p.index} has n={p.n}, m={p.m} but the best-known table "
-                                f"says n={row['n']}, m={row['m']}.", "use the matching best-known table.")
+        raise InputError.single(
+            p.source,
+            f"problem {p.index} has n={p.n}, m={p.m} but the best-known table says n={row['n']}, m={row['m']}.",
+            "use the matching best-known table.",
+        )
     return replace(p, best_known=row["best_known"], lp_bound=row["lp_bound"], name=row["name"])
 
 
 __all__ = [
+    "VALUE_SCALE",
     "MkpProblem",
     "SelectionResult",
-    "VALUE_SCALE",
     "greedy_selection",
     "read_best_known",
     "read_orlib_mkp",

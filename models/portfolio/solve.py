@@ -92,21 +92,37 @@ def highs_options(options: dict) -> dict:
     return {k: _coerce_option(probe, k, v) for k, v in options.items()}
 
 
-def make_solver(name: str, time_limit_s: float, gap_rel: float, threads: int | None, seed: int,
-                msg: bool, warm_start: bool = False, **options) -> tuple[pulp.LpSolver, str]:
+def make_solver(
+    name: str,
+    time_limit_s: float,
+    gap_rel: float,
+    threads: int | None,
+    seed: int,
+    msg: bool,
+    warm_start: bool = False,
+    **options,
+) -> tuple[pulp.LpSolver, str]:
     """The PuLP solver object for ``name`` ("highs" or "cbc") and the name to record;
     ``options`` go to HiGHS as named options (e.g. mip_heuristic_effort=0.1), converted to
     each option's type by :func:`highs_options` (ModelError for an unknown one)."""
     if name == "cbc":
-        cbc = pulp.COIN_CMD(msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads,
-                            randomSeed=seed, warmStart=warm_start)
+        cbc = pulp.COIN_CMD(
+            msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, randomSeed=seed, warmStart=warm_start
+        )
         if cbc.available():
             return cbc, "CBC"
         label = "HiGHS (cbc requested, not installed)"
     else:
         label = "HiGHS"
-    solver = pulp.HiGHS(msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, random_seed=seed,
-                        warmStart=warm_start, **highs_options(options))
+    solver = pulp.HiGHS(
+        msg=msg,
+        timeLimit=time_limit_s,
+        gapRel=gap_rel,
+        threads=threads,
+        random_seed=seed,
+        warmStart=warm_start,
+        **highs_options(options),
+    )
     return solver, label
 
 
@@ -114,8 +130,11 @@ def _constant_rows_hold(model: PortfolioModel) -> bool:
     """With nothing to decide, whether every row (all constants, e.g. "0 >= 2 quick wins") holds."""
     for c in model.prob.constraints():
         k = c.constant  # rows are stored as expression + constant (sense) 0
-        if (c.sense == pulp.LpConstraintLE and k > 1e-9) or (c.sense == pulp.LpConstraintGE and k < -1e-9) \
-                or (c.sense == pulp.LpConstraintEQ and abs(k) > 1e-9):
+        if (
+            (c.sense == pulp.LpConstraintLE and k > 1e-9)
+            or (c.sense == pulp.LpConstraintGE and k < -1e-9)
+            or (c.sense == pulp.LpConstraintEQ and abs(k) > 1e-9)
+        ):
             return False
     return True
 
@@ -127,9 +146,15 @@ def set_start(model: PortfolioModel, starts: dict[str, int]) -> None:
         v.setInitialValue(1.0 if starts.get(i) == t else 0.0)
 
 
-def solve(model: PortfolioModel, time_limit_s: float | None = None, gap_rel: float | None = None,
-          threads: int | None = None, msg: bool = False, warm_start: dict[str, int] | None = None,
-          **options) -> SolveStats:
+def solve(
+    model: PortfolioModel,
+    time_limit_s: float | None = None,
+    gap_rel: float | None = None,
+    threads: int | None = None,
+    msg: bool = False,
+    warm_start: dict[str, int] | None = None,
+    **options,
+) -> SolveStats:
     """Solve the model; defaults come from ``settings.solver``.
 
     ``warm_start`` (item -> start period) hands the solver a plan to improve on (see
@@ -145,15 +170,30 @@ def solve(model: PortfolioModel, time_limit_s: float | None = None, gap_rel: flo
     threads = threads if threads is not None else cfg.threads
     n_vars, n_cons = len(model.x), len(model.prob.constraints())
     if not model.x and not _constant_rows_hold(model):
-        raise SolverError("No plan satisfies every rule: " + "; ".join(diagnose_infeasibility(model.inp)) + ".",
-                          "Infeasible")
+        raise SolverError(
+            "No plan satisfies every rule: " + "; ".join(diagnose_infeasibility(model.inp)) + ".", "Infeasible"
+        )
     if not model.x:
-        return SolveStats("none (nothing to decide)", "Optimal", True, 0.0, 0.0, 0.0, 0.0, limit,
-                          gap_target, threads, cfg.seed, 0, n_cons)
+        return SolveStats(
+            "none (nothing to decide)",
+            "Optimal",
+            True,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            limit,
+            gap_target,
+            threads,
+            cfg.seed,
+            0,
+            n_cons,
+        )
     if warm_start is not None:
         set_start(model, warm_start)
-    solver, label = make_solver(cfg.name, limit, gap_target, threads, cfg.seed, msg,
-                                warm_start=warm_start is not None, **options)
+    solver, label = make_solver(
+        cfg.name, limit, gap_target, threads, cfg.seed, msg, warm_start=warm_start is not None, **options
+    )
     raw = model.prob.solve(solver)
     status = pulp.LpSolveStatus(raw.status).name
     if not raw.has_solution:
@@ -213,8 +253,10 @@ def diagnose_infeasibility(inp: PortfolioInput, time_limit_s: float = 30.0) -> l
     raw = m.prob.solve(pulp.HiGHS(msg=False, timeLimit=time_limit_s, gapRel=0.0))
     if not raw.has_solution:
         forced = inp.forced_items
-        return [f"the Must-haves and work in progress ({', '.join(forced) or 'none'}) cannot be scheduled "
-                "together with their deadlines and dependencies; fix: move a deadline or drop a mandatory flag"]
+        return [
+            f"the Must-haves and work in progress ({', '.join(forced) or 'none'}) cannot be scheduled "
+            "together with their deadlines and dependencies; fix: move a deadline or drop a mandatory flag"
+        ]
     starts = m.chosen_starts()
     forced = set(inp.forced_items)
     dur = inp.items["duration_periods"].astype(int)
@@ -230,49 +272,68 @@ def diagnose_infeasibility(inp: PortfolioInput, time_limit_s: float = 30.0) -> l
             if amount > 1e-6:
                 reasons.append(_stretch_reason(inp, family, m.keys[name], amount, starts, running, who))
     if not reasons:
-        reasons.append("no capacity, budget or planning rule has to stretch: the conflict lies in conditions "
-                       "added to the model after it was built (such as items forced in or out) or within the "
-                       "solver's tolerances")
+        reasons.append(
+            "no capacity, budget or planning rule has to stretch: the conflict lies in conditions "
+            "added to the model after it was built (such as items forced in or out) or within the "
+            "solver's tolerances"
+        )
     return reasons
 
 
-def _stretch_reason(inp: PortfolioInput, family: str, key: tuple, amount: float, starts: dict[str, int],
-                    running, who: str) -> str:
+def _stretch_reason(
+    inp: PortfolioInput, family: str, key: tuple, amount: float, starts: dict[str, int], running, who: str
+) -> str:
     """One stretched row of the elastic model in the planner's words (amount in the row's units)."""
     s = inp.settings
     if family == "cap":
         skill, p = key
         ids = ", ".join(i for i in running(p) if inp.effort(i, skill) > 0)
-        return (f"{who} need {amount:.1f} more {skill} person-weeks in {s.period_label(p)} than the {skill} teams "
-                f"have ({inp.capacity_of(skill, p):.1f}; running then: {ids}); fix: add {skill} capacity in "
-                f"{s.period_label(p)}, move a deadline or drop a mandatory flag")
+        return (
+            f"{who} need {amount:.1f} more {skill} person-weeks in {s.period_label(p)} than the {skill} teams "
+            f"have ({inp.capacity_of(skill, p):.1f}; running then: {ids}); fix: add {skill} capacity in "
+            f"{s.period_label(p)}, move a deadline or drop a mandatory flag"
+        )
     if family == "budget":
         (p,) = key
-        return (f"{who} need {amount / MONEY_SCALE:,.0f} EUR more in {s.period_label(p)} than its budget "
-                f"({s.budget(p):,.0f} EUR); fix: raise that budget, move a deadline or drop a mandatory flag")
+        return (
+            f"{who} need {amount / MONEY_SCALE:,.0f} EUR more in {s.period_label(p)} than its budget "
+            f"({s.budget(p):,.0f} EUR); fix: raise that budget, move a deadline or drop a mandatory flag"
+        )
     if family == "budget_total":
-        return (f"{who} cost {amount / MONEY_SCALE:,.0f} EUR more than the total budget "
-                f"({s.budget_total:,.0f} EUR); fix: raise budget_total or drop a mandatory flag")
+        return (
+            f"{who} cost {amount / MONEY_SCALE:,.0f} EUR more than the total budget "
+            f"({s.budget_total:,.0f} EUR); fix: raise budget_total or drop a mandatory flag"
+        )
     if family == "excl":
         (g,) = key
         both = [i for i in exclusive_groups(inp)[g] if i in starts]
-        return (f"the items {', '.join(both)} must all be funded but are alternatives in exclusive group '{g}'; "
-                "fix: keep only one of them mandatory")
+        return (
+            f"the items {', '.join(both)} must all be funded but are alternatives in exclusive group '{g}'; "
+            "fix: keep only one of them mandatory"
+        )
     if family == "balance":
         kind, theme = key
         b = s.strategic_balance[theme]
         bound = f"at least {b.min:.0%}" if kind == "min" else f"at most {b.max:.0%}"
-        return (f"theme {theme.strip().lower()} cannot get {bound} of the planned spend ({amount / MONEY_SCALE:,.0f} "
-                "EUR short) once the Must-haves and running work are in; fix: relax strategic_balance")
+        return (
+            f"theme {theme.strip().lower()} cannot get {bound} of the planned spend ({amount / MONEY_SCALE:,.0f} "
+            "EUR short) once the Must-haves and running work are in; fix: relax strategic_balance"
+        )
     if family == "okr":
         (kr,) = key
-        return (f"key result {kr} cannot get {s.okr_coverage.required(kr)} funded item(s) ({amount:.0f} short); "
-                f"fix: lower okr_coverage for {kr} or add capacity")
+        return (
+            f"key result {kr} cannot get {s.okr_coverage.required(kr)} funded item(s) ({amount:.0f} short); "
+            f"fix: lower okr_coverage for {kr} or add capacity"
+        )
     if family == "quick_wins":
         q = s.quick_wins
-        return (f"only {q.min_items - amount:.0f} quick win(s) (at most {q.max_effort_pw:g} person-weeks) can be "
-                f"delivered by {s.period_label(q.by_period)}, {q.min_items} are asked; "
-                "fix: lower quick_wins.min_items or raise max_effort_pw")
+        return (
+            f"only {q.min_items - amount:.0f} quick win(s) (at most {q.max_effort_pw:g} person-weeks) can be "
+            f"delivered by {s.period_label(q.by_period)}, {q.min_items} are asked; "
+            "fix: lower quick_wins.min_items or raise max_effort_pw"
+        )
     team, p = key  # wip_limit
-    return (f"team {team} would need {amount:.0f} more item(s) in flight in {s.period_label(p)} than its "
-            f"WIP limit {s.wip_limit.limit(team)}; fix: raise wip_limit for {team} or move a deadline")
+    return (
+        f"team {team} would need {amount:.0f} more item(s) in flight in {s.period_label(p)} than its "
+        f"WIP limit {s.wip_limit.limit(team)}; fix: raise wip_limit for {team} or move a deadline"
+    )

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 EPS_PW = 1e-9  # remaining effort below this counts as done
 # positions of the KPIs in a product's row of the model's effects
-_CONVERSION, _CHURN, _ARPU, _MAU, _COST, _NPS = (KPI_CODES[k] for k in ("conversion_rate", "churn_rate", "arpu",
-                                                                         "mau", "cost", "nps"))
+_CONVERSION, _CHURN, _ARPU, _MAU, _COST, _NPS = (
+    KPI_CODES[k] for k in ("conversion_rate", "churn_rate", "arpu", "mau", "cost", "nps")
+)
 _MONTH_STRIDE = 1 << 40  # draws reserved per month in a market's stream (far more than a month uses)
 
 
@@ -72,8 +73,16 @@ class TeamAgent(mesa.Agent):
     draws come from this team's own stream: the same people leave in every plan.
     """
 
-    def __init__(self, model: PortfolioMarketModel, skill: str, column: int, capacity_pw_per_month: float,
-                 people: int, stream: np.random.Generator, capacity_by_month: tuple[float, ...] = ()):
+    def __init__(
+        self,
+        model: PortfolioMarketModel,
+        skill: str,
+        column: int,
+        capacity_pw_per_month: float,
+        people: int,
+        stream: np.random.Generator,
+        capacity_by_month: tuple[float, ...] = (),
+    ):
         super().__init__(model)
         self.skill = skill
         self.column = column
@@ -81,8 +90,9 @@ class TeamAgent(mesa.Agent):
         self.people = int(people)
         self.per_person_pw = self.capacity_pw_per_month / self.people if self.people else 0.0
         # pw per person in months 1, 2, ... (the plan's per-period capacity); the last holds after them
-        self.per_person_by_month = tuple(float(c) / self.people if self.people else 0.0 for c in capacity_by_month) \
-            or (self.per_person_pw,)
+        self.per_person_by_month = tuple(float(c) / self.people if self.people else 0.0 for c in capacity_by_month) or (
+            self.per_person_pw,
+        )
         self.stream = stream
         self.cut_factor = 1.0  # product of (1 - size) of the budget cuts so far
         self.cost_factor = 1.0  # product of 1 / (1 + size) of the cost inflation shocks so far
@@ -107,7 +117,7 @@ class TeamAgent(mesa.Agent):
             if leavers:
                 self.leavers = leavers
                 self.vacancies += leavers
-                arrive = month + int(round(prm.hiring_lag_months))
+                arrive = month + round(prm.hiring_lag_months)
                 self.arrivals[arrive] = self.arrivals.get(arrive, 0) + leavers
         hired = self.arrivals.pop(month, 0)
         if hired:
@@ -133,8 +143,15 @@ class TeamAgent(mesa.Agent):
         self.switching = switching
         by_month = self.per_person_by_month
         self.per_person_pw = by_month[month - 1] if month <= len(by_month) else by_month[-1]
-        self.available_pw = (self.per_person_pw * max(self.effective_people, 0.0) * prm.capacity_factor
-                             * self.cut_factor * self.cost_factor * model.inflation_factor * switching)
+        self.available_pw = (
+            self.per_person_pw
+            * max(self.effective_people, 0.0)
+            * prm.capacity_factor
+            * self.cut_factor
+            * self.cost_factor
+            * model.inflation_factor
+            * switching
+        )
 
 
 class CompetitorAgent(mesa.Agent):
@@ -169,8 +186,11 @@ class CompetitorAgent(mesa.Agent):
             return
         half_life = prm.copy_half_life_months
         base_k = 1.0 if half_life <= 0 else 1.0 - 2.0 ** (-(month - base_start) / half_life)
-        live = np.flatnonzero(self.is_differentiator & (self.model.book.delivered_month[self.items] < month)) \
-            if self.has_differentiators else ()
+        live = (
+            np.flatnonzero(self.is_differentiator & (self.model.book.delivered_month[self.items] < month))
+            if self.has_differentiators
+            else ()
+        )
         if not len(live):
             self.parity = base_k
             return
@@ -211,8 +231,14 @@ class MarketSegmentAgent(mesa.Agent):
     sees the same random numbers each month in every plan (common random numbers).
     """
 
-    def __init__(self, model: PortfolioMarketModel, state: dict, index: int, competitor: CompetitorAgent,
-                 stream: np.random.Generator):
+    def __init__(
+        self,
+        model: PortfolioMarketModel,
+        state: dict,
+        index: int,
+        competitor: CompetitorAgent,
+        stream: np.random.Generator,
+    ):
         super().__init__(model)
         self.product = str(state["product"])
         self.index = index
@@ -230,8 +256,8 @@ class MarketSegmentAgent(mesa.Agent):
         self.price_shock = 1.0  # product of (1 - size) of price pressure so far
         self.pending_losses: list[float] = []  # shares of users leaving this month (drops, shifts)
         # reported state (python scalars, collected each month)
-        self.mau = int(round(float(state["mau"])))
-        self.paying_customers = int(round(float(state["customers"])))
+        self.mau = round(float(state["mau"]))
+        self.paying_customers = round(float(state["customers"]))
         self.market_potential = self.potential
         self.conversion_rate = self.base_conversion
         self.arpu = self.base_arpu
@@ -263,7 +289,7 @@ class MarketSegmentAgent(mesa.Agent):
         arpu = max(self.base_arpu * self.price_shock * (1.0 + eff[_ARPU]), 0.0)
         churn = self.base_churn * max(1.0 - eff[_CHURN], 0.0) * (1.0 + prm.churn_pressure * parity)
         churn = min(max(churn, 0.0), 1.0)
-        pool = max(int(round(m)) - users, 0)
+        pool = max(round(m) - users, 0)
         hazard = bass_step_hazard(users / m, self.bass_p, self.bass_q) if m > 0 else 0.0
         new = int(rng.binomial(pool, hazard)) if pool and hazard > 0 else 0
         churned = int(rng.binomial(users, churn)) if users and churn > 0 else 0

@@ -51,6 +51,7 @@ _N = NormalDist()
 # Estimate overruns
 # ---------------------------------------------------------------------------------------
 
+
 def read_delays(source: str | Path | list[str | Path]) -> pd.DataFrame:
     """Issues with due dates: project, issuekey, delay_days, planned_days.
 
@@ -64,15 +65,19 @@ def read_delays(source: str | Path | list[str | Path]) -> pd.DataFrame:
     for p in paths:
         files.extend(sorted(p.glob("*.csv")) if p.is_dir() else [p])
     if not files:
-        raise ModelError(f"no delay files (*.csv) in {', '.join(map(str, paths))}. Fix: point to the folder "
-                         "validation/jira/delays/ or to tests/data/delays/delays_excerpt.csv.")
+        raise ModelError(
+            f"no delay files (*.csv) in {', '.join(map(str, paths))}. Fix: point to the folder "
+            "validation/jira/delays/ or to tests/data/delays/delays_excerpt.csv."
+        )
     frames = []
     for f in files:
         df = pd.read_csv(f)
         missing = [c for c in ("issuekey", "delaydays", "RemainingDay") if c not in df.columns]
         if missing:
-            raise ModelError(f"{f}: columns {', '.join(missing)} missing. Fix: use the *_due.csv files of "
-                             "Choetkiertikul et al. (2017) or an excerpt with the same columns.")
+            raise ModelError(
+                f"{f}: columns {', '.join(missing)} missing. Fix: use the *_due.csv files of "
+                "Choetkiertikul et al. (2017) or an excerpt with the same columns."
+            )
         if "project" not in df.columns:
             df["project"] = f.stem.removesuffix("_due")
         frames.append(df[["project", "issuekey", "delaydays", "RemainingDay"]])
@@ -94,7 +99,7 @@ def delay_statistics(delay_days: np.ndarray, planned_days: np.ndarray) -> dict[s
     planned = np.asarray(planned_days, dtype=float)
     late = delay > 0
     return {
-        "n": int(len(delay)),
+        "n": len(delay),
         "delayed_share": float(late.mean()) if len(delay) else math.nan,
         "median_delay_days": float(np.median(delay[late])) if late.any() else math.nan,
         "median_overrun": float(np.median((planned[late] + delay[late]) / planned[late])) if late.any() else math.nan,
@@ -126,8 +131,10 @@ def lognormal_from_delays(delayed_share: float, median_overrun: float) -> tuple[
     """(median, sigma) of the lognormal M with P(M > 1) = delayed_share and
     median(M | M > 1) = median_overrun (closed form, see the module docstring)."""
     if not 0 < delayed_share < 1 or median_overrun <= 1:
-        raise ModelError(f"cannot fit a lognormal to delayed share {delayed_share} and median overrun "
-                         f"{median_overrun}: need 0 < share < 1 and overrun > 1. Fix: use more issues.")
+        raise ModelError(
+            f"cannot fit a lognormal to delayed share {delayed_share} and median overrun "
+            f"{median_overrun}: need 0 < share < 1 and overrun > 1. Fix: use more issues."
+        )
     z1 = _N.inv_cdf(delayed_share)
     z2 = _N.inv_cdf(1 - delayed_share / 2)
     sigma = math.log(median_overrun) / (z1 + z2)
@@ -139,8 +146,14 @@ def fit_effort_lognormal(delays: pd.DataFrame, min_planned_days: float = MIN_PLA
     df = usable(delays, min_planned_days)
     stats = delay_statistics(df["delay_days"].to_numpy(), df["planned_days"].to_numpy())
     median, sigma = lognormal_from_delays(stats["delayed_share"], stats["median_overrun"])
-    return OverrunFit(median=median, sigma=sigma, delayed_share=stats["delayed_share"],
-                      median_overrun=stats["median_overrun"], n=stats["n"], min_planned_days=min_planned_days)
+    return OverrunFit(
+        median=median,
+        sigma=sigma,
+        delayed_share=stats["delayed_share"],
+        median_overrun=stats["median_overrun"],
+        n=stats["n"],
+        min_planned_days=min_planned_days,
+    )
 
 
 def fit_by_project(delays: pd.DataFrame, min_planned_days: float = MIN_PLANNED_DAYS) -> pd.DataFrame:
@@ -149,15 +162,23 @@ def fit_by_project(delays: pd.DataFrame, min_planned_days: float = MIN_PLANNED_D
     for project, g in delays.groupby("project", sort=True):
         f = fit_effort_lognormal(g, min_planned_days)
         d = usable(g, min_planned_days)
-        rows.append({"project": project, "n": f.n, "delayed_share": f.delayed_share,
-                     "median_overrun": f.median_overrun,
-                     "median_delay_days": float(d.loc[d["delay_days"] > 0, "delay_days"].median()),
-                     "median": f.median, "sigma": f.sigma})
+        rows.append(
+            {
+                "project": project,
+                "n": f.n,
+                "delayed_share": f.delayed_share,
+                "median_overrun": f.median_overrun,
+                "median_delay_days": float(d.loc[d["delay_days"] > 0, "delay_days"].median()),
+                "median": f.median,
+                "sigma": f.sigma,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def simulated_delays(fit: OverrunFit, planned_days: np.ndarray, rng: np.random.Generator,
-                     draws: int = 200_000) -> dict[str, float]:
+def simulated_delays(
+    fit: OverrunFit, planned_days: np.ndarray, rng: np.random.Generator, draws: int = 200_000
+) -> dict[str, float]:
     """:func:`delay_statistics` of ``draws`` issues: planned days resampled from ``planned_days``,
     multiplier M drawn from ``fit``, delay = max(0, M - 1) x planned days (days, not rounded).
 
@@ -173,6 +194,7 @@ def simulated_delays(fit: OverrunFit, planned_days: np.ndarray, rng: np.random.G
 # ---------------------------------------------------------------------------------------
 # Bass diffusion
 # ---------------------------------------------------------------------------------------
+
 
 def bass_cumulative(t: np.ndarray | float, p: float, q: float) -> np.ndarray:
     """Bass (1969) adopted share F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t}); t in the
@@ -215,16 +237,18 @@ def fit_bass(adoptions: np.ndarray) -> BassFit:
 
     best = None
     for p0, q0 in ((0.01, 0.3), (0.03, 0.38), (0.005, 0.8), (0.02, 0.6)):
-        res = least_squares(resid, x0=[p0, q0, y.sum() * 1.05], bounds=([1e-6, 0.0, y.sum() * 0.5],
-                                                                        [1.0, 3.0, y.sum() * 10]))
+        res = least_squares(
+            resid, x0=[p0, q0, y.sum() * 1.05], bounds=([1e-6, 0.0, y.sum() * 0.5], [1.0, 3.0, y.sum() * 10])
+        )
         if best is None or res.cost < best.cost:
             best = res
     p, q, m = (float(v) for v in best.x)
     return BassFit(p=p, q=q, m=m, r2=r_squared(y, y + best.fun), periods=len(y))
 
 
-def mean_adoption(p: float, q: float, m: int, steps: int, replications: int = 200,
-                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def mean_adoption(
+    p: float, q: float, m: int, steps: int, replications: int = 200, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean adopters after each step and mean new adopters per step of the simulation model over
     ``replications`` runs (seeds ``seed``, ``seed + 1``, ...): one product with market potential ``m``,
     p and q per step, no users at the start, no churn, no competitor, no shocks."""

@@ -32,27 +32,57 @@ from models.simulation.scenario import (
     named_stream,
 )
 
-SERIES_COLUMNS = ["month", "product", "mau", "paying_customers", "mrr", "churn_rate", "nps_proxy",
-                  "delivered_items", "competitor_parity", "conversion_rate", "arpu", "market_potential",
-                  "cost_savings", "new_users", "churned_users"]
-DELIVERY_COLUMNS = ["item_id", "product", "kpi", "differentiation", "planned_start_month",
-                    "planned_finish_month", "actual_start_month", "delivered_month", "slip_months",
-                    "effort_multiplier"]
+SERIES_COLUMNS = [
+    "month",
+    "product",
+    "mau",
+    "paying_customers",
+    "mrr",
+    "churn_rate",
+    "nps_proxy",
+    "delivered_items",
+    "competitor_parity",
+    "conversion_rate",
+    "arpu",
+    "market_potential",
+    "cost_savings",
+    "new_users",
+    "churned_users",
+]
+DELIVERY_COLUMNS = [
+    "item_id",
+    "product",
+    "kpi",
+    "differentiation",
+    "planned_start_month",
+    "planned_finish_month",
+    "actual_start_month",
+    "delivered_month",
+    "slip_months",
+    "effort_multiplier",
+]
 OKR_ATTAINMENT_COLUMNS = ["key_result", "objective", "metric", "product", "target", "value", "met", "weight"]
 _INT_SERIES = ("mau", "paying_customers", "delivered_items", "new_users", "churned_users")
 VALUE_SERIES = [c for c in SERIES_COLUMNS if c not in ("month", "product")]  # what the segments report
 
 # OKR metrics the model can judge -> (series column, how products add up, lower is better)
 OKR_METRICS: dict[str, tuple[str, str, bool]] = {
-    "mau": ("mau", "sum", False), "active_users": ("mau", "sum", False),
-    "mrr": ("mrr", "sum", False), "revenue": ("mrr", "sum", False),
+    "mau": ("mau", "sum", False),
+    "active_users": ("mau", "sum", False),
+    "mrr": ("mrr", "sum", False),
+    "revenue": ("mrr", "sum", False),
     "arr": ("mrr", "sum12", False),
-    "paying_customers": ("paying_customers", "sum", False), "customers": ("paying_customers", "sum", False),
-    "conversion_rate": ("conversion_rate", "conversion", False), "conversion": ("conversion_rate", "conversion", False),
+    "paying_customers": ("paying_customers", "sum", False),
+    "customers": ("paying_customers", "sum", False),
+    "conversion_rate": ("conversion_rate", "conversion", False),
+    "conversion": ("conversion_rate", "conversion", False),
     "arpu": ("arpu", "arpu", False),
-    "churn_rate": ("churn_rate", "churn", True), "churn": ("churn_rate", "churn", True),
-    "nps": ("nps_proxy", "mau_weighted", False), "nps_proxy": ("nps_proxy", "mau_weighted", False),
-    "cost": ("cost_savings", "sum", False), "cost_savings": ("cost_savings", "sum", False),
+    "churn_rate": ("churn_rate", "churn", True),
+    "churn": ("churn_rate", "churn", True),
+    "nps": ("nps_proxy", "mau_weighted", False),
+    "nps_proxy": ("nps_proxy", "mau_weighted", False),
+    "cost": ("cost_savings", "sum", False),
+    "cost_savings": ("cost_savings", "sum", False),
     "new_users": ("new_users", "sum", False),
 }
 
@@ -63,21 +93,29 @@ def _object_array(values: list) -> np.ndarray:
     return out
 
 
-def series_frame(blocks: Sequence[np.ndarray], products: Sequence[str],
-                 keys: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
+def series_frame(
+    blocks: Sequence[np.ndarray], products: Sequence[str], keys: Mapping[str, np.ndarray] | None = None
+) -> pd.DataFrame:
     """The tidy series table of one or more runs: one row per run, month (from 1) and product
     (``SERIES_COLUMNS``, month then product), ``keys`` columns in front.
 
     blocks: per run an array months x products x ``VALUE_SERIES``; keys: per key column one value
     per run (an array in the column's dtype), repeated over the run's rows."""
     p = len(products)
-    data = np.concatenate([b.reshape(-1, len(VALUE_SERIES)) for b in blocks]) if blocks \
+    data = (
+        np.concatenate([b.reshape(-1, len(VALUE_SERIES)) for b in blocks])
+        if blocks
         else np.zeros((0, len(VALUE_SERIES)))
+    )
     months = [b.shape[0] for b in blocks]
-    cols: dict[str, np.ndarray] = {k: np.repeat(v, np.array(months, dtype=np.int64) * p)
-                                   for k, v in (keys or {}).items()}
-    cols["month"] = np.concatenate([np.repeat(np.arange(1, t + 1, dtype=np.int64), p) for t in months]) \
-        if blocks else np.zeros(0, dtype=np.int64)
+    cols: dict[str, np.ndarray] = {
+        k: np.repeat(v, np.array(months, dtype=np.int64) * p) for k, v in (keys or {}).items()
+    }
+    cols["month"] = (
+        np.concatenate([np.repeat(np.arange(1, t + 1, dtype=np.int64), p) for t in months])
+        if blocks
+        else np.zeros(0, dtype=np.int64)
+    )
     cols["product"] = np.tile(np.array(products, dtype=object), int(sum(months)))
     for j, name in enumerate(VALUE_SERIES):
         cols[name] = data[:, j].astype(np.int64) if name in _INT_SERIES else data[:, j]
@@ -100,8 +138,14 @@ class DeliveryBook:
     Rows ``offset:`` are the plan's items.
     """
 
-    def __init__(self, arrays: PlanArrays, multipliers: np.ndarray, max_speedup: float,
-                 unplanned: list[RegulatoryMustHave] | None = None, unplanned_multiplier: float = 1.0):
+    def __init__(
+        self,
+        arrays: PlanArrays,
+        multipliers: np.ndarray,
+        max_speedup: float,
+        unplanned: list[RegulatoryMustHave] | None = None,
+        unplanned_multiplier: float = 1.0,
+    ):
         unplanned = unplanned or []
         skills = arrays.skills
         k = len(unplanned)
@@ -112,8 +156,9 @@ class DeliveryBook:
                 extra[r, skills.index(skill)] = pw
         planned = np.vstack([extra, arrays.planned]) if k else arrays.planned
         self.planned_start = np.concatenate([[float(s.month) for s in unplanned], arrays.planned_start])
-        self.planned_finish = np.concatenate([[float(s.month + s.duration_months - 1) for s in unplanned],
-                                              arrays.planned_finish])
+        self.planned_finish = np.concatenate(
+            [[float(s.month + s.duration_months - 1) for s in unplanned], arrays.planned_finish]
+        )
         self.multiplier = np.concatenate([np.full(k, float(unplanned_multiplier)), multipliers])
         duration = np.maximum(self.planned_finish - self.planned_start + 1.0, 1.0)
         self.remaining = planned * self.multiplier[:, None]
@@ -197,20 +242,24 @@ class SeriesCollector:
 
     def column(self, name: str) -> np.ndarray:
         """One series as an array (months x products)."""
-        return self.agent[:self.months_collected, :, self.names.index(name)]
+        return self.agent[: self.months_collected, :, self.names.index(name)]
 
     def get_model_vars_dataframe(self) -> pd.DataFrame:
         """Model totals per month: mrr, mau, delivered_items, capacity_used_pw."""
         t = self.months_collected
-        return pd.DataFrame({
-            "mrr": self.column("mrr").sum(axis=1), "mau": self.column("mau").sum(axis=1).astype(np.int64),
-            "delivered_items": self.column("delivered_items").sum(axis=1).astype(np.int64),
-            "capacity_used_pw": self.capacity_used_pw[:t],
-        }, index=pd.RangeIndex(1, t + 1, name="month"))
+        return pd.DataFrame(
+            {
+                "mrr": self.column("mrr").sum(axis=1),
+                "mau": self.column("mau").sum(axis=1).astype(np.int64),
+                "delivered_items": self.column("delivered_items").sum(axis=1).astype(np.int64),
+                "capacity_used_pw": self.capacity_used_pw[:t],
+            },
+            index=pd.RangeIndex(1, t + 1, name="month"),
+        )
 
     def frame(self) -> pd.DataFrame:
         """One row per (month, product): ``SERIES_COLUMNS`` (see :func:`series_frame`)."""
-        return series_frame([self.agent[:self.months_collected]], self.products)
+        return series_frame([self.agent[: self.months_collected]], self.products)
 
 
 class PortfolioMarketModel(mesa.Model):
@@ -268,16 +317,20 @@ class PortfolioMarketModel(mesa.Model):
         self.shocks_by_month: dict[int, list] = {}
         for shock in scenario.shocks:
             self.shocks_by_month.setdefault(int(shock.month), []).append(shock)
-        unplanned = sorted((s for s in scenario.shocks if isinstance(s, RegulatoryMustHave)),
-                           key=lambda s: s.month)
+        unplanned = sorted((s for s in scenario.shocks if isinstance(s, RegulatoryMustHave)), key=lambda s: s.month)
         self.unplanned = unplanned
 
         z = np.random.default_rng(item_key).standard_normal(arrays.universe_size)[arrays.universe_index]
-        multipliers = effective_multiplier(prm.effort_multiplier * np.exp(prm.item_effort_sigma * z),
-                                           prm.early_finish_returned)
-        self.book = DeliveryBook(arrays, multipliers, prm.max_speedup, unplanned,
-                                 float(effective_multiplier(np.array([prm.effort_multiplier]),
-                                                            prm.early_finish_returned)[0]))
+        multipliers = effective_multiplier(
+            prm.effort_multiplier * np.exp(prm.item_effort_sigma * z), prm.early_finish_returned
+        )
+        self.book = DeliveryBook(
+            arrays,
+            multipliers,
+            prm.max_speedup,
+            unplanned,
+            float(effective_multiplier(np.array([prm.effort_multiplier]), prm.early_finish_returned)[0]),
+        )
         off = self.book.offset
         n_products = len(products)
         self.uplift_share = np.ones(len(self.book.planned_start))  # per book row: uplift share the competitor left
@@ -288,16 +341,30 @@ class PortfolioMarketModel(mesa.Model):
         self._effect_bin = arrays.product * N_KPI + arrays.kpi
         self._is_cost = arrays.kpi == KPI_CODES["cost"]
 
-        self.team_list = [TeamAgent(self, skill, j, plan.capacity_pw_per_month.get(skill, 0.0), plan.people(skill),
-                                    named_stream(team_key, skill), plan.capacity_path(skill))
-                          for j, skill in enumerate(skills)]
+        self.team_list = [
+            TeamAgent(
+                self,
+                skill,
+                j,
+                plan.capacity_pw_per_month.get(skill, 0.0),
+                plan.people(skill),
+                named_stream(team_key, skill),
+                plan.capacity_path(skill),
+            )
+            for j, skill in enumerate(skills)
+        ]
         self.competitor_list: list[CompetitorAgent] = []
         self.segment_list: list[MarketSegmentAgent] = []
         for i, state in enumerate(arrays.product_states):
             product = products[i]
-            entry = min([prm.competitor_entry_month] + [
-                float(s.month) for s in scenario.shocks
-                if isinstance(s, CompetitorEntry) and s.product in (None, product)])
+            entry = min(
+                [prm.competitor_entry_month]
+                + [
+                    float(s.month)
+                    for s in scenario.shocks
+                    if isinstance(s, CompetitorEntry) and s.product in (None, product)
+                ]
+            )
             items = np.flatnonzero(arrays.product == i)
             competitor = CompetitorAgent(self, product, entry, items + off)
             self.competitor_list.append(competitor)
@@ -337,10 +404,16 @@ class PortfolioMarketModel(mesa.Model):
         delivered = self.book.delivered_month[off:]
         live = delivered < month  # NaN compares False
         weights = np.where(self._is_cost, 1.0, self.uplift_share[off:]) * arrays.uplift * live
-        self.effects = np.bincount(self._effect_bin, weights=weights,
-                                   minlength=len(self.segment_list) * N_KPI).reshape(-1, N_KPI).tolist()
-        self.delivered_by_product = np.bincount(arrays.product, weights=delivered <= month,
-                                                minlength=len(self.segment_list)).astype(int).tolist()
+        self.effects = (
+            np.bincount(self._effect_bin, weights=weights, minlength=len(self.segment_list) * N_KPI)
+            .reshape(-1, N_KPI)
+            .tolist()
+        )
+        self.delivered_by_product = (
+            np.bincount(arrays.product, weights=delivered <= month, minlength=len(self.segment_list))
+            .astype(int)
+            .tolist()
+        )
 
     def step(self) -> None:
         """One month: shocks, team capacity, delivery, competition, markets, data collection."""
@@ -393,27 +466,34 @@ class PortfolioMarketModel(mesa.Model):
         finish = static["planned_finish_month"]
         d_missing, s_missing = np.isnan(delivered), np.isnan(started)
         d_int = np.where(d_missing, 0, delivered).astype(np.int64)
-        return pd.DataFrame({
-            **{k: v.copy() for k, v in static.items()},  # the plan's arrays stay untouched
-            "actual_start_month": pd.arrays.IntegerArray(np.where(s_missing, 0, started).astype(np.int64), s_missing),
-            "delivered_month": pd.arrays.IntegerArray(d_int, d_missing.copy()),
-            "slip_months": pd.arrays.IntegerArray(d_int - finish, d_missing.copy()),
-            "effort_multiplier": self.book.multiplier[off:].copy(),
-        })  # dict order is DELIVERY_COLUMNS
+        return pd.DataFrame(
+            {
+                **{k: v.copy() for k, v in static.items()},  # the plan's arrays stay untouched
+                "actual_start_month": pd.arrays.IntegerArray(
+                    np.where(s_missing, 0, started).astype(np.int64), s_missing
+                ),
+                "delivered_month": pd.arrays.IntegerArray(d_int, d_missing.copy()),
+                "slip_months": pd.arrays.IntegerArray(d_int - finish, d_missing.copy()),
+                "effort_multiplier": self.book.multiplier[off:].copy(),
+            }
+        )  # dict order is DELIVERY_COLUMNS
 
     def unplanned_delivery(self) -> pd.DataFrame:
         """One row per regulatory Must-have of the scenario: month it arrived, planned finish,
         delivered month (missing if not within the horizon) and its effort in pw."""
         k = self.book.offset
         delivered = self.book.delivered_month[:k]
-        return pd.DataFrame({
-            "shock": [s.note or f"regulatory_must_have@{s.month}" for s in self.unplanned],
-            "arrival_month": [s.month for s in self.unplanned],
-            "planned_finish_month": self.book.planned_finish[:k].astype(np.int64),
-            "delivered_month": pd.array([None if math.isnan(v) else int(v) for v in delivered], dtype="Int64"),
-            "effort_pw": [float(sum(s.effort.values())) * float(self.book.multiplier[i])
-                          for i, s in enumerate(self.unplanned)],
-        })
+        return pd.DataFrame(
+            {
+                "shock": [s.note or f"regulatory_must_have@{s.month}" for s in self.unplanned],
+                "arrival_month": [s.month for s in self.unplanned],
+                "planned_finish_month": self.book.planned_finish[:k].astype(np.int64),
+                "delivered_month": pd.array([None if math.isnan(v) else int(v) for v in delivered], dtype="Int64"),
+                "effort_pw": [
+                    float(sum(s.effort.values())) * float(self.book.multiplier[i]) for i, s in enumerate(self.unplanned)
+                ],
+            }
+        )
 
     def okr_attainment(self) -> pd.DataFrame:
         """Per key result the model can judge: its value at its deadline month (or the horizon) and
@@ -428,8 +508,13 @@ class PortfolioMarketModel(mesa.Model):
         not judged and left out; :meth:`unjudged_okrs` lists them.
         """
         types = {"target": float, "value": float, "met": bool, "weight": float}
-        return pd.DataFrame({c: _object_array(v) if c not in types else np.array(v, dtype=types[c])
-                             for c, v in self.okr_columns().items()}, copy=False)
+        return pd.DataFrame(
+            {
+                c: _object_array(v) if c not in types else np.array(v, dtype=types[c])
+                for c, v in self.okr_columns().items()
+            },
+            copy=False,
+        )
 
     def okr_columns(self) -> dict[str, list]:
         """:meth:`okr_attainment` as lists by column (``OKR_ATTAINMENT_COLUMNS``), without a table."""
@@ -446,17 +531,31 @@ class PortfolioMarketModel(mesa.Model):
             value = self._metric_value(column, how, month, None if product is None else products.index(product))
             if baseline is not None and not math.isnan(baseline) and target != baseline:
                 lower = target < baseline
-            for col, v in zip(OKR_ATTAINMENT_COLUMNS, (key_result, objective, metric, product, float(target),
-                                                       value, bool(value <= target if lower else value >= target),
-                                                       float(weight))):
+            for col, v in zip(
+                OKR_ATTAINMENT_COLUMNS,
+                (
+                    key_result,
+                    objective,
+                    metric,
+                    product,
+                    float(target),
+                    value,
+                    bool(value <= target if lower else value >= target),
+                    float(weight),
+                ),
+                strict=True,
+            ):
                 out[col].append(v)
         return out
 
     def unjudged_okrs(self) -> list[str]:
         """Key results whose metric (or product) the model does not simulate, as 'KR (metric)'."""
         products = self.datacollector.products
-        return [f"{kr[0]} ({kr[2]})" for kr in self.plan.arrays.okrs
-                if kr[2] not in OKR_METRICS or (isinstance(kr[3], str) and kr[3] and kr[3] not in products)]
+        return [
+            f"{kr[0]} ({kr[2]})"
+            for kr in self.plan.arrays.okrs
+            if kr[2] not in OKR_METRICS or (isinstance(kr[3], str) and kr[3] and kr[3] not in products)
+        ]
 
     def _metric_value(self, column: str, how: str, month: int, product: int | None) -> float:
         t = month - 1
@@ -464,7 +563,7 @@ class PortfolioMarketModel(mesa.Model):
 
         def at(name: str, tt: int = t) -> np.ndarray:
             row = c.agent[tt, :, c.names.index(name)]
-            return row if product is None else row[product:product + 1]
+            return row if product is None else row[product : product + 1]
 
         if product is not None and how not in ("sum12",):
             return float(at(column)[0])

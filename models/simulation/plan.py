@@ -28,10 +28,31 @@ from models.valuation import kpi_baselines
 BASS_P_PER_MONTH = 0.03 / 12
 BASS_Q_PER_MONTH = 0.38 / 12
 
-ITEM_COLUMNS = ["item_id", "product", "kpi", "uplift", "differentiation", "okr", "depends_on",
-                "planned_start_month", "planned_finish_month", "total_effort_pw"]
-PRODUCT_COLUMNS = ["product", "mau", "customers", "conversion_rate", "arpu", "churn_rate", "nps",
-                   "new_users", "market_potential", "bass_p", "bass_q"]
+ITEM_COLUMNS = [
+    "item_id",
+    "product",
+    "kpi",
+    "uplift",
+    "differentiation",
+    "okr",
+    "depends_on",
+    "planned_start_month",
+    "planned_finish_month",
+    "total_effort_pw",
+]
+PRODUCT_COLUMNS = [
+    "product",
+    "mau",
+    "customers",
+    "conversion_rate",
+    "arpu",
+    "churn_rate",
+    "nps",
+    "new_users",
+    "market_potential",
+    "bass_p",
+    "bass_q",
+]
 OKR_COLUMNS = ["key_result", "objective", "metric", "product", "target", "weight", "baseline", "deadline_month"]
 # KPIs an item can move -> code (column of the model's effects per product); other KPIs count as "none"
 KPI_CODES = {"conversion_rate": 0, "churn_rate": 1, "arpu": 2, "mau": 3, "cost": 4, "nps": 5, "none": 6}
@@ -79,8 +100,11 @@ class SimulationPlan:
     @property
     def skills(self) -> list[str]:
         """Skills of the plan: those with capacity, then any other effort column."""
-        extra = [c[len(EFFORT_PREFIX):] for c in effort_columns(self.items)
-                 if c[len(EFFORT_PREFIX):] not in self.capacity_pw_per_month]
+        extra = [
+            c[len(EFFORT_PREFIX) :]
+            for c in effort_columns(self.items)
+            if c[len(EFFORT_PREFIX) :] not in self.capacity_pw_per_month
+        ]
         return [*self.capacity_pw_per_month, *extra]
 
     def people(self, skill: str) -> int:
@@ -89,10 +113,10 @@ class SimulationPlan:
         heads = self.headcount.get(skill)
         if heads is None:
             heads = self.capacity_pw_per_month.get(skill, 0.0) / PW_PER_PERSON_MONTH
-        return max(int(round(heads)), 1 if self.capacity_pw_per_month.get(skill, 0.0) > 0 else 0)
+        return max(round(heads), 1 if self.capacity_pw_per_month.get(skill, 0.0) > 0 else 0)
 
     @cached_property
-    def arrays(self) -> "PlanArrays":
+    def arrays(self) -> PlanArrays:
         """The plan as numpy arrays, computed once per plan object (see :class:`PlanArrays`)."""
         return PlanArrays.of(self)
 
@@ -128,7 +152,7 @@ class PlanArrays:
     delivery_columns: dict[str, np.ndarray]
 
     @classmethod
-    def of(cls, plan: "SimulationPlan") -> "PlanArrays":
+    def of(cls, plan: SimulationPlan) -> PlanArrays:
         items = plan.items
         skills = plan.skills
         products = plan.products["product"].astype(str).tolist()
@@ -148,7 +172,10 @@ class PlanArrays:
             slot[i] = len(slot)
         product_index = {p: k for k, p in enumerate(products)}
         return cls(
-            skills=skills, products=products, item_ids=ids, planned=planned,
+            skills=skills,
+            products=products,
+            item_ids=ids,
+            planned=planned,
             planned_start=items["planned_start_month"].to_numpy(dtype=float),
             planned_finish=items["planned_finish_month"].to_numpy(dtype=float),
             kpi=np.array([KPI_CODES.get(k, KPI_CODES["none"]) for k in items["kpi"]], dtype=np.int64),
@@ -157,19 +184,28 @@ class PlanArrays:
             product=np.array([product_index.get(str(p), -1) for p in items["product"]], dtype=np.int64),
             edge_pred=np.array([e[0] for e in edges], dtype=np.int64),
             edge_succ=np.array([e[1] for e in edges], dtype=np.int64),
-            universe_size=len(slot), universe_index=np.array([slot[i] for i in ids], dtype=np.int64),
+            universe_size=len(slot),
+            universe_index=np.array([slot[i] for i in ids], dtype=np.int64),
             product_states=plan.products.to_dict("records"),
             okrs=[] if plan.okrs is None else list(plan.okrs[OKR_COLUMNS].itertuples(index=False, name=None)),
             delivery_columns={
                 "item_id": np.array(ids, dtype=object),
                 **{c: items[c].astype(str).to_numpy(dtype=object) for c in ("product", "kpi", "differentiation")},
                 "planned_start_month": items["planned_start_month"].to_numpy(dtype=np.int64),
-                "planned_finish_month": items["planned_finish_month"].to_numpy(dtype=np.int64)},
+                "planned_finish_month": items["planned_finish_month"].to_numpy(dtype=np.int64),
+            },
         )
 
 
-def build_plan(name: str, decisions: pd.DataFrame, backlog: pd.DataFrame, teams: pd.DataFrame,
-               kpi_history: pd.DataFrame, settings: Settings, okrs: pd.DataFrame | None = None) -> SimulationPlan:
+def build_plan(
+    name: str,
+    decisions: pd.DataFrame,
+    backlog: pd.DataFrame,
+    teams: pd.DataFrame,
+    kpi_history: pd.DataFrame,
+    settings: Settings,
+    okrs: pd.DataFrame | None = None,
+) -> SimulationPlan:
     """Make a plan ready to simulate.
 
     decisions: :class:`models.schemas.PlanDecisions` (only funded rows are used; plan
@@ -189,16 +225,21 @@ def build_plan(name: str, decisions: pd.DataFrame, backlog: pd.DataFrame, teams:
     funded["_order"] = np.arange(len(funded))
     missing = sorted(set(funded["item_id"]) - set(backlog["item_id"]))
     if missing:
-        raise ModelError(f"plan '{name}': funded items not in the backlog: {', '.join(missing)}. "
-                         "Fix: re-run the optimisation on the current backlog.")
+        raise ModelError(
+            f"plan '{name}': funded items not in the backlog: {', '.join(missing)}. "
+            "Fix: re-run the optimisation on the current backlog."
+        )
     no_period = funded.loc[funded["start_period"].isna() | funded["finish_period"].isna(), "item_id"]
     if len(no_period):
-        raise ModelError(f"plan '{name}': funded items without start or finish period: "
-                         f"{', '.join(map(str, no_period))}. Fix: give every funded item both periods.")
+        raise ModelError(
+            f"plan '{name}': funded items without start or finish period: "
+            f"{', '.join(map(str, no_period))}. Fix: give every funded item both periods."
+        )
     efforts = effort_columns(backlog)
     cols = ["item_id", "product", "kpi", "uplift", "differentiation", *efforts]
     items = funded[["item_id", "start_period", "finish_period", "_order"]].merge(
-        backlog[cols + [c for c in ("okr", "depends_on") if c in backlog.columns]], on="item_id", how="left")
+        backlog[cols + [c for c in ("okr", "depends_on") if c in backlog.columns]], on="item_id", how="left"
+    )
     if "okr" not in items:
         items["okr"] = None
     if "depends_on" not in items:
@@ -214,26 +255,43 @@ def build_plan(name: str, decisions: pd.DataFrame, backlog: pd.DataFrame, teams:
 
     capacity = (teams.groupby("skill", sort=True)["capacity_pw"].sum() / pm).astype(float).to_dict()
     by_period = capacity_table(teams, settings)  # with the per-period overrides, as the optimiser plans
-    by_month = {str(skill): tuple(float(c) / pm for c in g.sort_values("period")["capacity_pw"] for _ in range(pm))
-                for skill, g in by_period.groupby("skill", sort=True)}
+    by_month = {
+        str(skill): tuple(float(c) / pm for c in g.sort_values("period")["capacity_pw"] for _ in range(pm))
+        for skill, g in by_period.groupby("skill", sort=True)
+    }
     for col in efforts:
-        skill = col[len(EFFORT_PREFIX):]
+        skill = col[len(EFFORT_PREFIX) :]
         needing = items.loc[items[col] > 0, "item_id"].tolist()
         if needing and capacity.get(skill, 0.0) <= 0:
-            raise ModelError(f"plan '{name}': items {', '.join(needing)} need skill '{skill}' but no team "
-                             f"has it. Fix: add a team with skill '{skill}' to teams.csv.")
+            raise ModelError(
+                f"plan '{name}': items {', '.join(needing)} need skill '{skill}' but no team "
+                f"has it. Fix: add a team with skill '{skill}' to teams.csv."
+            )
     products = market_state(kpi_history)
     unknown = sorted(set(items["product"]) - set(products["product"]))
     if unknown:
         which = items.loc[items["product"].isin(unknown), "item_id"].tolist()
-        raise ModelError(f"plan '{name}': products {', '.join(unknown)} (items {', '.join(which)}) have no "
-                         "KPI history. Fix: add their monthly KPIs to kpis.csv.")
-    headcount = (teams.groupby("skill", sort=True)["headcount"].sum().astype(float).to_dict()
-                 if "headcount" in teams.columns else {})
-    return SimulationPlan(name=name, items=items, products=products, capacity_pw_per_month=capacity,
-                          months=settings.months, discount_rate=float(settings.discount_rate),
-                          headcount=headcount, okrs=okr_table(okrs, pm) if okrs is not None else None,
-                          universe=tuple(sorted(backlog["item_id"].astype(str))), capacity_pw_by_month=by_month)
+        raise ModelError(
+            f"plan '{name}': products {', '.join(unknown)} (items {', '.join(which)}) have no "
+            "KPI history. Fix: add their monthly KPIs to kpis.csv."
+        )
+    headcount = (
+        teams.groupby("skill", sort=True)["headcount"].sum().astype(float).to_dict()
+        if "headcount" in teams.columns
+        else {}
+    )
+    return SimulationPlan(
+        name=name,
+        items=items,
+        products=products,
+        capacity_pw_per_month=capacity,
+        months=settings.months,
+        discount_rate=float(settings.discount_rate),
+        headcount=headcount,
+        okrs=okr_table(okrs, pm) if okrs is not None else None,
+        universe=tuple(sorted(backlog["item_id"].astype(str))),
+        capacity_pw_by_month=by_month,
+    )
 
 
 def okr_table(okrs: pd.DataFrame, period_months: int = 3) -> pd.DataFrame:
@@ -241,8 +299,10 @@ def okr_table(okrs: pd.DataFrame, period_months: int = 3) -> pd.DataFrame:
     deadline_month from ``deadline_month`` or ``deadline_period`` (its last month), else missing."""
     missing = [c for c in ("key_result", "metric", "target") if c not in okrs.columns]
     if missing:
-        raise ModelError(f"okrs: columns {', '.join(missing)} missing. Fix: give every key result its "
-                         "key_result, metric and target (see data/demo/okrs.csv).")
+        raise ModelError(
+            f"okrs: columns {', '.join(missing)} missing. Fix: give every key result its "
+            "key_result, metric and target (see data/demo/okrs.csv)."
+        )
     out = pd.DataFrame({"key_result": okrs["key_result"].astype(str)})
     out["objective"] = okrs["objective"].astype(str) if "objective" in okrs else ""
     out["metric"] = okrs["metric"].astype(str).str.strip().str.lower()
@@ -259,8 +319,9 @@ def okr_table(okrs: pd.DataFrame, period_months: int = 3) -> pd.DataFrame:
     return out[OKR_COLUMNS].reset_index(drop=True)
 
 
-def market_state(kpi_history: pd.DataFrame, bass_p: float = BASS_P_PER_MONTH,
-                 bass_q: float = BASS_Q_PER_MONTH) -> pd.DataFrame:
+def market_state(
+    kpi_history: pd.DataFrame, bass_p: float = BASS_P_PER_MONTH, bass_q: float = BASS_Q_PER_MONTH
+) -> pd.DataFrame:
     """Starting market state per product: the KPI baselines of :func:`models.valuation.kpi_baselines`
     (means over the last months of history; churn_rate is churned_users / the previous
     month's mau) plus the Bass parameters. The market potential m is the one at which
@@ -273,14 +334,23 @@ def market_state(kpi_history: pd.DataFrame, bass_p: float = BASS_P_PER_MONTH,
     last = kpi_history.sort_values("month").groupby("product", sort=True).tail(1).set_index("product")
     same_month = (last["churned_users"] / last["mau"].where(last["mau"] > 0)).fillna(0.0)
     churn = base["churn_rate"].fillna(base["product"].map(same_month)).clip(0.0, 1.0)
-    out = pd.DataFrame({
-        "product": base["product"], "mau": base["mau"], "customers": base["paying_customers"],
-        "conversion_rate": base["conversion_rate"], "arpu": base["arpu"], "churn_rate": churn,
-        "nps": base["nps"], "new_users": base["new_users"],
-        "market_potential": [bass_market_potential(u, n, bass_p, bass_q)
-                             for u, n in zip(base["mau"], base["new_users"])],
-        "bass_p": bass_p, "bass_q": bass_q,
-    })
+    out = pd.DataFrame(
+        {
+            "product": base["product"],
+            "mau": base["mau"],
+            "customers": base["paying_customers"],
+            "conversion_rate": base["conversion_rate"],
+            "arpu": base["arpu"],
+            "churn_rate": churn,
+            "nps": base["nps"],
+            "new_users": base["new_users"],
+            "market_potential": [
+                bass_market_potential(u, n, bass_p, bass_q) for u, n in zip(base["mau"], base["new_users"], strict=True)
+            ],
+            "bass_p": bass_p,
+            "bass_q": bass_q,
+        }
+    )
     return out[PRODUCT_COLUMNS].reset_index(drop=True)
 
 
@@ -292,28 +362,65 @@ def bass_market_potential(users: float, new_users: float, p: float, q: float) ->
     return float((-b + np.sqrt(b * b + 4 * p * q * users * users)) / (2 * p))
 
 
-def single_product_plan(*, product: str = "Product", users: float = 0.0, market_potential: float = 10_000,
-                        bass_p: float = 0.03, bass_q: float = 0.38, churn_rate: float = 0.0,
-                        conversion_rate: float = 1.0, arpu: float = 1.0, nps: float = 0.0,
-                        months: int = 36, discount_rate: float = 0.0, name: str = "market only",
-                        items: pd.DataFrame | None = None,
-                        capacity_pw_per_month: dict[str, float] | None = None,
-                        headcount: dict[str, float] | None = None,
-                        okrs: pd.DataFrame | None = None) -> SimulationPlan:
+def single_product_plan(
+    *,
+    product: str = "Product",
+    users: float = 0.0,
+    market_potential: float = 10_000,
+    bass_p: float = 0.03,
+    bass_q: float = 0.38,
+    churn_rate: float = 0.0,
+    conversion_rate: float = 1.0,
+    arpu: float = 1.0,
+    nps: float = 0.0,
+    months: int = 36,
+    discount_rate: float = 0.0,
+    name: str = "market only",
+    items: pd.DataFrame | None = None,
+    capacity_pw_per_month: dict[str, float] | None = None,
+    headcount: dict[str, float] | None = None,
+    okrs: pd.DataFrame | None = None,
+) -> SimulationPlan:
     """A one-product plan (no items unless given), e.g. to check adoption against Bass.
 
     Rates per model step (a month); ``items`` in the layout of :attr:`SimulationPlan.items`.
     """
-    products = pd.DataFrame([{
-        "product": product, "mau": float(users), "customers": float(users) * conversion_rate,
-        "conversion_rate": conversion_rate, "arpu": arpu, "churn_rate": churn_rate, "nps": nps,
-        "new_users": 0.0, "market_potential": float(market_potential), "bass_p": bass_p, "bass_q": bass_q,
-    }], columns=PRODUCT_COLUMNS)
+    products = pd.DataFrame(
+        [
+            {
+                "product": product,
+                "mau": float(users),
+                "customers": float(users) * conversion_rate,
+                "conversion_rate": conversion_rate,
+                "arpu": arpu,
+                "churn_rate": churn_rate,
+                "nps": nps,
+                "new_users": 0.0,
+                "market_potential": float(market_potential),
+                "bass_p": bass_p,
+                "bass_q": bass_q,
+            }
+        ],
+        columns=PRODUCT_COLUMNS,
+    )
     if items is None:
-        items = pd.DataFrame({c: pd.Series(dtype=object if c in ("item_id", "product", "kpi", "differentiation",
-                                                                   "okr", "depends_on") else float)
-                              for c in ITEM_COLUMNS})
-    return SimulationPlan(name=name, items=items.reset_index(drop=True), products=products,
-                          capacity_pw_per_month=dict(capacity_pw_per_month or {}), months=months,
-                          discount_rate=discount_rate, headcount=dict(headcount or {}),
-                          okrs=okr_table(okrs) if okrs is not None else None)
+        items = pd.DataFrame(
+            {
+                c: pd.Series(
+                    dtype=object
+                    if c in ("item_id", "product", "kpi", "differentiation", "okr", "depends_on")
+                    else float
+                )
+                for c in ITEM_COLUMNS
+            }
+        )
+    return SimulationPlan(
+        name=name,
+        items=items.reset_index(drop=True),
+        products=products,
+        capacity_pw_per_month=dict(capacity_pw_per_month or {}),
+        months=months,
+        discount_rate=discount_rate,
+        headcount=dict(headcount or {}),
+        okrs=okr_table(okrs) if okrs is not None else None,
+    )

@@ -43,8 +43,7 @@ if TYPE_CHECKING:
 
 # the plans a stress test can run: the optimiser's and the greedy baselines by ranking method
 PLAN_NAMES: tuple[str, ...] = ("recommended", *RANKINGS)
-SUMMARY_FIELDS = ("npv_eur", "final_mrr", "on_time_share", "mean_slip_months", "delivered_share",
-                  "okr_met_share")
+SUMMARY_FIELDS = ("npv_eur", "final_mrr", "on_time_share", "mean_slip_months", "delivered_share", "okr_met_share")
 RUN_KEYS = ["plan", "scenario", "replication"]
 RUNS_COLUMNS = [*RUN_KEYS, "seed", *SUMMARY_FIELDS, *PARAMETER_NAMES]
 SERIES_RUN_COLUMNS = [*RUN_KEYS, *SERIES_COLUMNS]
@@ -79,8 +78,14 @@ def simulate(plan: SimulationPlan, scenario: Scenario | None, seed: int) -> RunO
     and the sampled values."""
     model = PortfolioMarketModel(plan, scenario, seed=seed)
     model.run_model()
-    return RunOutcome(series=model.series(), delivery=model.delivery(), okrs=model.okr_attainment(),
-                      sampled=dict(model.sampled), parameters=model.parameters.model_dump(), seed=seed)
+    return RunOutcome(
+        series=model.series(),
+        delivery=model.delivery(),
+        okrs=model.okr_attainment(),
+        sampled=dict(model.sampled),
+        parameters=model.parameters.model_dump(),
+        seed=seed,
+    )
 
 
 def run(plan: SimulationPlan, scenario: Scenario | None, seed: int) -> pd.DataFrame:
@@ -134,14 +139,26 @@ def summarise_run(series: pd.DataFrame, plan: SimulationPlan, outcome: RunOutcom
     mrr = series["mrr"].to_numpy(dtype=float)
     cash = mrr + series["cost_savings"].to_numpy(dtype=float)
     width = int(month.max()) + 1 if len(month) else 1
-    return _summary(months, np.bincount(month, weights=mrr, minlength=width)[months],
-                    np.bincount(month, weights=cash, minlength=width)[months], plan.discount_rate,
-                    delivery["planned_finish_month"].to_numpy(dtype=float),
-                    delivery["delivered_month"].to_numpy(dtype=float, na_value=np.nan), okr)
+    return _summary(
+        months,
+        np.bincount(month, weights=mrr, minlength=width)[months],
+        np.bincount(month, weights=cash, minlength=width)[months],
+        plan.discount_rate,
+        delivery["planned_finish_month"].to_numpy(dtype=float),
+        delivery["delivered_month"].to_numpy(dtype=float, na_value=np.nan),
+        okr,
+    )
 
 
-def _summary(months: np.ndarray, mrr: np.ndarray, cash: np.ndarray, discount_rate: float, planned: np.ndarray,
-             delivered: np.ndarray, okr: float) -> dict:
+def _summary(
+    months: np.ndarray,
+    mrr: np.ndarray,
+    cash: np.ndarray,
+    discount_rate: float,
+    planned: np.ndarray,
+    delivered: np.ndarray,
+    okr: float,
+) -> dict:
     """:func:`summarise_run` from arrays: per month (ascending) total MRR and cash (MRR plus cost
     savings); per item planned finish and delivered month (NaN: not delivered)."""
     if len(months):
@@ -178,6 +195,7 @@ def replication_seed(root_seed: int, scenario: Scenario, replication: int) -> in
 # Chunks: the unit of work sent to a worker
 # ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Chunk:
     """One plan, one scenario and some of its replications with their seeds: what one
@@ -203,9 +221,14 @@ class ChunkResult:
     okrs: pd.DataFrame
 
 
-def make_chunks(plans: Sequence[SimulationPlan], scenarios: Mapping[str, Scenario],
-                replications: int | None = None, seed: int = 0,
-                chunk_size: int = DEFAULT_CHUNK_SIZE, keep_series: bool = True) -> list[Chunk]:
+def make_chunks(
+    plans: Sequence[SimulationPlan],
+    scenarios: Mapping[str, Scenario],
+    replications: int | None = None,
+    seed: int = 0,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    keep_series: bool = True,
+) -> list[Chunk]:
     """Every (plan, scenario) cut into chunks of at most ``chunk_size`` replications, plans
     outermost, then scenarios, then replications (the row order of the tables).
     ``replications`` overrides each scenario's own number."""
@@ -218,8 +241,9 @@ def make_chunks(plans: Sequence[SimulationPlan], scenarios: Mapping[str, Scenari
             seeds = [replication_seed(seed, sc, r) for r in range(n)]
             for lo in range(0, n, chunk_size):
                 hi = min(lo + chunk_size, n)
-                chunks.append(Chunk(len(chunks), plan, name, sc, tuple(range(lo, hi)), tuple(seeds[lo:hi]),
-                                    keep_series))
+                chunks.append(
+                    Chunk(len(chunks), plan, name, sc, tuple(range(lo, hi)), tuple(seeds[lo:hi]), keep_series)
+                )
     return chunks
 
 
@@ -232,46 +256,74 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     plan, name = chunk.plan, chunk.scenario_name
     planned = plan.arrays.planned_finish
     rows, okrs, blocks, products = [], [], [], None
-    for replication, seed in zip(chunk.replications, chunk.seeds):
+    for replication, seed in zip(chunk.replications, chunk.seeds, strict=True):
         model = PortfolioMarketModel(plan, chunk.scenario, seed=seed)
         model.run_model()
         collector = model.datacollector
         mrr, savings = collector.column("mrr"), collector.column("cost_savings")  # months x products
         month = np.arange(1, mrr.shape[0] + 1)
         okr = model.okr_columns()
-        delivered = model.book.delivered_month[model.book.offset:]  # the plan's items, NaN: not delivered
-        row = {"plan": plan.name, "scenario": name, "replication": replication, "seed": seed,
-               **_summary(month, mrr.sum(axis=1), mrr.sum(axis=1) + savings.sum(axis=1), plan.discount_rate,
-                          planned, delivered, _met_share(np.array(okr["met"], dtype=bool),
-                                                         np.array(okr["weight"], dtype=float)))}
+        delivered = model.book.delivered_month[model.book.offset :]  # the plan's items, NaN: not delivered
+        row = {
+            "plan": plan.name,
+            "scenario": name,
+            "replication": replication,
+            "seed": seed,
+            **_summary(
+                month,
+                mrr.sum(axis=1),
+                mrr.sum(axis=1) + savings.sum(axis=1),
+                plan.discount_rate,
+                planned,
+                delivered,
+                _met_share(np.array(okr["met"], dtype=bool), np.array(okr["weight"], dtype=float)),
+            ),
+        }
         params = model.parameters.model_dump()
         row.update({p: _as_float(params.get(p)) for p in PARAMETER_NAMES})
         rows.append(row)
         okrs.append(okr)
         if chunk.keep_series:
             products = collector.products
-            blocks.append(collector.agent[:collector.months_collected])  # months x products x VALUE_SERIES
-    series = _series_frame(blocks, products, plan.name, name, chunk.replications) \
-        if chunk.keep_series else pd.DataFrame(columns=SERIES_RUN_COLUMNS)
+            blocks.append(collector.agent[: collector.months_collected])  # months x products x VALUE_SERIES
+    series = (
+        _series_frame(blocks, products, plan.name, name, chunk.replications)
+        if chunk.keep_series
+        else pd.DataFrame(columns=SERIES_RUN_COLUMNS)
+    )
     return ChunkResult(chunk.index, _runs_frame(rows), series, _with_keys(okrs, plan.name, name, chunk.replications))
 
 
-def _series_frame(blocks: list[np.ndarray], products: list[str] | None, plan: str, scenario: str,
-                  replications: Sequence[int]) -> pd.DataFrame:
+def _series_frame(
+    blocks: list[np.ndarray], products: list[str] | None, plan: str, scenario: str, replications: Sequence[int]
+) -> pd.DataFrame:
     """One table from the runs' (months x products x series) arrays, rows as in
     :meth:`PortfolioMarketModel.series` (month, then product) with the run's keys in front."""
     if not blocks:
         return pd.DataFrame(columns=SERIES_RUN_COLUMNS)
     n = len(blocks)
-    return series_frame(blocks, products, {"plan": np.full(n, plan, dtype=object),
-                                           "scenario": np.full(n, scenario, dtype=object),
-                                           "replication": np.asarray(replications, dtype=np.int64)})
+    return series_frame(
+        blocks,
+        products,
+        {
+            "plan": np.full(n, plan, dtype=object),
+            "scenario": np.full(n, scenario, dtype=object),
+            "replication": np.asarray(replications, dtype=np.int64),
+        },
+    )
 
 
 def _runs_frame(rows: list[dict]) -> pd.DataFrame:
     runs = pd.DataFrame(rows, columns=RUNS_COLUMNS)
-    return runs.astype({"plan": object, "scenario": object, "replication": "int64", "seed": "int64",
-                        **{c: "float64" for c in (*SUMMARY_FIELDS, *PARAMETER_NAMES)}})
+    return runs.astype(
+        {
+            "plan": object,
+            "scenario": object,
+            "replication": "int64",
+            "seed": "int64",
+            **dict.fromkeys((*SUMMARY_FIELDS, *PARAMETER_NAMES), "float64"),
+        }
+    )
 
 
 def _with_keys(runs: list[dict[str, list]], plan: str, scenario: str, replications: Sequence[int]) -> pd.DataFrame:
@@ -281,7 +333,8 @@ def _with_keys(runs: list[dict[str, list]], plan: str, scenario: str, replicatio
     cols: dict[str, Any] = {
         "plan": np.full(int(lengths.sum()), plan, dtype=object),
         "scenario": np.full(int(lengths.sum()), scenario, dtype=object),
-        "replication": np.repeat(np.asarray(replications, dtype=np.int64), lengths)}
+        "replication": np.repeat(np.asarray(replications, dtype=np.int64), lengths),
+    }
     for c in OKR_ATTAINMENT_COLUMNS:
         values = [v for r in runs for v in r[c]]
         if OKR_DTYPES[c] is object:
@@ -295,6 +348,7 @@ def _with_keys(runs: list[dict[str, list]], plan: str, scenario: str, replicatio
 # ---------------------------------------------------------------------------------------
 # The stress test
 # ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class StressTest:
@@ -320,10 +374,19 @@ class StressTest:
         return self.run_info.iloc[0].to_dict()
 
 
-def stress_test(plans: Sequence[SimulationPlan], scenarios: Mapping[str, Scenario],
-                replications: int | None = None, seed: int = 0, *, workers: int | None = None,
-                chunk_size: int = DEFAULT_CHUNK_SIZE, dask_address: str = "", client: Client | None = None,
-                progress: bool | None = None, keep_series: bool = True) -> StressTest:
+def stress_test(
+    plans: Sequence[SimulationPlan],
+    scenarios: Mapping[str, Scenario],
+    replications: int | None = None,
+    seed: int = 0,
+    *,
+    workers: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    dask_address: str = "",
+    client: Client | None = None,
+    progress: bool | None = None,
+    keep_series: bool = True,
+) -> StressTest:
     """Run every plan through every scenario, ``replications`` times (default: each
     scenario's own ``replications``), with seeds derived from the root ``seed``.
 
@@ -369,20 +432,35 @@ def stress_test(plans: Sequence[SimulationPlan], scenarios: Mapping[str, Scenari
     series = _concat([r.series for r in results], SERIES_RUN_COLUMNS)
     okrs = _concat([r.okrs for r in results], OKR_RUN_COLUMNS).astype(OKR_DTYPES)
     seeds = runs["seed"]
-    run_info = pd.DataFrame([{
-        "backend": backend, "workers": int(n_workers), "chunks": len(chunks), "runs": len(runs),
-        "plans": len(plans), "scenarios": len(scenarios),
-        "replications": replications if replications is not None else
-        ", ".join(f"{k}: {sc.replications}" for k, sc in scenarios.items()),
-        "root_seed": int(seed), "min_seed": int(seeds.min()) if len(seeds) else None,
-        "max_seed": int(seeds.max()) if len(seeds) else None,
-        "wall_s": round(time.perf_counter() - started, 3),
-    }])
+    run_info = pd.DataFrame(
+        [
+            {
+                "backend": backend,
+                "workers": int(n_workers),
+                "chunks": len(chunks),
+                "runs": len(runs),
+                "plans": len(plans),
+                "scenarios": len(scenarios),
+                "replications": replications
+                if replications is not None
+                else ", ".join(f"{k}: {sc.replications}" for k, sc in scenarios.items()),
+                "root_seed": int(seed),
+                "min_seed": int(seeds.min()) if len(seeds) else None,
+                "max_seed": int(seeds.max()) if len(seeds) else None,
+                "wall_s": round(time.perf_counter() - started, 3),
+            }
+        ]
+    )
     return StressTest(runs=runs, series=series, okrs=okrs, run_info=run_info)
 
 
-def run_replications(plans: Sequence[SimulationPlan], scenarios: Mapping[str, Scenario],
-                     replications: int | None = None, seed: int = 0, **options) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_replications(
+    plans: Sequence[SimulationPlan],
+    scenarios: Mapping[str, Scenario],
+    replications: int | None = None,
+    seed: int = 0,
+    **options,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(runs, series) of :func:`stress_test` with the same arguments (``options``: workers,
     chunk_size, dask_address, client, progress)."""
     result = stress_test(plans, scenarios, replications, seed, **options)
@@ -465,11 +543,25 @@ def _progress_bar(show: bool | None, total: int) -> Iterator[Callable[[int], Non
         yield lambda n: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    with Progress(TextColumn("stress test"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+    with Progress(
+        TextColumn("stress test"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("runs"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
         task = bar.add_task("runs", total=total)
         yield lambda n: bar.advance(task, n)
 
@@ -478,17 +570,27 @@ def _progress_bar(show: bool | None, total: int) -> Iterator[Callable[[int], Non
 # Plans and summaries
 # ---------------------------------------------------------------------------------------
 
-def candidate_plans(decisions: Mapping[str, pd.DataFrame], backlog: pd.DataFrame, teams: pd.DataFrame,
-                    kpi_history: pd.DataFrame, settings: Settings, okrs: pd.DataFrame | None = None,
-                    names: Sequence[str] | None = None) -> list[SimulationPlan]:
+
+def candidate_plans(
+    decisions: Mapping[str, pd.DataFrame],
+    backlog: pd.DataFrame,
+    teams: pd.DataFrame,
+    kpi_history: pd.DataFrame,
+    settings: Settings,
+    okrs: pd.DataFrame | None = None,
+    names: Sequence[str] | None = None,
+) -> list[SimulationPlan]:
     """Simulation plans from decisions tables by name (e.g. ``recommended`` and the greedy
     baselines, :data:`PLAN_NAMES`), in the order of ``decisions``; ``names`` keeps only those
     (names without decisions are an error listing the plans there are)."""
     if names:
         unknown = [n for n in names if n not in decisions]
         if unknown:
-            fix = "compute their decisions first (greedy baselines: models.portfolio.baselines)" \
-                if all(n in PLAN_NAMES for n in unknown) else "name plans from that list"
+            fix = (
+                "compute their decisions first (greedy baselines: models.portfolio.baselines)"
+                if all(n in PLAN_NAMES for n in unknown)
+                else "name plans from that list"
+            )
             raise ModelError(f"unknown plans {', '.join(unknown)}: the plans are {', '.join(decisions)}. Fix: {fix}.")
     keep = [n for n in decisions if not names or n in names]
     return [build_plan(n, decisions[n], backlog, teams, kpi_history, settings, okrs=okrs) for n in keep]
@@ -500,8 +602,10 @@ def select_scenarios(scenarios: Mapping[str, Scenario], names: Sequence[str] | N
     if names:
         unknown = [n for n in names if n not in scenarios]
         if unknown:
-            raise ModelError(f"unknown scenarios {', '.join(unknown)}: the library has {', '.join(scenarios)}. "
-                             "Fix: name scenarios from that list (file names in scenarios/ without .yaml).")
+            raise ModelError(
+                f"unknown scenarios {', '.join(unknown)}: the library has {', '.join(scenarios)}. "
+                "Fix: name scenarios from that list (file names in scenarios/ without .yaml)."
+            )
     return {k: v for k, v in scenarios.items() if not names or k in names}
 
 
@@ -518,12 +622,17 @@ def summarise_runs(runs: pd.DataFrame) -> pd.DataFrame:
     left out of the means). Rows in the order the pairs first appear in ``runs``."""
     keys = ["plan", "scenario"]
     g = runs.groupby(keys, sort=False)
-    out = pd.concat([
-        g.size().rename("runs"),
-        g["npv_eur"].mean().rename("npv_mean"), _quantiles(g, "npv_eur", "npv"),
-        g["final_mrr"].mean().rename("final_mrr_mean"), _quantiles(g, "final_mrr", "final_mrr"),
-        g[["on_time_share", "mean_slip_months", "delivered_share", "okr_met_share"]].mean().add_suffix("_mean"),
-    ], axis=1)
+    out = pd.concat(
+        [
+            g.size().rename("runs"),
+            g["npv_eur"].mean().rename("npv_mean"),
+            _quantiles(g, "npv_eur", "npv"),
+            g["final_mrr"].mean().rename("final_mrr_mean"),
+            _quantiles(g, "final_mrr", "final_mrr"),
+            g[["on_time_share", "mean_slip_months", "delivered_share", "okr_met_share"]].mean().add_suffix("_mean"),
+        ],
+        axis=1,
+    )
     return out.reset_index()
 
 
@@ -534,11 +643,17 @@ def compare_plans(summary: pd.DataFrame) -> pd.DataFrame:
     scenarios). Plans in the order they first appear."""
     g = summary.groupby("plan", sort=False)
     worst = summary.loc[g["npv_p10"].idxmin(), ["plan", "npv_p10", "scenario"]].set_index("plan")
-    out = pd.concat([
-        g.size().rename("scenarios"), g["npv_p50"].median().rename("npv_p50_median"),
-        worst["npv_p10"].rename("worst_npv_p10"), worst["scenario"].rename("worst_scenario"),
-        g["on_time_share_mean"].mean().rename("on_time_share"), g["okr_met_share_mean"].mean().rename("okr_met_share"),
-    ], axis=1)
+    out = pd.concat(
+        [
+            g.size().rename("scenarios"),
+            g["npv_p50"].median().rename("npv_p50_median"),
+            worst["npv_p10"].rename("worst_npv_p10"),
+            worst["scenario"].rename("worst_scenario"),
+            g["on_time_share_mean"].mean().rename("on_time_share"),
+            g["okr_met_share_mean"].mean().rename("okr_met_share"),
+        ],
+        axis=1,
+    )
     return out.reset_index()
 
 
@@ -547,22 +662,39 @@ def okr_chances(okrs: pd.DataFrame) -> pd.DataFrame:
     chance_met (share of runs that met the target) and the value reached (value_p10,
     value_p50, value_p90 across runs)."""
     keys = ["plan", "scenario", "key_result"]
-    columns = [*keys, "objective", "metric", "product", "target", "weight", "runs", "chance_met",
-               "value_p10", "value_p50", "value_p90"]
+    columns = [
+        *keys,
+        "objective",
+        "metric",
+        "product",
+        "target",
+        "weight",
+        "runs",
+        "chance_met",
+        "value_p10",
+        "value_p50",
+        "value_p90",
+    ]
     if okrs.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     g = okrs.groupby(keys, sort=False)
-    out = pd.concat([
-        g[["objective", "metric", "product", "target", "weight"]].first(),
-        g.size().rename("runs"),
-        g["met"].mean().rename("chance_met"),
-        _quantiles(g, "value", "value"),
-    ], axis=1)
+    out = pd.concat(
+        [
+            g[["objective", "metric", "product", "target", "weight"]].first(),
+            g.size().rename("runs"),
+            g["met"].mean().rename("chance_met"),
+            _quantiles(g, "value", "value"),
+        ],
+        axis=1,
+    )
     return out.reset_index()[columns]
 
 
-def series_bands(series: pd.DataFrame, metrics: tuple[str, ...] = ("mrr", "mau", "paying_customers"),
-                 quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
+def series_bands(
+    series: pd.DataFrame,
+    metrics: tuple[str, ...] = ("mrr", "mau", "paying_customers"),
+    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+) -> pd.DataFrame:
     """Per plan, scenario and month: quantiles across replications of each metric summed over
     products (columns like ``mrr_p10``, ``mrr_p50``, ``mrr_p90``) - the fan charts of a stress test."""
     keys = ["plan", "scenario", "month"]

@@ -23,7 +23,7 @@ import functools
 import math
 import zlib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,7 @@ class _Strict(BaseModel):
 # Model parameters: what constants and uncertainties may set
 # ---------------------------------------------------------------------------------------
 
+
 class Parameters(_Strict):
     """Every parameter of the simulation model: default, unit and source (in each description).
 
@@ -64,88 +65,129 @@ class Parameters(_Strict):
 
     # delivery: effort
     effort_multiplier: float = Field(
-        0.46, gt=0,
+        0.46,
+        gt=0,
         description="median of the lognormal ratio of actual to planned effort before early_finish_returned "
-                    "applies (x). Calibrated: lognormal fitted to the "
-                    "32,849 issues due >= 28 days ahead in Choetkiertikul et al. (2017), 12.6 % delayed, "
-                    "median overrun of the delayed 1.30 x (models/simulation/calibration.py)")
+        "applies (x). Calibrated: lognormal fitted to the "
+        "32,849 issues due >= 28 days ahead in Choetkiertikul et al. (2017), 12.6 % delayed, "
+        "median overrun of the delayed 1.30 x (models/simulation/calibration.py)",
+    )
     item_effort_sigma: float = Field(
-        0.68, ge=0,
+        0.68,
+        ge=0,
         description="log-standard deviation of each item's lognormal effort factor (-). Calibrated with "
-                    "effort_multiplier (same source)")
+        "effort_multiplier (same source)",
+    )
     early_finish_returned: float = Field(
-        0.0, ge=0, le=1,
+        0.0,
+        ge=0,
+        le=1,
         description="share of an under-run (multiplier below 1) that comes back as free capacity (-). 0: an "
-                    "item takes at least its planned effort, as work expands to fill the time planned "
-                    "(Parkinson 1955); the due-date data cannot tell, since an on-time issue only says M <= 1")
+        "item takes at least its planned effort, as work expands to fill the time planned "
+        "(Parkinson 1955); the due-date data cannot tell, since an on-time issue only says M <= 1",
+    )
     max_speedup: float = Field(
-        1.25, ge=1, description="fastest pace of an item relative to its planned pace (x planned pw/month); "
-                                "judgement")
+        1.25, ge=1, description="fastest pace of an item relative to its planned pace (x planned pw/month); judgement"
+    )
     capacity_factor: float = Field(1.0, ge=0, description="multiplier on every team's capacity (x); judgement")
     # delivery: people
     attrition_per_month: float = Field(
-        0.0117, ge=0, le=1,
+        0.0117,
+        ge=0,
+        le=1,
         description="monthly hazard that a person leaves (1/month): 13.2 %/year, the software industry's "
-                    "turnover in LinkedIn Talent Solutions (2018), as 1 - (1 - 0.132)^(1/12)")
+        "turnover in LinkedIn Talent Solutions (2018), as 1 - (1 - 0.132)^(1/12)",
+    )
     hiring_lag_months: float = Field(
-        3.0, ge=0, description="months from a leaver's departure to the replacement's first month; judgement")
+        3.0, ge=0, description="months from a leaver's departure to the replacement's first month; judgement"
+    )
     ramp_up_months: float = Field(
-        3.0, ge=0, description="months a replacement needs to reach full productivity: in its k-th month it "
-                               "works at min(1, k / (ramp_up_months + 1)) (-); judgement")
+        3.0,
+        ge=0,
+        description="months a replacement needs to reach full productivity: in its k-th month it "
+        "works at min(1, k / (ramp_up_months + 1)) (-); judgement",
+    )
     context_switch_loss: float = Field(
-        0.2, ge=0, le=1,
+        0.2,
+        ge=0,
+        le=1,
         description="share of a skill's capacity lost per workable item per person above both the plan's "
-                    "own parallel items and context_switch_threshold (-): Weinberg's rule of thumb of 20 % "
-                    "per extra project "
-                    "(Quality Software Management 1, 1992), a rule of thumb, not a measurement")
+        "own parallel items and context_switch_threshold (-): Weinberg's rule of thumb of 20 % "
+        "per extra project "
+        "(Quality Software Management 1, 1992), a rule of thumb, not a measurement",
+    )
     context_switch_threshold: float = Field(
-        1.0, ge=0, description="workable items per person a skill carries without switching loss "
-                               "(items/person); judgement")
+        1.0,
+        ge=0,
+        description="workable items per person a skill carries without switching loss (items/person); judgement",
+    )
     context_switch_max_loss: float = Field(
-        0.75, ge=0, le=1, description="largest share of capacity lost to switching (-): Weinberg's table ends "
-                                      "at 75 % lost with five projects")
+        0.75,
+        ge=0,
+        le=1,
+        description="largest share of capacity lost to switching (-): Weinberg's table ends "
+        "at 75 % lost with five projects",
+    )
     cost_inflation_per_year: float = Field(
-        0.0, ge=0, description="annual rise of team cost under a fixed budget (1/year): capacity x "
-                               "(1 + rate)^-((month - 1)/12). Default 0: plans are in constant prices")
+        0.0,
+        ge=0,
+        description="annual rise of team cost under a fixed budget (1/year): capacity x "
+        "(1 + rate)^-((month - 1)/12). Default 0: plans are in constant prices",
+    )
     # market
-    demand_factor: float = Field(1.0, ge=0, description="multiplier on every product's market potential m "
-                                                          "(x); judgement")
+    demand_factor: float = Field(
+        1.0, ge=0, description="multiplier on every product's market potential m (x); judgement"
+    )
     bass_p_factor: float = Field(
-        1.0, ge=0, description="multiplier on the Bass innovation coefficient p (x); 1: the plan's p "
-                               "(Sultan, Farley & Lehmann 1990 mean)")
+        1.0,
+        ge=0,
+        description="multiplier on the Bass innovation coefficient p (x); 1: the plan's p "
+        "(Sultan, Farley & Lehmann 1990 mean)",
+    )
     bass_q_factor: float = Field(
-        1.0, ge=0, description="multiplier on the Bass imitation coefficient q (x); 1: the plan's q "
-                               "(Sultan, Farley & Lehmann 1990 mean)")
+        1.0,
+        ge=0,
+        description="multiplier on the Bass imitation coefficient q (x); 1: the plan's q "
+        "(Sultan, Farley & Lehmann 1990 mean)",
+    )
     churn_factor: float = Field(
-        1.0, ge=0, description="multiplier on the base monthly churn rate (x); 1: the KPI history's churn")
+        1.0, ge=0, description="multiplier on the base monthly churn rate (x); 1: the KPI history's churn"
+    )
     price_factor: float = Field(1.0, ge=0, description="multiplier on ARPU (x); 1: the KPI history's ARPU")
     # competition
     competitor_entry_month: float = Field(
-        math.inf, ge=0, description="month a competitor enters every product's market (inf: never; "
-                                           "judgement: no entrant is known)")
+        math.inf,
+        ge=0,
+        description="month a competitor enters every product's market (inf: never; judgement: no entrant is known)",
+    )
     copy_lag_months: float = Field(
-        9.0, ge=0, description="months from the moment a competitor could copy a differentiator to its copy; "
-                               "judgement")
+        9.0, ge=0, description="months from the moment a competitor could copy a differentiator to its copy; judgement"
+    )
     copy_half_life_months: float = Field(
-        3.0, ge=0, description="half-life (months) of a copied differentiator's remaining edge; judgement")
+        3.0, ge=0, description="half-life (months) of a copied differentiator's remaining edge; judgement"
+    )
     differentiator_retention: float = Field(
-        0.3, ge=0, le=1, description="share of a fully copied differentiator's uplift that remains (-); judgement")
+        0.3, ge=0, le=1, description="share of a fully copied differentiator's uplift that remains (-); judgement"
+    )
     churn_pressure: float = Field(
-        0.5, ge=0, description="relative increase of churn at full competitor parity (0.5 = +50 %); judgement")
-    nps_parity_penalty: float = Field(10.0, ge=0, description="NPS points lost at full competitor parity; "
-                                                              "judgement")
+        0.5, ge=0, description="relative increase of churn at full competitor parity (0.5 = +50 %); judgement"
+    )
+    nps_parity_penalty: float = Field(10.0, ge=0, description="NPS points lost at full competitor parity; judgement")
     base_edge_weight: float = Field(
-        1.0, ge=0, description="weight of a product's existing edge against its delivered differentiators "
-                               "(each weighs 1) in the competitor's parity (-); judgement")
+        1.0,
+        ge=0,
+        description="weight of a product's existing edge against its delivered differentiators "
+        "(each weighs 1) in the competitor's parity (-); judgement",
+    )
     # horizon
-    horizon_months: Optional[int] = Field(
-        None, ge=1, le=240, description="months simulated (default: the plan's periods x period_months)")
+    horizon_months: int | None = Field(
+        None, ge=1, le=240, description="months simulated (default: the plan's periods x period_months)"
+    )
 
 
 PARAMETER_NAMES: tuple[str, ...] = tuple(Parameters.model_fields)
 # parameters an uncertainty may sample (the horizon is structural, constants only)
-UNCERTAIN_PARAMETERS: tuple[str, ...] = tuple(
-    n for n, f in Parameters.model_fields.items() if f.annotation is float)
+UNCERTAIN_PARAMETERS: tuple[str, ...] = tuple(n for n, f in Parameters.model_fields.items() if f.annotation is float)
 
 
 @functools.cache  # called for every uncertainty of every draw
@@ -164,6 +206,7 @@ def parameter_bounds(name: str) -> tuple[float, float]:
 # Distributions
 # ---------------------------------------------------------------------------------------
 
+
 class Uniform(_Strict):
     """Uniform on [low, high]."""
 
@@ -172,7 +215,7 @@ class Uniform(_Strict):
     high: float
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Uniform":
+    def _ordered(self) -> Uniform:
         if self.low > self.high:
             raise ValueError(f"low {self.low} exceeds high {self.high}")
         return self
@@ -193,7 +236,7 @@ class Triangular(_Strict):
     high: float
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Triangular":
+    def _ordered(self) -> Triangular:
         if not (self.low <= self.mode <= self.high) or self.low == self.high:
             raise ValueError(f"need low <= mode <= high and low < high, got {self.low}, {self.mode}, {self.high}")
         return self
@@ -238,10 +281,10 @@ class Choice(_Strict):
 
     dist: Literal["choice"]
     values: list[float] = Field(min_length=1)
-    weights: Optional[list[float]] = None
+    weights: list[float] | None = None
 
     @model_validator(mode="after")
-    def _weights(self) -> "Choice":
+    def _weights(self) -> Choice:
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError(f"{len(self.weights)} weights for {len(self.values)} values")
@@ -257,32 +300,38 @@ class Choice(_Strict):
         return min(self.values), max(self.values)
 
 
-Distribution = Annotated[Union[Uniform, Triangular, Normal, Lognormal, Choice], Field(discriminator="dist")]
+Distribution = Annotated[Uniform | Triangular | Normal | Lognormal | Choice, Field(discriminator="dist")]
 
 
 def _tags(union: Any, field: str) -> tuple[str, ...]:
     """The ``Literal`` tags of a discriminated union's members (field ``field``), in their order."""
-    return tuple(tag for member in get_args(get_args(union)[0])
-                 for tag in get_args(member.model_fields[field].annotation))
+    return tuple(
+        tag for member in get_args(get_args(union)[0]) for tag in get_args(member.model_fields[field].annotation)
+    )
 
 
 DISTRIBUTIONS = _tags(Distribution, "dist")  # uniform, triangular, normal, lognormal, choice
 
 # constants: any parameter, all optional; uncertainties: a distribution per float parameter
 Constants = create_model(
-    "Constants", __base__=_Strict,
-    **{n: (Optional[f.annotation], FieldInfo.merge_field_infos(f, default=None))  # type: ignore[misc]
-       for n, f in Parameters.model_fields.items()},
+    "Constants",
+    __base__=_Strict,
+    **{
+        n: (f.annotation | None, FieldInfo.merge_field_infos(f, default=None))  # type: ignore[misc]
+        for n, f in Parameters.model_fields.items()
+    },
 )
 Uncertainties = create_model(
-    "Uncertainties", __base__=_Strict,
-    **{n: (Optional[Distribution], None) for n in UNCERTAIN_PARAMETERS},  # type: ignore[misc]
+    "Uncertainties",
+    __base__=_Strict,
+    **dict.fromkeys(UNCERTAIN_PARAMETERS, (Distribution | None, None)),  # type: ignore[misc]
 )
 
 
 # ---------------------------------------------------------------------------------------
 # Shocks
 # ---------------------------------------------------------------------------------------
+
 
 class _Shock(_Strict):
     month: int = Field(ge=1, description="month the shock happens (1-based); it lasts to the horizon")
@@ -293,7 +342,7 @@ class DemandDrop(_Shock):
     """Market potential and active users of a product (all if omitted) fall by ``size``."""
 
     type: Literal["demand_drop"]
-    product: Optional[str] = None
+    product: str | None = None
     size: float = Field(gt=0, lt=1)
 
 
@@ -301,14 +350,14 @@ class CompetitorEntry(_Shock):
     """A competitor enters a product's market (all if omitted) in ``month`` (if not earlier)."""
 
     type: Literal["competitor_entry"]
-    product: Optional[str] = None
+    product: str | None = None
 
 
 class BudgetCut(_Shock):
     """Capacity of a skill's teams (all if omitted) falls by ``size`` from ``month`` on."""
 
     type: Literal["budget_cut"]
-    skill: Optional[str] = None
+    skill: str | None = None
     size: float = Field(gt=0, le=1)
 
 
@@ -316,7 +365,7 @@ class PricePressure(_Shock):
     """ARPU of a product (all if omitted) falls by ``size`` from ``month`` on."""
 
     type: Literal["price_pressure"]
-    product: Optional[str] = None
+    product: str | None = None
     size: float = Field(gt=0, lt=1)
 
 
@@ -330,7 +379,7 @@ class MarketShift(_Shock):
     size: float = Field(gt=0, lt=1)
 
     @model_validator(mode="after")
-    def _two_products(self) -> "MarketShift":
+    def _two_products(self) -> MarketShift:
         if self.from_product == self.to_product:
             raise ValueError(f"from_product and to_product are both '{self.from_product}'; name two products")
         return self
@@ -341,7 +390,7 @@ class CostInflation(_Shock):
     fixed budget the same money buys 1 / (1 + size) of the capacity."""
 
     type: Literal["cost_inflation"]
-    skill: Optional[str] = None
+    skill: str | None = None
     size: float = Field(gt=0, le=5)
 
 
@@ -353,17 +402,20 @@ class RegulatoryMustHave(_Shock):
     type: Literal["regulatory_must_have"]
     effort: dict[str, Annotated[float, Field(gt=0)]] = Field(min_length=1)
     duration_months: int = Field(3, ge=1)
-    product: Optional[str] = None
+    product: str | None = None
 
 
-Shock = Annotated[Union[DemandDrop, CompetitorEntry, BudgetCut, PricePressure, MarketShift, CostInflation,
-                        RegulatoryMustHave], Field(discriminator="type")]
+Shock = Annotated[
+    DemandDrop | CompetitorEntry | BudgetCut | PricePressure | MarketShift | CostInflation | RegulatoryMustHave,
+    Field(discriminator="type"),
+]
 SHOCK_TYPES = _tags(Shock, "type")
 
 
 # ---------------------------------------------------------------------------------------
 # The scenario
 # ---------------------------------------------------------------------------------------
+
 
 class Scenario(_Strict):
     """One scenario: constants, uncertainties (sampled per replication) and shocks."""
@@ -390,8 +442,11 @@ class Scenario(_Strict):
 
     def distributions(self) -> dict[str, Any]:
         """The uncertainties the scenario samples (parameter -> distribution), sorted by name."""
-        return {k: getattr(self.uncertainties, k) for k in sorted(UNCERTAIN_PARAMETERS)
-                if getattr(self.uncertainties, k) is not None}
+        return {
+            k: getattr(self.uncertainties, k)
+            for k in sorted(UNCERTAIN_PARAMETERS)
+            if getattr(self.uncertainties, k) is not None
+        }
 
     def sample(self, key: int) -> dict[str, float]:
         """Draw every uncertainty once, clipped to its parameter's valid range.
@@ -414,21 +469,33 @@ class Scenario(_Strict):
         """Raise ScenarioError if a shock names a product or skill the plan does not have."""
         problems = []
         for i, shock in enumerate(self.shocks):
-            named = [(key, getattr(shock, key, None), known, optional)
-                     for key, known, optional in (("product", products, True), ("skill", skills, True),
-                                                  ("from_product", products, False),
-                                                  ("to_product", products, False))]
+            named = [
+                (key, getattr(shock, key, None), known, optional)
+                for key, known, optional in (
+                    ("product", products, True),
+                    ("skill", skills, True),
+                    ("from_product", products, False),
+                    ("to_product", products, False),
+                )
+            ]
             named += [(f"effort.{skill}", skill, skills, False) for skill in getattr(shock, "effort", {}) or {}]
             for key, value, known, optional in named:
                 if value is not None and value not in known:
                     loc = ["shocks", i, *key.split(".")]
-                    fix = f"use one of {sorted(known)}" + (f" or leave '{key}' out to hit all of them."
-                                                            if optional else ".")
-                    problems.append(InputProblem(
-                        self.source, f"shock {i + 1} ({shock.type}) names the unknown "
-                                     f"{'skill' if key.startswith('effort.') else key.replace('_', ' ')} "
-                                     f"'{value}'.",
-                        fix, line_of(self._text, loc), _key_of(loc)))
+                    fix = f"use one of {sorted(known)}" + (
+                        f" or leave '{key}' out to hit all of them." if optional else "."
+                    )
+                    problems.append(
+                        InputProblem(
+                            self.source,
+                            f"shock {i + 1} ({shock.type}) names the unknown "
+                            f"{'skill' if key.startswith('effort.') else key.replace('_', ' ')} "
+                            f"'{value}'.",
+                            fix,
+                            line_of(self._text, loc),
+                            _key_of(loc),
+                        )
+                    )
         if problems:
             raise ScenarioError(problems)
 
@@ -441,25 +508,45 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenario_from_yaml(text: str, source: str = "<text>") -> Scenario:
     """Validate scenario YAML text; ``source`` names it in error messages."""
-    raw = parse_yaml_mapping(text, source, ScenarioError, "a mapping (name, uncertainties, shocks, ...)",
-                             "write 'key: value' lines, see scenarios/baseline.yaml.")
+    raw = parse_yaml_mapping(
+        text,
+        source,
+        ScenarioError,
+        "a mapping (name, uncertainties, shocks, ...)",
+        "write 'key: value' lines, see scenarios/baseline.yaml.",
+    )
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(_problems(exc, source, text)) from None
     both = sorted(set(scenario.fixed()) & set(scenario.distributions()))
     if both:
-        raise ScenarioError([InputProblem(
-            source, f"'{n}' is both a constant and an uncertainty.", "keep one of the two.",
-            line_of(text, ["uncertainties", n]), f"uncertainties.{n}") for n in both])
+        raise ScenarioError(
+            [
+                InputProblem(
+                    source,
+                    f"'{n}' is both a constant and an uncertainty.",
+                    "keep one of the two.",
+                    line_of(text, ["uncertainties", n]),
+                    f"uncertainties.{n}",
+                )
+                for n in both
+            ]
+        )
     problems = []
     for name, dist in scenario.distributions().items():
         low, high = parameter_bounds(name)
         s_low, s_high = dist.support()
         if (dist.dist != "normal") and (s_low < low or s_high > high):
-            problems.append(InputProblem(
-                source, f"'{name}' ranges over [{s_low}, {s_high}] but must lie in [{low}, {high}].",
-                "narrow the distribution.", line_of(text, ["uncertainties", name]), f"uncertainties.{name}"))
+            problems.append(
+                InputProblem(
+                    source,
+                    f"'{name}' ranges over [{s_low}, {s_high}] but must lie in [{low}, {high}].",
+                    "narrow the distribution.",
+                    line_of(text, ["uncertainties", name]),
+                    f"uncertainties.{name}",
+                )
+            )
     if problems:
         raise ScenarioError(problems)
     scenario._source, scenario._text = source, text
@@ -471,15 +558,20 @@ def load_scenarios(directory: str | Path) -> dict[str, Scenario]:
     directory = Path(directory)
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     if not files:
-        raise ScenarioError.single(directory, "no scenario files (*.yaml) found.",
-                                   "add one, e.g. a copy of scenarios/baseline.yaml.")
+        raise ScenarioError.single(
+            directory, "no scenario files (*.yaml) found.", "add one, e.g. a copy of scenarios/baseline.yaml."
+        )
     found: dict[str, Scenario] = {}
     for f in files:
         s = load_scenario(f)
         if s.name in found:
             raise ScenarioError.single(
-                f, f"scenario name '{s.name}' is also used by {found[s.name].source}.",
-                "give every scenario its own name.", line_of(s._text, ["name"]), "name")
+                f,
+                f"scenario name '{s.name}' is also used by {found[s.name].source}.",
+                "give every scenario its own name.",
+                line_of(s._text, ["name"]),
+                "name",
+            )
         found[s.name] = s
     return dict(sorted(found.items()))
 
@@ -487,20 +579,36 @@ def load_scenarios(directory: str | Path) -> dict[str, Scenario]:
 def scenario_table(scenarios: dict[str, Scenario]) -> pd.DataFrame:
     """One row per scenario: name, description, replications, seed, uncertainties, shocks,
     source and the full definition as JSON (``definition``; inverse: :func:`scenarios_from_table`)."""
-    rows = [{
-        "name": name,
-        "description": s.description.strip(),
-        "replications": s.replications,
-        "seed": s.seed,
-        "constants": ", ".join(sorted(s.fixed())),
-        "uncertainties": ", ".join(s.distributions()),
-        "shocks": ", ".join(f"{k.type}@{k.month}" for k in s.shocks),
-        "source": s.source,
-        "definition": s.model_dump_json(),
-        "yaml": s._text,
-    } for name, s in scenarios.items()]
-    return pd.DataFrame(rows, columns=["name", "description", "replications", "seed", "constants",
-                                       "uncertainties", "shocks", "source", "definition", "yaml"])
+    rows = [
+        {
+            "name": name,
+            "description": s.description.strip(),
+            "replications": s.replications,
+            "seed": s.seed,
+            "constants": ", ".join(sorted(s.fixed())),
+            "uncertainties": ", ".join(s.distributions()),
+            "shocks": ", ".join(f"{k.type}@{k.month}" for k in s.shocks),
+            "source": s.source,
+            "definition": s.model_dump_json(),
+            "yaml": s._text,
+        }
+        for name, s in scenarios.items()
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "name",
+            "description",
+            "replications",
+            "seed",
+            "constants",
+            "uncertainties",
+            "shocks",
+            "source",
+            "definition",
+            "yaml",
+        ],
+    )
 
 
 def scenarios_from_table(df: pd.DataFrame) -> dict[str, Scenario]:
@@ -529,19 +637,28 @@ def _key_of(loc: list) -> str:
 def _problems(exc: ValidationError, source: str, text: str) -> list[InputProblem]:
     """pydantic errors as InputProblems with the exact YAML line and the dotted key, in the
     scenario's own words for unknown parameters, distributions and shock types."""
+
     def wording(err: dict, key: str, line: int | None):
         kind, loc, ctx = err["type"], list(err["loc"]), err.get("ctx") or {}
-        if kind == "extra_forbidden" and (key.startswith("constants.") or key.startswith("uncertainties.")):
+        if kind == "extra_forbidden" and (key.startswith(("constants.", "uncertainties."))):
             known = PARAMETER_NAMES if key.startswith("constants.") else UNCERTAIN_PARAMETERS
             return f"unknown parameter '{key}'.", f"use one of {', '.join(known)}.", key, line
         if kind in ("union_tag_invalid", "union_tag_not_found"):
             is_shock = key.startswith("shocks")
-            what, field, allowed = ("shock type", "type", SHOCK_TYPES) if is_shock else \
-                ("distribution", "dist", DISTRIBUTIONS)
-            msg = (f"unknown {what} '{ctx.get('tag')}' in '{key}'." if kind == "union_tag_invalid"
-                   else f"'{key}' has no '{field}'.")
-            return msg, f"set '{field}' to one of {', '.join(allowed)}.", f"{key}.{field}", \
-                line_of(text, [*loc, field]) or line
+            what, field, allowed = (
+                ("shock type", "type", SHOCK_TYPES) if is_shock else ("distribution", "dist", DISTRIBUTIONS)
+            )
+            msg = (
+                f"unknown {what} '{ctx.get('tag')}' in '{key}'."
+                if kind == "union_tag_invalid"
+                else f"'{key}' has no '{field}'."
+            )
+            return (
+                msg,
+                f"set '{field}' to one of {', '.join(allowed)}.",
+                f"{key}.{field}",
+                line_of(text, [*loc, field]) or line,
+            )
         return None
 
     return validation_problems(exc, source, text, key_of=_key_of, wording=wording)

@@ -1,6 +1,5 @@
 """Inputs: read the user's files into the canonical tables, and guard them with blocking checks."""
 
-
 import dagster as dg
 import pandas as pd
 
@@ -24,8 +23,10 @@ def settings(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
     """Planning settings (settings.yaml) as a one-row table with the full JSON."""
     path = config.data_path() / SETTINGS_FILE
     s = load_settings(path)
-    return dg.Output(settings_table(s, str(path)), metadata={
-        "company": s.company, "periods": s.periods, "start": str(s.start), "source": str(path)})
+    return dg.Output(
+        settings_table(s, str(path)),
+        metadata={"company": s.company, "periods": s.periods, "start": str(s.start), "source": str(path)},
+    )
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
@@ -33,8 +34,15 @@ def teams(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
     """Teams with skill, capacity (person-weeks per period), cost and velocity."""
     path = table_path(config.data_path(), "teams")
     df = read_teams(path)
-    return dg.Output(df, metadata={"teams": len(df), "capacity_pw_per_period": float(df["capacity_pw"].sum()),
-                                   "source": str(path), "reader_notes": _notes(df.attrs.get("notes", []))})
+    return dg.Output(
+        df,
+        metadata={
+            "teams": len(df),
+            "capacity_pw_per_period": float(df["capacity_pw"].sum()),
+            "source": str(path),
+            "reader_notes": _notes(df.attrs.get("notes", [])),
+        },
+    )
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
@@ -43,12 +51,15 @@ def backlog(config: WeitblickConfig, teams: pd.DataFrame, settings: pd.DataFrame
     path = backlog_file(config.data_path())
     read = read_backlog(path, teams, settings_from_table(settings))
     df = read.backlog
-    return dg.Output(df, metadata={
-        "items": len(df),
-        "mandatory": int(df["mandatory"].sum()),
-        "source": str(path),
-        "reader_notes": _notes(read.notes),
-    })
+    return dg.Output(
+        df,
+        metadata={
+            "items": len(df),
+            "mandatory": int(df["mandatory"].sum()),
+            "source": str(path),
+            "reader_notes": _notes(read.notes),
+        },
+    )
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
@@ -56,8 +67,15 @@ def kpi_history(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
     """Monthly KPIs per product (MAU, DAU, users, conversion, ARPU, MRR, NPS, CAC)."""
     path = table_path(config.data_path(), "kpis")
     df = read_kpis(path)
-    return dg.Output(df, metadata={"products": df["product"].nunique(), "months": df["month"].nunique(),
-                                   "source": str(path), "reader_notes": _notes(df.attrs.get("notes", []))})
+    return dg.Output(
+        df,
+        metadata={
+            "products": df["product"].nunique(),
+            "months": df["month"].nunique(),
+            "source": str(path),
+            "reader_notes": _notes(df.attrs.get("notes", [])),
+        },
+    )
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
@@ -65,8 +83,9 @@ def okrs(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
     """Objectives and key results the backlog items contribute to."""
     path = table_path(config.data_path(), "okrs")
     df = read_okrs(path)
-    return dg.Output(df, metadata={"key_results": len(df), "source": str(path),
-                                   "reader_notes": _notes(df.attrs.get("notes", []))})
+    return dg.Output(
+        df, metadata={"key_results": len(df), "source": str(path), "reader_notes": _notes(df.attrs.get("notes", []))}
+    )
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
@@ -74,8 +93,7 @@ def scenario_library(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
     """Every scenario file in scenarios/, validated, one row each with its full definition."""
     directory = config.scenarios_path()
     df = scenario_table(load_scenarios(directory))
-    return dg.Output(df, metadata={"scenarios": len(df), "names": ", ".join(df["name"]),
-                                   "source": str(directory)})
+    return dg.Output(df, metadata={"scenarios": len(df), "names": ", ".join(df["name"]), "source": str(directory)})
 
 
 def _result(problems: list[str], what: str) -> dg.AssetCheckResult:
@@ -146,6 +164,8 @@ def settings_valid(settings: pd.DataFrame) -> dg.AssetCheckResult:
 def scenario_library_not_empty(scenario_library: pd.DataFrame) -> dg.AssetCheckResult:
     """At least one scenario; names unique."""
     problems = [] if len(scenario_library) else ["the scenarios folder holds no scenario file"]
-    problems += [f"scenario {n} defined twice" for n in sorted(set(
-        scenario_library.loc[scenario_library["name"].duplicated(), "name"]))]
+    problems += [
+        f"scenario {n} defined twice"
+        for n in sorted(set(scenario_library.loc[scenario_library["name"].duplicated(), "name"]))
+    ]
     return _result(problems, "scenario library problems")

@@ -1,7 +1,6 @@
 """Simulation: the recommended plan and the greedy baselines run through every scenario of the
 library, many times over, with the chance of meeting each key result."""
 
-
 import dagster as dg
 import pandas as pd
 
@@ -27,37 +26,69 @@ def _md(df: pd.DataFrame, rows: int = 20) -> dg.MetadataValue:
 
 @dg.multi_asset(
     outs={
-        "stress_test_runs": dg.AssetOut(group_name=GROUP, kinds={"python", "duckdb"},
-                                        description="One row per plan, scenario and replication with its seed, "
-                                                    "outcome and parameter values."),
-        "stress_test_series": dg.AssetOut(group_name=GROUP, kinds={"python", "duckdb"},
-                                          description="Monthly KPI series per product for every run."),
-        "stress_test_okr_runs": dg.AssetOut(group_name=GROUP, kinds={"python", "duckdb"},
-                                            description="One row per run and key result: value reached, met or not."),
-        "stress_test_run_info": dg.AssetOut(group_name=GROUP, kinds={"python", "duckdb"},
-                                            description="How the stress test ran: backend, workers, runs, root seed, "
-                                                        "seed range, wall time."),
+        "stress_test_runs": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="One row per plan, scenario and replication with its seed, outcome and parameter values.",
+        ),
+        "stress_test_series": dg.AssetOut(
+            group_name=GROUP, kinds={"python", "duckdb"}, description="Monthly KPI series per product for every run."
+        ),
+        "stress_test_okr_runs": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="One row per run and key result: value reached, met or not.",
+        ),
+        "stress_test_run_info": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="How the stress test ran: backend, workers, runs, root seed, seed range, wall time.",
+        ),
     },
 )
-def stress_test(config: WeitblickConfig, portfolio_plan: pd.DataFrame, baseline_decisions: pd.DataFrame,
-                backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.DataFrame, okrs: pd.DataFrame,
-                settings: pd.DataFrame, scenario_library: pd.DataFrame):
+def stress_test(
+    config: WeitblickConfig,
+    portfolio_plan: pd.DataFrame,
+    baseline_decisions: pd.DataFrame,
+    backlog: pd.DataFrame,
+    teams: pd.DataFrame,
+    kpi_history: pd.DataFrame,
+    okrs: pd.DataFrame,
+    settings: pd.DataFrame,
+    scenario_library: pd.DataFrame,
+):
     """Run the recommended plan and the greedy baselines through the scenarios (Mesa model, seeded per replication)."""
     decisions = {"recommended": portfolio_plan, **portfolio.unstack_plans(baseline_decisions)}
-    plans = candidate_plans(decisions, backlog, teams, kpi_history, settings_from_table(settings), okrs,
-                            names=config.stress_test_plans)
+    plans = candidate_plans(
+        decisions, backlog, teams, kpi_history, settings_from_table(settings), okrs, names=config.stress_test_plans
+    )
     scenarios = select_scenarios(scenarios_from_table(scenario_library), config.stress_test_scenarios)
-    st = run_stress_test(plans, scenarios, replications=config.replications, seed=config.seed, workers=config.workers,
-                     dask_address=config.dask_address)
+    st = run_stress_test(
+        plans,
+        scenarios,
+        replications=config.replications,
+        seed=config.seed,
+        workers=config.workers,
+        dask_address=config.dask_address,
+    )
     info = st.info
-    meta = {"runs": info["runs"], "plans": ", ".join(p.name for p in plans), "scenarios": ", ".join(scenarios),
-            "replications": str(info["replications"]), "root_seed": info["root_seed"],
-            "seeds": f"{info['min_seed']} .. {info['max_seed']}", "wall_s": info["wall_s"],
-            "backend": info["backend"], "workers": info["workers"], "chunks": info["chunks"]}
+    meta = {
+        "runs": info["runs"],
+        "plans": ", ".join(p.name for p in plans),
+        "scenarios": ", ".join(scenarios),
+        "replications": str(info["replications"]),
+        "root_seed": info["root_seed"],
+        "seeds": f"{info['min_seed']} .. {info['max_seed']}",
+        "wall_s": info["wall_s"],
+        "backend": info["backend"],
+        "workers": info["workers"],
+        "chunks": info["chunks"],
+    }
     yield dg.Output(st.runs, "stress_test_runs", metadata=meta)
     yield dg.Output(st.series, "stress_test_series", metadata={"rows": len(st.series)})
-    yield dg.Output(st.okrs, "stress_test_okr_runs", metadata={"rows": len(st.okrs),
-                                                              "key_results": st.okrs["key_result"].nunique()})
+    yield dg.Output(
+        st.okrs, "stress_test_okr_runs", metadata={"rows": len(st.okrs), "key_results": st.okrs["key_result"].nunique()}
+    )
     yield dg.Output(st.run_info, "stress_test_run_info", metadata=meta)
 
 
@@ -65,16 +96,38 @@ def stress_test(config: WeitblickConfig, portfolio_plan: pd.DataFrame, baseline_
 def stress_test_summary(stress_test_runs: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """Per plan and scenario: NPV and MRR mean and percentiles, on-time share, slip and OKR attainment."""
     df = summarise_runs(stress_test_runs)
-    return dg.Output(df, metadata={"preview": _md(df[["plan", "scenario", "runs", "npv_p10", "npv_p50", "npv_p90",
-                                                      "on_time_share_mean", "okr_met_share_mean"]])})
+    return dg.Output(
+        df,
+        metadata={
+            "preview": _md(
+                df[
+                    [
+                        "plan",
+                        "scenario",
+                        "runs",
+                        "npv_p10",
+                        "npv_p50",
+                        "npv_p90",
+                        "on_time_share_mean",
+                        "okr_met_share_mean",
+                    ]
+                ]
+            )
+        },
+    )
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
 def stress_test_okrs(stress_test_okr_runs: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """Per plan, scenario and key result: the chance of meeting its target and the value reached."""
     df = okr_chances(stress_test_okr_runs)
-    return dg.Output(df, metadata={"rows": len(df), "preview": _md(
-        df[["plan", "scenario", "key_result", "target", "chance_met", "value_p50"]])})
+    return dg.Output(
+        df,
+        metadata={
+            "rows": len(df),
+            "preview": _md(df[["plan", "scenario", "key_result", "target", "chance_met", "value_p50"]]),
+        },
+    )
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})

@@ -34,7 +34,6 @@ from models.checks import find_cycles
 from models.errors import InputError, InputProblem
 from models.schemas import BACKLOG_DEFAULTS, EFFORT_PREFIX, MAX_DURATION_PERIODS, Backlog, validate
 from models.settings import Settings
-
 from pipelines.sources.values import (
     SECONDS_PER_PERSON_WEEK,
     Problems,
@@ -55,47 +54,149 @@ CONTAINER_TYPES = frozenset({"initiative", "theme", "objective", "strategiciniti
 SHARE_OF_CAPACITY_PER_ITEM = 0.5  # default duration: an item uses at most half a skill per period
 
 NEUTRAL = {
-    "reach": 1.0, "impact": 1.0, "confidence": 0.8,
-    "business_value": 1.0, "time_criticality": 1.0, "risk_reduction": 1.0,
+    "reach": 1.0,
+    "impact": 1.0,
+    "confidence": 0.8,
+    "business_value": 1.0,
+    "time_criticality": 1.0,
+    "risk_reduction": 1.0,
 }
 
-_THEMES = {"run": "run", "runthebusiness": "run", "grow": "grow", "growthebusiness": "grow",
-           "transform": "transform", "transformthebusiness": "transform"}
-_MOSCOW = {"must": "Must", "musthave": "Must", "m": "Must", "should": "Should", "shouldhave": "Should",
-           "s": "Should", "could": "Could", "couldhave": "Could", "c": "Could", "wont": "Won't",
-           "wonthave": "Won't", "willnot": "Won't", "w": "Won't"}
-_KPIS = {"conversionrate": "conversion_rate", "conversion": "conversion_rate", "churnrate": "churn_rate",
-         "churn": "churn_rate", "arpu": "arpu", "averagerevenueperuser": "arpu", "mau": "mau",
-         "monthlyactiveusers": "mau", "acquisition": "mau", "newusers": "mau", "cost": "cost", "costs": "cost", "costsaving": "cost",
-         "costsavings": "cost", "kosten": "cost", "nps": "nps", "netpromoterscore": "nps",
-         "none": "none", "": "none", "na": "none", "keine": "none"}
-_DIFFERENTIATION = {"parity": "parity", "differentiator": "differentiator",
-                    "differentiating": "differentiator", "differentiation": "differentiator"}
+_THEMES = {
+    "run": "run",
+    "runthebusiness": "run",
+    "grow": "grow",
+    "growthebusiness": "grow",
+    "transform": "transform",
+    "transformthebusiness": "transform",
+}
+_MOSCOW = {
+    "must": "Must",
+    "musthave": "Must",
+    "m": "Must",
+    "should": "Should",
+    "shouldhave": "Should",
+    "s": "Should",
+    "could": "Could",
+    "couldhave": "Could",
+    "c": "Could",
+    "wont": "Won't",
+    "wonthave": "Won't",
+    "willnot": "Won't",
+    "w": "Won't",
+}
+_KPIS = {
+    "conversionrate": "conversion_rate",
+    "conversion": "conversion_rate",
+    "churnrate": "churn_rate",
+    "churn": "churn_rate",
+    "arpu": "arpu",
+    "averagerevenueperuser": "arpu",
+    "mau": "mau",
+    "monthlyactiveusers": "mau",
+    "acquisition": "mau",
+    "newusers": "mau",
+    "cost": "cost",
+    "costs": "cost",
+    "costsaving": "cost",
+    "costsavings": "cost",
+    "kosten": "cost",
+    "nps": "nps",
+    "netpromoterscore": "nps",
+    "none": "none",
+    "": "none",
+    "na": "none",
+    "keine": "none",
+}
+_DIFFERENTIATION = {
+    "parity": "parity",
+    "differentiator": "differentiator",
+    "differentiating": "differentiator",
+    "differentiation": "differentiator",
+}
 # Jira status categories: today's names, the older New/Complete, the API keys, German UI names
-_STATUS_CATEGORY = {"todo": "To Do", "new": "To Do", "open": "To Do", "backlog": "To Do",
-                    "undefined": "To Do", "nocategory": "To Do", "zuerledigen": "To Do", "offen": "To Do",
-                    "inprogress": "In Progress", "indeterminate": "In Progress", "inarbeit": "In Progress",
-                    "done": "Done", "complete": "Done", "completed": "Done", "closed": "Done",
-                    "fertig": "Done", "erledigt": "Done"}
-_DONE_STATUSES = {"done", "closed", "resolved", "complete", "completed", "released", "fixed",
-                  "cancelled", "canceled", "wontdo", "wontfix", "rejected"}
-_PROGRESS_STATUSES = {"inprogress", "inreview", "indevelopment", "development", "implementing",
-                      "testing", "intest", "inqa", "review", "codereview", "inarbeit"}
+_STATUS_CATEGORY = {
+    "todo": "To Do",
+    "new": "To Do",
+    "open": "To Do",
+    "backlog": "To Do",
+    "undefined": "To Do",
+    "nocategory": "To Do",
+    "zuerledigen": "To Do",
+    "offen": "To Do",
+    "inprogress": "In Progress",
+    "indeterminate": "In Progress",
+    "inarbeit": "In Progress",
+    "done": "Done",
+    "complete": "Done",
+    "completed": "Done",
+    "closed": "Done",
+    "fertig": "Done",
+    "erledigt": "Done",
+}
+_DONE_STATUSES = {
+    "done",
+    "closed",
+    "resolved",
+    "complete",
+    "completed",
+    "released",
+    "fixed",
+    "cancelled",
+    "canceled",
+    "wontdo",
+    "wontfix",
+    "rejected",
+}
+_PROGRESS_STATUSES = {
+    "inprogress",
+    "inreview",
+    "indevelopment",
+    "development",
+    "implementing",
+    "testing",
+    "intest",
+    "inqa",
+    "review",
+    "codereview",
+    "inarbeit",
+}
 # RICE impact words and Jira Service Management's Impact values -> RICE impact scale
-_IMPACT_WORDS = {"massive": 3.0, "extensive": 3.0, "high": 2.0, "significant": 2.0, "medium": 1.0,
-                 "moderate": 1.0, "low": 0.5, "minor": 0.5, "minimal": 0.25}
-_BOOL = {"true": True, "yes": True, "ja": True, "y": True, "j": True, "1": True, "x": True, "wahr": True,
-         "false": False, "no": False, "nein": False, "n": False, "0": False, "falsch": False}
+_IMPACT_WORDS = {
+    "massive": 3.0,
+    "extensive": 3.0,
+    "high": 2.0,
+    "significant": 2.0,
+    "medium": 1.0,
+    "moderate": 1.0,
+    "low": 0.5,
+    "minor": 0.5,
+    "minimal": 0.25,
+}
+_BOOL = {
+    "true": True,
+    "yes": True,
+    "ja": True,
+    "y": True,
+    "j": True,
+    "1": True,
+    "x": True,
+    "wahr": True,
+    "false": False,
+    "no": False,
+    "nein": False,
+    "n": False,
+    "0": False,
+    "falsch": False,
+}
 
 SKILL_SYNONYMS: dict[str, tuple[str, ...]] = {
     "backend": ("backend", "be", "api", "server", "services", "backendservices"),
     "frontend": ("frontend", "fe", "web", "webui", "ui", "userinterface", "webapp"),
     "mobile": ("mobile", "app", "apps", "ios", "android", "mobileapp"),
-    "data": ("data", "analytics", "dataanalytics", "ml", "ai", "machinelearning", "datascience",
-             "bi", "dataplatform"),
+    "data": ("data", "analytics", "dataanalytics", "ml", "ai", "machinelearning", "datascience", "bi", "dataplatform"),
     "ux": ("ux", "design", "uxui", "uiux", "userexperience", "uxdesign"),
-    "qa": ("qa", "test", "testing", "quality", "qualityassurance", "platform", "qaplatform",
-           "devops", "qs"),
+    "qa": ("qa", "test", "testing", "quality", "qualityassurance", "platform", "qaplatform", "devops", "qs"),
 }
 
 
@@ -141,7 +242,7 @@ class SkillBook:
     lookup: dict[str, str]
 
     @classmethod
-    def from_teams(cls, teams: pd.DataFrame) -> "SkillBook":
+    def from_teams(cls, teams: pd.DataFrame) -> SkillBook:
         capacity: dict[str, float] = defaultdict(float)
         weighted_velocity: dict[str, float] = defaultdict(float)
         skills: list[str] = []
@@ -224,8 +325,15 @@ class _Builder:
             return None
         return number
 
-    def choice(self, item: RawItem, name: str, mapping: dict, allowed: str, problem: str = "is not a known value.",
-               fix: str | None = None):
+    def choice(
+        self,
+        item: RawItem,
+        name: str,
+        mapping: dict,
+        allowed: str,
+        problem: str = "is not a known value.",
+        fix: str | None = None,
+    ):
         """The canonical value of a cell through ``mapping`` (keys: normalised tokens); None
         when the cell is empty or not in the mapping (then reported with ``problem`` and ``fix``)."""
         value = self.cell(item, name)
@@ -234,15 +342,19 @@ class _Builder:
         token = normalise_token(value)
         if token in mapping:
             return mapping[token]
-        self.bad(item, name, f"{text(value)!r} {problem}",
-                 fix or f"use one of {allowed}.{did_you_mean(text(value), allowed.split(', '))}")
+        self.bad(
+            item,
+            name,
+            f"{text(value)!r} {problem}",
+            fix or f"use one of {allowed}.{did_you_mean(text(value), allowed.split(', '))}",
+        )
         return None
 
     # -- the steps -------------------------------------------------------------------------
     def run(self) -> BacklogRead:
         items = self.raw.items
         keys = self._keys(items)
-        records = [self._parse(item, key) for item, key in zip(items, keys)]
+        records = [self._parse(item, key) for item, key in zip(items, keys, strict=True)]
         self.problems.raise_if_any()
         self._hierarchy(records)
         plannable = self._estimate(records)
@@ -262,8 +374,12 @@ class _Builder:
             if not key:
                 self.bad(item, "key", "the row has no key.", "give every row its own key (e.g. IOT-12).")
             elif key in seen:
-                self.bad(item, "key", f"key {key!r} appears again (first on line {seen[key]}).",
-                         "keep one row per item; remove or rename the duplicate.")
+                self.bad(
+                    item,
+                    "key",
+                    f"key {key!r} appears again (first on line {seen[key]}).",
+                    "keep one row per item; remove or rename the duplicate.",
+                )
             else:
                 seen[key] = item.line
             keys.append(key)
@@ -296,10 +412,8 @@ class _Builder:
         r["components"] = split_list(self.cell(item, "components") or [])
         r["theme"] = self.choice(item, "theme", _THEMES, "Run, Grow, Transform")
         r["moscow"] = self.choice(item, "moscow", _MOSCOW, "Must, Should, Could, Won't")
-        r["kpi"] = self.choice(item, "kpi", _KPIS,
-                               "Conversion Rate, Churn Rate, ARPU, MAU, Cost, NPS, None")
-        r["differentiation"] = self.choice(item, "differentiation", _DIFFERENTIATION,
-                                           "Parity, Differentiator")
+        r["kpi"] = self.choice(item, "kpi", _KPIS, "Conversion Rate, Churn Rate, ARPU, MAU, Cost, NPS, None")
+        r["differentiation"] = self.choice(item, "differentiation", _DIFFERENTIATION, "Parity, Differentiator")
         r["okr"] = text(self.cell(item, "okr")) or None
         r["jira_key"] = text(self.cell(item, "jira_key")) or (key if self.jira else None)
         r["exclusive_group"] = text(self.cell(item, "exclusive_group")) or None
@@ -309,8 +423,12 @@ class _Builder:
         r["efforts"] = self._table_efforts(item)
         r["split"] = self._split(item)
         r["impact"] = self._impact(item)
-        for name, what in (("reach", "reach"), ("business_value", "business value"),
-                           ("time_criticality", "time criticality"), ("risk_reduction", "risk reduction")):
+        for name, what in (
+            ("reach", "reach"),
+            ("business_value", "business value"),
+            ("time_criticality", "time criticality"),
+            ("risk_reduction", "risk reduction"),
+        ):
             r[name] = self.number(item, name, what, f"enter a number of 0 or more for {what}.")
         r["confidence"] = self._confidence(item)
         r["uplift"] = self._uplift(item, r["kpi"])
@@ -334,8 +452,12 @@ class _Builder:
         try:
             seconds = parse_duration_seconds(value, self.raw.decimal_comma)
         except ValueError:
-            self.bad(item, "original_estimate", f"original estimate {text(value)!r} is not a duration.",
-                     "enter seconds (as Jira exports them, e.g. 144000) or text such as '1w 2d 4h'.")
+            self.bad(
+                item,
+                "original_estimate",
+                f"original estimate {text(value)!r} is not a duration.",
+                "enter seconds (as Jira exports them, e.g. 144000) or text such as '1w 2d 4h'.",
+            )
             return None
         if seconds < 0:
             self.bad(item, "original_estimate", "the original estimate is negative.", "enter 0 or more.")
@@ -346,8 +468,7 @@ class _Builder:
         efforts = {}
         for skill in self.book.skills:
             name = EFFORT_PREFIX + skill
-            value = self.number(item, name, f"effort for {skill}",
-                                "enter person-weeks as a number of 0 or more.")
+            value = self.number(item, name, f"effort for {skill}", "enter person-weeks as a number of 0 or more.")
             if value is not None:
                 efforts[skill] = value
         return efforts
@@ -358,8 +479,12 @@ class _Builder:
             return None
         entries = re.findall(r"([^\d,;:=%+]+?)\s*[:=]?\s*(\d+(?:[.,]\d+)?)\s*(%?)", text(value))
         if not entries:
-            self.bad(item, "skill_split", f"skill split {text(value)!r} cannot be read.",
-                     "write it like 'Backend 50%, Frontend 30%, QA 20%'.")
+            self.bad(
+                item,
+                "skill_split",
+                f"skill split {text(value)!r} cannot be read.",
+                "write it like 'Backend 50%, Frontend 30%, QA 20%'.",
+            )
             return None
         shares: dict[str, float] = defaultdict(float)
         percent = any(p for _, _, p in entries)
@@ -367,19 +492,26 @@ class _Builder:
         if not percent and all(n <= 1 for n in numbers):
             numbers = [n * 100 for n in numbers]
         ok = True
-        for (name, _, _), number in zip(entries, numbers):
+        for (name, _, _), number in zip(entries, numbers, strict=True):
             skill = self.book.match(name)
             if skill is None:
                 ok = False
-                self.bad(item, "skill_split", f"no team has the skill {name.strip()!r}.",
-                         "use the skills of teams.csv (" + ", ".join(self.book.skills) + ")."
-                         + did_you_mean(name.strip(), self.book.skills))
+                self.bad(
+                    item,
+                    "skill_split",
+                    f"no team has the skill {name.strip()!r}.",
+                    "use the skills of teams.csv ("
+                    + ", ".join(self.book.skills)
+                    + ")."
+                    + did_you_mean(name.strip(), self.book.skills),
+                )
             else:
                 shares[skill] += number
         total = sum(shares.values())
         if ok and abs(total - 100) > 2:
-            self.bad(item, "skill_split", f"the shares add up to {total:g} %, not 100 %.",
-                     "make the shares add up to 100 %.")
+            self.bad(
+                item, "skill_split", f"the shares add up to {total:g} %, not 100 %.", "make the shares add up to 100 %."
+            )
             ok = False
         return {s: v / total for s, v in shares.items()} if ok and total > 0 else None
 
@@ -390,8 +522,9 @@ class _Builder:
             for word, score in _IMPACT_WORDS.items():
                 if words.startswith(word):
                     return score
-        return self.number(item, "impact", "impact",
-                           "enter a RICE impact (0.25, 0.5, 1, 2, 3) or massive/high/medium/low/minimal.")
+        return self.number(
+            item, "impact", "impact", "enter a RICE impact (0.25, 0.5, 1, 2, 3) or massive/high/medium/low/minimal."
+        )
 
     def _confidence(self, item: RawItem) -> float | None:
         value = self.cell(item, "confidence")
@@ -400,8 +533,12 @@ class _Builder:
         try:
             return parse_fraction(value, self.raw.decimal_comma)
         except ValueError as exc:
-            self.bad(item, "confidence", f"confidence {text(value)!r} is not a share ({exc}).",
-                     "enter a percentage from 0% to 100% (e.g. 80%) or a fraction (0.8).")
+            self.bad(
+                item,
+                "confidence",
+                f"confidence {text(value)!r} is not a share ({exc}).",
+                "enter a percentage from 0% to 100% (e.g. 80%) or a fraction (0.8).",
+            )
             return None
 
     def _uplift(self, item: RawItem, kpi: str | None) -> float | None:
@@ -416,15 +553,22 @@ class _Builder:
                 return parse_number(cleaned, self.raw.decimal_comma)
             return parse_relative_change(value, self.raw.decimal_comma)
         except ValueError as exc:
-            fix = ("enter EUR saved per month, e.g. 4500." if kpi == "cost"
-                   else "enter a relative change such as +3% or 0.03 (negative for less churn or cost).")
+            fix = (
+                "enter EUR saved per month, e.g. 4500."
+                if kpi == "cost"
+                else "enter a relative change such as +3% or 0.03 (negative for less churn or cost)."
+            )
             self.bad(item, "uplift", f"KPI uplift {text(value)!r} cannot be read ({exc}).", fix)
             return None
 
     def _duration(self, item: RawItem) -> int | None:
         name = "duration_quarters" if self.has("duration_quarters") else "duration_periods"
-        number = self._whole_number(item, name, "duration {!r} is not a whole number of 1 or more.",
-                                    "enter the number of quarters (1, 2, 3 ...) the item takes.")
+        number = self._whole_number(
+            item,
+            name,
+            "duration {!r} is not a whole number of 1 or more.",
+            "enter the number of quarters (1, 2, 3 ...) the item takes.",
+        )
         if number is not None and name == "duration_quarters":  # quarters -> planning periods
             return math.ceil(number * 3 / self.settings.period_months)
         return number
@@ -446,16 +590,23 @@ class _Builder:
     def _deadline(self, item: RawItem) -> int | None:
         if self.has("deadline_period") and not self.has("due_date"):
             return self._whole_number(
-                item, "deadline_period", "deadline period {!r} is not a period number.",
-                f"enter the period (1 to {self.settings.periods}) by which the item must be done.")
+                item,
+                "deadline_period",
+                "deadline period {!r} is not a period number.",
+                f"enter the period (1 to {self.settings.periods}) by which the item must be done.",
+            )
         value = self.cell(item, "due_date")
         if value is None:
             return None
         try:
             due = parse_datetime(value)
         except ValueError:
-            self.bad(item, "due_date", f"due date {text(value)!r} is not a date.",
-                     "write a date like 30/Jun/27, 30/Jun/27 05:00 PM, 2027-06-30 or 30.06.2027.")
+            self.bad(
+                item,
+                "due_date",
+                f"due date {text(value)!r} is not a date.",
+                "write a date like 30/Jun/27, 30/Jun/27 05:00 PM, 2027-06-30 or 30.06.2027.",
+            )
             return None
         return period_of(due, self.settings)
 
@@ -499,7 +650,8 @@ class _Builder:
             types = sorted({r["item_type"] for r in containers})
             self.notes.append(
                 f"{len(containers)} items of type {', '.join(types)} group other items and are not planned "
-                "themselves; their title is the 'initiative' of the items below them.")
+                "themselves; their title is the 'initiative' of the items below them."
+            )
 
     def _estimate(self, records: list[dict]) -> list[dict]:
         plannable, no_estimate, zero_estimate = [], [], []
@@ -507,7 +659,7 @@ class _Builder:
         for r in records:
             if r["container"]:
                 continue
-            efforts = {s: 0.0 for s in self.book.skills}
+            efforts = dict.fromkeys(self.book.skills, 0.0)
             if sum(r["efforts"].values()) > 0:
                 efforts.update(r["efforts"])
                 r["estimate_source"] = "person-weeks"
@@ -524,8 +676,7 @@ class _Builder:
                         efforts[skill] = total_pw * share
                     r["estimate_source"] = "original estimate"
             else:
-                given = (r["story_points"] is not None or r["estimate_s"] is not None
-                         or bool(r["efforts"]))
+                given = r["story_points"] is not None or r["estimate_s"] is not None or bool(r["efforts"])
                 (zero_estimate if given else no_estimate).append(r)
                 continue
             r["effort"] = efforts
@@ -534,27 +685,37 @@ class _Builder:
             self.notes.append(
                 f"{len(no_estimate)} items have no estimate (no story points, no original estimate"
                 f"{', no effort' if not self.jira else ''}) and cannot be planned; dropped"
-                f" (e.g. {_examples([r['key'] for r in no_estimate])}).")
+                f" (e.g. {_examples([r['key'] for r in no_estimate])})."
+            )
         if zero_estimate:
             self.notes.append(
                 f"{len(zero_estimate)} items are estimated at zero and cannot be planned; dropped"
-                f" (e.g. {_examples([r['key'] for r in zero_estimate])}).")
+                f" (e.g. {_examples([r['key'] for r in zero_estimate])})."
+            )
         self.dropped = {r["key"]: "no estimate" for r in no_estimate + zero_estimate}
         by_source = Counter(r.get("estimate_source") for r in plannable)
         if by_source.get("story points"):
             velocities = ", ".join(f"{s} {v:.2f}" for s, v in self.book.velocity.items())
-            self.notes.append(f"{by_source['story points']} items: story points converted to person-weeks "
-                              f"with the teams' velocity (story points per person-week: {velocities}).")
+            self.notes.append(
+                f"{by_source['story points']} items: story points converted to person-weeks "
+                f"with the teams' velocity (story points per person-week: {velocities})."
+            )
         if by_source.get("original estimate"):
-            self.notes.append(f"{by_source['original estimate']} items without story points: Original "
-                              "Estimate (seconds) converted at 40 hours per person-week.")
+            self.notes.append(
+                f"{by_source['original estimate']} items without story points: Original "
+                "Estimate (seconds) converted at 40 hours per person-week."
+            )
         if share_source.get("components"):
-            self.notes.append(f"{share_source['components']} items have no skill split: effort shared equally "
-                              "among the skills their components name.")
+            self.notes.append(
+                f"{share_source['components']} items have no skill split: effort shared equally "
+                "among the skills their components name."
+            )
         if share_source.get("capacity"):
             shares = ", ".join(f"{s} {v:.0%}" for s, v in self.book.capacity_shares().items())
-            self.notes.append(f"{share_source['capacity']} items have no skill split and no component that "
-                              f"names a skill: effort shared by the teams' capacity ({shares}).")
+            self.notes.append(
+                f"{share_source['capacity']} items have no skill split and no component that "
+                f"names a skill: effort shared by the teams' capacity ({shares})."
+            )
         return plannable
 
     def _shares(self, r: dict) -> tuple[dict[str, float], str]:
@@ -611,19 +772,28 @@ class _Builder:
                 counts["deadline_late"] += 1
         inherited = sum("theme_inherited" in r["_defaulted"] for r in plannable)
         if inherited:
-            self.notes.append(f"{inherited} of {n} items have no strategic theme of their own: "
-                              "taken from their initiative (parent).")
+            self.notes.append(
+                f"{inherited} of {n} items have no strategic theme of their own: taken from their initiative (parent)."
+            )
         product_default = sum("product" in r["_defaulted"] for r in plannable)
         if product_default:
-            self.notes.append(f"{product_default} of {n} items have no product or project name: "
-                              "product set to the project key.")
+            self.notes.append(
+                f"{product_default} of {n} items have no product or project name: product set to the project key."
+            )
         category_default = sum("status_category" in r["_defaulted"] for r in plannable)
         if category_default:
-            self.notes.append(f"{category_default} of {n} items have no status category: derived from "
-                              "their status (done/closed/resolved -> Done, in progress/review -> In Progress, "
-                              "else To Do).")
-        labels = {"theme": "strategic theme", "moscow": "MoSCoW priority", "kpi": "KPI", "uplift": "KPI uplift",
-                  "differentiation": "differentiation"}
+            self.notes.append(
+                f"{category_default} of {n} items have no status category: derived from "
+                "their status (done/closed/resolved -> Done, in progress/review -> In Progress, "
+                "else To Do)."
+            )
+        labels = {
+            "theme": "strategic theme",
+            "moscow": "MoSCoW priority",
+            "kpi": "KPI",
+            "uplift": "KPI uplift",
+            "differentiation": "differentiation",
+        }
         for name, what in labels.items():
             if counts[name]:
                 default = BACKLOG_DEFAULTS[name]
@@ -631,28 +801,41 @@ class _Builder:
                 self.notes.append(self._default_note(name, what, shown, counts[name], n))
         for name in NEUTRAL:
             if counts[name]:
-                source = ("the median of the other items" if counts[name] < n
-                          else "a neutral value")
+                source = "the median of the other items" if counts[name] < n else "a neutral value"
                 value = f"{medians[name]:.0%}" if name == "confidence" else f"{medians[name]:g}"
-                self.notes.append(self._default_note(name, name.replace("_", " "), f"{value} ({source})",
-                                                     counts[name], n))
+                self.notes.append(
+                    self._default_note(name, name.replace("_", " "), f"{value} ({source})", counts[name], n)
+                )
         if counts["duration"]:
-            self.notes.append(self._default_note(
-                "duration_quarters" if self.jira else "duration_periods", "duration", "the periods needed "
-                f"to spend the effort with at most {SHARE_OF_CAPACITY_PER_ITEM:.0%} of a skill's capacity "
-                "per period", counts["duration"], n))
+            self.notes.append(
+                self._default_note(
+                    "duration_quarters" if self.jira else "duration_periods",
+                    "duration",
+                    "the periods needed "
+                    f"to spend the effort with at most {SHARE_OF_CAPACITY_PER_ITEM:.0%} of a skill's capacity "
+                    "per period",
+                    counts["duration"],
+                    n,
+                )
+            )
         if counts["duration_capped"]:
-            self.notes.append(f"{counts['duration_capped']} items last longer than the "
-                              f"{min(MAX_DURATION_PERIODS, self.settings.periods)} periods that can be planned: "
-                              "duration shortened to that.")
+            self.notes.append(
+                f"{counts['duration_capped']} items last longer than the "
+                f"{min(MAX_DURATION_PERIODS, self.settings.periods)} periods that can be planned: "
+                "duration shortened to that."
+            )
         if uplift_ignored:
             self.notes.append(f"{uplift_ignored} items give a KPI uplift but no KPI: uplift ignored (set to 0).")
         if counts["deadline_early"]:
-            self.notes.append(f"{counts['deadline_early']} items are due before the plan starts "
-                              f"({self.settings.start.isoformat()}): deadline set to period 1.")
+            self.notes.append(
+                f"{counts['deadline_early']} items are due before the plan starts "
+                f"({self.settings.start.isoformat()}): deadline set to period 1."
+            )
         if counts["deadline_late"]:
-            self.notes.append(f"{counts['deadline_late']} items are due after the last planning period "
-                              f"({self.settings.periods}); their deadline does not bind within the plan.")
+            self.notes.append(
+                f"{counts['deadline_late']} items are due after the last planning period "
+                f"({self.settings.periods}); their deadline does not bind within the plan."
+            )
 
     def _default_note(self, name: str, what: str, default: str, count: int, n: int) -> str:
         if not self.has(name):
@@ -674,9 +857,12 @@ class _Builder:
             for r in records:
                 for other in r["_item"].depends_on:
                     if other not in known:
-                        self.problems.add(f"depends on {other!r}, which is not in the table.",
-                                          "correct the id or add the item." + did_you_mean(other, sorted(known)),
-                                          r["_item"].line, self.col("links"))
+                        self.problems.add(
+                            f"depends on {other!r}, which is not in the table.",
+                            "correct the id or add the item." + did_you_mean(other, sorted(known)),
+                            r["_item"].line,
+                            self.col("links"),
+                        )
             self.problems.raise_if_any()
         edges: set[tuple[str, str]] = set()  # (prerequisite, dependent)
         for r in records:
@@ -711,14 +897,17 @@ class _Builder:
         }
         for reason, text_ in reasons.items():
             if lost[reason]:
-                self.notes.append(f"{len(lost[reason])} dependencies {text_}: dropped "
-                                  f"(e.g. {_examples(lost[reason])}).")
+                self.notes.append(
+                    f"{len(lost[reason])} dependencies {text_}: dropped (e.g. {_examples(lost[reason])})."
+                )
         for r in plannable:
             r["depends_on"] = sorted(set(deps.get(r["key"], [])), key=_natural)
         kept_count = sum(len(r["depends_on"]) for r in plannable)
         if kept_count:
-            self.notes.append(f"{kept_count} dependencies between planned items kept "
-                              f"({sum(1 for r in plannable if r['depends_on'])} items wait for others).")
+            self.notes.append(
+                f"{kept_count} dependencies between planned items kept "
+                f"({sum(1 for r in plannable if r['depends_on'])} items wait for others)."
+            )
         self._check_cycles(plannable)
 
     def _check_cycles(self, plannable: list[dict]) -> None:
@@ -728,9 +917,15 @@ class _Builder:
         for cycle in find_cycles(edges):  # predecessor -> successor; read it as "waits for" backwards
             waits = cycle[::-1]
             where = ", ".join(f"{k} (line {line_of[k]})" for k in waits[:-1])
-            problems.append(InputProblem(
-                self.raw.source, f"the dependencies form a cycle: {' waits for '.join(waits)}.",
-                f"remove one of these links; the items are {where}.", line_of[waits[0]], self.col("links")))
+            problems.append(
+                InputProblem(
+                    self.raw.source,
+                    f"the dependencies form a cycle: {' waits for '.join(waits)}.",
+                    f"remove one of these links; the items are {where}.",
+                    line_of[waits[0]],
+                    self.col("links"),
+                )
+            )
         if problems:
             raise InputError(problems)
 
@@ -738,40 +933,84 @@ class _Builder:
         sizes = Counter(r["exclusive_group"] for r in plannable if r["exclusive_group"])
         alone = sorted(g for g, n in sizes.items() if n == 1)
         if alone:
-            self.notes.append(f"{len(alone)} alternative groups have a single planned item "
-                              f"({_examples(alone)}); nothing to choose between.")
+            self.notes.append(
+                f"{len(alone)} alternative groups have a single planned item "
+                f"({_examples(alone)}); nothing to choose between."
+            )
         if sizes:
-            self.notes.append(f"{len(sizes)} groups of exclusive alternatives "
-                              f"({sum(sizes.values())} items): at most one item per group can be funded.")
+            self.notes.append(
+                f"{len(sizes)} groups of exclusive alternatives "
+                f"({sum(sizes.values())} items): at most one item per group can be funded."
+            )
 
     def _frame(self, plannable: list[dict]) -> tuple[pd.DataFrame, pd.Series]:
         rows = []
         for r in plannable:
             row = {
-                "item_id": r["key"], "title": r["title"], "product": r["product"], "theme": r["theme"],
-                "item_type": r["item_type"] or "item", "status": r["status"],
-                "status_category": r["status_category"], "initiative": r["initiative"],
+                "item_id": r["key"],
+                "title": r["title"],
+                "product": r["product"],
+                "theme": r["theme"],
+                "item_type": r["item_type"] or "item",
+                "status": r["status"],
+                "status_category": r["status_category"],
+                "initiative": r["initiative"],
             }
             for skill in self.book.skills:
                 row[EFFORT_PREFIX + skill] = round(r["effort"][skill], 6)
-            row.update({
-                "story_points": r["story_points"], "duration_periods": r["duration"],
-                "reach": r["reach"], "impact": r["impact"], "confidence": r["confidence"],
-                "business_value": r["business_value"], "time_criticality": r["time_criticality"],
-                "risk_reduction": r["risk_reduction"], "moscow": r["moscow"], "kpi": r["kpi"],
-                "uplift": r["uplift"], "differentiation": r["differentiation"], "okr": r["okr"],
-                "depends_on": r["depends_on"], "mandatory": bool(r["mandatory"]),
-                "deadline_period": r["deadline"], "exclusive_group": r["exclusive_group"],
-                "jira_key": r["jira_key"], "parent": r["parent"],
-                "labels": r["labels"], "components": r["components"],
-            })
+            row.update(
+                {
+                    "story_points": r["story_points"],
+                    "duration_periods": r["duration"],
+                    "reach": r["reach"],
+                    "impact": r["impact"],
+                    "confidence": r["confidence"],
+                    "business_value": r["business_value"],
+                    "time_criticality": r["time_criticality"],
+                    "risk_reduction": r["risk_reduction"],
+                    "moscow": r["moscow"],
+                    "kpi": r["kpi"],
+                    "uplift": r["uplift"],
+                    "differentiation": r["differentiation"],
+                    "okr": r["okr"],
+                    "depends_on": r["depends_on"],
+                    "mandatory": bool(r["mandatory"]),
+                    "deadline_period": r["deadline"],
+                    "exclusive_group": r["exclusive_group"],
+                    "jira_key": r["jira_key"],
+                    "parent": r["parent"],
+                    "labels": r["labels"],
+                    "components": r["components"],
+                }
+            )
             rows.append(row)
-        columns = (["item_id", "title", "product", "theme", "item_type", "status", "status_category",
-                    "initiative"] + [EFFORT_PREFIX + s for s in self.book.skills]
-                   + ["story_points", "duration_periods", "reach", "impact", "confidence", "business_value",
-                      "time_criticality", "risk_reduction", "moscow", "kpi", "uplift", "differentiation",
-                      "okr", "depends_on", "mandatory", "deadline_period", "exclusive_group", "jira_key",
-                      "parent", "labels", "components"])
+        columns = (
+            ["item_id", "title", "product", "theme", "item_type", "status", "status_category", "initiative"]
+            + [EFFORT_PREFIX + s for s in self.book.skills]
+            + [
+                "story_points",
+                "duration_periods",
+                "reach",
+                "impact",
+                "confidence",
+                "business_value",
+                "time_criticality",
+                "risk_reduction",
+                "moscow",
+                "kpi",
+                "uplift",
+                "differentiation",
+                "okr",
+                "depends_on",
+                "mandatory",
+                "deadline_period",
+                "exclusive_group",
+                "jira_key",
+                "parent",
+                "labels",
+                "components",
+            ]
+        )
         frame = pd.DataFrame(rows, columns=columns)
         frame["story_points"] = frame["story_points"].astype(float)
         frame["deadline_period"] = pd.array(frame["deadline_period"].tolist(), dtype="Int64")

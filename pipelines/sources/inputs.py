@@ -16,7 +16,6 @@ import pandas as pd
 from models.checks import unknown_okr_refs
 from models.errors import InputError, InputProblem
 from models.settings import Settings, load_settings
-
 from pipelines.sources.tables import read_backlog, read_kpis, read_okrs, read_teams
 from pipelines.sources.values import did_you_mean
 
@@ -41,11 +40,15 @@ def table_path(data_dir: str | Path, name: str) -> Path:
     data_dir = Path(data_dir)
     found = [data_dir / f"{name}{suffix}" for suffix in (".csv", ".xlsx") if (data_dir / f"{name}{suffix}").exists()]
     if not found:
-        raise InputError.single(data_dir / f"{name}.csv", "file not found.",
-                                f"put {name}.csv (or {name}.xlsx) into {data_dir}.")
+        raise InputError.single(
+            data_dir / f"{name}.csv", "file not found.", f"put {name}.csv (or {name}.xlsx) into {data_dir}."
+        )
     if len(found) > 1:
-        raise InputError.single(found[1], f"both {found[0].name} and {found[1].name} exist.",
-                                "keep one of them, so it is clear which one is read.")
+        raise InputError.single(
+            found[1],
+            f"both {found[0].name} and {found[1].name} exist.",
+            "keep one of them, so it is clear which one is read.",
+        )
     return found[0]
 
 
@@ -63,21 +66,26 @@ def load_inputs(data_dir: str | Path) -> Inputs:
     okrs = read_okrs(table_path(data_dir, "okrs"))
     backlog_path = backlog_file(data_dir)
     read = read_backlog(backlog_path, teams, settings)
-    notes = [*teams.attrs.get("notes", []), *kpis.attrs.get("notes", []), *okrs.attrs.get("notes", []),
-             *read.notes]
+    notes = [*teams.attrs.get("notes", []), *kpis.attrs.get("notes", []), *okrs.attrs.get("notes", []), *read.notes]
     check_okr_references(read.backlog, okrs, str(backlog_path))
     missing = sorted(set(read.backlog["product"]) - set(kpis["product"]))
     if missing:
-        notes.append(f"no KPI history for the products {', '.join(missing)}: their value cannot be "
-                     "anchored on KPIs.")
+        notes.append(f"no KPI history for the products {', '.join(missing)}: their value cannot be anchored on KPIs.")
     return Inputs(read.backlog, teams, kpis, okrs, settings, notes)
 
 
 def check_okr_references(backlog: pd.DataFrame, okrs: pd.DataFrame, source: str) -> None:
     """InputError for every backlog item whose ``okr`` is not a key result of ``okrs``."""
     known = sorted(set(okrs["key_result"]))
-    problems = [InputProblem(source, f"item {item} names the key result {okr!r}, which is not in okrs.",
-                             "use a key_result id of okrs.csv." + did_you_mean(okr, known), None, "okr")
-                for item, okr in unknown_okr_refs(backlog, okrs)]
+    problems = [
+        InputProblem(
+            source,
+            f"item {item} names the key result {okr!r}, which is not in okrs.",
+            "use a key_result id of okrs.csv." + did_you_mean(okr, known),
+            None,
+            "okr",
+        )
+        for item, okr in unknown_okr_refs(backlog, okrs)
+    ]
     if problems:
         raise InputError(problems[:50])

@@ -35,7 +35,6 @@ import pandas as pd
 
 from models.errors import InputError, InputProblem
 from models.settings import Settings
-
 from pipelines.sources.backlog import BacklogRead, RawBacklog, RawItem, build_backlog
 from pipelines.sources.rawfile import RawTable, read_raw
 from pipelines.sources.values import is_blank, normalise_token, split_list, text
@@ -51,13 +50,24 @@ JIRA_FIELDS: dict[str, tuple[str, ...]] = {
     "project_key": ("project key",),
     "project_name": ("project name",),
     "product": ("custom field (product)",),
-    "parent": ("parent", "parent key", "custom field (epic link)", "custom field (parent link)",
-               "epic link", "parent link", "parent id"),
+    "parent": (
+        "parent",
+        "parent key",
+        "custom field (epic link)",
+        "custom field (parent link)",
+        "epic link",
+        "parent link",
+        "parent id",
+    ),
     "parent_summary": ("parent summary",),
     "labels": ("labels",),
     "components": ("component/s", "components"),
-    "story_points": ("custom field (story points)", "custom field (story point estimate)",
-                     "story points", "story point estimate"),
+    "story_points": (
+        "custom field (story points)",
+        "custom field (story point estimate)",
+        "story points",
+        "story point estimate",
+    ),
     "original_estimate": ("original estimate",),
     "due_date": ("due date",),
     "reach": ("custom field (reach)",),
@@ -80,14 +90,22 @@ MULTI_FIELDS = frozenset({"labels", "components"})
 ESSENTIAL = {"key": "Issue key", "title": "Summary"}
 # The canonical headers the demo export uses, to name a column that is absent.
 DISPLAY = {
-    "story_points": "Custom field (Story Points)", "original_estimate": "Original Estimate",
-    "due_date": "Due Date", "reach": "Custom field (Reach)", "impact": "Custom field (Impact)",
-    "confidence": "Custom field (Confidence)", "business_value": "Custom field (Business Value)",
+    "story_points": "Custom field (Story Points)",
+    "original_estimate": "Original Estimate",
+    "due_date": "Due Date",
+    "reach": "Custom field (Reach)",
+    "impact": "Custom field (Impact)",
+    "confidence": "Custom field (Confidence)",
+    "business_value": "Custom field (Business Value)",
     "time_criticality": "Custom field (Time Criticality)",
-    "risk_reduction": "Custom field (Risk Reduction)", "moscow": "Custom field (MoSCoW)",
-    "theme": "Custom field (Strategic Theme)", "kpi": "Custom field (KPI)",
-    "uplift": "Custom field (KPI Uplift)", "differentiation": "Custom field (Differentiation)",
-    "okr": "Custom field (OKR)", "skill_split": "Custom field (Skill Split)",
+    "risk_reduction": "Custom field (Risk Reduction)",
+    "moscow": "Custom field (MoSCoW)",
+    "theme": "Custom field (Strategic Theme)",
+    "kpi": "Custom field (KPI)",
+    "uplift": "Custom field (KPI Uplift)",
+    "differentiation": "Custom field (Differentiation)",
+    "okr": "Custom field (OKR)",
+    "skill_split": "Custom field (Skill Split)",
     "duration_quarters": "Custom field (Duration Quarters)",
     "exclusive_group": "Custom field (Alternative Group)",
 }
@@ -141,10 +159,18 @@ def jira_raw_backlog(table: RawTable) -> RawBacklog:
             used.update(i for i, _ in found)
     missing = [label for name, label in ESSENTIAL.items() if name not in positions]
     if missing:
-        raise InputError([
-            InputProblem(table.source, f"required column '{label}' is missing.",
-                         f"export with all fields, or add a column named '{label}'.", 1, label)
-            for label in missing])
+        raise InputError(
+            [
+                InputProblem(
+                    table.source,
+                    f"required column '{label}' is missing.",
+                    f"export with all fields, or add a column named '{label}'.",
+                    1,
+                    label,
+                )
+                for label in missing
+            ]
+        )
     links: list[tuple[int, str, str]] = []  # (position, direction, link type)
     ignored_types: Counter = Counter()
     for i, h in enumerate(spaced):
@@ -152,8 +178,7 @@ def jira_raw_backlog(table: RawTable) -> RawBacklog:
         if match:
             used.add(i)
             links.append((i, match.group(1).lower(), match.group(2)))
-    ignored_columns = sorted({table.header[i] for i in range(len(table.header))
-                              if i not in used and table.header[i]})
+    ignored_columns = sorted({table.header[i] for i in range(len(table.header)) if i not in used and table.header[i]})
     columns = {name: found[0][1] for name, found in positions.items()}
     columns["links"] = "issue links"
     for name, label in DISPLAY.items():
@@ -161,7 +186,7 @@ def jira_raw_backlog(table: RawTable) -> RawBacklog:
 
     items: list[RawItem] = []
     link_kinds: Counter = Counter()
-    for row, line in zip(table.rows, table.lines):
+    for row, line in zip(table.rows, table.lines, strict=True):
         cells: dict[str, object] = {}
         origin: dict[str, str] = {}
         for name, found in positions.items():
@@ -191,13 +216,16 @@ def jira_raw_backlog(table: RawTable) -> RawBacklog:
     notes.append(f"{table.path.name}: read as a Jira export ({len(items)} rows).")
     if link_kinds:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(link_kinds.items()))
-        notes.append("issue links read as dependencies: " + kinds + " (Blocks inward = is blocked by; "
-                     "Dependency outward = depends on).")
+        notes.append(
+            "issue links read as dependencies: " + kinds + " (Blocks inward = is blocked by; "
+            "Dependency outward = depends on)."
+        )
     if ignored_types:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(ignored_types.items()))
         notes.append(f"issue links that are not dependencies ignored: {kinds}.")
     if ignored_columns:
-        notes.append(f"{len(ignored_columns)} columns not used for planning: "
-                     f"{', '.join(ignored_columns[:12])}{' ...' if len(ignored_columns) > 12 else ''}.")
-    return RawBacklog(table.source, items, columns, table.decimal_comma, notes, kind="jira",
-                      present=set(positions))
+        notes.append(
+            f"{len(ignored_columns)} columns not used for planning: "
+            f"{', '.join(ignored_columns[:12])}{' ...' if len(ignored_columns) > 12 else ''}."
+        )
+    return RawBacklog(table.source, items, columns, table.decimal_comma, notes, kind="jira", present=set(positions))

@@ -57,9 +57,7 @@ def read_raw(path: str | Path) -> RawTable:
     elif suffix in TEXT_SUFFIXES:
         table = _read_text(path)
     else:
-        raise InputError.single(
-            path, f"unknown file type '{suffix}'.", "save the table as .csv or .xlsx."
-        )
+        raise InputError.single(path, f"unknown file type '{suffix}'.", "save the table as .csv or .xlsx.")
     _fit_rows_to_header(table)
     return table
 
@@ -94,8 +92,9 @@ def _read_text(path: Path) -> RawTable:
     try:
         text, encoding = decode_bytes(path.read_bytes())
     except UnicodeDecodeError as exc:
-        raise InputError.single(path, f"cannot decode the file: {exc}.",
-                                "save it as UTF-8 (CSV UTF-8 in Excel).") from None
+        raise InputError.single(
+            path, f"cannot decode the file: {exc}.", "save it as UTF-8 (CSV UTF-8 in Excel)."
+        ) from None
     notes: list[str] = []
     if encoding in ("cp1252", "latin-1"):
         notes.append(f"{path.name}: not UTF-8; read as Windows-1252 (German Excel 'CSV').")
@@ -129,9 +128,9 @@ def _read_text(path: Path) -> RawTable:
             rows.append(list(record))
             lines.append(this_start)
     except csv.Error as exc:
-        raise InputError.single(path, f"the file is not valid CSV: {exc}.",
-                                "check for an unclosed quote (\") in the line before.",
-                                row=start) from None
+        raise InputError.single(
+            path, f"the file is not valid CSV: {exc}.", 'check for an unclosed quote (") in the line before.', row=start
+        ) from None
     if header is None:
         raise InputError.single(path, "the file is empty.", "export the table again with its header line.")
     if header_line != 1 + skipped_lines:
@@ -148,8 +147,9 @@ def _read_excel(path: Path) -> RawTable:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several unrelated types for broken files
-        raise InputError.single(path, f"cannot open the workbook: {exc}.",
-                                "save it again as an Excel workbook (.xlsx).") from None
+        raise InputError.single(
+            path, f"cannot open the workbook: {exc}.", "save it again as an Excel workbook (.xlsx)."
+        ) from None
     try:
         sheet = workbook.worksheets[0]
         notes = []
@@ -170,7 +170,9 @@ def _read_excel(path: Path) -> RawTable:
     finally:
         workbook.close()
     if header is None:
-        raise InputError.single(path, "the first sheet is empty.", "put the table with its header row on the first sheet.")
+        raise InputError.single(
+            path, "the first sheet is empty.", "put the table with its header row on the first sheet."
+        )
     # drop trailing header cells that are empty (openpyxl reports the used range)
     while header and header[-1] == "":
         header.pop()
@@ -201,11 +203,15 @@ def _fit_rows_to_header(table: RawTable) -> None:
         elif len(row) > width:
             extra = row[width:]
             if any(not (isinstance(c, str) and not c.strip()) for c in extra):  # a non-empty extra cell
-                problems.append(InputProblem(
-                    table.source,
-                    f"the line has {len(row)} cells but the header has {width}.",
-                    "remove the extra cells or add a header for them (check for an unquoted separator).",
-                    table.lines[i], None))
+                problems.append(
+                    InputProblem(
+                        table.source,
+                        f"the line has {len(row)} cells but the header has {width}.",
+                        "remove the extra cells or add a header for them (check for an unquoted separator).",
+                        table.lines[i],
+                        None,
+                    )
+                )
                 if len(problems) >= 50:
                     break
             del row[width:]

@@ -23,7 +23,6 @@ import pandas as pd
 from models.checks import MAX_FILLED_GAP, missing_month_runs
 from models.schemas import EFFORT_PREFIX, KpiHistory, Okrs, Teams, validate
 from models.settings import MAX_PERIODS, Settings
-
 from pipelines.sources.backlog import BacklogRead, RawBacklog, RawItem, build_backlog
 from pipelines.sources.jira import is_jira_header, jira_raw_backlog
 from pipelines.sources.rawfile import RawTable, read_raw
@@ -37,14 +36,21 @@ from pipelines.sources.values import (
     text,
 )
 
+
 def column_key(name: str) -> str:
     """Normalised header: lower case, blanks and dashes as '_' ('Capacity PW' -> 'capacity_pw')."""
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def read_table(path: str | Path | RawTable, required: Sequence[str], optional: Sequence[str] = (),
-               aliases: Mapping[str, str] | None = None, *, numeric: Collection[str] | None = (),
-               dates: Collection[str] = ()) -> pd.DataFrame:
+def read_table(
+    path: str | Path | RawTable,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    aliases: Mapping[str, str] | None = None,
+    *,
+    numeric: Collection[str] | None = (),
+    dates: Collection[str] = (),
+) -> pd.DataFrame:
     """Read a canonical table; columns are renamed to the canonical names given.
 
     ``aliases`` maps other header names to canonical ones. Columns in ``numeric`` are
@@ -71,15 +77,23 @@ def read_table(path: str | Path | RawTable, required: Sequence[str], optional: S
     for i, header in enumerate(raw.header):
         if not header:
             if any(not is_blank(row[i]) for row in raw.rows):
-                problems.add(f"column {i + 1} has values but no header.", "give the column a name or delete it.",
-                             1, f"#{i + 1}")
+                problems.add(
+                    f"column {i + 1} has values but no header.", "give the column a name or delete it.", 1, f"#{i + 1}"
+                )
             continue
         name = lookup.get(column_key(header))
         if name is None:
             unknown.append(header)
-            problems.add(f"unknown column '{header}'.",
-                         ("remove it or rename it." + did_you_mean(column_key(header), allowed)
-                          + f" Allowed columns: {', '.join(allowed)}."), 1, header)
+            problems.add(
+                f"unknown column '{header}'.",
+                (
+                    "remove it or rename it."
+                    + did_you_mean(column_key(header), allowed)
+                    + f" Allowed columns: {', '.join(allowed)}."
+                ),
+                1,
+                header,
+            )
         elif name in positions:
             problems.add(f"column '{header}' repeats column '{headers[name]}'.", "keep one of them.", 1, header)
         else:
@@ -88,9 +102,12 @@ def read_table(path: str | Path | RawTable, required: Sequence[str], optional: S
     for name in required:
         if name not in positions:
             hint = did_you_mean(name, unknown)
-            problems.add(f"required column '{name}' is missing.",
-                         f"add a column named '{name}'." + (hint.replace("Did you mean", " Is it") if hint else ""),
-                         1, name)
+            problems.add(
+                f"required column '{name}' is missing.",
+                f"add a column named '{name}'." + (hint.replace("Did you mean", " Is it") if hint else ""),
+                1,
+                name,
+            )
     problems.raise_if_any()
 
     data: dict[str, list] = {}
@@ -106,8 +123,7 @@ def read_table(path: str | Path | RawTable, required: Sequence[str], optional: S
         else:
             frame[name] = pd.Series([text(v) or None for v in frame[name]], index=frame.index, dtype=object)
     problems.raise_if_any()
-    frame.attrs.update(source=raw.source, headers=headers, notes=list(raw.notes),
-                       decimal_comma=raw.decimal_comma)
+    frame.attrs.update(source=raw.source, headers=headers, notes=list(raw.notes), decimal_comma=raw.decimal_comma)
     return frame
 
 
@@ -135,8 +151,12 @@ def _parse_numbers(cells: pd.Series, problems: Problems, header: str, decimal_co
             number, percent = parse_percent_or_number(v, decimal_comma)
             values.append(number / 100.0 if percent else number)
         except ValueError:
-            problems.add(f"{text(v)!r} is not a number.",
-                         "enter a number (e.g. 4.5, or 4,5 in a ';'-separated file).", int(line), header)
+            problems.add(
+                f"{text(v)!r} is not a number.",
+                "enter a number (e.g. 4.5, or 4,5 in a ';'-separated file).",
+                int(line),
+                header,
+            )
             values.append(float("nan"))
     return pd.Series(values, index=cells.index, dtype=float)
 
@@ -150,8 +170,9 @@ def _parse_dates(cells: pd.Series, problems: Problems, header: str) -> pd.Series
         try:
             values.append(pd.Timestamp(_parse_month_or_date(v)))
         except ValueError:
-            problems.add(f"{text(v)!r} is not a date.", "write a date like 2024-01-01 or 01.01.2024.",
-                         int(line), header)
+            problems.add(
+                f"{text(v)!r} is not a date.", "write a date like 2024-01-01 or 01.01.2024.", int(line), header
+            )
             values.append(pd.NaT)
     return pd.Series(values, index=cells.index, dtype="datetime64[ns]")
 
@@ -200,9 +221,17 @@ def _unique(frame: pd.DataFrame, column: str, problems: Problems, fix: str) -> N
 # -- teams -------------------------------------------------------------------------------------
 TEAM_COLUMNS = ["team", "skill", "headcount", "capacity_pw", "cost_per_pw"]
 TEAM_OPTIONAL = ["velocity_sp_per_pw"] + [f"capacity_pw_p{p}" for p in range(1, MAX_PERIODS + 1)]
-TEAM_ALIASES = {"team_name": "team", "name": "team", "fte": "headcount", "people": "headcount",
-                "capacity": "capacity_pw", "capacity_per_period": "capacity_pw", "cost": "cost_per_pw",
-                "cost_per_person_week": "cost_per_pw", "velocity": "velocity_sp_per_pw"}
+TEAM_ALIASES = {
+    "team_name": "team",
+    "name": "team",
+    "fte": "headcount",
+    "people": "headcount",
+    "capacity": "capacity_pw",
+    "capacity_per_period": "capacity_pw",
+    "cost": "cost_per_pw",
+    "cost_per_person_week": "cost_per_pw",
+    "velocity": "velocity_sp_per_pw",
+}
 DEFAULT_VELOCITY = 1.0
 
 
@@ -222,17 +251,22 @@ def read_teams(path: str | Path) -> pd.DataFrame:
     for line, value in frame["skill"].items():
         skill = column_key(value or "")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", skill):
-            problems.add(f"skill {value!r} is not a short name.",
-                         "use one lower-case word per skill, e.g. backend, frontend, mobile, data, ux, qa.",
-                         int(line), frame.attrs["headers"]["skill"])
+            problems.add(
+                f"skill {value!r} is not a short name.",
+                "use one lower-case word per skill, e.g. backend, frontend, mobile, data, ux, qa.",
+                int(line),
+                frame.attrs["headers"]["skill"],
+            )
         skills.append(skill)
     frame["skill"] = skills
     _unique(frame, "team", problems, "give every team its own name.")
     problems.raise_if_any()
     if "velocity_sp_per_pw" not in frame.columns:
         frame["velocity_sp_per_pw"] = DEFAULT_VELOCITY
-        notes.append(f"{Path(source).name}: no velocity_sp_per_pw column: {DEFAULT_VELOCITY:g} story point "
-                     "per person-week assumed for every team.")
+        notes.append(
+            f"{Path(source).name}: no velocity_sp_per_pw column: {DEFAULT_VELOCITY:g} story point "
+            "per person-week assumed for every team."
+        )
     elif frame["velocity_sp_per_pw"].isna().any():
         n = int(frame["velocity_sp_per_pw"].isna().sum())
         frame["velocity_sp_per_pw"] = frame["velocity_sp_per_pw"].fillna(DEFAULT_VELOCITY)
@@ -244,10 +278,27 @@ def read_teams(path: str | Path) -> pd.DataFrame:
 
 
 # -- KPI history -----------------------------------------------------------------------------
-KPI_COLUMNS = ["product", "month", "mau", "dau", "new_users", "churned_users", "conversion_rate",
-               "arpu", "mrr", "nps", "cac"]
-KPI_ALIASES = {"date": "month", "period": "month", "monthly_active_users": "mau",
-               "daily_active_users": "dau", "conversion": "conversion_rate", "churned": "churned_users"}
+KPI_COLUMNS = [
+    "product",
+    "month",
+    "mau",
+    "dau",
+    "new_users",
+    "churned_users",
+    "conversion_rate",
+    "arpu",
+    "mrr",
+    "nps",
+    "cac",
+]
+KPI_ALIASES = {
+    "date": "month",
+    "period": "month",
+    "monthly_active_users": "mau",
+    "daily_active_users": "dau",
+    "conversion": "conversion_rate",
+    "churned": "churned_users",
+}
 
 
 def read_kpis(path: str | Path) -> pd.DataFrame:
@@ -280,19 +331,28 @@ def _kpi_gaps(kpis: pd.DataFrame, name: str) -> list[str]:
         gaps = [m for r in short for m in pd.period_range(r.first, r.last, freq="M")]
         if gaps:
             shown = ", ".join(str(m) for m in gaps[:6]) + (" ..." if len(gaps) > 6 else "")
-            notes.append(f"{name}: {product} has no row for {len(gaps)} month(s) ({shown}); "
-                         "the KPI baselines interpolate them (table kpi_imputations).")
+            notes.append(
+                f"{name}: {product} has no row for {len(gaps)} month(s) ({shown}); "
+                "the KPI baselines interpolate them (table kpi_imputations)."
+            )
         for r in runs:
             if r.product == product and r.length > MAX_FILLED_GAP:
-                notes.append(f"{name}: {product} has no row for the {r.length} months {r.first} to {r.last}: "
-                             f"too many in a row to be filled in (at most {MAX_FILLED_GAP}); add them to the "
-                             "KPI file (the KPI history check blocks the refresh until then).")
+                notes.append(
+                    f"{name}: {product} has no row for the {r.length} months {r.first} to {r.last}: "
+                    f"too many in a row to be filled in (at most {MAX_FILLED_GAP}); add them to the "
+                    "KPI file (the KPI history check blocks the refresh until then)."
+                )
     blank = kpis[KPI_COLUMNS[2:]].isna()
     if blank.to_numpy().any():
-        cells = [f"{c} ({kpis.loc[i, 'product']} {kpis.loc[i, 'month']:%Y-%m})"
-                 for c in KPI_COLUMNS[2:] for i in kpis.index[blank[c]]]
-        notes.append(f"{name}: {len(cells)} blank cell(s): {', '.join(cells[:6])}{' ...' if len(cells) > 6 else ''}; "
-                     "the KPI baselines impute them (table kpi_imputations).")
+        cells = [
+            f"{c} ({kpis.loc[i, 'product']} {kpis.loc[i, 'month']:%Y-%m})"
+            for c in KPI_COLUMNS[2:]
+            for i in kpis.index[blank[c]]
+        ]
+        notes.append(
+            f"{name}: {len(cells)} blank cell(s): {', '.join(cells[:6])}{' ...' if len(cells) > 6 else ''}; "
+            "the KPI baselines impute them (table kpi_imputations)."
+        )
     return notes
 
 
@@ -304,8 +364,7 @@ OKR_ALIASES = {"kr": "key_result", "key_result_id": "key_result", "kr_id": "key_
 
 def read_okrs(path: str | Path) -> pd.DataFrame:
     """Read objectives and key results; returns validated Okrs (weight defaults to 1)."""
-    frame = read_table(path, OKR_COLUMNS, OKR_OPTIONAL, OKR_ALIASES,
-                       numeric=["baseline", "target", "weight"])
+    frame = read_table(path, OKR_COLUMNS, OKR_OPTIONAL, OKR_ALIASES, numeric=["baseline", "target", "weight"])
     source, notes = frame.attrs["source"], frame.attrs["notes"]
     problems = Problems(source)
     _unique(frame, "key_result", problems, "give every key result its own id (e.g. KR-1.2).")
@@ -329,15 +388,47 @@ def read_okrs(path: str | Path) -> pd.DataFrame:
 # -- backlog ---------------------------------------------------------------------------------
 BACKLOG_REQUIRED = ["item_id", "title", "product"]
 BACKLOG_OPTIONAL = [
-    "theme", "item_type", "status", "status_category", "initiative", "story_points", "skill_split",
-    "duration_periods", "reach", "impact", "confidence", "business_value", "time_criticality",
-    "risk_reduction", "moscow", "kpi", "uplift", "differentiation", "okr", "depends_on", "mandatory",
-    "deadline_period", "exclusive_group", "jira_key", "parent", "labels", "components",
+    "theme",
+    "item_type",
+    "status",
+    "status_category",
+    "initiative",
+    "story_points",
+    "skill_split",
+    "duration_periods",
+    "reach",
+    "impact",
+    "confidence",
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "moscow",
+    "kpi",
+    "uplift",
+    "differentiation",
+    "okr",
+    "depends_on",
+    "mandatory",
+    "deadline_period",
+    "exclusive_group",
+    "jira_key",
+    "parent",
+    "labels",
+    "components",
 ]
-BACKLOG_ALIASES = {"id": "item_id", "key": "item_id", "summary": "title", "name": "title",
-                   "type": "item_type", "strategic_theme": "theme", "dependencies": "depends_on",
-                   "deadline": "deadline_period", "alternative_group": "exclusive_group",
-                   "kpi_uplift": "uplift", "duration": "duration_periods"}
+BACKLOG_ALIASES = {
+    "id": "item_id",
+    "key": "item_id",
+    "summary": "title",
+    "name": "title",
+    "type": "item_type",
+    "strategic_theme": "theme",
+    "dependencies": "depends_on",
+    "deadline": "deadline_period",
+    "alternative_group": "exclusive_group",
+    "kpi_uplift": "uplift",
+    "duration": "duration_periods",
+}
 _BACKLOG_FIELD = {"item_id": "key"}  # canonical table column -> build_backlog field
 
 
@@ -365,8 +456,7 @@ def read_backlog_table(path: str | Path | RawTable, teams: pd.DataFrame, setting
     columns["links"] = headers.get("depends_on", "depends_on")
     items = []
     for line, row in frame.iterrows():
-        cells = {_BACKLOG_FIELD.get(name, name): value for name, value in row.items()
-                 if name != "depends_on"}
+        cells = {_BACKLOG_FIELD.get(name, name): value for name, value in row.items() if name != "depends_on"}
         for name in ("labels", "components"):
             if name in cells:
                 cells[name] = split_list(cells[name] or "")
@@ -376,4 +466,3 @@ def read_backlog_table(path: str | Path | RawTable, teams: pd.DataFrame, setting
     notes.append(f"{Path(frame.attrs['source']).name}: read as a backlog table ({len(items)} rows).")
     raw = RawBacklog(frame.attrs["source"], items, columns, frame.attrs["decimal_comma"], notes, kind="table")
     return build_backlog(raw, teams, settings)
-

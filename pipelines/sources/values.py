@@ -15,8 +15,8 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Iterable
 
 from models.errors import InputError, InputProblem
 
@@ -129,16 +129,37 @@ def parse_duration_seconds(value: object, decimal_comma: bool = False) -> float:
 
 
 _GERMAN_MONTHS = {
-    "jän": "Jan", "jan": "Jan", "feb": "Feb", "mär": "Mar", "mrz": "Mar", "apr": "Apr",
-    "mai": "May", "jun": "Jun", "jul": "Jul", "aug": "Aug", "sep": "Sep", "okt": "Oct",
-    "nov": "Nov", "dez": "Dec",
+    "jän": "Jan",
+    "jan": "Jan",
+    "feb": "Feb",
+    "mär": "Mar",
+    "mrz": "Mar",
+    "apr": "Apr",
+    "mai": "May",
+    "jun": "Jun",
+    "jul": "Jul",
+    "aug": "Aug",
+    "sep": "Sep",
+    "okt": "Oct",
+    "nov": "Nov",
+    "dez": "Dec",
 }
 _MONTH_TOKEN = re.compile(r"(?<=/)([A-Za-zÄÖÜäöü]{3,4})\.?(?=/)")
 _DATE_FORMATS = (
-    "%d/%b/%y %I:%M %p", "%d/%b/%Y %I:%M %p", "%d/%b/%y %H:%M", "%d/%b/%Y %H:%M",
-    "%d/%b/%y", "%d/%b/%Y",
-    "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%y %H:%M", "%d.%m.%y",
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+    "%d/%b/%y %I:%M %p",
+    "%d/%b/%Y %I:%M %p",
+    "%d/%b/%y %H:%M",
+    "%d/%b/%Y %H:%M",
+    "%d/%b/%y",
+    "%d/%b/%Y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y",
+    "%d.%m.%y %H:%M",
+    "%d.%m.%y",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
 )
 
 
@@ -199,8 +220,9 @@ class Problems:
         self.items: list[InputProblem] = []
         self.dropped = 0
 
-    def add(self, message: str, fix: str = "", row: int | None = None,
-            column: str | None = None, source: str | None = None) -> None:
+    def add(
+        self, message: str, fix: str = "", row: int | None = None, column: str | None = None, source: str | None = None
+    ) -> None:
         if len(self.items) >= self.limit:
             self.dropped += 1
             return
@@ -214,6 +236,11 @@ class Problems:
             return
         problems = list(self.items)
         if self.dropped:
-            problems.append(InputProblem(self.source, f"{self.dropped} more problems not listed.",
-                                         "fix the ones above and read the file again."))
+            problems.append(
+                InputProblem(
+                    self.source,
+                    f"{self.dropped} more problems not listed.",
+                    "fix the ones above and read the file again.",
+                )
+            )
         raise InputError(problems)

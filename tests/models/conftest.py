@@ -89,32 +89,104 @@ def backlog() -> pd.DataFrame:
     return _make_backlog(
         [
             # conversion +20 % on Shop; effort 4 backend + 2 frontend pw; RICE inputs for hand checks
-            dict(item_id="S1", effort_backend=4.0, effort_frontend=2.0, kpi="conversion_rate", uplift=0.20,
-                 differentiation="differentiator", reach=1000.0, impact=2.0, confidence=0.8,
-                 business_value=8.0, time_criticality=5.0, risk_reduction=2.0, story_points=5.0,
-                 moscow="Must", mandatory=True, deadline_period=2),
+            dict(
+                item_id="S1",
+                effort_backend=4.0,
+                effort_frontend=2.0,
+                kpi="conversion_rate",
+                uplift=0.20,
+                differentiation="differentiator",
+                reach=1000.0,
+                impact=2.0,
+                confidence=0.8,
+                business_value=8.0,
+                time_criticality=5.0,
+                risk_reduction=2.0,
+                story_points=5.0,
+                moscow="Must",
+                mandatory=True,
+                deadline_period=2,
+            ),
             # churn -10 % (relative change) on Shop; two quarters of backend work
-            dict(item_id="S2", effort_backend=6.0, kpi="churn_rate", uplift=-0.10, duration_periods=2,
-                 reach=500.0, impact=1.0, confidence=0.5, business_value=5.0, time_criticality=3.0,
-                 risk_reduction=1.0, moscow="Should"),
+            dict(
+                item_id="S2",
+                effort_backend=6.0,
+                kpi="churn_rate",
+                uplift=-0.10,
+                duration_periods=2,
+                reach=500.0,
+                impact=1.0,
+                confidence=0.5,
+                business_value=5.0,
+                time_criticality=3.0,
+                risk_reduction=1.0,
+                moscow="Should",
+            ),
             # saves 2,000 EUR a month
-            dict(item_id="S3", effort_backend=2.0, kpi="cost", uplift=2000.0, theme="run",
-                 business_value=2.0, time_criticality=1.0, risk_reduction=3.0, moscow="Could"),
+            dict(
+                item_id="S3",
+                effort_backend=2.0,
+                kpi="cost",
+                uplift=2000.0,
+                theme="run",
+                business_value=2.0,
+                time_criticality=1.0,
+                risk_reduction=3.0,
+                moscow="Could",
+            ),
             # MAU +2 % on App, needs A3's API first
-            dict(item_id="A1", product="App", effort_frontend=3.0, kpi="mau", uplift=0.02,
-                 differentiation="differentiator", depends_on=["A3"], business_value=6.0,
-                 time_criticality=2.0, risk_reduction=1.0, moscow="Should", exclusive_group="onboarding"),
+            dict(
+                item_id="A1",
+                product="App",
+                effort_frontend=3.0,
+                kpi="mau",
+                uplift=0.02,
+                differentiation="differentiator",
+                depends_on=["A3"],
+                business_value=6.0,
+                time_criticality=2.0,
+                risk_reduction=1.0,
+                moscow="Should",
+                exclusive_group="onboarding",
+            ),
             # NPS only: valued through the WSJF proxy
-            dict(item_id="A2", product="App", effort_frontend=2.0, kpi="nps", uplift=5.0,
-                 business_value=3.0, time_criticality=1.0, risk_reduction=0.0, moscow="Won't",
-                 exclusive_group="onboarding"),
+            dict(
+                item_id="A2",
+                product="App",
+                effort_frontend=2.0,
+                kpi="nps",
+                uplift=5.0,
+                business_value=3.0,
+                time_criticality=1.0,
+                risk_reduction=0.0,
+                moscow="Won't",
+                exclusive_group="onboarding",
+            ),
             # ARPU +5 % on App, already in progress
-            dict(item_id="A3", product="App", effort_backend=3.0, kpi="arpu", uplift=0.05,
-                 status_category="In Progress", status="In Development", business_value=4.0,
-                 time_criticality=4.0, risk_reduction=2.0, moscow="Must", theme="transform"),
+            dict(
+                item_id="A3",
+                product="App",
+                effort_backend=3.0,
+                kpi="arpu",
+                uplift=0.05,
+                status_category="In Progress",
+                status="In Development",
+                business_value=4.0,
+                time_criticality=4.0,
+                risk_reduction=2.0,
+                moscow="Must",
+                theme="transform",
+            ),
             # finished already
-            dict(item_id="D1", effort_backend=1.0, status_category="Done", status="Closed", kpi="mau",
-                 uplift=0.01, moscow="Could"),
+            dict(
+                item_id="D1",
+                effort_backend=1.0,
+                status_category="Done",
+                status="Closed",
+                kpi="mau",
+                uplift=0.01,
+                moscow="Could",
+            ),
         ]
     )
 
@@ -135,10 +207,36 @@ def kpi_history() -> pd.DataFrame:
     months = pd.date_range("2026-09-01", periods=4, freq="MS")
     rows = []
     for m in months:
-        rows.append(dict(product="Shop", month=m, mau=10_000.0, dau=2_000.0, new_users=300.0, churned_users=300.0,
-                         conversion_rate=0.05, arpu=20.0, mrr=10_000.0, nps=30.0, cac=50.0))
-        rows.append(dict(product="App", month=m, mau=50_000.0, dau=9_000.0, new_users=1_000.0,
-                         churned_users=1_000.0, conversion_rate=0.02, arpu=10.0, mrr=10_000.0, nps=10.0, cac=20.0))
+        rows.append(
+            dict(
+                product="Shop",
+                month=m,
+                mau=10_000.0,
+                dau=2_000.0,
+                new_users=300.0,
+                churned_users=300.0,
+                conversion_rate=0.05,
+                arpu=20.0,
+                mrr=10_000.0,
+                nps=30.0,
+                cac=50.0,
+            )
+        )
+        rows.append(
+            dict(
+                product="App",
+                month=m,
+                mau=50_000.0,
+                dau=9_000.0,
+                new_users=1_000.0,
+                churned_users=1_000.0,
+                conversion_rate=0.02,
+                arpu=10.0,
+                mrr=10_000.0,
+                nps=10.0,
+                cac=20.0,
+            )
+        )
     return validate(pd.DataFrame(rows), KpiHistory, "test kpi history")
 
 

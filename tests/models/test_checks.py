@@ -32,7 +32,8 @@ def test_capacity_and_skill_coverage():
     b = _backlog([["A", [], None, 2.0, 3.5]])
     assert checks.nonpositive_capacity(teams) == ["team T2 (data) has capacity 0.0 person-weeks per period"]
     assert checks.skills_without_capacity(b, teams) == [
-        "the backlog needs 3.5 data person-weeks but no team has that skill"]
+        "the backlog needs 3.5 data person-weeks but no team has that skill"
+    ]
 
 
 def test_unknown_okrs_and_duplicate_key_results():
@@ -43,11 +44,13 @@ def test_unknown_okrs_and_duplicate_key_results():
 
 
 def test_kpi_history_gaps():
-    months = pd.to_datetime(["2026-01-01", "2026-02-01", "2026-04-01", "2026-01-01", "2026-02-01",
-                             "2025-01-01", "2025-06-01", "2025-07-01"])
+    months = pd.to_datetime(
+        ["2026-01-01", "2026-02-01", "2026-04-01", "2026-01-01", "2026-02-01", "2025-01-01", "2025-06-01", "2025-07-01"]
+    )
     kpis = pd.DataFrame({"product": ["P", "P", "P", "Q", "Q", "R", "R", "R"], "month": months})
     # P misses one month: the baselines fill it in; R misses four in a row: too many to invent
     assert checks.kpi_history_gaps(kpis) == [
         "Q has only 2 months of KPIs (3 or more needed)",
         "R misses 4 months in a row between 2025-01 and 2025-06 (at most 3 are filled in); "
-        "add the missing months to the KPI file"]
+        "add the missing months to the KPI file",
+    ]

@@ -10,25 +10,31 @@ from models.errors import ModelError
 
 
 def _plan() -> pd.DataFrame:
-    return pd.DataFrame({
-        "item_id": ["A", "B", "C", "D"],
-        "funded": [True, True, True, False],
-        "value": [300_000.0, 50_000.0, 10_000.0, 999_999.0],
-        "cost": [100_000.0, 80_000.0, 20_000.0, 0.0],
-        "product": ["Shop", "Shop", "App", "App"],
-        "theme": ["grow", "run", "run", "grow"],
-    })
+    return pd.DataFrame(
+        {
+            "item_id": ["A", "B", "C", "D"],
+            "funded": [True, True, True, False],
+            "value": [300_000.0, 50_000.0, 10_000.0, 999_999.0],
+            "cost": [100_000.0, 80_000.0, 20_000.0, 0.0],
+            "product": ["Shop", "Shop", "App", "App"],
+            "theme": ["grow", "run", "run", "grow"],
+        }
+    )
 
 
 def _baselines() -> pd.DataFrame:
-    return pd.DataFrame({"product": ["Shop", "App"], "mrr": [30_000.0, 10_000.0],
-                         "mrr_growth_per_year": [0.05, 0.40]})
+    return pd.DataFrame({"product": ["Shop", "App"], "mrr": [30_000.0, 10_000.0], "mrr_growth_per_year": [0.05, 0.40]})
 
 
 def test_capital_tied_value_created_and_flags_by_hand(make_settings):
-    s = make_settings(economics={"gross_margin": 0.5, "run_cost_eur_per_month": {"Shop": 5_000, "App": 6_000},
-                                 "high_growth_per_year": 0.2},
-                      strategic_balance={"grow": {"min": 0.6, "max": 1.0}, "run": {"min": 0.0, "max": 0.3}})
+    s = make_settings(
+        economics={
+            "gross_margin": 0.5,
+            "run_cost_eur_per_month": {"Shop": 5_000, "App": 6_000},
+            "high_growth_per_year": 0.2,
+        },
+        strategic_balance={"grow": {"min": 0.6, "max": 1.0}, "run": {"min": 0.0, "max": 0.3}},
+    )
     h = health.portfolio_health(_plan(), _baselines(), s).set_index(["level", "name"])
     shop, app = h.loc[("product", "Shop")], h.loc[("product", "App")]
     # Shop: run 60,000 a year + investment 180,000 (A and B; the plan spans one year)
@@ -65,5 +71,5 @@ def test_run_cost_not_covered_is_named_when_the_plan_still_pays(make_settings):
 
 def test_run_cost_of_an_unknown_product_is_refused(make_settings):
     s = make_settings(economics={"run_cost_eur_per_month": {"Shopp": 5_000}})
-    with pytest.raises(ModelError, match="Shopp.*known: App, Shop"):
+    with pytest.raises(ModelError, match=r"Shopp.*known: App, Shop"):
         health.portfolio_health(_plan(), _baselines(), s)

@@ -90,8 +90,9 @@ def test_priority_scores_ranks_are_unique_and_ties_break_by_item_id(backlog, set
 
 
 def test_rank_correlation_of_identical_and_reversed_rankings():
-    ps = pd.DataFrame({"item_id": list("ABCD"), "rank_rice": [1, 2, 3, 4], "rank_wsjf": [1, 2, 3, 4],
-                       "rank_weighted": [4, 3, 2, 1]})
+    ps = pd.DataFrame(
+        {"item_id": list("ABCD"), "rank_rice": [1, 2, 3, 4], "rank_wsjf": [1, 2, 3, 4], "rank_weighted": [4, 3, 2, 1]}
+    )
     agree = scoring.rank_correlation(ps, top_k=2).set_index(["method_a", "method_b"])
     assert agree.at[("rice", "wsjf"), "spearman"] == pytest.approx(1.0)
     assert agree.at[("rice", "weighted"), "spearman"] == pytest.approx(-1.0)
@@ -103,8 +104,10 @@ def test_rank_correlation_of_identical_and_reversed_rankings():
 def test_rank_stability_is_reproducible_and_converges_with_more_draws(make_backlog, make_settings):
     # A is far ahead on every method and certain; B..F are close together and uncertain
     rows = [dict(item_id="A", effort_backend=1.0, reach=10_000.0, business_value=20.0, confidence=1.0)]
-    rows += [dict(item_id=k, effort_backend=2.0, reach=100.0 + i, business_value=5.0 + 0.1 * i, confidence=0.5)
-             for i, k in enumerate("BCDEF")]
+    rows += [
+        dict(item_id=k, effort_backend=2.0, reach=100.0 + i, business_value=5.0 + 0.1 * i, confidence=0.5)
+        for i, k in enumerate("BCDEF")
+    ]
     backlog = make_backlog(rows)
     settings = make_settings(scoring_weights={"business_value": 0.5, "effort": 0.5})
     one = scoring.rank_stability(backlog, settings, top_k=2, draws=400, seed=1)
@@ -133,7 +136,7 @@ def test_own_formula_scores_are_ranked_and_compared(backlog, make_settings):
 
 def test_a_formula_that_is_code_is_refused(backlog, make_settings):
     settings = make_settings(scoring_formulas={"evil": "__import__('os').system('rm -rf /')"})
-    with pytest.raises(ModelError, match="settings scoring_formulas.evil"):
+    with pytest.raises(ModelError, match=r"settings scoring_formulas.evil"):
         scoring.priority_scores(backlog, settings)
 
 
@@ -151,10 +154,12 @@ def test_rice_on_a_published_example(make_backlog):
     # Smart Search 2,000 users x impact 2 x 80 % / 3 person-months = 1,067;
     # Dark Mode 5,000 x 0.5 x 100 % / 1 = 2,500 - Dark Mode first despite its lower impact.
     # (Effort is in our person-weeks; RICE only needs one unit for every item.)
-    bl = make_backlog([
-        dict(item_id="SEARCH", effort_backend=3.0, reach=2_000.0, impact=2.0, confidence=0.8),
-        dict(item_id="DARK", effort_backend=1.0, reach=5_000.0, impact=0.5, confidence=1.0),
-    ])
+    bl = make_backlog(
+        [
+            dict(item_id="SEARCH", effort_backend=3.0, reach=2_000.0, impact=2.0, confidence=0.8),
+            dict(item_id="DARK", effort_backend=1.0, reach=5_000.0, impact=0.5, confidence=1.0),
+        ]
+    )
     r = scoring.rice(bl)
     assert r["SEARCH"] == pytest.approx(3_200 / 3) and round(r["SEARCH"]) == 1_067
     assert r["DARK"] == pytest.approx(2_500.0)

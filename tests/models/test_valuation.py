@@ -24,16 +24,32 @@ def test_kpi_baselines(kpi_history):
 
 def _history(product: str, values: dict[str, list[float]], start: str = "2026-01-01") -> pd.DataFrame:
     n = len(next(iter(values.values())))
-    base = dict(mau=1_000.0, dau=200.0, new_users=50.0, churned_users=20.0, conversion_rate=0.1, arpu=50.0,
-                mrr=5_000.0, nps=20.0, cac=300.0)
-    df = pd.DataFrame({"product": product, "month": pd.date_range(start, periods=n, freq="MS"),
-                       **{k: values.get(k, [v] * n) for k, v in base.items()}})
+    base = dict(
+        mau=1_000.0,
+        dau=200.0,
+        new_users=50.0,
+        churned_users=20.0,
+        conversion_rate=0.1,
+        arpu=50.0,
+        mrr=5_000.0,
+        nps=20.0,
+        cac=300.0,
+    )
+    df = pd.DataFrame(
+        {
+            "product": product,
+            "month": pd.date_range(start, periods=n, freq="MS"),
+            **{k: values.get(k, [v] * n) for k, v in base.items()},
+        }
+    )
     return df
 
 
 def test_missing_month_and_blank_cell_are_interpolated_and_reported():
-    h = _history("P", {"mrr": [1_000.0, 2_000.0, 3_000.0, 4_000.0, 5_000.0, 6_000.0],
-                       "nps": [10.0, 20.0, np.nan, 40.0, 50.0, 60.0]})
+    h = _history(
+        "P",
+        {"mrr": [1_000.0, 2_000.0, 3_000.0, 4_000.0, 5_000.0, 6_000.0], "nps": [10.0, 20.0, np.nan, 40.0, 50.0, 60.0]},
+    )
     h = h.drop(index=3)  # April missing: 4,000 EUR MRR lies between 3,000 and 5,000
     clean, imp = valuation.clean_kpi_history(h)
     april = clean.set_index("month").loc[pd.Timestamp("2026-04-01")]
@@ -48,7 +64,7 @@ def test_missing_month_and_blank_cell_are_interpolated_and_reported():
 
 
 def test_an_outlier_is_replaced_by_its_neighbours_and_named():
-    mrr = [10_000.0 * 1.02 ** t for t in range(12)]
+    mrr = [10_000.0 * 1.02**t for t in range(12)]
     typo = mrr.copy()
     typo[6] *= 100  # entered in cents
     h = _history("P", {"mrr": typo})
@@ -74,24 +90,26 @@ def test_churn_that_was_never_observed_is_not_invented():
 
 def test_unit_economics_by_hand(make_settings):
     s = make_settings(economics={"gross_margin": 0.7, "margins": {"P": 0.5}})
-    h = _history("P", {"mau": [1_000.0] * 4, "churned_users": [20.0] * 4, "arpu": [50.0] * 4, "cac": [300.0] * 4,
-                       "dau": [250.0] * 4})
+    h = _history(
+        "P",
+        {"mau": [1_000.0] * 4, "churned_users": [20.0] * 4, "arpu": [50.0] * 4, "cac": [300.0] * 4, "dau": [250.0] * 4},
+    )
     base = valuation.kpi_baselines(h, s).iloc[0]
     assert base["churn_rate"] == pytest.approx(0.02)
     assert base["gross_margin"] == 0.5  # the product's own margin
     assert base["clv_eur"] == pytest.approx(50.0 * 0.5 / 0.02)  # 1,250 EUR per paying customer
     assert base["cac_payback_months"] == pytest.approx(300.0 / 25.0)  # 12 months
     assert base["clv_to_cac"] == pytest.approx(1_250.0 / 300.0)
-    assert base["retention_m6"] == pytest.approx(0.98 ** 6)
+    assert base["retention_m6"] == pytest.approx(0.98**6)
     assert base["expected_lifetime_months"] == pytest.approx(50.0)
     assert base["stickiness"] == pytest.approx(0.25)
 
 
 def test_growth_rates_fit_a_compound_series():
-    h = _history("P", {"mrr": [1_000.0 * 1.05 ** t for t in range(15)], "mau": [500.0 * 0.99 ** t for t in range(15)]})
+    h = _history("P", {"mrr": [1_000.0 * 1.05**t for t in range(15)], "mau": [500.0 * 0.99**t for t in range(15)]})
     base = valuation.kpi_baselines(h).iloc[0]
     assert base["mrr_growth_per_month"] == pytest.approx(0.05)
-    assert base["mrr_growth_per_year"] == pytest.approx(1.05 ** 12 - 1)
+    assert base["mrr_growth_per_year"] == pytest.approx(1.05**12 - 1)
     assert base["mau_growth_per_month"] == pytest.approx(-0.01)
 
 
@@ -151,15 +169,43 @@ def test_fallback_proxy_calibrated_per_wsjf_point(make_backlog, teams, kpi_histo
     bl = make_backlog(
         [
             # cost savings, effort 1 pw each; WSJF = (bv + tc + rr) / 1
-            dict(item_id="K1", effort_backend=1.0, kpi="cost", uplift=1000.0,
-                 business_value=3.0, time_criticality=0.0, risk_reduction=0.0),   # 12,000 / 3 = 4,000
-            dict(item_id="K2", effort_backend=1.0, kpi="cost", uplift=500.0,
-                 business_value=1.0, time_criticality=1.0, risk_reduction=1.0),   # 6,000 / 3 = 2,000
-            dict(item_id="K3", effort_backend=1.0, kpi="cost", uplift=3000.0,
-                 business_value=6.0, time_criticality=0.0, risk_reduction=0.0),   # 36,000 / 6 = 6,000
+            dict(
+                item_id="K1",
+                effort_backend=1.0,
+                kpi="cost",
+                uplift=1000.0,
+                business_value=3.0,
+                time_criticality=0.0,
+                risk_reduction=0.0,
+            ),  # 12,000 / 3 = 4,000
+            dict(
+                item_id="K2",
+                effort_backend=1.0,
+                kpi="cost",
+                uplift=500.0,
+                business_value=1.0,
+                time_criticality=1.0,
+                risk_reduction=1.0,
+            ),  # 6,000 / 3 = 2,000
+            dict(
+                item_id="K3",
+                effort_backend=1.0,
+                kpi="cost",
+                uplift=3000.0,
+                business_value=6.0,
+                time_criticality=0.0,
+                risk_reduction=0.0,
+            ),  # 36,000 / 6 = 6,000
             # NPS item, WSJF 3 / 2 pw = 1.5
-            dict(item_id="F1", effort_backend=2.0, kpi="nps", uplift=4.0,
-                 business_value=3.0, time_criticality=0.0, risk_reduction=0.0),
+            dict(
+                item_id="F1",
+                effort_backend=2.0,
+                kpi="nps",
+                uplift=4.0,
+                business_value=3.0,
+                time_criticality=0.0,
+                risk_reduction=0.0,
+            ),
         ]
     )
     bc = valuation.business_cases(bl, teams, kpi_history, make_settings()).set_index("item_id")
@@ -172,10 +218,29 @@ def test_fallback_proxy_calibrated_per_wsjf_point(make_backlog, teams, kpi_histo
 
 
 def test_item_of_a_product_without_kpi_history_falls_back_and_says_why(make_backlog, teams, kpi_history, settings):
-    bl = make_backlog([dict(item_id="K", effort_backend=1.0, kpi="cost", uplift=1000.0, business_value=3.0,
-                            time_criticality=0.0, risk_reduction=0.0),
-                       dict(item_id="N", product="Nowhere", effort_backend=1.0, kpi="mau", uplift=0.1,
-                            business_value=3.0, time_criticality=0.0, risk_reduction=0.0)])
+    bl = make_backlog(
+        [
+            dict(
+                item_id="K",
+                effort_backend=1.0,
+                kpi="cost",
+                uplift=1000.0,
+                business_value=3.0,
+                time_criticality=0.0,
+                risk_reduction=0.0,
+            ),
+            dict(
+                item_id="N",
+                product="Nowhere",
+                effort_backend=1.0,
+                kpi="mau",
+                uplift=0.1,
+                business_value=3.0,
+                time_criticality=0.0,
+                risk_reduction=0.0,
+            ),
+        ]
+    )
     bc = valuation.business_cases(bl, teams, kpi_history, settings).set_index("item_id")
     assert bc.loc["N", "value_basis"] == "fallback: wsjf"
     assert bc.loc["N", "note"] == "no KPI history for product 'Nowhere'"
@@ -217,7 +282,8 @@ def test_parity_item_loses_value_only_through_discounting_and_horizon(backlog, t
 
 
 def test_differentiator_started_later_is_worth_less_than_discounting_alone_explains(
-        backlog, teams, kpi_history, make_settings):
+    backlog, teams, kpi_history, make_settings
+):
     s = make_settings(discount_rate=0.0, commoditisation_per_year=0.25)
     v = valuation.value_by_start(backlog, valuation.business_cases(backlog, teams, kpi_history, s), s)
     s1 = v.loc[v["item_id"] == "S1"].set_index("start_period")["value_eur"]

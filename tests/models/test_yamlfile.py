@@ -41,7 +41,7 @@ def test_settings_problems_name_file_line_and_key(tmp_path):
 
 
 def test_settings_file_errors(tmp_path):
-    with pytest.raises(InputError, match="settings.yaml: file not found"):
+    with pytest.raises(InputError, match=r"settings.yaml: file not found"):
         load_settings(tmp_path / "settings.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("company: x\nstart: [\n", encoding="utf-8")

@@ -17,8 +17,14 @@ WEITBLICK = str(Path(sys.executable).parent / "weitblick")
 
 
 def _run(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([WEITBLICK, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})}, cwd=paths.project_root())
+    return subprocess.run(
+        [WEITBLICK, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=paths.project_root(),
+    )
 
 
 def test_plan_json_on_the_demo_folder():
@@ -50,12 +56,21 @@ def test_plan_reports_bad_input_with_file_line_and_column(tmp_path):
 
 
 def test_demo_prints_the_plan_and_writes_the_report(tmp_path):
-    env = {"WEITBLICK_HOME": str(tmp_path / "home"), "WEITBLICK_REPORTS": str(tmp_path / "reports"),
-           "DAGSTER_HOME": str(tmp_path / "home" / "dagster_home")}
+    env = {
+        "WEITBLICK_HOME": str(tmp_path / "home"),
+        "WEITBLICK_REPORTS": str(tmp_path / "reports"),
+        "DAGSTER_HOME": str(tmp_path / "home" / "dagster_home"),
+    }
     proc = _run("demo", "--replications", "3", "--time-limit", "10", "--explain-time-limit", "1", env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for heading in ("Recommended plan", "Capacity use", "Price of each rule", "Against greedy ranking",
-                    "Stress test", "status"):
+    for heading in (
+        "Recommended plan",
+        "Capacity use",
+        "Price of each rule",
+        "Against greedy ranking",
+        "Stress test",
+        "status",
+    ):
         assert heading in proc.stdout
     assert (tmp_path / "reports" / "review.html").stat().st_size > 50_000
     # the run is recorded in the persistent instance the UI reads
@@ -66,8 +81,16 @@ def test_plan_explains_mandatory_items_that_cannot_fit(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(paths.demo_data_dir(), data)
     settings = (data / "settings.yaml").read_text(encoding="utf-8").splitlines()
-    settings = [("budget_per_period: 50000" if line.startswith("budget_per_period:") else
-                 "budget_total: 400000" if line.startswith("budget_total:") else line) for line in settings]
+    settings = [
+        (
+            "budget_per_period: 50000"
+            if line.startswith("budget_per_period:")
+            else "budget_total: 400000"
+            if line.startswith("budget_total:")
+            else line
+        )
+        for line in settings
+    ]
     (data / "settings.yaml").write_text("\n".join(settings) + "\n", encoding="utf-8")
     proc = _run("plan", "--data", str(data), "--format", "json")
     assert proc.returncode == 1 and proc.stdout == ""
@@ -78,8 +101,9 @@ def test_plan_explains_mandatory_items_that_cannot_fit(tmp_path):
 
 def test_explain_says_why_an_item_is_out_and_what_it_would_take():
     # the README's command: the most valuable item the plan leaves out
-    plan = json.loads(_run("plan", "--data", "data/demo", "--time-limit", "10", "--format", "json",
-                           "--no-explain").stdout)
+    plan = json.loads(
+        _run("plan", "--data", "data/demo", "--time-limit", "10", "--format", "json", "--no-explain").stdout
+    )
     assert plan["not_funded"] and all({"item_id", "reason"} <= set(r) for r in plan["not_funded"])
     proc = _run("explain", "IOT-387", "--data", "data/demo", "--time-limit", "10")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -118,13 +142,19 @@ def test_health_shows_capital_tied_against_value_and_what_was_imputed():
     for product, b in base.items():
         r = rows[("product", product)]
         assert r["contribution_eur_per_year"] == pytest.approx(
-            b["mrr"] * 12 * b["gross_margin"] - r["run_cost_eur_per_year"])
-        assert r["capital_tied_eur_per_year"] == pytest.approx(r["run_cost_eur_per_year"] + r["investment_eur_per_year"])
+            b["mrr"] * 12 * b["gross_margin"] - r["run_cost_eur_per_year"]
+        )
+        assert r["capital_tied_eur_per_year"] == pytest.approx(
+            r["run_cost_eur_per_year"] + r["investment_eur_per_year"]
+        )
         assert ("run cost not covered" in r["flags"]) == (r["contribution_eur_per_year"] < 0 <= r["planned_npv_eur"])
     # the demo's Field Service App earns less than it costs to run (settings.yaml: 75,000 EUR a month)
     assert "run cost not covered" in rows[("product", "Field Service App")]["flags"]
     themes = [r for r in payload["health"] if r["level"] == "theme"]
     assert sum(t["share_of_investment"] for t in themes) == pytest.approx(1.0)
     reasons = {(i["product"], i["month"][:7], i["reason"].split(":")[0]) for i in payload["kpi_imputations"]}
-    assert {("Customer Portal", "2025-03", "missing month"), ("Field Service App", "2025-09", "missing value"),
-            ("IoT Platform", "2025-06", "outlier")} <= reasons
+    assert {
+        ("Customer Portal", "2025-03", "missing month"),
+        ("Field Service App", "2025-09", "missing value"),
+        ("IoT Platform", "2025-06", "outlier"),
+    } <= reasons

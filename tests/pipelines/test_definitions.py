@@ -37,8 +37,10 @@ def graph_snapshot(definitions: dg.Definitions) -> dict:
             "inputs": sorted(d.asset_key.to_user_string() for d in spec.additional_deps),
         }
     jobs = sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__"))
-    schedules = {s.name: {"cron": s.cron_schedule, "job": s.job_name, "timezone": s.execution_timezone}
-                 for s in repo.schedule_defs}
+    schedules = {
+        s.name: {"cron": s.cron_schedule, "job": s.job_name, "timezone": s.execution_timezone}
+        for s in repo.schedule_defs
+    }
     return {"assets": assets, "checks": checks, "jobs": jobs, "schedules": schedules}
 
 
@@ -54,8 +56,13 @@ def test_every_input_is_guarded_by_a_blocking_check():
     inputs = [k for k, v in snap["assets"].items() if v["group"] == "inputs"]
     guarded = {name.split(":")[0] for name, c in snap["checks"].items() if c["blocking"]}
     assert set(inputs) <= guarded, set(inputs) - guarded
-    assert {"backlog:backlog_ids_unique", "backlog:backlog_dependencies_resolve", "backlog:backlog_no_cycles",
-            "teams:teams_capacity_positive", "portfolio_plan:plan_respects_constraints"} <= set(snap["checks"])
+    assert {
+        "backlog:backlog_ids_unique",
+        "backlog:backlog_dependencies_resolve",
+        "backlog:backlog_no_cycles",
+        "teams:teams_capacity_positive",
+        "portfolio_plan:plan_respects_constraints",
+    } <= set(snap["checks"])
 
 
 def test_groups_follow_the_design():
@@ -65,6 +72,10 @@ def test_groups_follow_the_design():
 
 def test_lazy_definitions_load_and_validate():
     # `dagster definitions validate` loads the lazy `defs` the way the UI and `make validate` do
-    proc = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-m", "pipelines.definitions"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "pipelines.definitions"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr

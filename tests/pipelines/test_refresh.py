@@ -38,7 +38,9 @@ def test_refresh_materialises_every_asset(refreshed):
     home, result = refreshed
     assert result.success
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    graph_assets = {k.to_user_string() for k in build_definitions(home).get_repository_def().asset_graph.get_all_asset_keys()}
+    graph_assets = {
+        k.to_user_string() for k in build_definitions(home).get_repository_def().asset_graph.get_all_asset_keys()
+    }
     assert materialised == graph_assets
 
 
@@ -52,11 +54,13 @@ def test_every_check_passes_on_the_demo(refreshed):
 
 def test_plan_in_store_is_feasible_and_funds_every_must(refreshed):
     home, _ = refreshed
-    t = read_tables(paths.store_path(home), "portfolio_plan", "backlog", "teams", "settings", "plan_run_info",
-                    "value_by_start")
+    t = read_tables(
+        paths.store_path(home), "portfolio_plan", "backlog", "teams", "settings", "plan_run_info", "value_by_start"
+    )
     plan, backlog = t["portfolio_plan"], t["backlog"]
-    assert portfolio.check_plan(plan, backlog, t["teams"], t["value_by_start"],
-                                settings_from_table(t["settings"])) == []
+    assert (
+        portfolio.check_plan(plan, backlog, t["teams"], t["value_by_start"], settings_from_table(t["settings"])) == []
+    )
     musts = set(backlog.loc[backlog["mandatory"] & (backlog["status_category"] != "Done"), "item_id"])
     funded = set(plan.loc[plan["funded"], "item_id"])
     assert musts and musts <= funded
@@ -70,14 +74,24 @@ def test_plan_in_store_is_feasible_and_funds_every_must(refreshed):
 
 def test_plan_is_explained_priced_and_beats_the_greedy_baselines(refreshed):
     home, _ = refreshed
-    t = read_tables(paths.store_path(home), "portfolio_plan", "plan_explanations", "rule_prices", "baseline_plans",
-                    "efficient_frontier", "capacity_usage")
+    t = read_tables(
+        paths.store_path(home),
+        "portfolio_plan",
+        "plan_explanations",
+        "rule_prices",
+        "baseline_plans",
+        "efficient_frontier",
+        "capacity_usage",
+    )
     plan, expl = t["portfolio_plan"], t["plan_explanations"]
     assert sorted(expl["item_id"]) == sorted(plan["item_id"])
     assert expl.loc[~expl["funded"], "what_it_takes"].str.len().gt(0).all()
     # every Must-have that is not running work was re-solved forced out
     assert expl["resolved"].sum() >= 1 and set(expl.loc[expl["resolved"], "resolve_status"]) <= {
-        "Optimal", "TimeLimit", "Infeasible"}
+        "Optimal",
+        "TimeLimit",
+        "Infeasible",
+    }
     prices = t["rule_prices"].set_index("rule")
     # the demo's settings state these rules: each is priced, never negative
     assert {"must", "in_progress", "balance", "okr", "quick_wins", "wip_limit", "budget_total"} <= set(prices.index)

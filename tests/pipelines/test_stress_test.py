@@ -20,13 +20,28 @@ PLANS = ["recommended", "rice", "wsjf", "value_per_effort", "weighted_score"]
 
 
 def _run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([WEITBLICK, *args], capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ), cwd=paths.project_root())
+    return subprocess.run(
+        [WEITBLICK, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ),
+        cwd=paths.project_root(),
+    )
 
 
 def test_stress_test_json_on_the_demo_company():
-    proc = _run("stress-test", "--scenarios", "baseline,budget_cut", "--replications", "3", "--time-limit", "5",
-                "--format", "json")
+    proc = _run(
+        "stress-test",
+        "--scenarios",
+        "baseline,budget_cut",
+        "--replications",
+        "3",
+        "--time-limit",
+        "5",
+        "--format",
+        "json",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     payload = json.loads(proc.stdout)  # stdout is exactly one JSON object
     # the recommended plan and the four greedy baselines, each through both scenarios 3 times
@@ -59,25 +74,57 @@ def test_stress_test_names_unknown_scenarios_and_plans():
 
 
 def test_stress_test_assets_record_seeds_workers_and_wall_time(tmp_path):
-    defs = build_definitions(tmp_path, replications=2, workers=1, time_limit_s=5.0,
-                             stress_test_plans=["recommended", "wsjf"],
-                             stress_test_scenarios=["baseline", "talent_attrition"])
-    selection = ["settings", "teams", "backlog", "kpi_history", "okrs", "business_cases", "value_by_start",
-                 "portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info", "baseline_plans",
-                 "baseline_decisions", "scenario_library", "stress_test_runs", "stress_test_series", "stress_test_okr_runs",
-                 "stress_test_run_info", "stress_test_summary", "stress_test_okrs", "stress_test_bands"]
+    defs = build_definitions(
+        tmp_path,
+        replications=2,
+        workers=1,
+        time_limit_s=5.0,
+        stress_test_plans=["recommended", "wsjf"],
+        stress_test_scenarios=["baseline", "talent_attrition"],
+    )
+    selection = [
+        "settings",
+        "teams",
+        "backlog",
+        "kpi_history",
+        "okrs",
+        "business_cases",
+        "value_by_start",
+        "portfolio_plan",
+        "capacity_usage",
+        "budget_usage",
+        "plan_run_info",
+        "baseline_plans",
+        "baseline_decisions",
+        "scenario_library",
+        "stress_test_runs",
+        "stress_test_series",
+        "stress_test_okr_runs",
+        "stress_test_run_info",
+        "stress_test_summary",
+        "stress_test_okrs",
+        "stress_test_bands",
+    ]
     with dg.DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("refresh").execute_in_process(
-            instance=instance, raise_on_error=False, asset_selection=[dg.AssetKey(k) for k in selection])
+            instance=instance, raise_on_error=False, asset_selection=[dg.AssetKey(k) for k in selection]
+        )
     assert result.success
-    events = {e.asset_key.to_user_string(): e.materialization.metadata
-              for e in result.get_asset_materialization_events()}
+    events = {
+        e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()
+    }
     meta = {k: getattr(v, "value", v) for k, v in events["stress_test_runs"].items()}
     assert meta["runs"] == 2 * 2 * 2 and meta["replications"] == "2" and meta["root_seed"] == 20270101
     assert meta["workers"] == 1 and meta["backend"] == "serial" and meta["wall_s"] > 0
     assert meta["plans"] == "recommended, wsjf" and meta["scenarios"] == "baseline, talent_attrition"
-    t = read_tables(paths.store_path(tmp_path), "stress_test_runs", "stress_test_okrs", "stress_test_summary",
-                    "stress_test_run_info", "stress_test_bands")
+    t = read_tables(
+        paths.store_path(tmp_path),
+        "stress_test_runs",
+        "stress_test_okrs",
+        "stress_test_summary",
+        "stress_test_run_info",
+        "stress_test_bands",
+    )
     runs = t["stress_test_runs"]
     low, high = (int(s) for s in meta["seeds"].split(" .. "))
     assert (low, high) == (runs["seed"].min(), runs["seed"].max())

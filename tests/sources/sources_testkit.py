@@ -22,10 +22,16 @@ def small_teams() -> pd.DataFrame:
 
     backend: 20 pw per period at 2 SP/pw; frontend: 10 pw per period at 1 SP/pw.
     """
-    return pd.DataFrame({
-        "team": ["Core", "Web"], "skill": ["backend", "frontend"], "headcount": [2.0, 1.0],
-        "capacity_pw": [20.0, 10.0], "cost_per_pw": [4000.0, 4000.0], "velocity_sp_per_pw": [2.0, 1.0],
-    })
+    return pd.DataFrame(
+        {
+            "team": ["Core", "Web"],
+            "skill": ["backend", "frontend"],
+            "headcount": [2.0, 1.0],
+            "capacity_pw": [20.0, 10.0],
+            "cost_per_pw": [4000.0, 4000.0],
+            "velocity_sp_per_pw": [2.0, 1.0],
+        }
+    )
 
 
 def small_settings(**changes) -> Settings:
@@ -47,8 +53,9 @@ def demo_settings() -> Settings:
     return load_settings(demo_data_dir() / "settings.yaml")
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[object]], delimiter: str = ",",
-              encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path, header: list[str], rows: list[list[object]], delimiter: str = ",", encoding: str = "utf-8"
+) -> Path:
     """Write a CSV with repeated headers kept as they are."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
@@ -58,8 +65,13 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]], delimiter
     return path
 
 
-def jira_export(path: Path, rows: list[dict[str, object]], extra_header: list[str] = (),
-                delimiter: str = ",", encoding: str = "utf-8") -> Path:
+def jira_export(
+    path: Path,
+    rows: list[dict[str, object]],
+    extra_header: list[str] = (),
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+) -> Path:
     """A Jira-style export: ``rows`` map header -> value (list values fill repeated columns)."""
     header: list[str] = []
     width: dict[str, int] = {}
@@ -84,7 +96,14 @@ def jira_export(path: Path, rows: list[dict[str, object]], extra_header: list[st
 
 def epic(key: str, sp: object = 10, **fields) -> dict[str, object]:
     """One epic row with the essentials; ``fields`` use Jira headers (spaces as given)."""
-    row = {"Summary": f"Item {key}", "Issue key": key, "Issue Type": "Epic", "Status": "To Do",
-           "Status Category": "To Do", "Project name": "Demo", "Custom field (Story Points)": sp}
+    row = {
+        "Summary": f"Item {key}",
+        "Issue key": key,
+        "Issue Type": "Epic",
+        "Status": "To Do",
+        "Status Category": "To Do",
+        "Project name": "Demo",
+        "Custom field (Story Points)": sp,
+    }
     row.update(fields)
     return row

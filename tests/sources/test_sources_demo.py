@@ -51,7 +51,7 @@ def test_dependencies_resolve_without_cycles(inputs):
     ids = set(backlog["item_id"])
     graph = nx.DiGraph()
     graph.add_nodes_from(ids)
-    for item, deps in zip(backlog["item_id"], backlog["depends_on"]):
+    for item, deps in zip(backlog["item_id"], backlog["depends_on"], strict=True):
         assert set(deps) <= ids, item
         graph.add_edges_from((d, item) for d in deps)
     assert nx.is_directed_acyclic_graph(graph)
@@ -123,13 +123,21 @@ def test_kpis_are_consistent_apart_from_the_three_export_flaws(inputs):
     from models.valuation import clean_kpi_history
 
     _, imputations = clean_kpi_history(kpis)
-    found = {(p, f"{m:%Y-%m}", c, r.split(":")[0]) for p, m, c, r in
-             imputations[["product", "month", "column", "reason"]].itertuples(index=False)}
+    found = {
+        (p, f"{m:%Y-%m}", c, r.split(":")[0])
+        for p, m, c, r in imputations[["product", "month", "column", "reason"]].itertuples(index=False)
+    }
     assert {(p, m, c, r) for p, m, c, r in found if c in ("mrr", "nps")} == {
-        ("Customer Portal", "2025-03", "mrr", "missing month"), ("Customer Portal", "2025-03", "nps", "missing month"),
-        ("Field Service App", "2025-09", "nps", "missing value"), ("IoT Platform", "2025-06", "mrr", "outlier")}
-    assert {(p, m) for p, m, _, _ in found} == {("Customer Portal", "2025-03"), ("Field Service App", "2025-09"),
-                                                ("IoT Platform", "2025-06")}
+        ("Customer Portal", "2025-03", "mrr", "missing month"),
+        ("Customer Portal", "2025-03", "nps", "missing month"),
+        ("Field Service App", "2025-09", "nps", "missing value"),
+        ("IoT Platform", "2025-06", "mrr", "outlier"),
+    }
+    assert {(p, m) for p, m, _, _ in found} == {
+        ("Customer Portal", "2025-03"),
+        ("Field Service App", "2025-09"),
+        ("IoT Platform", "2025-06"),
+    }
     for product, series in kpis.groupby("product"):
         series = series.set_index("month")
         prev = series.shift(1)

@@ -22,7 +22,12 @@ def copy_demo(target):
 def test_demo_folder_loads():
     inputs = load_inputs(demo_data_dir())
     assert isinstance(inputs, Inputs)
-    assert (len(inputs.backlog), len(inputs.teams), len(inputs.kpi_history), len(inputs.okrs)) == (140, 6, 107, 10)  # kpis: one month missing (an export gap)
+    assert (len(inputs.backlog), len(inputs.teams), len(inputs.kpi_history), len(inputs.okrs)) == (
+        140,
+        6,
+        107,
+        10,
+    )  # kpis: one month missing (an export gap)
     assert any("read as a Jira export" in n for n in inputs.notes)
 
 
@@ -44,7 +49,7 @@ def test_missing_and_ambiguous_files(tmp_path):
         load_inputs(tmp_path)
     copy_demo(tmp_path)
     (tmp_path / "teams.xlsx").write_bytes(b"")
-    with pytest.raises(InputError, match="both teams.csv and teams.xlsx exist"):
+    with pytest.raises(InputError, match=r"both teams.csv and teams.xlsx exist"):
         load_inputs(tmp_path)
 
 

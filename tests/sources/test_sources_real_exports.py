@@ -10,11 +10,11 @@ import csv
 import io
 
 import pytest
+from sources_testkit import APACHE, DURASPACE, demo_settings, demo_teams
 
 from models.errors import InputError
 from pipelines.paths import project_root
 from pipelines.sources import read_jira_csv
-from sources_testkit import APACHE, DURASPACE, demo_settings, demo_teams
 
 SHARED = project_root().parent / "shared" / "validation" / "jira" / "ase2015"
 
@@ -48,8 +48,10 @@ def test_apache_original_estimate_in_person_weeks(apache):
 
 
 def test_apache_link_types_are_classified(apache):
-    assert any(n.startswith("issue links read as dependencies: Blocker (inward) 13, Blocker (outward) 10, "
-                            "Required (inward) 3") for n in apache.notes)
+    assert any(
+        n.startswith("issue links read as dependencies: Blocker (inward) 13, Blocker (outward) 10, Required (inward) 3")
+        for n in apache.notes
+    )
     assert any("not dependencies ignored" in n and "Reference 76" in n for n in apache.notes)
 
 
@@ -89,14 +91,20 @@ def test_duraspace_bad_cell_names_the_physical_line(tmp_path):
     with pytest.raises(InputError) as err:
         read_jira_csv(broken, demo_teams(), demo_settings())
     assert str(err.value).startswith(
-        f"{broken}, line 1217, column 'Custom field (Story Points)': story points 'eight' is not a number")
+        f"{broken}, line 1217, column 'Custom field (Story Points)': story points 'eight' is not a number"
+    )
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="../shared/validation is not next to this clone")
 def test_vendored_files_match_their_source():
     assert APACHE.read_bytes() == (SHARED / APACHE.name).read_bytes()
-    source = list(csv.reader(io.StringIO((SHARED / "duraspace_3036_issues_export_style_DERIVED.csv")
-                                        .read_text(encoding="utf-8"), newline="")))
+    source = list(
+        csv.reader(
+            io.StringIO(
+                (SHARED / "duraspace_3036_issues_export_style_DERIVED.csv").read_text(encoding="utf-8"), newline=""
+            )
+        )
+    )
     excerpt = list(csv.reader(io.StringIO(DURASPACE.read_text(encoding="utf-8"), newline="")))
     assert excerpt[0] == source[0]
     by_key = {row[1]: row for row in source[1:]}

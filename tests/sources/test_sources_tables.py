@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from sources_testkit import small_settings, small_teams
 
 from models.errors import InputError
 from pipelines.sources import read_backlog, read_kpis, read_okrs, read_table, read_teams
-from sources_testkit import small_settings, small_teams
 
 TEAMS_HEADER = "team,skill,headcount,capacity_pw,cost_per_pw,velocity_sp_per_pw\n"
 
@@ -19,10 +19,14 @@ def write(path, text, encoding="utf-8"):
 
 # -- read_table --------------------------------------------------------------------------------
 
+
 def test_read_table_semicolon_decimal_comma_cp1252(tmp_path):
     # German Excel "CSV (Trennzeichen-getrennt)": ';', decimal comma, Windows-1252
-    path = write(tmp_path / "t.csv", "Team;Skill;Kosten\nQualität & Plattform;qa;3.900,50\nWeb;frontend;4200\n",
-                 encoding="cp1252")
+    path = write(
+        tmp_path / "t.csv",
+        "Team;Skill;Kosten\nQualität & Plattform;qa;3.900,50\nWeb;frontend;4200\n",
+        encoding="cp1252",
+    )
     frame = read_table(path, ["team", "skill"], ["kosten"], numeric=["kosten"])
     assert frame["team"].tolist() == ["Qualität & Plattform", "Web"]
     assert frame["kosten"].tolist() == [3900.5, 4200.0]
@@ -31,10 +35,14 @@ def test_read_table_semicolon_decimal_comma_cp1252(tmp_path):
 
 
 def test_read_table_bom_aliases_and_case(tmp_path):
-    path = write(tmp_path / "t.csv", "\ufeffTeam Name,SKILL,Velocity\nCore,backend,\"1,5\"\n")
-    frame = read_table(path, ["team", "skill"], ["velocity_sp_per_pw"], {"team name": "team",
-                                                                        "velocity": "velocity_sp_per_pw"},
-                       numeric=None)
+    path = write(tmp_path / "t.csv", '\ufeffTeam Name,SKILL,Velocity\nCore,backend,"1,5"\n')
+    frame = read_table(
+        path,
+        ["team", "skill"],
+        ["velocity_sp_per_pw"],
+        {"team name": "team", "velocity": "velocity_sp_per_pw"},
+        numeric=None,
+    )
     assert list(frame.columns) == ["team", "skill", "velocity_sp_per_pw"]
     assert frame.loc[2, "velocity_sp_per_pw"] == 1.5  # inferred numeric, decimal comma in quotes
     assert frame.attrs["headers"]["team"] == "Team Name"
@@ -61,8 +69,10 @@ def test_missing_required_column(tmp_path):
     path = write(tmp_path / "teams.csv", "team,skill,headcount,capacity_pw\nA,qa,1,11\n")
     with pytest.raises(InputError) as err:
         read_teams(path)
-    assert str(err.value) == (f"{path}, line 1, column 'cost_per_pw': required column 'cost_per_pw' is missing. "
-                              "Fix: add a column named 'cost_per_pw'.")
+    assert str(err.value) == (
+        f"{path}, line 1, column 'cost_per_pw': required column 'cost_per_pw' is missing. "
+        "Fix: add a column named 'cost_per_pw'."
+    )
 
 
 def test_bad_number_names_line_and_column(tmp_path):
@@ -99,9 +109,13 @@ def test_read_table_xlsx(tmp_path):
 
 # -- teams -------------------------------------------------------------------------------------
 
+
 def test_read_teams(tmp_path):
-    path = write(tmp_path / "teams.csv", "team;skill;headcount;capacity_pw;cost_per_pw;capacity_pw_p1\n"
-                                         "Core;Backend;7;77;4.600;70\nWeb;frontend;5;55;4300,5;\n")
+    path = write(
+        tmp_path / "teams.csv",
+        "team;skill;headcount;capacity_pw;cost_per_pw;capacity_pw_p1\n"
+        "Core;Backend;7;77;4.600;70\nWeb;frontend;5;55;4300,5;\n",
+    )
     teams = read_teams(path)
     assert teams["skill"].tolist() == ["backend", "frontend"]
     assert teams["cost_per_pw"].tolist() == [4600.0, 4300.5]
@@ -133,26 +147,34 @@ KPI_HEADER = "product,month,mau,dau,new_users,churned_users,conversion_rate,arpu
 
 
 def test_read_kpis_month_forms_and_percent(tmp_path):
-    path = write(tmp_path / "kpis.csv", KPI_HEADER
-                 + "Portal,2024-02,100,10,5,2,4.2%,200,840,20,150\n"
-                 + "Portal,01.2024,97,9,4,1,0.04,200,800,19,150\n"
-                 + "App,2024-01-31,50,30,3,1,0.8,49,1960,40,900\n")
+    path = write(
+        tmp_path / "kpis.csv",
+        KPI_HEADER
+        + "Portal,2024-02,100,10,5,2,4.2%,200,840,20,150\n"
+        + "Portal,01.2024,97,9,4,1,0.04,200,800,19,150\n"
+        + "App,2024-01-31,50,30,3,1,0.8,49,1960,40,900\n",
+    )
     kpis = read_kpis(path)
     assert kpis["product"].tolist() == ["App", "Portal", "Portal"]  # sorted by product and month
-    assert kpis["month"].tolist() == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-01"),
-                                      pd.Timestamp("2024-02-01")]
+    assert kpis["month"].tolist() == [
+        pd.Timestamp("2024-01-01"),
+        pd.Timestamp("2024-01-01"),
+        pd.Timestamp("2024-02-01"),
+    ]
     assert kpis["conversion_rate"].tolist() == pytest.approx([0.8, 0.04, 0.042])
     assert any("first day" in n for n in kpis.attrs["notes"])
 
 
 def test_read_kpis_bad_date_and_duplicate_month(tmp_path):
-    bad = write(tmp_path / "kpis.csv", KPI_HEADER + "P,2024-01-01,1,1,1,0,0.1,1,1,1,1\n"
-                                                    "P,next month,1,1,1,0,0.1,1,1,1,1\n")
+    bad = write(
+        tmp_path / "kpis.csv", KPI_HEADER + "P,2024-01-01,1,1,1,0,0.1,1,1,1,1\nP,next month,1,1,1,0,0.1,1,1,1,1\n"
+    )
     with pytest.raises(InputError) as err:
         read_kpis(bad)
     assert str(err.value).startswith(f"{bad}, line 3, column 'month': 'next month' is not a date.")
-    twice = write(tmp_path / "kpis2.csv", KPI_HEADER + "P,2024-01-01,1,1,1,0,0.1,1,1,1,1\n"
-                                                       "P,2024-01,1,1,1,0,0.1,1,1,1,1\n")
+    twice = write(
+        tmp_path / "kpis2.csv", KPI_HEADER + "P,2024-01-01,1,1,1,0,0.1,1,1,1,1\nP,2024-01,1,1,1,0,0.1,1,1,1,1\n"
+    )
     with pytest.raises(InputError) as err:
         read_kpis(twice)
     rows = {p.row for p in err.value.problems}
@@ -167,6 +189,7 @@ def test_read_kpis_conversion_above_one(tmp_path):
 
 
 # -- OKRs --------------------------------------------------------------------------------------
+
 
 def test_read_okrs(tmp_path):
     path = write(tmp_path / "okrs.csv", "objective,KR,metric,target,baseline\nO1,KR-1,mau,100,80\nO1,KR-2,nps,30,\n")
@@ -186,10 +209,13 @@ BACKLOG_HEADER = "item_id,title,product,effort_backend,effort_frontend,story_poi
 
 
 def test_canonical_backlog_table(tmp_path):
-    path = write(tmp_path / "backlog.csv", BACKLOG_HEADER
-                 + "B-1,First,Shop,3,1,,,,Must\n"
-                 + 'B-2,Second,Shop,,,10,"backend 50%, frontend 50%","B-1",\n'
-                 + 'B-3,Third,Shop,2,0,,,"B-1; B-2",could\n')
+    path = write(
+        tmp_path / "backlog.csv",
+        BACKLOG_HEADER
+        + "B-1,First,Shop,3,1,,,,Must\n"
+        + 'B-2,Second,Shop,,,10,"backend 50%, frontend 50%","B-1",\n'
+        + 'B-3,Third,Shop,2,0,,,"B-1; B-2",could\n',
+    )
     result = read_backlog(path, small_teams(), small_settings())
     rows = result.backlog.set_index("item_id")
     assert rows.loc["B-1", ["effort_backend", "effort_frontend"]].tolist() == [3.0, 1.0]
@@ -214,13 +240,16 @@ def test_canonical_backlog_unknown_dependency_and_effort_column(tmp_path):
 
 
 def test_canonical_backlog_without_effort_is_dropped_and_bad_deadline_fails(tmp_path):
-    path = write(tmp_path / "backlog.csv", "item_id,title,product,effort_backend,deadline_period\n"
-                                           "B-1,First,Shop,3,2\nB-2,Second,Shop,,\n")
+    path = write(
+        tmp_path / "backlog.csv",
+        "item_id,title,product,effort_backend,deadline_period\nB-1,First,Shop,3,2\nB-2,Second,Shop,,\n",
+    )
     result = read_backlog(path, small_teams(), small_settings())
     assert result.backlog["item_id"].tolist() == ["B-1"] and result.backlog["deadline_period"].tolist() == [2]
     assert any("no estimate" in n and "B-2" in n for n in result.notes)
-    bad = write(tmp_path / "backlog2.csv", "item_id,title,product,effort_backend,deadline_period\n"
-                                           "B-1,First,Shop,3,Q2\n")
+    bad = write(
+        tmp_path / "backlog2.csv", "item_id,title,product,effort_backend,deadline_period\nB-1,First,Shop,3,Q2\n"
+    )
     with pytest.raises(InputError) as err:
         read_backlog(bad, small_teams(), small_settings())
     assert str(err.value).startswith(f"{bad}, line 2, column 'deadline_period': deadline period 'Q2'")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from pipelines.sources.values import (
     parse_datetime,
@@ -18,25 +17,28 @@ from pipelines.sources.values import (
 )
 
 
-@pytest.mark.parametrize(("cell", "decimal_comma", "expected"), [
-    ("3.5", False, 3.5),
-    ("3,5", False, 3.5),  # a lone decimal comma is unambiguous
-    ("3,5", True, 3.5),
-    ("1.234,5", True, 1234.5),  # German thousands
-    ("1.234,5", False, 1234.5),
-    ("1.234", True, 1234.0),  # in a German file the dot groups thousands
-    ("1.234", False, 1.234),
-    ("1,234.5", False, 1234.5),
-    ("3,500", False, 3500.0),  # English thousands
-    ("3,500", True, 3.5),  # German decimal comma
-    ("€ 4.500", True, 4500.0),
-    ("4500 EUR", False, 4500.0),
-    ("4.500 €", False, 4500.0),  # the euro sign after the number is German notation
-    ("€4,500", False, 4500.0),
-    ("-12", False, -12.0),
-    ("(300)", False, -300.0),  # accounting negative
-    (7, False, 7.0),  # Excel cell
-])
+@pytest.mark.parametrize(
+    ("cell", "decimal_comma", "expected"),
+    [
+        ("3.5", False, 3.5),
+        ("3,5", False, 3.5),  # a lone decimal comma is unambiguous
+        ("3,5", True, 3.5),
+        ("1.234,5", True, 1234.5),  # German thousands
+        ("1.234,5", False, 1234.5),
+        ("1.234", True, 1234.0),  # in a German file the dot groups thousands
+        ("1.234", False, 1.234),
+        ("1,234.5", False, 1234.5),
+        ("3,500", False, 3500.0),  # English thousands
+        ("3,500", True, 3.5),  # German decimal comma
+        ("€ 4.500", True, 4500.0),
+        ("4500 EUR", False, 4500.0),
+        ("4.500 €", False, 4500.0),  # the euro sign after the number is German notation
+        ("€4,500", False, 4500.0),
+        ("-12", False, -12.0),
+        ("(300)", False, -300.0),  # accounting negative
+        (7, False, 7.0),  # Excel cell
+    ],
+)
 def test_parse_number(cell, decimal_comma, expected):
     assert parse_number(cell, decimal_comma) == pytest.approx(expected)
 
@@ -55,8 +57,10 @@ def test_german_and_english_notation_read_the_same(value):
     assert parse_number(german, decimal_comma=True) == pytest.approx(float(value))
 
 
-@pytest.mark.parametrize(("cell", "expected"), [("80%", 0.8), ("80 %", 0.8), ("0.8", 0.8), ("80", 0.8),
-                                                ("100%", 1.0), ("0", 0.0), ("12,5%", 0.125)])
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [("80%", 0.8), ("80 %", 0.8), ("0.8", 0.8), ("80", 0.8), ("100%", 1.0), ("0", 0.0), ("12,5%", 0.125)],
+)
 def test_parse_fraction(cell, expected):
     assert parse_fraction(cell) == pytest.approx(expected)
 
@@ -67,8 +71,9 @@ def test_parse_fraction_refuses(cell):
         parse_fraction(cell)
 
 
-@pytest.mark.parametrize(("cell", "expected"), [("+3%", 0.03), ("-5 %", -0.05), ("0.03", 0.03),
-                                                ("+2,5%", 0.025), ("-0.1", -0.1)])
+@pytest.mark.parametrize(
+    ("cell", "expected"), [("+3%", 0.03), ("-5 %", -0.05), ("0.03", 0.03), ("+2,5%", 0.025), ("-0.1", -0.1)]
+)
 def test_parse_relative_change(cell, expected):
     assert parse_relative_change(cell) == pytest.approx(expected)
 
@@ -78,28 +83,34 @@ def test_relative_change_refuses_a_bare_three():
         parse_relative_change("3")
 
 
-@pytest.mark.parametrize(("cell", "seconds"), [
-    ("144000", 144000.0),  # Jira exports seconds
-    ("1w", 40 * 3600.0),
-    ("1w 2d 4h 30m", (40 + 16 + 4.5) * 3600.0),
-    ("3h", 3 * 3600.0),
-])
+@pytest.mark.parametrize(
+    ("cell", "seconds"),
+    [
+        ("144000", 144000.0),  # Jira exports seconds
+        ("1w", 40 * 3600.0),
+        ("1w 2d 4h 30m", (40 + 16 + 4.5) * 3600.0),
+        ("3h", 3 * 3600.0),
+    ],
+)
 def test_parse_duration(cell, seconds):
     assert parse_duration_seconds(cell) == pytest.approx(seconds)
 
 
-@pytest.mark.parametrize(("cell", "expected"), [
-    ("11/May/24 03:26 PM", datetime(2024, 5, 11, 15, 26)),
-    ("06/Jan/14 6:22 AM", datetime(2014, 1, 6, 6, 22)),
-    ("11/May/2024 03:26 PM", datetime(2024, 5, 11, 15, 26)),
-    ("29/Mar/12", datetime(2012, 3, 29)),
-    ("11/Mai/24 15:26", datetime(2024, 5, 11, 15, 26)),  # German month abbreviation
-    ("03/Okt/27", datetime(2027, 10, 3)),
-    ("2027-06-30", datetime(2027, 6, 30)),
-    ("2027-06-30T17:00:00+02:00", datetime(2027, 6, 30, 17)),
-    ("30.06.2027", datetime(2027, 6, 30)),
-    ("30.06.2027 17:00", datetime(2027, 6, 30, 17)),
-])
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("11/May/24 03:26 PM", datetime(2024, 5, 11, 15, 26)),
+        ("06/Jan/14 6:22 AM", datetime(2014, 1, 6, 6, 22)),
+        ("11/May/2024 03:26 PM", datetime(2024, 5, 11, 15, 26)),
+        ("29/Mar/12", datetime(2012, 3, 29)),
+        ("11/Mai/24 15:26", datetime(2024, 5, 11, 15, 26)),  # German month abbreviation
+        ("03/Okt/27", datetime(2027, 10, 3)),
+        ("2027-06-30", datetime(2027, 6, 30)),
+        ("2027-06-30T17:00:00+02:00", datetime(2027, 6, 30, 17)),
+        ("30.06.2027", datetime(2027, 6, 30)),
+        ("30.06.2027 17:00", datetime(2027, 6, 30, 17)),
+    ],
+)
 def test_parse_datetime(cell, expected):
     assert parse_datetime(cell) == expected
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 from collections import defaultdict
 
 import pandas as pd
@@ -31,8 +30,9 @@ def _telco_rows() -> list[dict]:
 def _telco_baseline():
     raw = pd.read_csv(DATA / "telco_tenure_churn_charges.csv.gz")
     raw["churned"] = raw["Churn"].eq("Yes")
-    hist = customers.history_from_snapshot(raw, SNAPSHOT, "Telco", tenure="tenure", churned="churned",
-                                           monthly_revenue="MonthlyCharges")
+    hist = customers.history_from_snapshot(
+        raw, SNAPSHOT, "Telco", tenure="tenure", churned="churned", monthly_revenue="MonthlyCharges"
+    )
     return hist, valuation.kpi_baselines(hist).set_index("product").loc["Telco"]
 
 
@@ -106,8 +106,10 @@ def test_cdnow_january_cohort_retention_matches_an_independent_count():
     assert jan.loc[1, "retention_share"] == pytest.approx(0.1475, abs=5e-5)  # 1,157 of 7,846 buy again in Feb 1997
 
 
-@pytest.mark.skipif(not (SHARED / "CDNOW_master.txt").exists(),
-                    reason="../shared/validation/kpi (CDNOW_master.txt) is not next to this clone")
+@pytest.mark.skipif(
+    not (SHARED / "CDNOW_master.txt").exists(),
+    reason="../shared/validation/kpi (CDNOW_master.txt) is not next to this clone",
+)
 def test_cdnow_all_cohorts_match_the_published_derived_table():
     ret = _workbench_retention(SHARED / "CDNOW_master.txt")
     _compare(ret, _independent_retention(_cdnow_rows(SHARED / "CDNOW_master.txt")))

@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from test_portfolio_checks import RATE, SKILLS, portfolios
 
 from models.errors import ModelError, SolverError
 from models.portfolio import build_model, prepare_input, results, solve
@@ -22,24 +23,31 @@ from models.portfolio.explain import (
     shadow_prices,
 )
 from models.settings import Settings
-from test_portfolio_checks import RATE, SKILLS, portfolios
 
 
 def ab_instance(make_backlog, make_teams, make_settings, capacity=10.0, **settings):
     """One quarter, capacity 10 pw: A (6 pw, worth 60) and B (5 pw, worth 40); both do not fit."""
-    backlog = make_backlog([dict(item_id="A", effort_backend=6.0, theme="grow"),
-                            dict(item_id="B", effort_backend=5.0, theme="run")], skills=("backend",))
+    backlog = make_backlog(
+        [dict(item_id="A", effort_backend=6.0, theme="grow"), dict(item_id="B", effort_backend=5.0, theme="run")],
+        skills=("backend",),
+    )
     teams = make_teams([dict(team="core", skill="backend", capacity_pw=capacity, cost_per_pw=1000.0)])
     values = pd.DataFrame({"item_id": ["A", "B"], "start_period": [1, 1], "value_eur": [60.0, 40.0]})
-    s = make_settings(periods=1, budget_per_period=1e9, solver={"gap_rel": 0.0, "time_limit_s": 10},
-                      explain={"time_limit_s": 10}, **settings)
+    s = make_settings(
+        periods=1,
+        budget_per_period=1e9,
+        solver={"gap_rel": 0.0, "time_limit_s": 10},
+        explain={"time_limit_s": 10},
+        **settings,
+    )
     inp = prepare_input(backlog, teams, values, s)
     model = build_model(inp)
     return inp, results(model, solve(model))
 
 
-def test_shadow_price_of_a_person_week_is_positive_and_matches_a_finite_difference(make_backlog, make_teams,
-                                                                                   make_settings):
+def test_shadow_price_of_a_person_week_is_positive_and_matches_a_finite_difference(
+    make_backlog, make_teams, make_settings
+):
     inp, res = ab_instance(make_backlog, make_teams, make_settings)
     assert res.funded == ["A"]
     # A is fixed; 4 pw are left, so the LP takes 4/5 of B: one more pw adds 1/5 of B = 40 / 5 = 8 EUR
@@ -76,7 +84,9 @@ def test_forced_decisions_and_what_it_takes(make_backlog, make_teams, make_setti
     assert table.at["B", "resolved"] and table.at["B", "forced"] == "in"
     assert table.at["B", "loss_eur"] == pytest.approx(20.0)
     assert table.at["B", "loss_low_eur"] == pytest.approx(20.0, abs=1e-6)
-    assert table.at["B", "what_it_takes"] == "to start in Q1 2027 it would need 1.0 more backend person-weeks in Q1 2027"
+    assert (
+        table.at["B", "what_it_takes"] == "to start in Q1 2027 it would need 1.0 more backend person-weeks in Q1 2027"
+    )
     # LP estimate for B: its value 40 minus 5 pw at 8 EUR = 0 (it is the marginal item)
     assert table.at["B", "lp_loss_eur"] == pytest.approx(0.0, abs=1e-6)
     # A forced out: B takes its place: 60 - 40 = 20
@@ -87,7 +97,7 @@ def test_forced_decisions_and_what_it_takes(make_backlog, make_teams, make_setti
 
 
 def test_an_item_that_cannot_be_funded_is_explained(make_backlog, make_teams, make_settings):
-    inp, res = ab_instance(make_backlog, make_teams, make_settings, quick_wins={"min_items": 0})
+    inp, _res = ab_instance(make_backlog, make_teams, make_settings, quick_wins={"min_items": 0})
     r = resolve(inp, force={"A": True, "B": True})
     assert r.objective is None and r.status == "Infeasible"
 
@@ -97,8 +107,12 @@ def test_frontier_is_monotone_and_meets_the_plan_at_the_budget(make_backlog, mak
     backlog = make_backlog([dict(item_id=k, effort_backend=1.0) for k in "XYZ"], skills=("backend",))
     teams = make_teams([dict(team="core", skill="backend", capacity_pw=10.0, cost_per_pw=1000.0)])
     values = pd.DataFrame({"item_id": list("XYZ"), "start_period": 1, "value_eur": [30.0, 20.0, 10.0]})
-    s = make_settings(periods=1, budget_per_period=2000.0, solver={"gap_rel": 0.0},
-                      explain={"frontier_points": 5, "frontier_min_share": 0.5, "frontier_max_share": 1.5})
+    s = make_settings(
+        periods=1,
+        budget_per_period=2000.0,
+        solver={"gap_rel": 0.0},
+        explain={"frontier_points": 5, "frontier_min_share": 0.5, "frontier_max_share": 1.5},
+    )
     inp = prepare_input(backlog, teams, values, s)
     model = build_model(inp)
     res = results(model, solve(model))
@@ -116,8 +130,15 @@ def test_forcing_an_item_in_never_raises_the_value(make_backlog, make_teams, por
     rows, capacity, budget, total, T, values, rules = portfolio
     backlog = make_backlog(rows, skills=SKILLS)
     teams = make_teams([dict(team=f"t_{s}", skill=s, capacity_pw=c, cost_per_pw=RATE) for s, c in capacity.items()])
-    s = Settings(start=date(2027, 1, 1), periods=T, budget_per_period=budget, budget_total=total,
-                 solver={"gap_rel": 0.0, "time_limit_s": 20}, explain={"time_limit_s": 20}, **rules)
+    s = Settings(
+        start=date(2027, 1, 1),
+        periods=T,
+        budget_per_period=budget,
+        budget_total=total,
+        solver={"gap_rel": 0.0, "time_limit_s": 20},
+        explain={"time_limit_s": 20},
+        **rules,
+    )
     try:
         inp = prepare_input(backlog, teams, values, s)
         model = build_model(inp)

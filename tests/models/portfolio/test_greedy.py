@@ -9,6 +9,7 @@ from datetime import date
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, event, given, settings as hyp_settings
+from test_portfolio_checks import RATE, SKILLS, portfolios
 
 from models import scoring, valuation
 from models.errors import ModelError
@@ -18,7 +19,6 @@ from models.portfolio.results import decisions_table
 from models.settings import Settings
 from pipelines.paths import demo_data_dir
 from pipelines.sources import load_inputs
-from test_portfolio_checks import RATE, SKILLS, portfolios
 
 BACKEND = [dict(team="core", skill="backend", capacity_pw=10.0, cost_per_pw=1000.0)]
 
@@ -26,18 +26,26 @@ BACKEND = [dict(team="core", skill="backend", capacity_pw=10.0, cost_per_pw=1000
 def one_skill(make_backlog, make_teams, rows, values, settings, teams=BACKEND):
     """(backlog, teams, values, settings) of a backend-only instance; values: item -> value per start."""
     backlog = make_backlog(rows, skills=("backend",))
-    table = pd.DataFrame([(i, t + 1, v) for i, vs in values.items() for t, v in enumerate(vs)],
-                         columns=["item_id", "start_period", "value_eur"])
+    table = pd.DataFrame(
+        [(i, t + 1, v) for i, vs in values.items() for t, v in enumerate(vs)],
+        columns=["item_id", "start_period", "value_eur"],
+    )
     return backlog, make_teams(teams), table, settings
 
 
 def big_vs_small(make_backlog, make_teams, make_settings):
     # One quarter, 10 backend pw. BIG: 10 pw worth 100; S1, S2: 4 pw worth 44 each.
-    return one_skill(make_backlog, make_teams,
-                     [dict(item_id="BIG", effort_backend=10.0), dict(item_id="S1", effort_backend=4.0),
-                      dict(item_id="S2", effort_backend=4.0)],
-                     {"BIG": [100.0], "S1": [44.0], "S2": [44.0]},
-                     make_settings(periods=1, budget_per_period=1e9, solver={"gap_rel": 0.0, "time_limit_s": 10}))
+    return one_skill(
+        make_backlog,
+        make_teams,
+        [
+            dict(item_id="BIG", effort_backend=10.0),
+            dict(item_id="S1", effort_backend=4.0),
+            dict(item_id="S2", effort_backend=4.0),
+        ],
+        {"BIG": [100.0], "S1": [44.0], "S2": [44.0]},
+        make_settings(periods=1, budget_per_period=1e9, solver={"gap_rel": 0.0, "time_limit_s": 10}),
+    )
 
 
 def test_greedy_by_value_per_effort_misses_the_optimum(make_backlog, make_teams, make_settings):
@@ -70,45 +78,69 @@ def test_ranking_scores_unknown_method_and_nan_last(make_backlog, make_teams, ma
     expected = scoring.weighted_score(inp.items, scoring.DEFAULT_WEIGHTS)
     assert ranking_scores(inp, "weighted_score").tolist() == pytest.approx(expected.tolist())
     # an item without an allowed start (2 quarters in a 1-quarter plan) has no score and ranks last
-    backlog2 = make_backlog([dict(item_id="LONG", effort_backend=1.0, duration_periods=2),
-                             dict(item_id="A", effort_backend=1.0)], skills=("backend",))
-    inp2 = prepare_input(backlog2, teams, pd.DataFrame({"item_id": ["A"], "start_period": [1], "value_eur": [5.0]}),
-                         settings)
+    backlog2 = make_backlog(
+        [dict(item_id="LONG", effort_backend=1.0, duration_periods=2), dict(item_id="A", effort_backend=1.0)],
+        skills=("backend",),
+    )
+    inp2 = prepare_input(
+        backlog2, teams, pd.DataFrame({"item_id": ["A"], "start_period": [1], "value_eur": [5.0]}), settings
+    )
     scores = ranking_scores(inp2, "value_per_effort")
     assert pd.isna(scores["LONG"]) and scores["A"] == pytest.approx(5.0)
-    summary, plans = baseline_plans(inp2)
+    summary, _plans = baseline_plans(inp2)
     assert summary["valid"].all() and (summary["n_funded"] == 1).all()
 
 
 def milp_tiny(make_backlog, make_teams, make_settings, mandatory_a: bool):
     # the instance of test_portfolio_milp.py: 10 backend pw per quarter, two quarters
-    rows = [dict(item_id="A", effort_backend=6.0), dict(item_id="B", effort_backend=5.0),
-            dict(item_id="C", effort_backend=4.0, depends_on=["B"]), dict(item_id="D", effort_backend=5.0)]
+    rows = [
+        dict(item_id="A", effort_backend=6.0),
+        dict(item_id="B", effort_backend=5.0),
+        dict(item_id="C", effort_backend=4.0, depends_on=["B"]),
+        dict(item_id="D", effort_backend=5.0),
+    ]
     if mandatory_a:
         rows[0].update(mandatory=True, deadline_period=1)
-    return one_skill(make_backlog, make_teams, rows,
-                     {"A": [100.0, 90.0], "B": [80.0, 70.0], "C": [60.0, 55.0], "D": [50.0, 45.0]},
-                     make_settings(periods=2, budget_per_period=1e9, solver={"gap_rel": 0.0}))
+    return one_skill(
+        make_backlog,
+        make_teams,
+        rows,
+        {"A": [100.0, 90.0], "B": [80.0, 70.0], "C": [60.0, 55.0], "D": [50.0, 45.0]},
+        make_settings(periods=2, budget_per_period=1e9, solver={"gap_rel": 0.0}),
+    )
 
 
 def grouped_and_chained(make_backlog, make_teams, make_settings):
-    rows = [dict(item_id="X", effort_backend=2.0, exclusive_group="g"),
-            dict(item_id="Y", effort_backend=2.0, exclusive_group="g"),
-            dict(item_id="P", effort_backend=6.0, duration_periods=2),
-            dict(item_id="Q", effort_backend=3.0, depends_on=["P"]),
-            dict(item_id="R", effort_backend=8.0, status_category="In Progress")]
-    return one_skill(make_backlog, make_teams, rows,
-                     {"X": [30.0, 28.0, 26.0], "Y": [40.0, 38.0, 36.0], "P": [50.0, 45.0, 0.0],
-                      "Q": [20.0, 18.0, 16.0], "R": [10.0, 9.0, 8.0]},
-                     make_settings(periods=3, budget_per_period=9_000.0, budget_total=20_000.0,
-                                   wip_limit={"per_team": 2}))
+    rows = [
+        dict(item_id="X", effort_backend=2.0, exclusive_group="g"),
+        dict(item_id="Y", effort_backend=2.0, exclusive_group="g"),
+        dict(item_id="P", effort_backend=6.0, duration_periods=2),
+        dict(item_id="Q", effort_backend=3.0, depends_on=["P"]),
+        dict(item_id="R", effort_backend=8.0, status_category="In Progress"),
+    ]
+    return one_skill(
+        make_backlog,
+        make_teams,
+        rows,
+        {
+            "X": [30.0, 28.0, 26.0],
+            "Y": [40.0, 38.0, 36.0],
+            "P": [50.0, 45.0, 0.0],
+            "Q": [20.0, 18.0, 16.0],
+            "R": [10.0, 9.0, 8.0],
+        },
+        make_settings(periods=3, budget_per_period=9_000.0, budget_total=20_000.0, wip_limit={"per_team": 2}),
+    )
 
 
 @pytest.mark.parametrize("case", ["big_vs_small", "milp_must", "milp_free", "grouped_and_chained"])
 def test_every_greedy_plan_passes_the_independent_check(case, make_backlog, make_teams, make_settings):
-    build = {"big_vs_small": big_vs_small, "grouped_and_chained": grouped_and_chained,
-             "milp_must": lambda *a: milp_tiny(*a, mandatory_a=True),
-             "milp_free": lambda *a: milp_tiny(*a, mandatory_a=False)}[case]
+    build = {
+        "big_vs_small": big_vs_small,
+        "grouped_and_chained": grouped_and_chained,
+        "milp_must": lambda *a: milp_tiny(*a, mandatory_a=True),
+        "milp_free": lambda *a: milp_tiny(*a, mandatory_a=False),
+    }[case]
     inp = prepare_input(*build(make_backlog, make_teams, make_settings))
     summary, plans = baseline_plans(inp)
     assert summary["method"].tolist() == list(RANKINGS)
@@ -138,12 +170,16 @@ def test_milp_instance_with_a_must_have_greedy_finds_the_optimum(make_backlog, m
 
 def test_wip_limit_is_respected(make_backlog, make_teams, make_settings):
     # plenty of capacity (100 pw), but at most one item in flight per team and quarter
-    inp = prepare_input(*one_skill(
-        make_backlog, make_teams,
-        [dict(item_id=i, effort_backend=1.0) for i in "ABC"],
-        {"A": [30.0, 29.0], "B": [20.0, 19.0], "C": [10.0, 9.0]},
-        make_settings(periods=2, budget_per_period=1e9, wip_limit={"per_team": 1}),
-        teams=[dict(team="core", skill="backend", capacity_pw=100.0, cost_per_pw=1000.0)]))
+    inp = prepare_input(
+        *one_skill(
+            make_backlog,
+            make_teams,
+            [dict(item_id=i, effort_backend=1.0) for i in "ABC"],
+            {"A": [30.0, 29.0], "B": [20.0, 19.0], "C": [10.0, 9.0]},
+            make_settings(periods=2, budget_per_period=1e9, wip_limit={"per_team": 1}),
+            teams=[dict(team="core", skill="backend", capacity_pw=100.0, cost_per_pw=1000.0)],
+        )
+    )
     # A takes Q1, B moves to Q2, C finds no free slot
     assert greedy_starts(inp, ["A", "B", "C"]) == {"A": 1, "B": 2}
     summary, _ = baseline_plans(inp)
@@ -154,21 +190,35 @@ def test_wip_limit_is_respected(make_backlog, make_teams, make_settings):
 def test_budget_per_period_and_total_are_respected(total, expected, make_backlog, make_teams, make_settings):
     # three 5 pw items at 1,000 EUR/pw = 5,000 EUR each, 10,000 EUR per quarter: two fit in
     # Q1, the third moves to Q2; a total budget of 12,000 EUR leaves it out (15,000 > 12,000)
-    inp = prepare_input(*one_skill(
-        make_backlog, make_teams, [dict(item_id=i, effort_backend=5.0) for i in "ABC"],
-        {"A": [30.0, 29.0], "B": [20.0, 19.0], "C": [10.0, 9.0]},
-        make_settings(periods=2, budget_per_period=10_000.0, budget_total=total),
-        teams=[dict(team="core", skill="backend", capacity_pw=100.0, cost_per_pw=1000.0)]))
+    inp = prepare_input(
+        *one_skill(
+            make_backlog,
+            make_teams,
+            [dict(item_id=i, effort_backend=5.0) for i in "ABC"],
+            {"A": [30.0, 29.0], "B": [20.0, 19.0], "C": [10.0, 9.0]},
+            make_settings(periods=2, budget_per_period=10_000.0, budget_total=total),
+            teams=[dict(team="core", skill="backend", capacity_pw=100.0, cost_per_pw=1000.0)],
+        )
+    )
     assert greedy_starts(inp, ["A", "B", "C"]) == expected
     summary, _ = baseline_plans(inp)
     assert summary["valid"].all()
 
 
 def test_wip_limit_counts_an_item_for_every_team_it_needs(make_backlog, make_teams, make_settings):
-    backlog = make_backlog([dict(item_id="AB", effort_backend=1.0, effort_frontend=1.0),
-                            dict(item_id="F", effort_frontend=1.0), dict(item_id="B", effort_backend=1.0)])
-    teams = make_teams([dict(team="core", skill="backend", capacity_pw=50.0, cost_per_pw=1000.0),
-                        dict(team="web", skill="frontend", capacity_pw=50.0, cost_per_pw=1000.0)])
+    backlog = make_backlog(
+        [
+            dict(item_id="AB", effort_backend=1.0, effort_frontend=1.0),
+            dict(item_id="F", effort_frontend=1.0),
+            dict(item_id="B", effort_backend=1.0),
+        ]
+    )
+    teams = make_teams(
+        [
+            dict(team="core", skill="backend", capacity_pw=50.0, cost_per_pw=1000.0),
+            dict(team="web", skill="frontend", capacity_pw=50.0, cost_per_pw=1000.0),
+        ]
+    )
     values = pd.DataFrame({"item_id": ["AB", "F", "B"], "start_period": 1, "value_eur": [3.0, 2.0, 1.0]})
     inp = prepare_input(backlog, teams, values, make_settings(periods=1, wip_limit={"teams": {"web": 1}}))
     # AB occupies web's single slot; F (frontend) waits, B (backend only, no limit) goes ahead
@@ -190,8 +240,10 @@ def test_precedence_successor_starts_after_its_predecessor_finishes(make_backlog
     # (Q3); a Q4 start is outside the 3-quarter plan, so Q is left out.
     starts = greedy_starts(inp, ["P", "Q"])
     assert starts == {"R": 1, "P": 2}
-    assert "its predecessor P finishes in Q3 2027, too late" in decisions_table(inp, starts).set_index(
-        "item_id").loc["Q", "reason"]
+    assert (
+        "its predecessor P finishes in Q3 2027, too late"
+        in decisions_table(inp, starts).set_index("item_id").loc["Q", "reason"]
+    )
     # without R's load, P fits in Q1-Q2 and Q follows in Q3 (P finishes in Q2)
     backlog, teams, values, settings = grouped_and_chained(make_backlog, make_teams, make_settings)
     free = prepare_input(backlog.loc[backlog["item_id"] != "R"], teams, values.loc[values["item_id"] != "R"], settings)
@@ -206,15 +258,21 @@ def test_precedence_successor_starts_after_its_predecessor_finishes(make_backlog
 def test_forced_items_are_placed_even_when_they_overload(make_backlog, make_teams, make_settings):
     # Two items in progress of 8 pw each must continue in Q1 against 10 pw: no valid plan
     # exists. The greedy does not drop either; its plan shows the overload instead.
-    inp = prepare_input(*one_skill(
-        make_backlog, make_teams,
-        [dict(item_id="W1", effort_backend=8.0, status_category="In Progress"),
-         dict(item_id="W2", effort_backend=8.0, status_category="In Progress"),
-         dict(item_id="N", effort_backend=1.0)],
-        {"W1": [10.0, 9.0], "W2": [10.0, 9.0], "N": [50.0, 45.0]},
-        make_settings(periods=2, budget_per_period=1e9)))
+    inp = prepare_input(
+        *one_skill(
+            make_backlog,
+            make_teams,
+            [
+                dict(item_id="W1", effort_backend=8.0, status_category="In Progress"),
+                dict(item_id="W2", effort_backend=8.0, status_category="In Progress"),
+                dict(item_id="N", effort_backend=1.0),
+            ],
+            {"W1": [10.0, 9.0], "W2": [10.0, 9.0], "N": [50.0, 45.0]},
+            make_settings(periods=2, budget_per_period=1e9),
+        )
+    )
     assert greedy_starts(inp, ["N"]) == {"N": 2, "W1": 1, "W2": 1}
-    summary, plans = baseline_plans(inp)
+    summary, _plans = baseline_plans(inp)
     assert not summary["valid"].any()
     assert (summary["violations"] == "capacity of backend in period 1 exceeded: 16.0000 > 10.0000 pw").all()
     assert greedy_warm_start(inp) is None
@@ -224,12 +282,23 @@ def test_min_type_rules_pre_pass(make_backlog, make_teams, make_settings):
     # BIG (10 pw, 100) ranks first by value and would take all of Q1; the pre-pass first
     # places the small item S (1 pw, within max_effort_pw 5) in Q1 for the quick win and
     # K (2 pw) for key result KR-1, although K is worth nothing.
-    rows = [dict(item_id="BIG", effort_backend=10.0), dict(item_id="S", effort_backend=1.0),
-            dict(item_id="K", effort_backend=2.0, okr="KR-1")]
-    args = one_skill(make_backlog, make_teams, rows, {"BIG": [100.0, 90.0], "S": [1.0, 0.9], "K": [0.0, 0.0]},
-                     make_settings(periods=2, budget_per_period=1e9,
-                                   quick_wins={"min_items": 1, "max_effort_pw": 5.0, "by_period": 1},
-                                   okr_coverage={"min_items": 1}))
+    rows = [
+        dict(item_id="BIG", effort_backend=10.0),
+        dict(item_id="S", effort_backend=1.0),
+        dict(item_id="K", effort_backend=2.0, okr="KR-1"),
+    ]
+    args = one_skill(
+        make_backlog,
+        make_teams,
+        rows,
+        {"BIG": [100.0, 90.0], "S": [1.0, 0.9], "K": [0.0, 0.0]},
+        make_settings(
+            periods=2,
+            budget_per_period=1e9,
+            quick_wins={"min_items": 1, "max_effort_pw": 5.0, "by_period": 1},
+            okr_coverage={"min_items": 1},
+        ),
+    )
     inp = prepare_input(*args)
     assert greedy_starts(inp, ["BIG", "S", "K"]) == {"BIG": 2, "K": 1, "S": 1}
     summary, _ = baseline_plans(inp)
@@ -247,8 +316,15 @@ def test_greedy_plans_are_valid_and_never_beat_the_optimiser(make_backlog, make_
     wip = rules["wip_limit"]["per_team"]
     backlog = make_backlog(rows, skills=SKILLS)
     teams = make_teams([dict(team=f"t_{s}", skill=s, capacity_pw=c, cost_per_pw=RATE) for s, c in capacity.items()])
-    s = Settings(start=date(2027, 1, 1), periods=T, budget_per_period=budget, budget_total=total,
-                 in_progress="may_stop", wip_limit={"per_team": wip}, solver={"gap_rel": 0.0, "time_limit_s": 20})
+    s = Settings(
+        start=date(2027, 1, 1),
+        periods=T,
+        budget_per_period=budget,
+        budget_total=total,
+        in_progress="may_stop",
+        wip_limit={"per_team": wip},
+        solver={"gap_rel": 0.0, "time_limit_s": 20},
+    )
     try:
         inp = prepare_input(backlog, teams, values, s)
     except ModelError:  # e.g. a mandatory item that cannot finish within the plan
@@ -268,6 +344,7 @@ def test_greedy_plans_are_valid_and_never_beat_the_optimiser(make_backlog, make_
 
 
 # --- the demo company --------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def demo_input():

@@ -40,13 +40,22 @@ def portfolios(draw, n_items=(2, 5), capacities=(3.0, 5.0, 10.0), scoring_inputs
         status = draw(st.sampled_from(["To Do"] * 5 + ["In Progress", "Done"]))
         if status == "In Progress":  # running work has no open predecessors
             deps = []
-        row = dict(item_id=f"I{k}", duration_periods=dur, depends_on=[f"I{j}" for j in deps],
-                   status_category=status, exclusive_group=draw(st.sampled_from([None, None, "g1"])),
-                   theme=draw(st.sampled_from(["run", "grow"])), okr=draw(st.sampled_from([None, "KR-1", "KR-2"])),
-                   **eff)
+        row = dict(
+            item_id=f"I{k}",
+            duration_periods=dur,
+            depends_on=[f"I{j}" for j in deps],
+            status_category=status,
+            exclusive_group=draw(st.sampled_from([None, None, "g1"])),
+            theme=draw(st.sampled_from(["run", "grow"])),
+            okr=draw(st.sampled_from([None, "KR-1", "KR-2"])),
+            **eff,
+        )
         if scoring_inputs:
-            row.update(reach=draw(st.sampled_from([10.0, 100.0, 1000.0])), impact=draw(st.sampled_from([0.5, 1.0, 3.0])),
-                       business_value=draw(st.sampled_from([1.0, 5.0, 8.0])))
+            row.update(
+                reach=draw(st.sampled_from([10.0, 100.0, 1000.0])),
+                impact=draw(st.sampled_from([0.5, 1.0, 3.0])),
+                business_value=draw(st.sampled_from([1.0, 5.0, 8.0])),
+            )
         if k == must and dur <= T:
             # fits alone: per-period effort within capacity, per-period cost within budget
             for s in SKILLS:
@@ -57,22 +66,28 @@ def portfolios(draw, n_items=(2, 5), capacities=(3.0, 5.0, 10.0), scoring_inputs
             budget = max(budget, sum(row[f"effort_{s}"] for s in SKILLS) * RATE / dur)
         rows.append(row)
     base = [draw(st.sampled_from([0, 10, 25, 40, 100])) for _ in range(n)]
-    values = pd.DataFrame([(f"I{k}", t, base[k] * (1.0 - 0.1 * (t - 1))) for k in range(n) for t in range(1, T + 1)],
-                          columns=["item_id", "start_period", "value_eur"])
+    values = pd.DataFrame(
+        [(f"I{k}", t, base[k] * (1.0 - 0.1 * (t - 1))) for k in range(n) for t in range(1, T + 1)],
+        columns=["item_id", "start_period", "value_eur"],
+    )
     total = draw(st.sampled_from([None, None, 12_000.0, 40_000.0]))
     if total is not None and must is not None and rows[must].get("mandatory"):
         total = max(total, sum(rows[must][f"effort_{s}"] for s in SKILLS) * RATE)
     rules = dict(
         in_progress=draw(st.sampled_from(["continue", "may_stop"])),
-        quick_wins={"min_items": draw(st.sampled_from([0, 0, 1, 2])), "max_effort_pw": 5.0,
-                    "by_period": draw(st.integers(1, T))},
+        quick_wins={
+            "min_items": draw(st.sampled_from([0, 0, 1, 2])),
+            "max_effort_pw": 5.0,
+            "by_period": draw(st.integers(1, T)),
+        },
         okr_coverage={"min_items": draw(st.sampled_from([0, 0, 1]))},
         wip_limit={"per_team": draw(st.sampled_from([None, 1, 2]))},
     )
     themes = {r["theme"] for r in rows if r["status_category"] != "Done"}
     if "grow" in themes and draw(st.booleans()):
-        rules["strategic_balance"] = {"grow": {"min": draw(st.sampled_from([0.0, 0.3])),
-                                               "max": draw(st.sampled_from([0.6, 1.0]))}}
+        rules["strategic_balance"] = {
+            "grow": {"min": draw(st.sampled_from([0.0, 0.3])), "max": draw(st.sampled_from([0.6, 1.0]))}
+        }
     return rows, capacity, budget, total, T, values, rules
 
 
@@ -83,8 +98,11 @@ def brute_force_best(inp: PortfolioInput) -> float:
     ids = list(items.index)
     # In Progress items continue in period 1 (or, with in_progress "may_stop", stop)
     running_now = [i for i in ids if items.at[i, "status_category"] == "In Progress"]
-    choices = [([] if i in running_now and s.in_progress == "continue" else [None])
-               + [t for t in items.at[i, "starts"] if t == 1 or i not in running_now] for i in ids]
+    choices = [
+        ([] if i in running_now and s.in_progress == "continue" else [None])
+        + [t for t in items.at[i, "starts"] if t == 1 or i not in running_now]
+        for i in ids
+    ]
     dur = {i: int(items.at[i, "duration_periods"]) for i in ids}
     cost = {i: float(items.at[i, "cost_eur"]) for i in ids}
     groups: dict[str, list[str]] = {}
@@ -94,11 +112,15 @@ def brute_force_best(inp: PortfolioInput) -> float:
             groups.setdefault(g, []).append(i)
     best = -np.inf
     for combo in itertools.product(*choices):
-        start = {i: t for i, t in zip(ids, combo) if t is not None}
-        ok = all(i in start and start[i] + dur[i] - 1 <= int(items.at[i, "deadline"])
-                 for i in ids if items.at[i, "mandatory"])
-        ok = ok and all(p in start and start[p] + dur[p] <= t for j, t in start.items()
-                        for p in items.at[j, "predecessors"])
+        start = {i: t for i, t in zip(ids, combo, strict=True) if t is not None}
+        ok = all(
+            i in start and start[i] + dur[i] - 1 <= int(items.at[i, "deadline"])
+            for i in ids
+            if items.at[i, "mandatory"]
+        )
+        ok = ok and all(
+            p in start and start[p] + dur[p] <= t for j, t in start.items() for p in items.at[j, "predecessors"]
+        )
         ok = ok and all(sum(1 for i in g if i in start) <= 1 for g in groups.values())
         if s.budget_total is not None:
             ok = ok and sum(cost[i] for i in start) <= s.budget_total + 1e-6
@@ -120,8 +142,11 @@ def brute_force_best(inp: PortfolioInput) -> float:
             named = [i for i in ids if items.at[i, "okr"] == kr]
             ok = ok and (not named or sum(1 for i in named if i in start) >= s.okr_coverage.min_items)
         q = s.quick_wins
-        wins = [i for i in start if sum(inp.effort(i, sk) for sk in SKILLS) <= q.max_effort_pw
-                and start[i] + dur[i] - 1 <= q.by_period]
+        wins = [
+            i
+            for i in start
+            if sum(inp.effort(i, sk) for sk in SKILLS) <= q.max_effort_pw and start[i] + dur[i] - 1 <= q.by_period
+        ]
         ok = ok and len(wins) >= q.min_items
         if ok:
             best = max(best, sum(inp.value_of(i, t) for i, t in start.items()))
@@ -134,8 +159,14 @@ def test_every_returned_plan_passes_the_independent_check_and_is_optimal(make_ba
     rows, capacity, budget, total, T, values, rules = portfolio
     backlog = make_backlog(rows, skills=SKILLS)
     teams = make_teams([dict(team=f"t_{s}", skill=s, capacity_pw=c, cost_per_pw=RATE) for s, c in capacity.items()])
-    s = Settings(start=date(2027, 1, 1), periods=T, budget_per_period=budget, budget_total=total,
-                 solver={"gap_rel": 0.0, "time_limit_s": 20}, **rules)
+    s = Settings(
+        start=date(2027, 1, 1),
+        periods=T,
+        budget_per_period=budget,
+        budget_total=total,
+        solver={"gap_rel": 0.0, "time_limit_s": 20},
+        **rules,
+    )
     try:
         inp = prepare_input(backlog, teams, values, s)
     except ModelError:  # e.g. running work that cannot finish within the plan: nothing to compare
@@ -157,16 +188,19 @@ def test_every_returned_plan_passes_the_independent_check_and_is_optimal(make_ba
 
 def test_independent_check_catches_a_hand_broken_plan(make_backlog, make_teams, make_settings):
     backlog = make_backlog(
-        [dict(item_id="A", effort_backend=6.0, mandatory=True, deadline_period=1),
-         dict(item_id="B", effort_backend=5.0),
-         dict(item_id="C", effort_backend=4.0, depends_on=["B"]),
-         dict(item_id="D", effort_backend=5.0, exclusive_group="g"),
-         dict(item_id="E", effort_backend=1.0, exclusive_group="g")],
+        [
+            dict(item_id="A", effort_backend=6.0, mandatory=True, deadline_period=1),
+            dict(item_id="B", effort_backend=5.0),
+            dict(item_id="C", effort_backend=4.0, depends_on=["B"]),
+            dict(item_id="D", effort_backend=5.0, exclusive_group="g"),
+            dict(item_id="E", effort_backend=1.0, exclusive_group="g"),
+        ],
         skills=("backend",),
     )
     teams = make_teams([dict(team="core", skill="backend", capacity_pw=10.0, cost_per_pw=1000.0)])
-    values = pd.DataFrame([(i, t, 10.0 - t) for i in "ABCDE" for t in (1, 2)],
-                          columns=["item_id", "start_period", "value_eur"])
+    values = pd.DataFrame(
+        [(i, t, 10.0 - t) for i in "ABCDE" for t in (1, 2)], columns=["item_id", "start_period", "value_eur"]
+    )
     settings = make_settings(periods=2, budget_per_period=1e9)
     inp = prepare_input(backlog, teams, values, settings)
     model = build_model(inp)
@@ -179,7 +213,12 @@ def test_independent_check_catches_a_hand_broken_plan(make_backlog, make_teams, 
     d.loc["A", ["funded", "start_period", "finish_period", "value", "cost"]] = [False, pd.NA, pd.NA, 0.0, 0.0]
     for i in "BCDE":
         d.loc[i, ["funded", "start_period", "finish_period", "value", "cost"]] = [
-            True, 2, 2, 8.0, float(inp.items.at[i, "cost_eur"])]
+            True,
+            2,
+            2,
+            8.0,
+            float(inp.items.at[i, "cost_eur"]),
+        ]
     res.decisions = d.reset_index()
     problems = independent_check(res, inp)
     text = "\n".join(problems)
@@ -209,10 +248,13 @@ def test_time_limited_solve_reports_time_limit_and_gap(make_backlog, make_teams,
     backlog = make_backlog(rows, skills=skills)
     total = backlog[[f"effort_{s}" for s in skills]].sum()
     # a third of the work fits: capacity is binding everywhere
-    teams = make_teams([dict(team=s, skill=s, capacity_pw=float(total[f"effort_{s}"]) / T / 3, cost_per_pw=1000.0)
-                        for s in skills])
-    values = pd.DataFrame([(f"I{k}", t, base[k] * (1 - 0.06 * (t - 1))) for k in range(n) for t in range(1, T + 1)],
-                          columns=["item_id", "start_period", "value_eur"])
+    teams = make_teams(
+        [dict(team=s, skill=s, capacity_pw=float(total[f"effort_{s}"]) / T / 3, cost_per_pw=1000.0) for s in skills]
+    )
+    values = pd.DataFrame(
+        [(f"I{k}", t, base[k] * (1 - 0.06 * (t - 1))) for k in range(n) for t in range(1, T + 1)],
+        columns=["item_id", "start_period", "value_eur"],
+    )
     settings = make_settings(periods=T, budget_per_period=1e9, solver={"gap_rel": 0.0, "time_limit_s": 0.5})
     model = build_model(prepare_input(backlog, teams, values, settings))
     stats = solve(model)
@@ -230,8 +272,9 @@ def test_time_limited_solve_reports_time_limit_and_gap(make_backlog, make_teams,
     assert independent_check(res, model.inp) == []
 
 
-def test_no_plan_within_the_time_limit_raises_solver_error_with_status(monkeypatch, make_backlog, make_teams,
-                                                                          make_settings):
+def test_no_plan_within_the_time_limit_raises_solver_error_with_status(
+    monkeypatch, make_backlog, make_teams, make_settings
+):
     import pulp
 
     backlog = make_backlog([dict(item_id="A", effort_backend=1.0)], skills=("backend",))

@@ -98,16 +98,20 @@ def test_a_must_have_bigger_than_capacity_is_reported_before_solving(make_backlo
     backlog, teams, values, settings = tiny(make_backlog, make_teams, make_settings, mandatory_a=False)
     big = make_backlog([dict(item_id="BIG", effort_backend=30.0, mandatory=True)], skills=("backend",))
     backlog = pd.concat([backlog, big], ignore_index=True)
-    values = pd.concat([values, pd.DataFrame({"item_id": ["BIG", "BIG"], "start_period": [1, 2],
-                                              "value_eur": [1.0, 1.0]})], ignore_index=True)
+    values = pd.concat(
+        [values, pd.DataFrame({"item_id": ["BIG", "BIG"], "start_period": [1, 2], "value_eur": [1.0, 1.0]})],
+        ignore_index=True,
+    )
     with pytest.raises(ModelError, match=r"mandatory item BIG .*needs 30\.0 backend person-weeks per period.*10\.0"):
         optimise(backlog, teams, values, settings)
 
 
 def test_must_haves_that_do_not_fit_together_raise_solver_error_naming_them(make_backlog, make_teams, make_settings):
     backlog = make_backlog(
-        [dict(item_id="M1", effort_backend=8.0, mandatory=True, deadline_period=1),
-         dict(item_id="M2", effort_backend=8.0, mandatory=True, deadline_period=1)],
+        [
+            dict(item_id="M1", effort_backend=8.0, mandatory=True, deadline_period=1),
+            dict(item_id="M2", effort_backend=8.0, mandatory=True, deadline_period=1),
+        ],
         skills=("backend",),
     )
     teams = make_teams([dict(team="core", skill="backend", capacity_pw=10.0, cost_per_pw=1000.0)])
@@ -117,15 +121,19 @@ def test_must_haves_that_do_not_fit_together_raise_solver_error_naming_them(make
         optimise(backlog, teams, values, settings)
     # 16 pw due by Q1 against 10 pw of capacity
     assert exc.value.status == "Infeasible"
-    assert ("need 6.0 more backend person-weeks in Q1 2027 than the backend teams have (10.0; running then: M1, M2)"
-            in str(exc.value))
+    assert (
+        "need 6.0 more backend person-weeks in Q1 2027 than the backend teams have (10.0; running then: M1, M2)"
+        in str(exc.value)
+    )
 
 
 def test_dependency_cycle_is_named(make_backlog, make_teams, make_settings):
     backlog = make_backlog(
-        [dict(item_id="A", effort_backend=1.0, depends_on=["B"]),
-         dict(item_id="B", effort_backend=1.0, depends_on=["A"]),
-         dict(item_id="C", effort_backend=1.0, depends_on=["C"])],
+        [
+            dict(item_id="A", effort_backend=1.0, depends_on=["B"]),
+            dict(item_id="B", effort_backend=1.0, depends_on=["A"]),
+            dict(item_id="C", effort_backend=1.0, depends_on=["C"]),
+        ],
         skills=("backend",),
     )
     teams = make_teams([dict(team="core", skill="backend", capacity_pw=10.0, cost_per_pw=1000.0)])
@@ -144,8 +152,13 @@ def test_missing_and_done_predecessors(make_backlog, make_teams, make_settings):
     with pytest.raises(ModelError, match=r"A depends on ZZ-9, which is not in the backlog"):
         prepare_input(missing, teams, values, settings)
     # a Done predecessor counts as satisfied: A can start in period 1
-    done = make_backlog([dict(item_id="A", effort_backend=1.0, depends_on=["P"]),
-                         dict(item_id="P", effort_backend=1.0, status_category="Done")], skills=("backend",))
+    done = make_backlog(
+        [
+            dict(item_id="A", effort_backend=1.0, depends_on=["P"]),
+            dict(item_id="P", effort_backend=1.0, status_category="Done"),
+        ],
+        skills=("backend",),
+    )
     res = optimise(done, teams, values, settings)
     assert res.funded == ["A"] and "P" not in res.decisions["item_id"].tolist()
 
@@ -154,12 +167,13 @@ def test_mandatory_item_that_cannot_meet_its_deadline(make_backlog, make_teams, 
     teams = make_teams([dict(team="core", skill="backend", capacity_pw=10.0, cost_per_pw=1000.0)])
     settings = make_settings(periods=3, budget_per_period=1e9)
     backlog = make_backlog(
-        [dict(item_id="P", effort_backend=2.0, duration_periods=2),
-         dict(item_id="M", effort_backend=1.0, mandatory=True, deadline_period=2, depends_on=["P"])],
+        [
+            dict(item_id="P", effort_backend=2.0, duration_periods=2),
+            dict(item_id="M", effort_backend=1.0, mandatory=True, deadline_period=2, depends_on=["P"]),
+        ],
         skills=("backend",),
     )
-    values = pd.DataFrame({"item_id": ["P", "P", "M", "M", "M"], "start_period": [1, 2, 1, 2, 3],
-                           "value_eur": 1.0})
+    values = pd.DataFrame({"item_id": ["P", "P", "M", "M", "M"], "start_period": [1, 2, 1, 2, 3], "value_eur": 1.0})
     # P takes Q1-Q2, so M can finish in Q3 at the earliest, after its deadline Q2
     with pytest.raises(ModelError, match=r"mandatory item M .*after its predecessors P.*deadline Q2 2027.*Q3 2027"):
         prepare_input(backlog, teams, values, settings)
@@ -169,17 +183,23 @@ def test_in_progress_exclusive_and_zero_value_items(make_backlog, make_teams, ma
     teams = make_teams([dict(team="core", skill="backend", capacity_pw=10.0, cost_per_pw=1000.0)])
     settings = make_settings(periods=2, budget_per_period=1e9)
     backlog = make_backlog(
-        [dict(item_id="W", effort_backend=2.0, status_category="In Progress"),
-         dict(item_id="X1", effort_backend=1.0, exclusive_group="pricing"),
-         dict(item_id="X2", effort_backend=1.0, exclusive_group="pricing"),
-         dict(item_id="Z", effort_backend=1.0),
-         dict(item_id="E", effort_backend=1.0)],
+        [
+            dict(item_id="W", effort_backend=2.0, status_category="In Progress"),
+            dict(item_id="X1", effort_backend=1.0, exclusive_group="pricing"),
+            dict(item_id="X2", effort_backend=1.0, exclusive_group="pricing"),
+            dict(item_id="Z", effort_backend=1.0),
+            dict(item_id="E", effort_backend=1.0),
+        ],
         skills=("backend",),
     )
-    values = pd.DataFrame({"item_id": ["W", "W", "X1", "X1", "X2", "X2", "Z", "Z", "E", "E"],
-                           "start_period": [1, 2] * 5,
-                           # W would be worth more later (12 > 10), but it is already running
-                           "value_eur": [10.0, 12.0, 5.0, 4.0, 6.0, 5.0, 0.0, 0.0, 3.0, 3.0]})
+    values = pd.DataFrame(
+        {
+            "item_id": ["W", "W", "X1", "X1", "X2", "X2", "Z", "Z", "E", "E"],
+            "start_period": [1, 2] * 5,
+            # W would be worth more later (12 > 10), but it is already running
+            "value_eur": [10.0, 12.0, 5.0, 4.0, 6.0, 5.0, 0.0, 0.0, 3.0, 3.0],
+        }
+    )
     inp = prepare_input(backlog, teams, values, settings)
     assert inp.items.at["W", "rule_starts"] == [1]  # work in progress continues in period 1
     model = build_model(inp)
@@ -200,8 +220,9 @@ def test_in_progress_exclusive_and_zero_value_items(make_backlog, make_teams, ma
 def test_budget_per_period_and_total(make_backlog, make_teams, make_settings):
     teams = make_teams([dict(team="core", skill="backend", capacity_pw=100.0, cost_per_pw=1000.0)])
     backlog = make_backlog([dict(item_id=f"I{k}", effort_backend=5.0) for k in range(4)], skills=("backend",))
-    values = pd.DataFrame([(f"I{k}", t, 10.0 + k - t) for k in range(4) for t in (1, 2)],
-                          columns=["item_id", "start_period", "value_eur"])
+    values = pd.DataFrame(
+        [(f"I{k}", t, 10.0 + k - t) for k in range(4) for t in (1, 2)], columns=["item_id", "start_period", "value_eur"]
+    )
     # each item costs 5 pw x 1,000 = 5,000 EUR; 10,000 EUR per quarter but 15,000 in total
     settings = make_settings(periods=2, budget_per_period=10_000.0, budget_total=15_000.0)
     res = optimise(backlog, teams, values, settings)

@@ -28,7 +28,7 @@ MKNAP1_OPTIMA = [3800, 8706.1, 4015, 6120, 12400, 10618, 16537]
 
 
 def fits(weights, capacities, chosen) -> bool:
-    return all(sum(row[j] for j in chosen) <= c + 1e-9 for row, c in zip(weights, capacities))
+    return all(sum(row[j] for j in chosen) <= c + 1e-9 for row, c in zip(weights, capacities, strict=True))
 
 
 # Four items, two dimensions, capacities (8, 6):
@@ -57,13 +57,17 @@ def test_tiny_knapsack_solved_by_hand():
     assert res.best_bound == 16
     assert greedy_selection(PROFITS, WEIGHTS, CAPACITIES) == [0, 3]
     # the hand enumeration, by brute force
-    best = max(sum(PROFITS[j] for j in s) for r in range(5) for s in itertools.combinations(range(4), r)
-               if fits(WEIGHTS, CAPACITIES, s))
+    best = max(
+        sum(PROFITS[j] for j in s)
+        for r in range(5)
+        for s in itertools.combinations(range(4), r)
+        if fits(WEIGHTS, CAPACITIES, s)
+    )
     assert best == 16
 
 
 def test_selection_inputs_are_canonical_and_have_no_budget_rows():
-    backlog, teams, values, settings = selection_tables(PROFITS, WEIGHTS, CAPACITIES, item_ids=list("ABCD"))
+    backlog, teams, _values, settings = selection_tables(PROFITS, WEIGHTS, CAPACITIES, item_ids=list("ABCD"))
     validate(backlog, Backlog, "mkp backlog")
     validate(teams, Teams, "mkp teams")
     assert settings.periods == 1 and settings.budget(1) == 0.0
@@ -77,8 +81,14 @@ def test_selection_inputs_are_canonical_and_have_no_budget_rows():
 
 
 def test_highs_options_and_greedy_warm_start_reach_the_same_optimum():
-    res = solve_selection(PROFITS, WEIGHTS, CAPACITIES, time_limit_s=10,
-                          solver_options={"mip_heuristic_effort": "0.3", "presolve": "off"}, warm_start=True)
+    res = solve_selection(
+        PROFITS,
+        WEIGHTS,
+        CAPACITIES,
+        time_limit_s=10,
+        solver_options={"mip_heuristic_effort": "0.3", "presolve": "off"},
+        warm_start=True,
+    )
     assert res.status == "Optimal" and res.value == 16 and res.chosen == (0, 2)
     assert "mip_heuristic_effort=0.3" in res.solver and "greedy warm start" in res.solver
     with pytest.raises(ModelError, match="HiGHS has no option 'no_such_option'"):
@@ -141,8 +151,10 @@ def test_parser_rejects_numbers_left_over(tmp_path):
         read_orlib_mkp(path)
 
 
-@pytest.mark.skipif(not (SHARED / "mknapcb1.txt").exists(),
-                    reason="../shared/validation/mkp (OR-Library mknapcb1.txt) is not next to this clone")
+@pytest.mark.skipif(
+    not (SHARED / "mknapcb1.txt").exists(),
+    reason="../shared/validation/mkp (OR-Library mknapcb1.txt) is not next to this clone",
+)
 def test_first_chu_beasley_problem_within_one_percent():
     """mknapcb1 problem 0 (5.100-00: 100 items, 5 constraints): best known 24381, LP bound
     24585.90 (mkcbres_best_known.csv). The best-known value is a GA result, not proven here,

@@ -14,30 +14,48 @@ from models.simulation.plan import ITEM_COLUMNS
 
 @pytest.fixture
 def sim_settings() -> Settings:
-    return Settings(start=date(2027, 1, 1), periods=8, period_months=3, discount_rate=0.08,
-                    budget_per_period=1_000_000)
+    return Settings(start=date(2027, 1, 1), periods=8, period_months=3, discount_rate=0.08, budget_per_period=1_000_000)
 
 
 @pytest.fixture
 def sim_teams() -> pd.DataFrame:
-    return pd.DataFrame({
-        "team": ["Platform", "Web", "Data"], "skill": ["backend", "frontend", "data"],
-        "headcount": [3.0, 2.0, 1.0], "capacity_pw": [33.0, 22.0, 11.0],
-        "cost_per_pw": [4500.0, 4200.0, 5000.0], "velocity_sp_per_pw": [2.0, 2.0, 2.0],
-    })
+    return pd.DataFrame(
+        {
+            "team": ["Platform", "Web", "Data"],
+            "skill": ["backend", "frontend", "data"],
+            "headcount": [3.0, 2.0, 1.0],
+            "capacity_pw": [33.0, 22.0, 11.0],
+            "cost_per_pw": [4500.0, 4200.0, 5000.0],
+            "velocity_sp_per_pw": [2.0, 2.0, 2.0],
+        }
+    )
 
 
 @pytest.fixture
 def sim_kpi_history() -> pd.DataFrame:
     months = pd.date_range("2026-07-01", periods=6, freq="MS")
     rows = []
-    for product, mau0, conv, arpu, churned, new in (("IoT Platform", 800.0, 0.5, 400.0, 16.0, 40.0),
-                                                     ("Customer Portal", 6000.0, 0.08, 35.0, 180.0, 420.0)):
+    for product, mau0, conv, arpu, churned, new in (
+        ("IoT Platform", 800.0, 0.5, 400.0, 16.0, 40.0),
+        ("Customer Portal", 6000.0, 0.08, 35.0, 180.0, 420.0),
+    ):
         for i, m in enumerate(months):
             mau = mau0 + i * (new - churned)
-            rows.append({"product": product, "month": m, "mau": mau, "dau": mau * 0.3, "new_users": new,
-                         "churned_users": churned, "conversion_rate": conv, "arpu": arpu,
-                         "mrr": mau * conv * arpu, "nps": 30.0, "cac": 900.0})
+            rows.append(
+                {
+                    "product": product,
+                    "month": m,
+                    "mau": mau,
+                    "dau": mau * 0.3,
+                    "new_users": new,
+                    "churned_users": churned,
+                    "conversion_rate": conv,
+                    "arpu": arpu,
+                    "mrr": mau * conv * arpu,
+                    "nps": 30.0,
+                    "cac": 900.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -52,8 +70,20 @@ def sim_backlog() -> pd.DataFrame:
         ("E", "Customer Portal", "cost", 2000.0, "parity", 5.0, 0.0, 0.0, []),
         ("F", "IoT Platform", "arpu", 0.10, "differentiator", 40.0, 0.0, 0.0, []),
     ]
-    df = pd.DataFrame(rows, columns=["item_id", "product", "kpi", "uplift", "differentiation", "effort_backend",
-                                     "effort_frontend", "effort_data", "depends_on"])
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "item_id",
+            "product",
+            "kpi",
+            "uplift",
+            "differentiation",
+            "effort_backend",
+            "effort_frontend",
+            "effort_data",
+            "depends_on",
+        ],
+    )
     df["okr"] = "KR-1.1"
     df["duration_periods"] = 1
     return df
@@ -61,13 +91,16 @@ def sim_backlog() -> pd.DataFrame:
 
 @pytest.fixture
 def sim_decisions() -> pd.DataFrame:
-    return pd.DataFrame({
-        "item_id": ["A", "B", "C", "D", "E", "F"],
-        "funded": [True, True, True, True, True, False],
-        "start_period": pd.array([1, 1, 2, 2, 3, None], dtype="Int64"),
-        "finish_period": pd.array([1, 2, 3, 4, 3, None], dtype="Int64"),
-        "value": [1.0] * 6, "cost": [1.0] * 6,
-    })
+    return pd.DataFrame(
+        {
+            "item_id": ["A", "B", "C", "D", "E", "F"],
+            "funded": [True, True, True, True, True, False],
+            "start_period": pd.array([1, 1, 2, 2, 3, None], dtype="Int64"),
+            "finish_period": pd.array([1, 2, 3, 4, 3, None], dtype="Int64"),
+            "value": [1.0] * 6,
+            "cost": [1.0] * 6,
+        }
+    )
 
 
 @pytest.fixture
@@ -83,10 +116,17 @@ def empty_plan(sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_setti
 
 def items_table(rows: list[dict]) -> pd.DataFrame:
     """Items in the layout of SimulationPlan.items from a few fields (the rest defaulted)."""
-    defaults = {"product": "Product", "kpi": "none", "uplift": 0.0, "differentiation": "parity", "okr": None,
-                "depends_on": [], "total_effort_pw": 0.0}
+    defaults = {
+        "product": "Product",
+        "kpi": "none",
+        "uplift": 0.0,
+        "differentiation": "parity",
+        "okr": None,
+        "depends_on": [],
+        "total_effort_pw": 0.0,
+    }
     df = pd.DataFrame([{**defaults, **r} for r in rows])
-    efforts = [c for c in df.columns if c.startswith("effort_") ]
+    efforts = [c for c in df.columns if c.startswith("effort_")]
     df["total_effort_pw"] = df[efforts].sum(axis=1)
     return df[ITEM_COLUMNS + efforts]
 

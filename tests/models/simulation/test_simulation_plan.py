@@ -46,17 +46,26 @@ def test_market_potential_edge_cases():
     assert bass_market_potential(0.0, 50.0, 0.01, 0.3) == pytest.approx(5000.0)  # m = n / p
 
 
-def test_unknown_item_missing_skill_and_product_are_model_errors(sim_decisions, sim_backlog, sim_teams,
-                                                                 sim_kpi_history, sim_settings):
+def test_unknown_item_missing_skill_and_product_are_model_errors(
+    sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings
+):
     with pytest.raises(ModelError, match="not in the backlog: A"):
-        build_plan("p", sim_decisions, sim_backlog[sim_backlog["item_id"] != "A"], sim_teams, sim_kpi_history,
-                   sim_settings)
+        build_plan(
+            "p", sim_decisions, sim_backlog[sim_backlog["item_id"] != "A"], sim_teams, sim_kpi_history, sim_settings
+        )
     with pytest.raises(ModelError, match="need skill 'data'"):
-        build_plan("p", sim_decisions, sim_backlog, sim_teams[sim_teams["skill"] != "data"], sim_kpi_history,
-                   sim_settings)
-    with pytest.raises(ModelError, match="Customer Portal .*no KPI history"):
-        build_plan("p", sim_decisions, sim_backlog, sim_teams,
-                   sim_kpi_history[sim_kpi_history["product"] != "Customer Portal"], sim_settings)
+        build_plan(
+            "p", sim_decisions, sim_backlog, sim_teams[sim_teams["skill"] != "data"], sim_kpi_history, sim_settings
+        )
+    with pytest.raises(ModelError, match=r"Customer Portal .*no KPI history"):
+        build_plan(
+            "p",
+            sim_decisions,
+            sim_backlog,
+            sim_teams,
+            sim_kpi_history[sim_kpi_history["product"] != "Customer Portal"],
+            sim_settings,
+        )
     no_start = sim_decisions.copy()
     no_start.loc[0, "start_period"] = None
     with pytest.raises(ModelError, match="without start or finish period: A"):
@@ -79,21 +88,33 @@ def test_headcount_universe_and_people(demo_plan, one_product_plan):
 def test_okrs_travel_with_the_plan(sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings):
     import pandas as pd
 
-    okrs = pd.DataFrame({"objective": ["O1", "O1"], "key_result": ["KR-1.1", "KR-1.2"], "description": ["", ""],
-                         "product": ["IoT Platform", None], "metric": [" MRR", "churn_rate"], "baseline": [1.0, None],
-                         "target": [2.0, 0.01], "weight": [0.5, 0.5], "deadline_period": [4, None]})
+    okrs = pd.DataFrame(
+        {
+            "objective": ["O1", "O1"],
+            "key_result": ["KR-1.1", "KR-1.2"],
+            "description": ["", ""],
+            "product": ["IoT Platform", None],
+            "metric": [" MRR", "churn_rate"],
+            "baseline": [1.0, None],
+            "target": [2.0, 0.01],
+            "weight": [0.5, 0.5],
+            "deadline_period": [4, None],
+        }
+    )
     plan = build_plan("p", sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings, okrs=okrs)
     got = plan.okrs.set_index("key_result")
     assert got["metric"].tolist() == ["mrr", "churn_rate"]
     assert got.loc["KR-1.1", "deadline_month"] == 12  # end of period 4 of 3 months
     assert got.loc["KR-1.2", "product"] is None and pd.isna(got.loc["KR-1.2", "deadline_month"])
     with pytest.raises(ModelError, match="target missing"):
-        build_plan("p", sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings,
-                   okrs=okrs.drop(columns="target"))
+        build_plan(
+            "p", sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings, okrs=okrs.drop(columns="target")
+        )
 
 
-def test_per_period_capacity_overrides_reach_the_teams(sim_decisions, sim_backlog, sim_teams, sim_kpi_history,
-                                                        sim_settings):
+def test_per_period_capacity_overrides_reach_the_teams(
+    sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings
+):
     """A team's ``capacity_pw_p<N>`` override (as the optimiser plans with it) sets that quarter's capacity
     in the run; months after the plan keep the last quarter's."""
     from models.simulation import PortfolioMarketModel, Scenario
@@ -108,8 +129,9 @@ def test_per_period_capacity_overrides_reach_the_teams(sim_decisions, sim_backlo
     assert plan.capacity_pw_by_month["frontend"][21:] == pytest.approx((44 / 3,) * 3)
     assert plan.capacity_pw_by_month["data"] == (11 / 3,) * 24
 
-    calm = Scenario(name="calm", constants={"attrition_per_month": 0.0, "context_switch_loss": 0.0,
-                                            "horizon_months": 27})
+    calm = Scenario(
+        name="calm", constants={"attrition_per_month": 0.0, "context_switch_loss": 0.0, "horizon_months": 27}
+    )
     model = PortfolioMarketModel(plan, calm, seed=1)
     available = []
     for _ in range(27):

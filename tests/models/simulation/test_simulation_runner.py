@@ -33,10 +33,15 @@ from pipelines.paths import project_root, scenarios_dir
 def small_scenarios() -> dict[str, Scenario]:
     return {
         "calm": Scenario.model_validate({"name": "calm", "replications": 2, "seed": 1}),
-        "rough": Scenario.model_validate({
-            "name": "rough", "replications": 3, "seed": 2,
-            "uncertainties": {"effort_multiplier": {"dist": "triangular", "low": 1, "mode": 1.3, "high": 2}},
-            "shocks": [{"type": "demand_drop", "month": 6, "size": 0.2}]}),
+        "rough": Scenario.model_validate(
+            {
+                "name": "rough",
+                "replications": 3,
+                "seed": 2,
+                "uncertainties": {"effort_multiplier": {"dist": "triangular", "low": 1, "mode": 1.3, "high": 2}},
+                "shocks": [{"type": "demand_drop", "month": 6, "size": 0.2}],
+            }
+        ),
     }
 
 
@@ -86,14 +91,20 @@ def test_commoditisation_lowers_npv_of_a_plan_with_differentiators(demo_plan, em
 def test_summarise_run_by_hand():
     plan = single_product_plan(months=12, discount_rate=0.0)
     series = pd.DataFrame({"month": range(1, 13), "mrr": [100.0] * 12, "cost_savings": [0.0] * 11 + [50.0]})
-    delivery = pd.DataFrame({"planned_finish_month": [3, 6, 30],
-                             "delivered_month": pd.array([3, 8, None], dtype="Int64")})
+    delivery = pd.DataFrame(
+        {"planned_finish_month": [3, 6, 30], "delivered_month": pd.array([3, 8, None], dtype="Int64")}
+    )
     out = summarise_run(series, plan, delivery)
     # a delivery table alone says nothing about key results
     assert math.isnan(out.pop("okr_met_share"))
     # 12 x 100 + 50, undiscounted; items due within 12 months: on time 1 of 2, lateness (0 + 2) / 2
-    assert out == {"npv_eur": 1250.0, "final_mrr": 100.0, "on_time_share": 0.5, "mean_slip_months": 1.0,
-                   "delivered_share": pytest.approx(2 / 3)}
+    assert out == {
+        "npv_eur": 1250.0,
+        "final_mrr": 100.0,
+        "on_time_share": 0.5,
+        "mean_slip_months": 1.0,
+        "delivered_share": pytest.approx(2 / 3),
+    }
     # 12 % a year: month 12 is discounted by exactly 1 / 1.12
     yearly = single_product_plan(months=12, discount_rate=0.12)
     one = pd.DataFrame({"month": range(1, 13), "mrr": [0.0] * 11 + [112.0], "cost_savings": [0.0] * 12})
@@ -101,10 +112,20 @@ def test_summarise_run_by_hand():
 
 
 def test_summarise_runs_by_hand():
-    runs = pd.DataFrame({"plan": "p", "scenario": "s", "replication": range(10), "seed": range(10),
-                         "npv_eur": np.arange(1.0, 11.0), "final_mrr": np.arange(10.0, 110.0, 10.0),
-                         "on_time_share": [1.0] * 5 + [0.0] * 5, "mean_slip_months": [2.0] * 10,
-                         "delivered_share": [1.0] * 10, "okr_met_share": [0.25] * 8 + [float("nan")] * 2})
+    runs = pd.DataFrame(
+        {
+            "plan": "p",
+            "scenario": "s",
+            "replication": range(10),
+            "seed": range(10),
+            "npv_eur": np.arange(1.0, 11.0),
+            "final_mrr": np.arange(10.0, 110.0, 10.0),
+            "on_time_share": [1.0] * 5 + [0.0] * 5,
+            "mean_slip_months": [2.0] * 10,
+            "delivered_share": [1.0] * 10,
+            "okr_met_share": [0.25] * 8 + [float("nan")] * 2,
+        }
+    )
     out = summarise_runs(runs).iloc[0]
     # linear quantiles of 1..10: p10 = 1 + 0.9 = 1.9, p50 = 5.5, p90 = 9.1
     assert out["runs"] == 10
@@ -131,10 +152,28 @@ def test_series_bands_sum_products_then_take_quantiles_across_replications():
     rows = []
     # two products, three replications, one month: totals per replication are 10+1, 20+2, 30+3
     for rep, base in enumerate((10.0, 20.0, 30.0)):
-        rows += [{"plan": "p", "scenario": "s", "month": 1, "replication": rep, "product": "A",
-                  "mrr": base, "mau": 1.0, "paying_customers": 1.0},
-                 {"plan": "p", "scenario": "s", "month": 1, "replication": rep, "product": "B",
-                  "mrr": base / 10, "mau": 1.0, "paying_customers": 1.0}]
+        rows += [
+            {
+                "plan": "p",
+                "scenario": "s",
+                "month": 1,
+                "replication": rep,
+                "product": "A",
+                "mrr": base,
+                "mau": 1.0,
+                "paying_customers": 1.0,
+            },
+            {
+                "plan": "p",
+                "scenario": "s",
+                "month": 1,
+                "replication": rep,
+                "product": "B",
+                "mrr": base / 10,
+                "mau": 1.0,
+                "paying_customers": 1.0,
+            },
+        ]
     bands = series_bands(pd.DataFrame(rows))
     assert len(bands) == 1
     row = bands.iloc[0]
@@ -154,8 +193,13 @@ def test_chunks_cover_every_run_once_in_table_order(demo_plan, empty_plan):
     chunks = make_chunks([demo_plan, empty_plan], small_scenarios(), seed=5, chunk_size=2)
     # calm: 2 replications -> 1 chunk; rough: 3 -> 2 chunks; per plan
     assert [(c.plan.name, c.scenario_name, c.replications) for c in chunks] == [
-        ("demo", "calm", (0, 1)), ("demo", "rough", (0, 1)), ("demo", "rough", (2,)),
-        ("empty", "calm", (0, 1)), ("empty", "rough", (0, 1)), ("empty", "rough", (2,))]
+        ("demo", "calm", (0, 1)),
+        ("demo", "rough", (0, 1)),
+        ("demo", "rough", (2,)),
+        ("empty", "calm", (0, 1)),
+        ("empty", "rough", (0, 1)),
+        ("empty", "rough", (2,)),
+    ]
     assert [c.index for c in chunks] == list(range(6))
     # common random numbers: the same seeds for both plans
     assert [c.seeds for c in chunks[:3]] == [c.seeds for c in chunks[3:]]
@@ -191,16 +235,16 @@ def test_dask_cluster_gives_the_serial_tables(demo_plan):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         with Client(cluster) as client:
             on_client = stress_test([demo_plan], scenarios, replications=3, seed=2, client=client, chunk_size=2)
-        by_address = stress_test([demo_plan], scenarios, replications=3, seed=2,
-                                 dask_address=cluster.scheduler_address)
+        by_address = stress_test([demo_plan], scenarios, replications=3, seed=2, dask_address=cluster.scheduler_address)
     assert on_client.info["backend"] == "dask" and on_client.info["workers"] == 2
     assert_same_tables(serial, on_client)
     assert_same_tables(serial, by_address)
 
 
 def test_bad_arguments_are_named_before_any_work_is_sent(demo_plan):
-    unknown_product = Scenario.model_validate({
-        "name": "elsewhere", "shocks": [{"type": "demand_drop", "month": 3, "product": "Toaster", "size": 0.1}]})
+    unknown_product = Scenario.model_validate(
+        {"name": "elsewhere", "shocks": [{"type": "demand_drop", "month": 3, "product": "Toaster", "size": 0.1}]}
+    )
     with pytest.raises(ScenarioError, match="Toaster"):
         stress_test([demo_plan], {"elsewhere": unknown_product}, replications=2, workers=2)
     with pytest.raises(ModelError, match="plan names must differ"):
@@ -219,11 +263,34 @@ def test_okr_met_share_weights_key_results():
 def test_okr_chances_by_hand():
     rows = []
     for rep, (v1, v2) in enumerate([(10.0, 1.0), (20.0, 3.0), (30.0, 5.0), (40.0, 7.0)]):
-        rows += [{"plan": "p", "scenario": "s", "replication": rep, "key_result": "KR-1", "objective": "O1",
-                  "metric": "mrr", "product": "A", "target": 25.0, "value": v1, "met": v1 >= 25, "weight": 0.6},
-                 {"plan": "p", "scenario": "s", "replication": rep, "key_result": "KR-2", "objective": "O1",
-                  "metric": "churn_rate", "product": "A", "target": 2.0, "value": v2, "met": v2 <= 2,
-                  "weight": 0.4}]
+        rows += [
+            {
+                "plan": "p",
+                "scenario": "s",
+                "replication": rep,
+                "key_result": "KR-1",
+                "objective": "O1",
+                "metric": "mrr",
+                "product": "A",
+                "target": 25.0,
+                "value": v1,
+                "met": v1 >= 25,
+                "weight": 0.6,
+            },
+            {
+                "plan": "p",
+                "scenario": "s",
+                "replication": rep,
+                "key_result": "KR-2",
+                "objective": "O1",
+                "metric": "churn_rate",
+                "product": "A",
+                "target": 2.0,
+                "value": v2,
+                "met": v2 <= 2,
+                "weight": 0.4,
+            },
+        ]
     out = okr_chances(pd.DataFrame(rows)).set_index("key_result")
     assert list(out.index) == ["KR-1", "KR-2"] and (out["runs"] == 4).all()
     assert out.loc["KR-1", "chance_met"] == 0.5 and out.loc["KR-2", "chance_met"] == 0.25
@@ -233,10 +300,10 @@ def test_okr_chances_by_hand():
     assert okr_chances(pd.DataFrame(rows).iloc[:0]).empty
 
 
-def test_candidate_plans_keep_the_named_ones_in_order(sim_decisions, sim_backlog, sim_teams, sim_kpi_history,
-                                                      sim_settings):
-    decisions = {"recommended": sim_decisions, "rice": sim_decisions.assign(funded=False),
-                 "wsjf": sim_decisions}
+def test_candidate_plans_keep_the_named_ones_in_order(
+    sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings
+):
+    decisions = {"recommended": sim_decisions, "rice": sim_decisions.assign(funded=False), "wsjf": sim_decisions}
     tables = (sim_backlog, sim_teams, sim_kpi_history, sim_settings)
     assert [p.name for p in candidate_plans(decisions, *tables)] == ["recommended", "rice", "wsjf"]
     kept = candidate_plans(decisions, *tables, names=["wsjf", "recommended"])
@@ -245,15 +312,21 @@ def test_candidate_plans_keep_the_named_ones_in_order(sim_decisions, sim_backlog
         candidate_plans(decisions, *tables, names=["gut"])
 
 
-def test_key_results_are_judged_per_run_and_summarised(sim_decisions, sim_backlog, sim_teams, sim_kpi_history,
-                                                       sim_settings):
-    okrs = pd.DataFrame({
-        "objective": ["O1", "O1", "O2"], "key_result": ["KR-1.1", "KR-1.2", "KR-2.1"],
-        "metric": ["mau", "mau", "compliance_findings"], "product": ["Customer Portal", "IoT Platform", None],
-        # portal MAU starts near 6,000 and grows: 1 is always met, 10 million never
-        "target": [1.0, 10_000_000.0, 0.0], "weight": [0.75, 0.25, 1.0]})
-    plans = candidate_plans({"recommended": sim_decisions}, sim_backlog, sim_teams, sim_kpi_history, sim_settings,
-                            okrs)
+def test_key_results_are_judged_per_run_and_summarised(
+    sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings
+):
+    okrs = pd.DataFrame(
+        {
+            "objective": ["O1", "O1", "O2"],
+            "key_result": ["KR-1.1", "KR-1.2", "KR-2.1"],
+            "metric": ["mau", "mau", "compliance_findings"],
+            "product": ["Customer Portal", "IoT Platform", None],
+            # portal MAU starts near 6,000 and grows: 1 is always met, 10 million never
+            "target": [1.0, 10_000_000.0, 0.0],
+            "weight": [0.75, 0.25, 1.0],
+        }
+    )
+    plans = candidate_plans({"recommended": sim_decisions}, sim_backlog, sim_teams, sim_kpi_history, sim_settings, okrs)
     st = stress_test(plans, small_scenarios(), seed=3, workers=1)
     # the model cannot judge compliance findings: two key results per run
     assert len(st.okrs) == 2 * len(st.runs)
@@ -269,16 +342,25 @@ def test_key_results_are_judged_per_run_and_summarised(sim_decisions, sim_backlo
 
 
 def test_chunk_tables_equal_single_runs(sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings):
-    okrs = pd.DataFrame({"objective": ["O1"], "key_result": ["KR-1.1"], "metric": ["mrr"],
-                         "product": ["IoT Platform"], "target": [200_000.0], "weight": [1.0]})
+    okrs = pd.DataFrame(
+        {
+            "objective": ["O1"],
+            "key_result": ["KR-1.1"],
+            "metric": ["mrr"],
+            "product": ["IoT Platform"],
+            "target": [200_000.0],
+            "weight": [1.0],
+        }
+    )
     plan = candidate_plans({"demo": sim_decisions}, sim_backlog, sim_teams, sim_kpi_history, sim_settings, okrs)[0]
     scenarios = small_scenarios()
     st = stress_test([plan], scenarios, seed=4, workers=1)
     for (scenario, replication), series in st.series.groupby(["scenario", "replication"], sort=False):
         row = st.runs.set_index(["scenario", "replication"]).loc[(scenario, replication)]
         one = simulate(plan, scenarios[scenario], int(row["seed"]))
-        pd.testing.assert_frame_equal(series.drop(columns=["plan", "scenario", "replication"]).reset_index(drop=True),
-                                      one.series)
+        pd.testing.assert_frame_equal(
+            series.drop(columns=["plan", "scenario", "replication"]).reset_index(drop=True), one.series
+        )
         expected = summarise_run(one.series, plan, one)
         assert {k: row[k] for k in SUMMARY_FIELDS} == pytest.approx(expected, nan_ok=True)
         kr = st.okrs.set_index(["scenario", "replication"]).loc[[(scenario, replication)]].reset_index(drop=True)
@@ -288,10 +370,16 @@ def test_chunk_tables_equal_single_runs(sim_decisions, sim_backlog, sim_teams, s
 def test_compare_plans_by_hand():
     from models.simulation import compare_plans
 
-    summary = pd.DataFrame({
-        "plan": ["a", "a", "a", "b"], "scenario": ["x", "y", "z", "x"],
-        "npv_p50": [10.0, 30.0, 20.0, 5.0], "npv_p10": [8.0, 4.0, 9.0, 1.0],
-        "on_time_share_mean": [0.5, 0.7, 0.6, 1.0], "okr_met_share_mean": [0.2, 0.4, 0.6, 0.0]})
+    summary = pd.DataFrame(
+        {
+            "plan": ["a", "a", "a", "b"],
+            "scenario": ["x", "y", "z", "x"],
+            "npv_p50": [10.0, 30.0, 20.0, 5.0],
+            "npv_p10": [8.0, 4.0, 9.0, 1.0],
+            "on_time_share_mean": [0.5, 0.7, 0.6, 1.0],
+            "okr_met_share_mean": [0.2, 0.4, 0.6, 0.0],
+        }
+    )
     out = compare_plans(summary).set_index("plan")
     assert out.loc["a", "scenarios"] == 3 and out.loc["a", "npv_p50_median"] == 20.0
     assert (out.loc["a", "worst_npv_p10"], out.loc["a", "worst_scenario"]) == (4.0, "y")
@@ -299,13 +387,16 @@ def test_compare_plans_by_hand():
     assert list(out.index) == ["a", "b"]
 
 
-def test_plan_names_are_the_recommended_plan_and_the_greedy_baselines(sim_decisions, sim_backlog, sim_teams,
-                                                                        sim_kpi_history, sim_settings):
+def test_plan_names_are_the_recommended_plan_and_the_greedy_baselines(
+    sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings
+):
     from models.portfolio.greedy import RANKINGS
     from models.simulation import PLAN_NAMES
 
-    assert PLAN_NAMES == ("recommended", *RANKINGS) and "wsjf" in PLAN_NAMES
+    assert ("recommended", *RANKINGS) == PLAN_NAMES and "wsjf" in PLAN_NAMES
     tables = (sim_backlog, sim_teams, sim_kpi_history, sim_settings)
     # a plan the stress test knows but without decisions here: say how to get them
-    with pytest.raises(ModelError, match="unknown plans wsjf: the plans are recommended. Fix: compute their decisions"):
+    with pytest.raises(
+        ModelError, match=r"unknown plans wsjf: the plans are recommended\. Fix: compute their decisions"
+    ):
         candidate_plans({"recommended": sim_decisions}, *tables, names=["wsjf"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pandas.testing as pd_testing
 import pytest
 
 from models.errors import ScenarioError
@@ -18,8 +19,6 @@ from models.simulation import (
     simulate,
 )
 from pipelines.paths import scenarios_dir
-
-import pandas.testing as pd_testing
 
 GOOD = """\
 name: test
@@ -49,13 +48,23 @@ def only_problem(exc: pytest.ExceptionInfo) -> tuple:
     return p.file, p.row, p.column, p.message
 
 
-LIBRARY = {"baseline", "market_shift", "commoditisation", "competitor_entry", "budget_cut", "talent_attrition",
-           "estimate_overrun", "cost_inflation", "regulatory_change", "vuca_storm"}
+LIBRARY = {
+    "baseline",
+    "market_shift",
+    "commoditisation",
+    "competitor_entry",
+    "budget_cut",
+    "talent_attrition",
+    "estimate_overrun",
+    "cost_inflation",
+    "regulatory_change",
+    "vuca_storm",
+}
 
 
 def test_every_scenario_file_validates():
     found = load_scenarios(scenarios_dir())
-    assert LIBRARY <= set(found)
+    assert set(found) >= LIBRARY
     assert list(found) == sorted(found)
     for name, sc in found.items():
         assert sc.name == name and sc.description.strip() and sc.replications >= 1
@@ -81,7 +90,7 @@ def demo_company_plan():
     backlog, periods = inputs.backlog, inputs.settings.periods
     efforts = effort_columns(backlog)
     cap = inputs.teams.groupby("skill")["capacity_pw"].sum()
-    room = np.tile(np.array([0.8 * cap.get(c[len("effort_"):], 0.0) for c in efforts]), (periods, 1))
+    room = np.tile(np.array([0.8 * cap.get(c[len("effort_") :], 0.0) for c in efforts]), (periods, 1))
     finish: dict[str, int] = {}
     rows = []
     for item in backlog.itertuples(index=False):
@@ -92,15 +101,19 @@ def demo_company_plan():
         need = np.array([getattr(item, c) for c in efforts], dtype=float) / dur
         earliest = max([finish[d] + 1 for d in deps], default=1)
         for start in range(earliest, periods - dur + 2):
-            if (room[start - 1:start - 1 + dur] >= need).all():
-                room[start - 1:start - 1 + dur] -= need
+            if (room[start - 1 : start - 1 + dur] >= need).all():
+                room[start - 1 : start - 1 + dur] -= need
                 finish[item.item_id] = start + dur - 1
                 rows.append((item.item_id, start, start + dur - 1))
                 break
-    decisions = pd.DataFrame(rows, columns=["item_id", "start_period", "finish_period"]).assign(
-        funded=True, value=0.0, cost=0.0).astype({"start_period": "Int64", "finish_period": "Int64"})
-    return build_plan("demo company", decisions, backlog, inputs.teams, inputs.kpi_history, inputs.settings,
-                      okrs=inputs.okrs)
+    decisions = (
+        pd.DataFrame(rows, columns=["item_id", "start_period", "finish_period"])
+        .assign(funded=True, value=0.0, cost=0.0)
+        .astype({"start_period": "Int64", "finish_period": "Int64"})
+    )
+    return build_plan(
+        "demo company", decisions, backlog, inputs.teams, inputs.kpi_history, inputs.settings, okrs=inputs.okrs
+    )
 
 
 @pytest.mark.parametrize("name", sorted(LIBRARY))
@@ -127,8 +140,14 @@ def test_scenarios_move_the_outcomes_they_should(demo_company_plan):
         if what == "delivered":
             return np.mean([o.delivery["delivered_month"].notna().mean() for o in out])
         if what == "slip":
-            return np.mean([np.maximum(o.delivery["delivered_month"].astype(float).fillna(99)
-                                       - o.delivery["planned_finish_month"], 0).mean() for o in out])
+            return np.mean(
+                [
+                    np.maximum(
+                        o.delivery["delivered_month"].astype(float).fillna(99) - o.delivery["planned_finish_month"], 0
+                    ).mean()
+                    for o in out
+                ]
+            )
         if what == "parity":
             return np.mean([o.series["competitor_parity"].mean() for o in out])
         return np.mean([o.series.groupby("month")["mrr"].sum().iloc[-1] for o in out])
@@ -146,7 +165,7 @@ def test_baseline_and_commoditisation_say_what_they_should():
     base, comm = found["baseline"], found["commoditisation"]
     # baseline: entry within 24 months only with a small chance
     entry = base.distributions()["competitor_entry_month"]
-    p_entry = sum(w for v, w in zip(entry.values, entry.weights) if v <= 24) / sum(entry.weights)
+    p_entry = sum(w for v, w in zip(entry.values, entry.weights, strict=True) if v <= 24) / sum(entry.weights)
     assert 0 < p_entry <= 0.15
     # commoditisation: an early entrant that copies faster than the default lag of 9 months
     assert comm.distributions()["competitor_entry_month"].high <= 12
@@ -160,28 +179,57 @@ def test_good_file_loads_and_samples_reproducibly(tmp_path):
     a, b = sc.sample(123), sc.sample(123)
     assert a == b and 3 <= a["competitor_entry_month"] <= 12
     # each parameter has its own stream: dropping one uncertainty leaves the other's draw alone
-    fewer = Scenario.model_validate({**sc.model_dump(), "uncertainties": {
-        "effort_multiplier": {"dist": "lognormal", "median": 1.15, "sigma": 0.35}}})
+    fewer = Scenario.model_validate(
+        {
+            **sc.model_dump(),
+            "uncertainties": {"effort_multiplier": {"dist": "lognormal", "median": 1.15, "sigma": 0.35}},
+        }
+    )
     assert fewer.sample(123)["effort_multiplier"] == a["effort_multiplier"]
     prm = sc.parameters(a)
     assert prm.copy_lag_months == 4.0 and prm.effort_multiplier == a["effort_multiplier"]
     assert Scenario(name="x").parameters().competitor_entry_month == math.inf
 
 
-@pytest.mark.parametrize("text, line, key, words", [
-    (GOOD.replace("seed: 3", "seed: 3\nrepeats: 4"), 5, "repeats", "unknown key"),
-    (GOOD.replace("  copy_lag_months: 4", "  copy_lag_month: 4"), 6, "constants.copy_lag_month", "unknown parameter"),
-    (GOOD.replace("dist: uniform", "dist: gamma"), 9, "uncertainties.competitor_entry_month.dist",
-     "unknown distribution 'gamma'"),
-    (GOOD.replace("type: demand_drop", "type: meteor_strike"), 11, "shocks.0.type", "unknown shock type 'meteor_strike'"),
-    (GOOD.replace("size: 0.1}", "size: 0.1, sise: 2}"), 11, "shocks.0.sise", "unknown key"),
-    (GOOD.replace("median: 1.15", "median: -1"), 8, "uncertainties.effort_multiplier.median", "greater than 0"),
-    (GOOD.replace("low: 3, high: 12", "low: 12, high: 3"), 9, "uncertainties.competitor_entry_month", "exceeds"),
-    (GOOD.replace("low: 3, high: 12", "low: -3, high: 12"), 9, "uncertainties.competitor_entry_month",
-     "must lie in"),
-    (GOOD.replace("uncertainties:\n", "uncertainties:\n  copy_lag_months: {dist: uniform, low: 1, high: 2}\n"), 8,
-     "uncertainties.copy_lag_months", "both a constant and an uncertainty"),
-])
+@pytest.mark.parametrize(
+    "text, line, key, words",
+    [
+        (GOOD.replace("seed: 3", "seed: 3\nrepeats: 4"), 5, "repeats", "unknown key"),
+        (
+            GOOD.replace("  copy_lag_months: 4", "  copy_lag_month: 4"),
+            6,
+            "constants.copy_lag_month",
+            "unknown parameter",
+        ),
+        (
+            GOOD.replace("dist: uniform", "dist: gamma"),
+            9,
+            "uncertainties.competitor_entry_month.dist",
+            "unknown distribution 'gamma'",
+        ),
+        (
+            GOOD.replace("type: demand_drop", "type: meteor_strike"),
+            11,
+            "shocks.0.type",
+            "unknown shock type 'meteor_strike'",
+        ),
+        (GOOD.replace("size: 0.1}", "size: 0.1, sise: 2}"), 11, "shocks.0.sise", "unknown key"),
+        (GOOD.replace("median: 1.15", "median: -1"), 8, "uncertainties.effort_multiplier.median", "greater than 0"),
+        (GOOD.replace("low: 3, high: 12", "low: 12, high: 3"), 9, "uncertainties.competitor_entry_month", "exceeds"),
+        (
+            GOOD.replace("low: 3, high: 12", "low: -3, high: 12"),
+            9,
+            "uncertainties.competitor_entry_month",
+            "must lie in",
+        ),
+        (
+            GOOD.replace("uncertainties:\n", "uncertainties:\n  copy_lag_months: {dist: uniform, low: 1, high: 2}\n"),
+            8,
+            "uncertainties.copy_lag_months",
+            "both a constant and an uncertainty",
+        ),
+    ],
+)
 def test_mistakes_name_file_line_and_key(tmp_path, text, line, key, words):
     path = write(tmp_path, text)
     with pytest.raises(ScenarioError) as exc:
@@ -193,8 +241,10 @@ def test_mistakes_name_file_line_and_key(tmp_path, text, line, key, words):
 
 
 def test_unknown_product_or_skill_is_named_when_applied(tmp_path, demo_plan):
-    text = GOOD + "  - {type: price_pressure, month: 3, size: 0.05, product: IoT Plattform}\n" \
-                  "  - {type: budget_cut, month: 3, size: 0.2, skill: design}\n"
+    text = (
+        GOOD + "  - {type: price_pressure, month: 3, size: 0.05, product: IoT Plattform}\n"
+        "  - {type: budget_cut, month: 3, size: 0.2, skill: design}\n"
+    )
     sc = load_scenario(write(tmp_path, text))
     with pytest.raises(ScenarioError) as exc:
         simulate(demo_plan, sc, seed=0)
@@ -205,10 +255,12 @@ def test_unknown_product_or_skill_is_named_when_applied(tmp_path, demo_plan):
 
 
 def test_new_shocks_name_unknown_products_and_skills(tmp_path, demo_plan):
-    text = GOOD + ("  - {type: market_shift, month: 3, size: 0.2, from_product: IoT Platform, "
-                   "to_product: Field App}\n"
-                   "  - {type: regulatory_must_have, month: 4, effort: {backend: 5, design: 3}}\n"
-                   "  - {type: cost_inflation, month: 5, size: 0.1, skill: devops}\n")
+    text = GOOD + (
+        "  - {type: market_shift, month: 3, size: 0.2, from_product: IoT Platform, "
+        "to_product: Field App}\n"
+        "  - {type: regulatory_must_have, month: 4, effort: {backend: 5, design: 3}}\n"
+        "  - {type: cost_inflation, month: 5, size: 0.1, skill: devops}\n"
+    )
     sc = load_scenario(write(tmp_path, text))
     with pytest.raises(ScenarioError) as exc:
         simulate(demo_plan, sc, seed=0)
@@ -216,10 +268,11 @@ def test_new_shocks_name_unknown_products_and_skills(tmp_path, demo_plan):
     assert got == [(12, "shocks.1.to_product"), (13, "shocks.2.effort.design"), (14, "shocks.3.skill")]
     assert "Field App" in exc.value.problems[0].message and "'design'" in exc.value.problems[1].message
     # a market shift needs both products; a regulation needs effort
-    for bad, key in (("  - {type: market_shift, month: 3, size: 0.2, from_product: IoT Platform}\n",
-                      "shocks.1.to_product"),
-                     ("  - {type: regulatory_must_have, month: 4, effort: {}}\n", "shocks.1.effort"),
-                     ("  - {type: market_shift, month: 3, size: 0.2, from_product: A, to_product: A}\n", "shocks.1")):
+    for bad, key in (
+        ("  - {type: market_shift, month: 3, size: 0.2, from_product: IoT Platform}\n", "shocks.1.to_product"),
+        ("  - {type: regulatory_must_have, month: 4, effort: {}}\n", "shocks.1.effort"),
+        ("  - {type: market_shift, month: 3, size: 0.2, from_product: A, to_product: A}\n", "shocks.1"),
+    ):
         with pytest.raises(ScenarioError) as exc:
             load_scenario(write(tmp_path, GOOD + bad))
         assert exc.value.problems[0].column == key
