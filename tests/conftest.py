@@ -1,7 +1,9 @@
-"""Shared test settings: no test writes into the project's var/ or reports/."""
+"""Shared test settings: no test writes into the project's var/ or reports/; the Hypothesis
+profile (hypothesis_profiles.py) is loaded before any test module."""
 
 from __future__ import annotations
 
+import hypothesis_profiles  # noqa: F401  (registers and loads the profile)
 import pytest
 
 

@@ -1,35 +1,26 @@
-"""The `weitblick` command as a user runs it: a subprocess on the demo data and on bad data."""
+"""The `weitblick` command as a user runs it, on the demo data and on bad data.
+
+One subprocess smoke test runs the README's `plan` command as a user types it (the `demo`
+command runs once per session, see conftest.py); the other commands run in-process
+through Typer's CliRunner, with the same arguments and the same output.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from pipelines_testkit import invoke, run_weitblick
 
 from pipelines import paths
 
-WEITBLICK = str(Path(sys.executable).parent / "weitblick")
-
-
-def _run(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [WEITBLICK, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-        cwd=paths.project_root(),
-    )
+pytestmark = pytest.mark.slow
 
 
 def test_plan_json_on_the_demo_folder():
-    # the README's command
-    proc = _run("plan", "--data", "data/demo", "--time-limit", "30", "--format", "json", "--no-explain")
+    # the README's command, in a subprocess as a user types it
+    proc = run_weitblick("plan", "--data", "data/demo", "--time-limit", "30", "--format", "json", "--no-explain")
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)  # stdout is exactly one JSON object
     assert {"status", "gap", "value", "funded"} <= set(payload)
@@ -38,6 +29,7 @@ def test_plan_json_on_the_demo_folder():
     funded = payload["funded"]
     assert funded and all({"item_id", "start", "finish"} <= set(f) for f in funded)
     assert all(1 <= f["start"] <= f["finish"] <= 8 for f in funded)
+    assert payload["not_funded"] and all({"item_id", "reason"} <= set(r) for r in payload["not_funded"])
 
 
 def test_plan_reports_bad_input_with_file_line_and_column(tmp_path):
@@ -49,32 +41,10 @@ def test_plan_reports_bad_input_with_file_line_and_column(tmp_path):
     row[header.index("capacity_pw")] = "lots"
     lines[2] = ",".join(row)
     (bad / "teams.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    proc = _run("plan", "--data", str(bad), "--format", "json")
-    assert proc.returncode == 1
-    assert proc.stdout == ""
-    assert "teams.csv" in proc.stderr and "line 3" in proc.stderr and "capacity_pw" in proc.stderr
-
-
-def test_demo_prints_the_plan_and_writes_the_report(tmp_path):
-    env = {
-        "WEITBLICK_HOME": str(tmp_path / "home"),
-        "WEITBLICK_REPORTS": str(tmp_path / "reports"),
-        "DAGSTER_HOME": str(tmp_path / "home" / "dagster_home"),
-    }
-    proc = _run("demo", "--replications", "3", "--time-limit", "10", "--explain-time-limit", "1", env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    for heading in (
-        "Recommended plan",
-        "Capacity use",
-        "Price of each rule",
-        "Against greedy ranking",
-        "Stress test",
-        "status",
-    ):
-        assert heading in proc.stdout
-    assert (tmp_path / "reports" / "review.html").stat().st_size > 50_000
-    # the run is recorded in the persistent instance the UI reads
-    assert any((tmp_path / "home" / "dagster_home").iterdir())
+    result = invoke("plan", "--data", str(bad), "--format", "json")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "teams.csv" in result.stderr and "line 3" in result.stderr and "capacity_pw" in result.stderr
 
 
 def test_plan_explains_mandatory_items_that_cannot_fit(tmp_path):
@@ -92,51 +62,47 @@ def test_plan_explains_mandatory_items_that_cannot_fit(tmp_path):
         for line in settings
     ]
     (data / "settings.yaml").write_text("\n".join(settings) + "\n", encoding="utf-8")
-    proc = _run("plan", "--data", str(data), "--format", "json")
-    assert proc.returncode == 1 and proc.stdout == ""
-    assert "The mandatory and in-progress items cannot be planned" in proc.stderr
-    assert "budget of Q1 2027 is 50,000 EUR" in proc.stderr
-    assert "Traceback" not in proc.stderr and "Stack Trace" not in proc.stderr
+    result = invoke("plan", "--data", str(data), "--format", "json")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "The mandatory and in-progress items cannot be planned" in result.stderr
+    assert "budget of Q1 2027 is 50,000 EUR" in result.stderr
+    assert "Traceback" not in result.stderr and "Stack Trace" not in result.stderr
 
 
 def test_explain_says_why_an_item_is_out_and_what_it_would_take():
-    # the README's command: the most valuable item the plan leaves out
-    plan = json.loads(
-        _run("plan", "--data", "data/demo", "--time-limit", "10", "--format", "json", "--no-explain").stdout
-    )
-    assert plan["not_funded"] and all({"item_id", "reason"} <= set(r) for r in plan["not_funded"])
-    proc = _run("explain", "IOT-387", "--data", "data/demo", "--time-limit", "10")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "IOT-387 is funded" in proc.stdout or "IOT-387 is not funded" in proc.stdout
-    assert "Forced " in proc.stdout and "LP estimate" in proc.stdout
-    unknown = _run("explain", "NOPE-1", "--data", "data/demo", "--time-limit", "5")
-    assert unknown.returncode == 1 and "NOPE-1 is not a candidate" in unknown.stderr
+    # the README's command
+    result = invoke("explain", "IOT-387", "--data", "data/demo", "--time-limit", "10")
+    assert result.exit_code == 0, result.stderr[-3000:]
+    assert "IOT-387 is funded" in result.stdout or "IOT-387 is not funded" in result.stdout
+    assert "Forced " in result.stdout and "LP estimate" in result.stdout
+    unknown = invoke("explain", "NOPE-1", "--data", "data/demo", "--time-limit", "5")
+    assert unknown.exit_code == 1 and "NOPE-1 is not a candidate" in unknown.stderr
 
 
 def test_frontier_prints_value_per_budget():
-    proc = _run("frontier", "--data", "data/demo", "--time-limit", "5", "--points", "3", "--format", "json")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    rows = json.loads(proc.stdout)
+    result = invoke("frontier", "--data", "data/demo", "--time-limit", "5", "--points", "3", "--format", "json")
+    assert result.exit_code == 0, result.stderr[-3000:]
+    rows = json.loads(result.stdout)
     shares = [r["budget_share"] for r in rows]
     assert shares == sorted(shares) and 1.0 in shares
     assert {"budget_eur", "value_eur", "status", "gap", "marginal_value"} <= set(rows[0])
 
 
 def test_scores_show_every_method_their_agreement_and_stability():
-    proc = _run("scores", "--method", "rice", "--top", "5", "--draws", "50", "--format", "json")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    payload = json.loads(proc.stdout)
+    result = invoke("scores", "--method", "rice", "--top", "5", "--draws", "50", "--format", "json")
+    assert result.exit_code == 0, result.stderr[-3000:]
+    payload = json.loads(result.stdout)
     assert [r["rank_rice"] for r in payload["top"]] == [1, 2, 3, 4, 5]
     assert {(a["method_a"], a["method_b"]) for a in payload["agreement"]} >= {("rice", "wsjf"), ("wsjf", "weighted")}
     assert all(0 <= s["p_top_k"] <= 1 and s["draws"] == 50 for s in payload["stability"])
-    bad = _run("scores", "--method", "gut")
-    assert bad.returncode == 2 and "use one of rice, wsjf, weighted, moscow" in bad.stderr
+    bad = invoke("scores", "--method", "gut")
+    assert bad.exit_code == 2 and "use one of rice, wsjf, weighted, moscow" in bad.stderr
 
 
 def test_health_shows_capital_tied_against_value_and_what_was_imputed():
-    proc = _run("health", "--data", "data/demo", "--time-limit", "5", "--format", "json")  # the README's command
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    payload = json.loads(proc.stdout)
+    result = invoke("health", "--data", "data/demo", "--time-limit", "5", "--format", "json")  # the README's command
+    assert result.exit_code == 0, result.stderr[-3000:]
+    payload = json.loads(result.stdout)
     rows = {(r["level"], r["name"]): r for r in payload["health"]}
     base = {b["product"]: b for b in payload["kpi_baselines"]}
     for product, b in base.items():

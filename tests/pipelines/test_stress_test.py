@@ -1,37 +1,24 @@
-"""The stress test as a user runs it (`weitblick stress-test`) and as assets with their metadata."""
+"""The stress test as a user runs it (`weitblick stress-test`, in-process) and as assets with their metadata."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import pytest
+from pipelines_testkit import invoke
 
 from pipelines import paths
 from pipelines.definitions import build_definitions
 from pipelines.store import read_tables
 
-WEITBLICK = str(Path(sys.executable).parent / "weitblick")
 PLANS = ["recommended", "rice", "wsjf", "value_per_effort", "weighted_score"]
 
 
-def _run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [WEITBLICK, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=dict(os.environ),
-        cwd=paths.project_root(),
-    )
-
-
+@pytest.mark.slow
 def test_stress_test_json_on_the_demo_company():
-    proc = _run(
+    result = invoke(
         "stress-test",
         "--scenarios",
         "baseline,budget_cut",
@@ -42,8 +29,8 @@ def test_stress_test_json_on_the_demo_company():
         "--format",
         "json",
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    payload = json.loads(proc.stdout)  # stdout is exactly one JSON object
+    assert result.exit_code == 0, result.stderr[-3000:]
+    payload = json.loads(result.stdout)  # stdout is exactly one JSON object
     # the recommended plan and the four greedy baselines, each through both scenarios 3 times
     assert payload["plans"] == PLANS and payload["scenarios"] == ["baseline", "budget_cut"]
     assert payload["runs"] == 5 * 2 * 3 and payload["replications"] == 3
@@ -65,14 +52,15 @@ def test_stress_test_json_on_the_demo_company():
 
 def test_stress_test_names_unknown_scenarios_and_plans():
     # refused before any plan is computed
-    proc = _run("stress-test", "--scenarios", "baseline,meteor", "--format", "json")
-    assert proc.returncode == 2 and proc.stdout == ""
-    assert "unknown scenarios meteor" in proc.stderr and "budget_cut" in proc.stderr
-    assert "Traceback" not in proc.stderr
-    plans = _run("stress-test", "--plans", "recommended,gut")
-    assert plans.returncode == 2 and "unknown plans gut" in plans.stderr
+    result = invoke("stress-test", "--scenarios", "baseline,meteor", "--format", "json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "unknown scenarios meteor" in result.stderr and "budget_cut" in result.stderr
+    assert "Traceback" not in result.stderr
+    plans = invoke("stress-test", "--plans", "recommended,gut")
+    assert plans.exit_code == 2 and "unknown plans gut" in plans.stderr
 
 
+@pytest.mark.slow
 def test_stress_test_assets_record_seeds_workers_and_wall_time(tmp_path):
     defs = build_definitions(
         tmp_path,
