@@ -16,29 +16,11 @@ import pandas as pd
 
 from models.errors import ModelError
 from models.formula import parse_formula
+from models.names import CRITERIA, RANKED_METHODS
 from models.schemas import MOSCOW, effort_columns, total_effort_pw
 from models.settings import Settings
 
-# Criteria a weighted score may use. "effort" is the total effort in person-weeks and
-# always counts against an item; "rice" and "wsjf" are the scores below; "moscow" scores
-# Must highest (it uses 5 - moscow_rank, so Must=4 ... Won't=1); "value" is another name
-# for business_value; "cost_of_delay" is business_value + time_criticality + risk_reduction.
-CRITERIA = (
-    "value",
-    "reach",
-    "impact",
-    "confidence",
-    "business_value",
-    "time_criticality",
-    "risk_reduction",
-    "uplift",
-    "story_points",
-    "effort",
-    "rice",
-    "wsjf",
-    "cost_of_delay",
-    "moscow",
-)
+# Criteria (models.names.CRITERIA) that count against an item in the weighted score.
 COST_CRITERIA = frozenset({"effort"})
 
 # Used by priority_scores when settings.scoring_weights is empty.
@@ -249,9 +231,6 @@ def formula_score(backlog: pd.DataFrame, name: str, text: str) -> pd.Series:
 
 
 # -- agreement between methods ---------------------------------------------------------------
-RANKED_METHODS = ("rice", "wsjf", "weighted", "moscow")
-
-
 def rank_correlation(scores: pd.DataFrame, top_k: int = 10) -> pd.DataFrame:
     """How much the prioritisation methods agree, for every pair of methods.
 

@@ -58,12 +58,12 @@ import pandas as pd
 
 from models import scoring
 from models.errors import ModelError
+from models.names import RANKINGS
 from models.portfolio.build import exclusive_groups
 from models.portfolio.inputs import PortfolioInput
 from models.portfolio.results import decisions_table, independent_check, plan_violations
 from models.schemas import EFFORT_PREFIX
 
-RANKINGS = ("rice", "wsjf", "value_per_effort", "weighted_score")
 TOL_PW = 1e-9  # slack on capacity checks (pw per period); independent_check allows 1e-6
 TOL_EUR = 1e-6  # slack on budget checks (EUR)
 
