@@ -63,6 +63,18 @@ class ModelError(WeitblickError):
     """A model was asked something it cannot answer (e.g. inconsistent inputs)."""
 
 
+class FormulaError(ModelError):
+    """A scoring formula cannot be used: ``problem`` says what and where in its text, ``fix``
+    how to mend it; ``where`` names the formula (e.g. settings scoring_formulas.my_score)."""
+
+    def __init__(self, where: str, problem: str, fix: str = ""):
+        self.where, self.problem, self.fix = where, problem, fix
+        super().__init__(f"{where}: {problem}" + (f" Fix: {fix}" if fix else ""))
+
+    def __reduce__(self):  # pickled with its parts (worker processes), not its message
+        return type(self), (self.where, self.problem, self.fix)
+
+
 class SolverError(ModelError):
     """The solver returned no usable plan (infeasible, unbounded, error, or no solution in time)."""
 

@@ -45,12 +45,14 @@ import ast
 import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import pandas as pd
 
-from models.errors import ModelError
+from models.errors import FormulaError, ModelError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["FUNCTIONS", "MAX_EXPONENT", "MAX_LENGTH", "Formula", "parse_formula"]
 
@@ -203,12 +205,12 @@ class _Checker:
 
     # -- errors -------------------------------------------------------------------------
 
-    def refuse(self, node: ast.AST, what: str, hint: str = "") -> ModelError:
+    def refuse(self, node: ast.AST, what: str, hint: str = "") -> FormulaError:
         at = _position(self.text, getattr(node, "lineno", None), getattr(node, "col_offset", None))
-        message = f"{self.where}: {what} {_snippet(self.text, node)!r} at {at} is not allowed in a formula."
+        message = f"{what} {_snippet(self.text, node)!r} at {at} is not allowed in a formula."
         if hint:
             message += f" {hint[0].upper()}{hint[1:]}."
-        return ModelError(f"{message} Fix: {_fix(self.allowed)}")
+        return FormulaError(self.where, message, _fix(self.allowed))
 
     # -- walk ---------------------------------------------------------------------------
 
@@ -274,7 +276,7 @@ class _Checker:
         else:
             close = difflib.get_close_matches(name, sorted(self.allowed), n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise ModelError(f"{self.where}: unknown name '{name}' at {at}.{hint} Fix: {_fix(self.allowed)}")
+        raise FormulaError(self.where, f"unknown name '{name}' at {at}.{hint}", _fix(self.allowed))
 
     def check_exponent(self, power: ast.BinOp, node: ast.expr) -> None:
         number = node
@@ -308,10 +310,11 @@ class _Checker:
             if hint is None:
                 close = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
                 hint = f"did you mean {FUNCTIONS[close[0]].signature}?" if close else ""
-            raise ModelError(
-                f"{self.where}: unknown function '{name}' in {_snippet(self.text, node)!r} at {at}"
-                f"{'; ' + hint if hint else ''}. The functions are {', '.join(FUNCTIONS)}. "
-                f"Fix: {_fix(self.allowed)}"
+            raise FormulaError(
+                self.where,
+                f"unknown function '{name}' in {_snippet(self.text, node)!r} at {at}"
+                f"{'; ' + hint if hint else ''}. The functions are {', '.join(FUNCTIONS)}.",
+                _fix(self.allowed),
             )
         if node.keywords:
             raise self.refuse(
@@ -391,9 +394,10 @@ class Formula:
         """
         missing = [name for name in self.names if name not in variables]
         if missing:
-            raise ModelError(
-                f"{self.where}: the formula {self.text!r} needs values for {', '.join(missing)}. "
-                f"Fix: pass every name it uses: {', '.join(self.names)}."
+            raise FormulaError(
+                self.where,
+                f"the formula {self.text!r} needs values for {', '.join(missing)}.",
+                f"pass every name it uses: {', '.join(self.names)}.",
             )
         values: dict[str, Value] = {}
         shapes: dict[str, tuple[int, ...]] = {}
@@ -401,11 +405,11 @@ class Formula:
             raw = variables[name]
             try:
                 array = (
-                    raw.to_numpy(dtype=np.float64) if isinstance(raw, pd.Series) else np.asarray(raw, dtype=np.float64)
+                    raw.to_numpy(dtype=np.float64) if hasattr(raw, "to_numpy") else np.asarray(raw, dtype=np.float64)
                 )
             except (TypeError, ValueError) as exc:
-                raise ModelError(
-                    f"{self.where}: '{name}' is not numeric ({exc}). Fix: pass numbers for every criterion."
+                raise FormulaError(
+                    self.where, f"'{name}' is not numeric ({exc}).", "pass numbers for every criterion."
                 ) from None
             if array.ndim:
                 shapes[name] = array.shape
@@ -415,28 +419,32 @@ class Formula:
         shape = next(iter(shapes.values()), ())
         if any(s != shape for s in shapes.values()):
             listed = ", ".join(f"{n} {s[0] if len(s) == 1 else s}" for n, s in shapes.items())
-            raise ModelError(
-                f"{self.where}: the inputs of {self.text!r} differ in length ({listed}). "
-                "Fix: pass one value per item for every criterion, or a single number."
+            raise FormulaError(
+                self.where,
+                f"the inputs of {self.text!r} differ in length ({listed}).",
+                "pass one value per item for every criterion, or a single number.",
             )
         with np.errstate(all="ignore"):
             try:
                 result = _evaluate(self.tree.body, values)
             except RecursionError:
-                raise ModelError(f"{self.where}: the formula is nested too deeply to evaluate.") from None
+                raise FormulaError(
+                    self.where, "the formula is nested too deeply to evaluate.", "simplify it."
+                ) from None
         return np.array(np.broadcast_to(np.asarray(result, dtype=np.float64), shape), dtype=np.float64)
 
 
 def _check(text: str, allowed: frozenset[str], where: str) -> tuple[ast.Expression, tuple[str, ...]]:
     if not isinstance(text, str):
-        raise ModelError(f"{where}: a formula must be text, got {type(text).__name__} {text!r}. Fix: {_fix(allowed)}")
+        raise FormulaError(where, f"a formula must be text, got {type(text).__name__} {text!r}.", _fix(allowed))
     source = text.strip()
     if not source:
-        raise ModelError(f"{where}: the formula is empty. Fix: {_fix(allowed)}")
+        raise FormulaError(where, "the formula is empty.", _fix(allowed))
     if len(source) > MAX_LENGTH:
-        raise ModelError(
-            f"{where}: the formula has {len(source)} characters, more than {MAX_LENGTH}. "
-            "Fix: shorten it, e.g. by precomputing a criterion."
+        raise FormulaError(
+            where,
+            f"the formula has {len(source)} characters, more than {MAX_LENGTH}.",
+            "shorten it, e.g. by precomputing a criterion.",
         )
     try:
         tree = ast.parse(source, mode="eval")
@@ -447,16 +455,14 @@ def _check(text: str, allowed: frozenset[str], where: str) -> tuple[ast.Expressi
         if len(lines) > 1:
             at = f"line {lineno}, {at}"
         shown = source if len(source) <= 80 else source[:77] + "..."
-        raise ModelError(
-            f"{where}: cannot read the formula {shown!r}: {exc.msg} at {at}. Fix: {_fix(allowed)}"
-        ) from None
+        raise FormulaError(where, f"cannot read the formula {shown!r}: {exc.msg} at {at}.", _fix(allowed)) from None
     except (ValueError, RecursionError, MemoryError) as exc:
-        raise ModelError(f"{where}: cannot read the formula: {exc}. Fix: {_fix(allowed)}") from None
+        raise FormulaError(where, f"cannot read the formula: {exc}.", _fix(allowed)) from None
     checker = _Checker(source, allowed, where)
     try:
         checker.check(tree.body)
     except RecursionError:
-        raise ModelError(f"{where}: the formula is nested too deeply. Fix: simplify it.") from None
+        raise FormulaError(where, "the formula is nested too deeply.", "simplify it.") from None
     return tree, tuple(sorted(checker.names))
 
 
@@ -464,8 +470,8 @@ def parse_formula(text: str, allowed_names: Iterable[str], where: str = "formula
     """Checks a formula against the grammar (see the module docstring) and the allowed names.
 
     ``where`` says where the text came from (e.g. ``"settings.yaml scoring_formulas.my_score"``)
-    and starts every error message. Raises :class:`~models.errors.ModelError` naming the
-    offending construct, its position and how to fix it.
+    and starts every error message. Raises :class:`~models.errors.FormulaError` (a ModelError)
+    naming the offending construct and its position (``problem``) and how to fix it (``fix``).
     """
     tree, names = _check(text, frozenset(allowed_names), where)
     return Formula(text=text, names=names, where=where, tree=tree)

@@ -10,15 +10,29 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from models.errors import InputError
+from models.errors import FormulaError, InputError, ModelError
+from models.formula import parse_formula
+from models.names import CRITERIA
 from models.yamlfile import parse_yaml_mapping, read_yaml_text, validation_problems
 
 if TYPE_CHECKING:
     import pandas as pd
 
 MAX_PERIODS = 16  # most planning periods a run may have (Settings.periods)
+FORMULA_ERROR = "scoring_formula"  # pydantic error type of a formula that does not parse
+
+
+def _checked_formula(text: str) -> str:
+    """A scoring formula as written, once it parses over the criteria (:mod:`models.formula`);
+    else a validation error carrying the formula's problem and its fix."""
+    try:
+        parse_formula(text, CRITERIA, where="scoring formula")
+    except FormulaError as exc:
+        raise PydanticCustomError(FORMULA_ERROR, "{problem}", {"problem": exc.problem, "fix": exc.fix}) from None
+    return text
 
 
 class _Strict(BaseModel):
@@ -151,8 +165,9 @@ class Settings(_Strict):
     )
     objective: ObjectiveSettings = ObjectiveSettings()
     scoring_weights: dict[str, float] = Field(default_factory=dict)
-    scoring_formulas: dict[str, str] = Field(
-        default_factory=dict, description="own scores as formulas over the criteria, e.g. reach * impact / effort"
+    scoring_formulas: dict[str, Annotated[str, AfterValidator(_checked_formula)]] = Field(
+        default_factory=dict,
+        description="own scores as formulas over the criteria (models.names.CRITERIA), e.g. reach * impact / effort",
     )
     economics: Economics = Economics()
     solver: SolverSettings = SolverSettings()
@@ -200,14 +215,23 @@ class Settings(_Strict):
         return self.periods * self.period_months
 
 
+def _formula_wording(err: dict, key: str, line: int | None) -> tuple[str, str, str, int | None] | None:
+    """A scoring formula's own problem and fix instead of the general wording."""
+    if err["type"] != FORMULA_ERROR:
+        return None
+    return f"key '{key}': {err['ctx']['problem']}", err["ctx"]["fix"], key, line
+
+
 def load_settings(path: str | Path) -> Settings:
-    """Read and validate a settings YAML; errors name the file, line and key."""
+    """Read and validate a settings YAML; errors name the file, line and key. Scoring
+    formulas are checked here (grammar and criteria), so a run refuses a bad one before it
+    plans, not only when it scores."""
     text = read_yaml_text(path, InputError, "create it (see data/demo/settings.yaml).")
     raw = parse_yaml_mapping(text, path, InputError, "a mapping of settings", "write 'key: value' lines.")
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(validation_problems(exc, path, text)) from None
+        raise InputError(validation_problems(exc, path, text, wording=_formula_wording)) from None
 
 
 def settings_table(settings: Settings, source: str = "") -> pd.DataFrame:
@@ -230,7 +254,19 @@ def settings_table(settings: Settings, source: str = "") -> pd.DataFrame:
 
 
 def settings_from_table(df: pd.DataFrame) -> Settings:
-    """Inverse of :func:`settings_table`."""
+    """Inverse of :func:`settings_table`. A table of another shape, or settings this version
+    no longer accepts (a store written by an older one), is a ModelError."""
     if len(df) != 1 or "settings_json" not in df.columns:
-        raise ValueError("expected the one-row settings table with a settings_json column")
-    return Settings.model_validate_json(df["settings_json"].iloc[0])
+        raise ModelError(
+            "expected the one-row settings table with a settings_json column. "
+            "Fix: pass the table settings_table wrote (the store's settings), or refresh the store."
+        )
+    try:
+        return Settings.model_validate_json(df["settings_json"].iloc[0])
+    except ValidationError as exc:
+        source = str(df["source"].iloc[0]) if "source" in df.columns else "the stored settings"
+        problems = "\n".join(str(p) for p in validation_problems(exc, source, "", wording=_formula_wording))
+        raise ModelError(
+            f"the stored settings are not valid settings of this version (a store an older one wrote?):\n{problems}\n"
+            "Then refresh the store (weitblick demo, or the refresh job)."
+        ) from None

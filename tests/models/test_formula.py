@@ -3,13 +3,14 @@ formula grammar (each refusal checks the ModelError names the problem and the fi
 
 from __future__ import annotations
 
+import pickle
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import ModelError
+from models.errors import FormulaError, ModelError
 from models.formula import Formula, parse_formula
 
 WHERE = "settings.yaml scoring_formulas.my_score"
@@ -182,3 +183,17 @@ def test_syntax_error_with_position():
 
 def test_multi_line_position():
     assert "line 2, column 3" in _refused("(a +\n  b.c)")
+
+
+def test_a_refusal_carries_its_problem_and_fix_apart():
+    # settings.yaml reports the problem at its key and line, and the fix once
+    with pytest.raises(FormulaError) as info:
+        _parse("reech * impact")
+    exc = info.value
+    assert isinstance(exc, ModelError) and exc.where == WHERE
+    assert exc.problem == "unknown name 'reech' at column 1. Did you mean 'reach'?"
+    assert exc.fix.startswith("use arithmetic on the criteria: ")
+    assert str(exc) == f"{WHERE}: {exc.problem} Fix: {exc.fix}"
+    # a worker process sends it back whole
+    again = pickle.loads(pickle.dumps(exc))
+    assert (type(again), str(again), again.problem) == (FormulaError, str(exc), exc.problem)

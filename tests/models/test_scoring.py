@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from models import scoring
 from models.errors import ModelError
@@ -135,9 +136,13 @@ def test_own_formula_scores_are_ranked_and_compared(backlog, make_settings):
 
 
 def test_a_formula_that_is_code_is_refused(backlog, make_settings):
-    settings = make_settings(scoring_formulas={"evil": "__import__('os').system('rm -rf /')"})
+    evil = "__import__('os').system('rm -rf /')"
+    # the settings refuse it when they load, at its key ...
+    with pytest.raises(ValidationError, match=r"scoring_formulas\.evil\n.*attribute access"):
+        make_settings(scoring_formulas={"evil": evil})
+    # ... and so does the score itself
     with pytest.raises(ModelError, match=r"settings scoring_formulas.evil"):
-        scoring.priority_scores(backlog, settings)
+        scoring.formula_score(backlog, "evil", evil)
 
 
 def test_rank_problems_find_gaps_ties_and_missing_ranks(backlog, settings):

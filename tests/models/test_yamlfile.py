@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.errors import InputError
-from models.settings import load_settings
+from models.errors import InputError, ModelError
+from models.settings import load_settings, settings_from_table, settings_table
 from models.yamlfile import line_of
 
 SETTINGS = """\
@@ -51,3 +51,51 @@ def test_settings_file_errors(tmp_path):
     listed.write_text("- a\n- b\n", encoding="utf-8")
     with pytest.raises(InputError, match="expected a mapping of settings"):
         load_settings(listed)
+
+
+def test_a_scoring_formula_is_checked_when_the_settings_load(tmp_path):
+    # plan reads the settings but never scores: the formula must be refused here, at its line
+    path = tmp_path / "settings.yaml"
+    path.write_text(
+        "start: 2027-01-01\n"
+        "budget_per_period: 100\n"
+        "scoring_formulas:\n"
+        '  mine: "reach * impact / effort"\n'
+        '  typo: "reech * impact"\n'
+        "  evil: \"__import__('os')\"\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as info:
+        load_settings(path)
+    by_key = {p.column: p for p in info.value.problems}
+    assert set(by_key) == {"scoring_formulas.typo", "scoring_formulas.evil"}
+    typo = by_key["scoring_formulas.typo"]
+    assert (typo.file, typo.row) == (str(path), 5)
+    assert typo.message == "key 'scoring_formulas.typo': unknown name 'reech' at column 1. Did you mean 'reach'?"
+    assert typo.fix.startswith("use arithmetic on the criteria: business_value, ")
+    assert (
+        by_key["scoring_formulas.evil"].row == 6
+        and "Names starting with '_'" in by_key["scoring_formulas.evil"].message
+    )
+    text = str(info.value)
+    assert text.count("Fix: ") == 2  # one fix per problem, not the formula's and the general one
+    path.write_text(path.read_text(encoding="utf-8").rsplit("  typo", 1)[0], encoding="utf-8")
+    assert load_settings(path).scoring_formulas == {"mine": "reach * impact / effort"}
+
+
+def test_stored_settings_that_do_not_validate_are_a_model_error(tmp_path):
+    path = tmp_path / "settings.yaml"
+    path.write_text("start: 2027-01-01\nbudget_per_period: 100\n", encoding="utf-8")
+    table = settings_table(load_settings(path), str(path))
+    assert settings_from_table(table).budget(1) == 100
+    with pytest.raises(ModelError, match="one-row settings table"):
+        settings_from_table(table.iloc[0:0])
+    # a store written before formulas were checked
+    old = table.assign(
+        settings_json=table["settings_json"].str.replace('"scoring_formulas":{}', '"scoring_formulas":{"x":"y"}')
+    )
+    with pytest.raises(
+        ModelError,
+        match=r"(?s)settings.yaml, column 'scoring_formulas.x': key .*unknown name 'y'.*Then refresh the store",
+    ):
+        settings_from_table(old)
