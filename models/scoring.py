@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from models.errors import ModelError
+from models.errors import FormulaError, ModelError
 from models.formula import parse_formula
 from models.names import CRITERIA, RANKED_METHODS
 from models.schemas import MOSCOW, effort_columns, total_effort_pw
@@ -224,10 +224,32 @@ def priority_scores(backlog: pd.DataFrame, settings: Settings) -> pd.DataFrame:
 def formula_score(backlog: pd.DataFrame, name: str, text: str) -> pd.Series:
     """A planner's own score: ``text`` evaluated per item over the CRITERIA (e.g.
     "reach * impact * confidence / effort"), safely (:mod:`models.formula`, no eval).
-    Raises ModelError naming settings scoring_formulas.<name> for anything but arithmetic."""
-    f = parse_formula(text, CRITERIA, where=f"settings scoring_formulas.{name}")
-    values = f.evaluate({c: _criterion(backlog, c).to_numpy(dtype=float) for c in f.names})
-    return _by_item(backlog, np.broadcast_to(values, (len(backlog),)), f"formula_{name}")
+
+    Raises FormulaError (a ModelError) naming settings scoring_formulas.<name> for anything
+    but arithmetic, and for a score that is not a finite number where every criterion it
+    reads is one (an overflow beyond float64's 1.8e308, a division by zero, the log of a
+    negative number): such a score would rank nowhere. An item missing a criterion (e.g. no
+    story points) gets NaN, which ranks last."""
+    where = f"settings scoring_formulas.{name}"
+    f = parse_formula(text, CRITERIA, where=where)
+    inputs = {c: _criterion(backlog, c).to_numpy(dtype=float) for c in f.names}
+    values = np.broadcast_to(f.evaluate(inputs), (len(backlog),))
+    known = np.ones(len(backlog), dtype=bool)
+    for v in inputs.values():
+        known &= np.isfinite(v)
+    bad = known & ~np.isfinite(values)
+    if bad.any():
+        ids = backlog["item_id"].astype(str).to_numpy()[bad]
+        shown = ", ".join(f"{i} ({v:g})" for i, v in zip(ids[:5], values[bad][:5], strict=True))
+        raise FormulaError(
+            where,
+            f"the formula {text!r} gives no finite score for {int(bad.sum())} item(s) whose criteria are numbers "
+            f"({shown}{', ...' if len(ids) > 5 else ''}). Values beyond 1.8e308 overflow (inf), as does a division "
+            "by zero; the log or square root of a negative number is nan.",
+            "keep the score within that range (smaller constants and exponents, or log(...) of a product) and "
+            "guard divisions, e.g. where(effort > 0, reach / effort, 0).",
+        )
+    return _by_item(backlog, values, f"formula_{name}")
 
 
 # -- agreement between methods ---------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
 
 from models import scoring
-from models.errors import ModelError
+from models.errors import FormulaError, ModelError
 
 
 def test_rice_by_hand(backlog):
@@ -143,6 +144,31 @@ def test_a_formula_that_is_code_is_refused(backlog, make_settings):
     # ... and so does the score itself
     with pytest.raises(ModelError, match=r"settings scoring_formulas.evil"):
         scoring.formula_score(backlog, "evil", evil)
+
+
+def test_a_formula_that_overflows_is_an_error_not_a_blank_score(backlog, make_settings):
+    # 1e9 ** 10 = 1e90 is a float; its fourth power (1e360) is beyond float64 (1.8e308)
+    huge = "reach * 999999999 ** 10 * 999999999 ** 10 * 999999999 ** 10 * 999999999 ** 10"
+    settings = make_settings(scoring_formulas={"huge": huge})  # it parses: the data makes it overflow
+    with pytest.raises(FormulaError) as info:
+        scoring.priority_scores(backlog, settings)
+    message = str(info.value)
+    assert message.startswith("settings scoring_formulas.huge: ")
+    assert "no finite score for 7 item(s)" in message and "S1 (inf)" in message
+    assert "overflow" in message and "Fix: keep the score within that range" in message
+    # the same for a division by zero, where every criterion is known
+    with pytest.raises(FormulaError, match=r"no finite score for 7 item\(s\).*S1 \(inf\)"):
+        scoring.formula_score(backlog, "per_nothing", "reach / (effort - effort)")
+    # large but finite scores rank as usual
+    big = scoring.formula_score(backlog, "big", "reach * 999999999 ** 10")
+    assert np.isfinite(big).all() and big["S1"] == pytest.approx(1000 * 999999999.0**10)
+
+
+def test_a_formula_leaves_items_without_a_criterion_blank(make_backlog):
+    # an item without story points has no score (it ranks last); that is missing data, not an error
+    bl = make_backlog([dict(item_id="A", effort_backend=1.0, story_points=2.0), dict(item_id="B", effort_backend=1.0)])
+    got = scoring.formula_score(bl, "per_point", "business_value / story_points")
+    assert np.isfinite(got["A"]) and np.isnan(got["B"])
 
 
 def test_rank_problems_find_gaps_ties_and_missing_ranks(backlog, settings):
