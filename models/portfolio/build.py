@@ -45,6 +45,7 @@ from pathlib import Path
 
 import pulp
 
+from models.errors import ModelError
 from models.portfolio.inputs import PortfolioInput
 
 TIE_BREAK_EUR = 0.01
@@ -342,7 +343,10 @@ def build_model(inp: PortfolioInput, without: tuple[str, ...] | list[str] = ()) 
     ``without``, keys of FAMILY_BUILDERS) and set the objective."""
     unknown = set(without) - set(FAMILY_BUILDERS)
     if unknown:
-        raise ValueError(f"unknown constraint families {sorted(unknown)}; known: {sorted(FAMILY_BUILDERS)}")
+        raise ModelError(
+            f"unknown constraint families {sorted(unknown)}; known: {sorted(FAMILY_BUILDERS)}. "
+            "Fix: name families from that list (the keys of FAMILY_BUILDERS)."
+        )
     skip = {FAMILY_BUILDERS[f] for f in without}
     m = create_model(inp)
     for builder in BUILDERS:

@@ -14,6 +14,8 @@ take to change the decision.
   and for near misses and every Must-have the re-solved value lost (with the solver's status and the bounds it proved).
 * :func:`what_it_takes`: for an item left out, the capacity and budget it would need at
   its best start beyond what the plan leaves free.
+* :func:`check_candidate`: refuses an unknown or Done item from the backlog alone, before
+  anything is solved.
 
 Money in EUR, effort in person-weeks. Re-solves use ``settings.explain.time_limit_s``; when
 a re-solve stops at its limit the value lost is reported as an interval [low, high] that
@@ -29,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from models.errors import SolverError
+from models.errors import ModelError, SolverError
 from models.portfolio.build import MONEY_SCALE, RULE_FAMILIES, TIE_BREAK_EUR, PortfolioModel, build_model
 from models.portfolio.greedy import greedy_warm_start
 from models.portfolio.inputs import PortfolioInput
@@ -391,14 +393,35 @@ def _forced_loss(
     return r.status, "", base_obj - r.objective, low, high
 
 
+def _require_candidate(item: str, candidates: list[str], done: bool = False) -> None:
+    """ModelError unless ``item`` is among ``candidates`` (item_ids); ``done``: it is a Done item."""
+    if item in candidates:
+        return
+    close = [i for i in candidates if item.lower() in i.lower()][:5]
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    why = f"{item} is Done; " if done else ""
+    raise ModelError(
+        f"{item} is not a candidate of this plan ({why}Done items and unknown ids are not).{hint} "
+        "Fix: name a backlog item that is not Done (weitblick plan lists them)."
+    )
+
+
+def check_candidate(backlog: pd.DataFrame, item: str) -> None:
+    """Refuse ``item`` unless a plan on ``backlog`` has it as a candidate: the candidates are
+    the rows not Done (as :func:`models.portfolio.inputs.prepare_input` takes them). Needs
+    only the backlog, so a caller can refuse an unknown or Done item before solving.
+    Raises ModelError naming close ids."""
+    ids = backlog["item_id"].astype(str)
+    done = backlog["status_category"] == "Done"
+    _require_candidate(item, ids[~done].tolist(), done=item in set(ids[done]))
+
+
 def explain_item(inp: PortfolioInput, result: PortfolioResult, item: str) -> dict:
     """Why one item is in or out and what it would take: item_id, funded, start_period,
     reason, what_it_takes, forced, lp_loss_eur, resolve_status, loss_eur, loss_low_eur,
-    loss_high_eur, note (one re-solve with the item forced the other way)."""
-    if item not in inp.items.index:
-        close = [i for i in inp.items.index if item.lower() in i.lower()][:5]
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"{item} is not a candidate of this plan (Done items and unknown ids are not).{hint}")
+    loss_high_eur, note (one re-solve with the item forced the other way). An item that is
+    not a candidate is a ModelError (:func:`check_candidate`)."""
+    _require_candidate(item, list(inp.items.index))
     base, base_obj, base_bound = _baseline(inp, result)
     row = _item_row(inp, item, base, result.decisions.set_index("item_id")["reason"], lp_relaxation(inp), _room(result))
     status, note, loss, low, high = _forced_loss(inp, base, base_obj, base_bound, item)

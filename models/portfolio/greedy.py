@@ -95,7 +95,9 @@ def ranking_scores(inp: PortfolioInput, method: str) -> pd.Series:
             score = np.where(effort > 0, np.asarray(best, dtype=float) / np.where(effort > 0, effort, 1.0), np.nan)
         s = pd.Series(score, index=items.index)
     else:
-        raise ValueError(f"unknown ranking method {method!r}; use one of {', '.join(RANKINGS)}")
+        raise ModelError(
+            f"unknown ranking method {method!r}; use one of {', '.join(RANKINGS)}. Fix: pick a method from that list."
+        )
     out = pd.Series(np.asarray(s, dtype=float), index=pd.Index(items.index.astype(str), name="item_id"), name=method)
     return out
 
@@ -344,7 +346,10 @@ def _positions(ctx: _Context, order: list[str]) -> list[int]:
     unknown = [i for i in order if i not in ctx.pos]
     if unknown:
         shown = ", ".join(map(str, unknown[:5])) + (" ..." if len(unknown) > 5 else "")
-        raise ValueError(f"the order names item(s) that are not candidates: {shown}")
+        raise ModelError(
+            f"the order names item(s) that are not candidates: {shown}. "
+            "Fix: order only candidates (backlog items that are not Done), by their item_id."
+        )
     seen: set[int] = set()
     out = []
     for i in order:

@@ -13,6 +13,7 @@ from test_portfolio_checks import RATE, SKILLS, portfolios
 from models.errors import ModelError, SolverError
 from models.portfolio import build_model, prepare_input, results, solve
 from models.portfolio.explain import (
+    check_candidate,
     efficient_frontier,
     explain_item,
     item_explanations,
@@ -92,8 +93,31 @@ def test_forced_decisions_and_what_it_takes(make_backlog, make_teams, make_setti
     # A forced out: B takes its place: 60 - 40 = 20
     one = explain_item(inp, res, "A")
     assert one["funded"] and one["loss_eur"] == pytest.approx(20.0)
-    with pytest.raises(KeyError, match="Did you mean A"):
+    with pytest.raises(ModelError, match=r"a is not a candidate of this plan .*Did you mean A\?.* Fix: "):
         explain_item(inp, res, "a")
+
+
+def test_an_unknown_or_done_item_is_refused_from_the_backlog_alone(make_backlog):
+    # nothing is solved: the command line refuses such an item before it plans
+    backlog = make_backlog(
+        [
+            dict(item_id="APP-1", effort_backend=1.0),
+            dict(item_id="APP-2", effort_backend=1.0, status="Done", status_category="Done"),
+        ]
+    )
+    check_candidate(backlog, "APP-1")
+    with pytest.raises(ModelError, match=r"^APP-2 is not a candidate of this plan \(APP-2 is Done; .*Fix: name a"):
+        check_candidate(backlog, "APP-2")
+    with pytest.raises(ModelError, match=r"^NOPE-1 is not a candidate .*unknown ids are not\)\. Fix: "):
+        check_candidate(backlog, "NOPE-1")
+    with pytest.raises(ModelError, match=r"Did you mean APP-1\? Fix: "):
+        check_candidate(backlog, "app")
+
+
+def test_unknown_rule_families_are_named(make_backlog, make_teams, make_settings):
+    inp, _res = ab_instance(make_backlog, make_teams, make_settings)
+    with pytest.raises(ModelError, match=r"unknown constraint families \['budgt'\]; known: .*'budget'.* Fix: "):
+        build_model(inp, without=["budgt"])
 
 
 def test_an_item_that_cannot_be_funded_is_explained(make_backlog, make_teams, make_settings):

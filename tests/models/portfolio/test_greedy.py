@@ -71,7 +71,7 @@ def test_greedy_by_value_per_effort_misses_the_optimum(make_backlog, make_teams,
 def test_ranking_scores_unknown_method_and_nan_last(make_backlog, make_teams, make_settings):
     backlog, teams, values, settings = big_vs_small(make_backlog, make_teams, make_settings)
     inp = prepare_input(backlog, teams, values, settings)
-    with pytest.raises(ValueError, match="rice, wsjf, value_per_effort, weighted_score"):
+    with pytest.raises(ModelError, match="rice, wsjf, value_per_effort, weighted_score"):
         ranking_scores(inp, "moscow")
     # no scoring_weights in the settings: the same default weights as priority_scores, so the
     # greedy ranks exactly as the scores table does
