@@ -81,3 +81,9 @@ class SolverError(ModelError):
     def __init__(self, message: str, status: str):
         self.status = status
         super().__init__(message)
+
+
+class StoreError(WeitblickError):
+    """The store (the DuckDB file and Dagster instance under WEITBLICK_HOME) cannot be used:
+    missing, not a folder or file where one is expected, locked by another program, or
+    without the table asked for."""

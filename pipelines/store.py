@@ -1,4 +1,9 @@
-"""Read materialised tables back from the DuckDB store (read-only), for the CLI and notebooks."""
+"""The DuckDB store under WEITBLICK_HOME: prepare a home before a refresh writes into it, and
+read materialised tables back (read-only), for the CLI and notebooks.
+
+Whatever stands in the way (a home that is a file, a missing store or table, a store another
+program holds locked) is a :class:`~models.errors.StoreError` naming the path and the fix.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from models.errors import StoreError
+from pipelines import paths
 from pipelines.paths import STORE_SCHEMA
 
 
@@ -21,11 +28,36 @@ def lists_from_arrays(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def prepare_home(home: Path) -> Path:
+    """Create ``home`` (WEITBLICK_HOME) and its Dagster instance folder if missing and return
+    the latter; a home, instance folder or store that is not what it should be is a StoreError."""
+    home = Path(home)
+    fix = "point WEITBLICK_HOME at another folder (it is created if missing), or unset it to use var/ in the project."
+    if home.exists() and not home.is_dir():
+        raise StoreError(f"WEITBLICK_HOME {home} is a file, not a folder. Fix: {fix}")
+    store = paths.store_path(home)
+    if store.exists() and not store.is_file():
+        raise StoreError(f"the store {store} is a folder, not a DuckDB file. Fix: move that folder away, or {fix}")
+    instance = paths.dagster_home(home)
+    try:
+        instance.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the Dagster instance folder {instance}: {exc.strerror}. Fix: {fix}") from None
+    return instance
+
+
 def read_tables(store: Path, *names: str) -> dict[str, pd.DataFrame]:
-    """The named asset tables; a missing table is an error that names it and the store."""
+    """The named asset tables; a missing store or table, or one that cannot be opened, is a
+    StoreError that names it and the store."""
     if not Path(store).exists():
-        raise FileNotFoundError(f"no store at {store}: run 'weitblick demo' (or 'make demo') first")
-    con = duckdb.connect(str(store), read_only=True)
+        raise StoreError(f"no store at {store}. Fix: run 'weitblick demo' (or 'make demo') first.")
+    try:
+        con = duckdb.connect(str(store), read_only=True)
+    except duckdb.Error as exc:
+        raise StoreError(
+            f"cannot open the store {store}: {exc}. Fix: close the program that holds it (the Dagster UI, "
+            "a notebook, a running refresh) and try again; if it is not a DuckDB file, move it away and refresh."
+        ) from None
     try:
         have = {
             r[0]
@@ -36,7 +68,10 @@ def read_tables(store: Path, *names: str) -> dict[str, pd.DataFrame]:
         out = {}
         for name in names:
             if name not in have:
-                raise KeyError(f"table {STORE_SCHEMA}.{name} is not in {store}; materialise it first")
+                raise StoreError(
+                    f"table {STORE_SCHEMA}.{name} is not in {store}. "
+                    "Fix: materialise it first ('weitblick demo', or the refresh job in the Dagster UI)."
+                )
             out[name] = lists_from_arrays(con.execute(f"select * from {STORE_SCHEMA}.{name}").fetchdf())
         return out
     finally:
