@@ -16,6 +16,11 @@ weitblick stress-test [--data DIR] [--scenarios a,b] [--replications N] [--plans
                [--workers N] [--dask-address tcp://...] [--format table|json]
                                     the recommended plan and the greedy baselines through
                                     the scenario library: NPV, MRR, slip, chance per OKR
+
+Every error a user can cause (a WeitblickError) ends a command with one message on stderr
+and exit code 1, never a traceback: one handler does that for every command (_Commands).
+The command line starts fast: dagster, pandas, the solver and the simulation are imported
+inside the functions that use them, never at the top of this module.
 """
 
 from __future__ import annotations
@@ -28,22 +33,38 @@ import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import dagster as dg
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
-from models.errors import ModelError
-from models.settings import settings_from_table
-from models.simulation import PLAN_NAMES, compare_plans, load_scenarios, select_scenarios
+from models.errors import ModelError, WeitblickError
+from models.names import PLAN_NAMES, RANKED_METHODS
 from pipelines import paths
-from pipelines.definitions import build_definitions
-from pipelines.store import read_tables
+
+if TYPE_CHECKING:
+    import dagster as dg
+    import pandas as pd
+
+    from models.settings import Settings
+
+
+class _Commands(TyperGroup):
+    """The commands, with the one handler of project errors: a WeitblickError raised anywhere
+    in a command ends it with its message on stderr and exit code 1."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except WeitblickError as exc:
+            err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(code=1) from None
+
 
 app = typer.Typer(
+    cls=_Commands,
     add_completion=False,
     no_args_is_help=True,
     help="Weitblick: what to fund and when, whether the plan survives, what changed.",
@@ -78,6 +99,19 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table or j
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
+def _missing(value) -> bool:
+    """NaN, None or NA, as pandas sees it (imported when a table is drawn, not at start-up)."""
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+def _settings(tables: dict[str, pd.DataFrame]) -> Settings:
+    from models.settings import settings_from_table
+
+    return settings_from_table(tables["settings"])
+
+
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
     """Plain messages of failed steps and failed blocking checks."""
     msgs = []
@@ -99,6 +133,8 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, selection: list[str] | None = None):
+    import dagster as dg
+
     job = defs.resolve_job_def("refresh")
     keys = [dg.AssetKey(k) for k in selection] if selection else None
     # Dagster writes progress to stdout in places; keep stdout for our own output (JSON must stay clean).
@@ -113,12 +149,12 @@ def _fail(result, store_kept: bool) -> None:
         else "[bold red]No plan: the run stopped.[/]"
     )
     for msg in _failures(result) or ["unknown failure (see the Dagster UI: make ui)"]:
-        err.print(msg, markup=False, highlight=False)
+        err.print(msg, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
 
 
 def _plan_table(tables: dict[str, pd.DataFrame]) -> Table:
-    s = settings_from_table(tables["settings"])
+    s = _settings(tables)
     plan = tables["portfolio_plan"]
     funded = plan[plan["funded"]].sort_values(["start_period", "value"], ascending=[True, False])
     t = Table(title=f"Recommended plan: {len(funded)} of {len(plan)} candidate items funded")
@@ -171,13 +207,13 @@ def _left_out_table(tables: dict[str, pd.DataFrame], top: int = 10) -> Table:
         ]
         if takes is not None:
             e = takes.loc[r["item_id"]]
-            row += [str(e["what_it_takes"]), f"{e['lp_loss_eur']:,.0f}" if pd.notna(e["lp_loss_eur"]) else "-"]
+            row += [str(e["what_it_takes"]), "-" if _missing(e["lp_loss_eur"]) else f"{e['lp_loss_eur']:,.0f}"]
         t.add_row(*row)
     return t
 
 
 def _loss_text(lo: float, mid: float, hi: float) -> str:
-    if pd.isna(mid):
+    if _missing(mid):
         return "-"
     if abs(hi - lo) <= 1e-6 * max(1.0, abs(mid)):
         return f"{mid:,.0f}"
@@ -216,7 +252,7 @@ def _resolved_table(expl: pd.DataFrame) -> Table:
 
 
 def _capacity_table(tables: dict[str, pd.DataFrame]) -> Table:
-    s = settings_from_table(tables["settings"])
+    s = _settings(tables)
     cap = tables["capacity_usage"]
     wide = cap.pivot(index="skill", columns="period", values="utilisation").sort_index()
     price = cap.pivot(index="skill", columns="period", values="shadow_price_eur_per_pw")
@@ -257,6 +293,8 @@ def _baseline_table(summary: pd.DataFrame) -> Table:
 
 def _plan_robustness_table(summary: pd.DataFrame) -> Table:
     """Each candidate plan across the whole scenario library: typical and worst outcomes."""
+    from models.simulation import compare_plans
+
     t = Table(title="Candidate plans across every scenario: NPV of MRR (EUR), median over scenarios and the worst P10")
     for col in ("plan", "scenarios", "NPV P50 (median)", "worst NPV P10", "worst scenario", "on time", "OKRs met"):
         t.add_column(col, justify="left" if col in ("plan", "worst scenario") else "right")
@@ -284,10 +322,16 @@ def demo(
     ] = None,
 ) -> None:
     """Materialise every asset on the embedded demo company and print the recommendation."""
+    from pipelines.store import prepare_home, read_tables
+
     home = paths.weitblick_home()
-    dagster_home = paths.dagster_home(home)
-    dagster_home.mkdir(parents=True, exist_ok=True)
+    dagster_home = prepare_home(home)  # a home that cannot hold a store is refused before Dagster loads
     os.environ.setdefault("DAGSTER_HOME", str(dagster_home))
+
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+
     defs = build_definitions(
         home, replications=replications, time_limit_s=time_limit, explain_time_limit_s=explain_time_limit
     )
@@ -308,7 +352,7 @@ def demo(
         "rule_prices",
         "baseline_plans",
     )
-    s = settings_from_table(tables["settings"])
+    s = _settings(tables)
     out.print(f"[bold]{s.company}[/]: plan for {s.period_label(1)} - {s.period_label(s.periods)}")
     out.print(_run_info_line(tables["plan_run_info"].iloc[0]))
     out.print(_plan_table(tables))
@@ -329,6 +373,11 @@ def _materialise(
 ) -> dict[str, pd.DataFrame]:
     """Materialise ``selection`` on ``data`` into a store under ``home`` (an ephemeral instance)
     and return the ``read`` tables; a failed run ends the command with the planner's message."""
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+    from pipelines.store import read_tables
+
     defs = build_definitions(home, data_dir=str(data) if data else "", **config)
     with dg.DagsterInstance.ephemeral() as instance:
         result = _execute(defs, instance, selection=selection)
@@ -404,18 +453,19 @@ def explain(
 ) -> None:
     """Why is ITEM in or out of the plan, and what would it take to change that?"""
     from models import portfolio
+    from models.portfolio.explain import check_candidate
+    from pipelines.sources import load_inputs
+    from pipelines.store import read_tables
 
+    # the inputs read by the refresh's readers, without Dagster: an unknown or Done item is refused before any solve
+    check_candidate(load_inputs(data or paths.demo_data_dir()).backlog, item)
     with tempfile.TemporaryDirectory(prefix="weitblick-explain-") as tmp:
         home = Path(tmp)
         tables = _run_plan(data, time_limit, [], home)
         tables.update(read_tables(paths.store_path(home), "backlog", "teams", "value_by_start"))
-    s = settings_from_table(tables["settings"])
+    s = _settings(tables)
     result = portfolio.result_from_tables(*(tables[k] for k in PLAN_ASSETS))
-    try:
-        e = portfolio.explain_one(tables["backlog"], tables["teams"], tables["value_by_start"], s, result, item)
-    except KeyError as exc:
-        err.print(str(exc.args[0]), markup=False)
-        raise typer.Exit(code=1) from None
+    e = portfolio.explain_one(tables["backlog"], tables["teams"], tables["value_by_start"], s, result, item)
     info = tables["plan_run_info"].iloc[0]
     out.print(_run_info_line(info))
     if e["funded"]:
@@ -440,7 +490,7 @@ def frontier(
     data: DataOption = None,
     time_limit: TimeLimitOption = None,
     points: Annotated[
-        int | None, typer.Option(help="Budget levels (default settings.explain.frontier_points).")
+        int | None, typer.Option(help="Budget levels (default settings.explain.frontier_points).", min=2, max=50)
     ] = None,
     format: FormatOption = OutputFormat.table,
 ) -> None:
@@ -458,29 +508,26 @@ def frontier(
         t.add_row(
             f"{r['budget_share']:.0%}",
             f"{r['budget_eur']:,.0f}",
-            "-" if pd.isna(r["value_eur"]) else f"{r['value_eur']:,.0f}",
+            "-" if _missing(r["value_eur"]) else f"{r['value_eur']:,.0f}",
             str(int(r["n_funded"])),
             str(r["status"]),
-            "-" if pd.isna(r["gap"]) else f"{r['gap']:.2%}",
-            "-" if pd.isna(r["marginal_value"]) else f"{r['marginal_value']:.2f}",
+            "-" if _missing(r["gap"]) else f"{r['gap']:.2%}",
+            "-" if _missing(r["marginal_value"]) else f"{r['marginal_value']:.2f}",
         )
     out.print(t)
-
-
-SCORE_METHODS = ("rice", "wsjf", "weighted", "moscow")
 
 
 @app.command()
 def scores(
     data: DataOption = None,
     method: Annotated[str, typer.Option(help="Rank by this method: rice, wsjf, weighted or moscow.")] = "wsjf",
-    top: Annotated[int, typer.Option(help="How many items to show (and the k of 'stays in the top k').")] = 10,
-    draws: Annotated[int, typer.Option(help="Monte Carlo draws of the rank stability.")] = 300,
+    top: Annotated[int, typer.Option(help="How many items to show (and the k of 'stays in the top k').", min=1)] = 10,
+    draws: Annotated[int, typer.Option(help="Monte Carlo draws of the rank stability.", min=1)] = 300,
     format: FormatOption = OutputFormat.table,
 ) -> None:
     """RICE, WSJF, weighted score and MoSCoW side by side, their agreement and rank stability."""
-    if method not in SCORE_METHODS:
-        raise typer.BadParameter(f"use one of {', '.join(SCORE_METHODS)}", param_hint="--method")
+    if method not in RANKED_METHODS:
+        raise typer.BadParameter(f"use one of {', '.join(RANKED_METHODS)}", param_hint="--method")
     assets = ["priority_scores", "rank_agreement", "rank_stability"]
     with tempfile.TemporaryDirectory(prefix="weitblick-scores-") as tmp:
         tables = _materialise(
@@ -525,7 +572,7 @@ def scores(
             str(int(r["rank_weighted"])),
             str(int(r["rank_moscow"])),
             str(r["quadrant"]),
-            "-" if pd.isna(p) else f"{p:.0%}",
+            "-" if _missing(p) else f"{p:.0%}",
         )
     out.print(t)
     a = Table(title=f"Agreement between methods: Spearman rank correlation and top-{top} overlap")
@@ -566,8 +613,8 @@ def health(
             f"{r['mrr']:,.0f}",
             _pct(r["mrr_growth_per_year"]),
             _pct(r["churn_rate"], 1),
-            "-" if pd.isna(r["clv_eur"]) else f"{r['clv_eur']:,.0f}",
-            "-" if pd.isna(r["cac_payback_months"]) else f"{r['cac_payback_months']:.1f} mo",
+            "-" if _missing(r["clv_eur"]) else f"{r['clv_eur']:,.0f}",
+            "-" if _missing(r["cac_payback_months"]) else f"{r['cac_payback_months']:.1f} mo",
             str(filled.get(r["product"], 0)),
         )
     out.print(u)
@@ -577,7 +624,7 @@ def health(
 
 
 def _pct(v: float, digits: int = 0) -> str:
-    return "-" if pd.isna(v) else f"{v:.{digits}%}"
+    return "-" if _missing(v) else f"{v:.{digits}%}"
 
 
 def _health_table(h: pd.DataFrame, level: str, title: str) -> Table:
@@ -603,7 +650,7 @@ def _health_table(h: pd.DataFrame, level: str, title: str) -> Table:
             )
         else:
             target = (
-                "-" if pd.isna(r["target_share_min"]) else f"{r['target_share_min']:.0%}-{r['target_share_max']:.0%}"
+                "-" if _missing(r["target_share_min"]) else f"{r['target_share_min']:.0%}-{r['target_share_max']:.0%}"
             )
             t.add_row(
                 r["name"],
@@ -664,7 +711,7 @@ def _stress_summary_table(summary: pd.DataFrame, info: pd.Series) -> Table:
             f"{r['npv_p90']:,.0f}",
             f"{r['final_mrr_p50']:,.0f}",
             _pct(r["on_time_share_mean"]),
-            "-" if pd.isna(r["mean_slip_months_mean"]) else f"{r['mean_slip_months_mean']:.1f}",
+            "-" if _missing(r["mean_slip_months_mean"]) else f"{r['mean_slip_months_mean']:.1f}",
             _pct(r["okr_met_share_mean"]),
         )
     return t
@@ -718,8 +765,12 @@ def stress_test(
         raise typer.BadParameter(
             f"unknown plans {', '.join(unknown)}: use {', '.join(PLAN_NAMES)}", param_hint="--plans"
         )
-    try:  # name unknown scenarios before the plan is computed
-        select_scenarios(load_scenarios(paths.scenarios_dir()), _names(scenarios))
+    from models.simulation import load_scenarios, select_scenarios
+
+    # before the plan is computed: a broken scenario file is the handler's message (exit 1) ...
+    library = load_scenarios(paths.scenarios_dir())
+    try:  # ... and an unknown scenario name a usage error (exit 2)
+        select_scenarios(library, _names(scenarios))
     except ModelError as exc:
         raise typer.BadParameter(str(exc), param_hint="--scenarios") from None
     config = {
