@@ -146,7 +146,7 @@ def _fail(result, store_kept: bool) -> None:
     err.print(
         "[bold red]The refresh failed; the last good results in the store are kept.[/]"
         if store_kept
-        else "[bold red]No plan: the run stopped.[/]"
+        else "[bold red]The run stopped:[/]"
     )
     for msg in _failures(result) or ["unknown failure (see the Dagster UI: make ui)"]:
         err.print(msg, markup=False, highlight=False, soft_wrap=True)

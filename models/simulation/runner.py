@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from models.errors import ModelError
-from models.portfolio.greedy import RANKINGS
+from models.names import PLAN_NAMES
 from models.settings import Settings
 from models.simulation.model import OKR_ATTAINMENT_COLUMNS, SERIES_COLUMNS, PortfolioMarketModel, series_frame
 from models.simulation.plan import SimulationPlan, build_plan
@@ -41,8 +41,6 @@ from models.simulation.scenario import PARAMETER_NAMES, Scenario, name_key
 if TYPE_CHECKING:
     from distributed import Client
 
-# the plans a stress test can run: the optimiser's and the greedy baselines by ranking method
-PLAN_NAMES: tuple[str, ...] = ("recommended", *RANKINGS)
 SUMMARY_FIELDS = ("npv_eur", "final_mrr", "on_time_share", "mean_slip_months", "delivered_share", "okr_met_share")
 RUN_KEYS = ["plan", "scenario", "replication"]
 RUNS_COLUMNS = [*RUN_KEYS, "seed", *SUMMARY_FIELDS, *PARAMETER_NAMES]
