@@ -6,6 +6,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
+# Installed packages are compiled to bytecode once, at install: the commands, the notebook kernel
+# and the worker processes then start without compiling Dagster and pandas again each time.
+export UV_COMPILE_BYTECODE := 1
 export WEITBLICK_HOME ?= $(CURDIR)/var
 export DAGSTER_HOME ?= $(WEITBLICK_HOME)/dagster_home
 RUN := $(UV) run --frozen --no-sync
