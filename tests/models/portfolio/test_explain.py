@@ -7,7 +7,8 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from hypothesis import given, settings as hyp_settings, strategies as st
+from hypothesis_profiles import examples
 from test_portfolio_checks import RATE, SKILLS, portfolios
 
 from models.errors import ModelError, SolverError
@@ -148,7 +149,7 @@ def test_frontier_is_monotone_and_meets_the_plan_at_the_budget(make_backlog, mak
     assert (f["status"] == "Optimal").all()
 
 
-@hyp_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hyp_settings(max_examples=examples(25))
 @given(portfolios(), st.data())
 def test_forcing_an_item_in_never_raises_the_value(make_backlog, make_teams, portfolio, data):
     rows, capacity, budget, total, T, values, rules = portfolio

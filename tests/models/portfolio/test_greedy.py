@@ -8,7 +8,8 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, event, given, settings as hyp_settings
+from hypothesis import event, given, settings as hyp_settings
+from hypothesis_profiles import examples
 from test_portfolio_checks import RATE, SKILLS, portfolios
 
 from models import scoring, valuation
@@ -308,7 +309,7 @@ def test_min_type_rules_pre_pass(make_backlog, make_teams, make_settings):
 # --- property: greedy plans are valid and never beat the optimiser -----------------------
 
 
-@hyp_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hyp_settings(max_examples=examples(40))
 @given(portfolios(n_items=(3, 7), capacities=(3.0, 5.0, 8.0), scoring_inputs=True))
 def test_greedy_plans_are_valid_and_never_beat_the_optimiser(make_backlog, make_teams, portfolio):
     # of the generated rules only the WIP limit: greedy plans need not meet min-type rules
