@@ -10,11 +10,10 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
-from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from pipelines import paths
+from pipelines._dagster_private import DbTypeHandler, DuckDbClient, TableSlice
 from pipelines.store import lists_from_arrays
 
 
