@@ -9,7 +9,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, event, given, settings as hyp_settings, strategies as st
+from hypothesis import event, given, settings as hyp_settings, strategies as st
+from hypothesis_profiles import examples
 
 from models.errors import ModelError, SolverError
 from models.portfolio import build_model, independent_check, optimise, prepare_input, results, solve
@@ -154,7 +155,7 @@ def brute_force_best(inp: PortfolioInput) -> float:
     return best
 
 
-@hyp_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hyp_settings(max_examples=examples(60))
 @given(portfolios())
 def test_every_returned_plan_passes_the_independent_check_and_is_optimal(make_backlog, make_teams, portfolio):
     rows, capacity, budget, total, T, values, rules = portfolio
