@@ -35,6 +35,13 @@ def _checked_formula(text: str) -> str:
     return text
 
 
+def _known_criterion(name: str) -> str:
+    """A criterion of the weighted score, once it is one of models.names.CRITERIA."""
+    if name not in CRITERIA:
+        raise ValueError(f"unknown criterion {name!r}; the criteria are {', '.join(CRITERIA)}")
+    return name
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -164,7 +171,7 @@ class Settings(_Strict):
         "continue", description="items already in progress continue in period 1, or may be stopped"
     )
     objective: ObjectiveSettings = ObjectiveSettings()
-    scoring_weights: dict[str, float] = Field(default_factory=dict)
+    scoring_weights: dict[Annotated[str, AfterValidator(_known_criterion)], float] = Field(default_factory=dict)
     scoring_formulas: dict[str, Annotated[str, AfterValidator(_checked_formula)]] = Field(
         default_factory=dict,
         description="own scores as formulas over the criteria (models.names.CRITERIA), e.g. reach * impact / effort",

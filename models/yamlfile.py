@@ -73,6 +73,9 @@ def line_of(text: str, loc: list) -> int | None:
 Wording = Callable[[dict, str, int | None], tuple[str, str, str, int | None] | None]
 
 
+KEY_LOC = "[key]"  # the part of a pydantic error location that marks a mapping's key
+
+
 def validation_problems(
     exc: ValidationError,
     source: str | Path,
@@ -80,11 +83,13 @@ def validation_problems(
     key_of: Callable[[list], str] | None = None,
     wording: Wording | None = None,
 ) -> list[InputProblem]:
-    """pydantic errors as InputProblems with the YAML line and the dotted key."""
+    """pydantic errors as InputProblems with the YAML line and the dotted key. An error in a
+    mapping's key (pydantic's "[key]" location) names the key and asks to rename it."""
     key_of = key_of or (lambda loc: ".".join(str(x) for x in loc))
     problems = []
     for err in exc.errors():
-        loc = list(err["loc"])
+        in_key = KEY_LOC in err["loc"]
+        loc = [x for x in err["loc"] if x != KEY_LOC]
         key, line = key_of(loc), line_of(text, loc)
         special = wording(err, key, line) if wording else None
         if special is not None:
@@ -94,6 +99,8 @@ def validation_problems(
         elif err["type"] == "missing":
             msg, fix = f"required key '{key}' is missing.", f"add '{loc[-1]}:'."
         else:
-            msg, fix = f"key '{key}': {err['msg']}.", "correct the value."
+            text_of_error = err["msg"].removeprefix("Value error, ")
+            msg = f"key '{key}': {text_of_error}."
+            fix = "rename the key or remove it." if in_key else "correct the value."
         problems.append(InputProblem(str(source), msg, fix, line, key or None))
     return problems

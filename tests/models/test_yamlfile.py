@@ -83,6 +83,20 @@ def test_a_scoring_formula_is_checked_when_the_settings_load(tmp_path):
     assert load_settings(path).scoring_formulas == {"mine": "reach * impact / effort"}
 
 
+def test_an_unknown_scoring_weight_is_refused_at_its_key_when_the_settings_load(tmp_path):
+    path = tmp_path / "settings.yaml"
+    path.write_text(
+        "start: 2027-01-01\nbudget_per_period: 100\nscoring_weights:\n  value: 0.5\n  efort: 0.5\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as info:
+        load_settings(path)
+    (problem,) = info.value.problems
+    assert (problem.row, problem.column) == (5, "scoring_weights.efort")
+    assert problem.message.startswith("key 'scoring_weights.efort': unknown criterion 'efort'; the criteria are value,")
+    assert problem.fix == "rename the key or remove it."
+
+
 def test_stored_settings_that_do_not_validate_are_a_model_error(tmp_path):
     path = tmp_path / "settings.yaml"
     path.write_text("start: 2027-01-01\nbudget_per_period: 100\n", encoding="utf-8")
