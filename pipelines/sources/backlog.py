@@ -653,6 +653,25 @@ class _Builder:
                 "themselves; their title is the 'initiative' of the items below them."
             )
 
+    @staticmethod
+    def _must_be_planned(r: dict) -> bool:
+        """A Must-have (a mandatory cell, or MoSCoW Must without one) that is not Done."""
+        mandatory = r["mandatory_cell"] if r["mandatory_cell"] is not None else r["moscow"] == "Must"
+        return bool(mandatory) and r["status_category"] != "Done"
+
+    def _unestimated_must(self, r: dict, given: bool) -> None:
+        """A Must-have without an estimate is never dropped: it is a problem at its estimate cell."""
+        item = r["_item"]
+        name = "original_estimate" if self.has("original_estimate") and not self.has("story_points") else "story_points"
+        what = "is estimated at zero" if given else "has no estimate"
+        units = "story points or an original estimate" if self.jira else "story points or effort per skill"
+        self.bad(
+            item,
+            name,
+            f"the Must-have {r['key']} {what}, so it cannot be planned, and a Must-have is never left out.",
+            f"enter its {units}, or drop its Must-have status (MoSCoW or mandatory) if it need not be done.",
+        )
+
     def _estimate(self, records: list[dict]) -> list[dict]:
         plannable, no_estimate, zero_estimate = [], [], []
         share_source: Counter = Counter()
@@ -677,6 +696,8 @@ class _Builder:
                     r["estimate_source"] = "original estimate"
             else:
                 given = r["story_points"] is not None or r["estimate_s"] is not None or bool(r["efforts"])
+                if self._must_be_planned(r):
+                    self._unestimated_must(r, given)
                 (zero_estimate if given else no_estimate).append(r)
                 continue
             r["effort"] = efforts

@@ -194,11 +194,26 @@ def _excel_cell(value: object) -> object:
 
 
 def _fit_rows_to_header(table: RawTable) -> None:
-    """Pad short records; drop empty trailing cells; reject records with extra values."""
+    """Drop empty trailing cells; reject records with extra values, and text records with fewer
+    cells than the header (a file cut in the middle of a row: its missing cells would silently
+    become defaults). A workbook's short rows are padded: a sheet leaves trailing empty cells out."""
     width = len(table.header)
     problems: list[InputProblem] = []
     for i, row in enumerate(table.rows):
-        if len(row) < width:
+        if len(row) < width and table.delimiter is not None:
+            problems.append(
+                InputProblem(
+                    table.source,
+                    f"the line has {len(row)} cells but the header has {width}: the row ends early, "
+                    f"after column '{table.header[len(row) - 1] if row else table.header[0]}'.",
+                    "export the file again (was it cut off?), or complete the row; empty cells still need "
+                    f"their separators ('{table.delimiter}').",
+                    table.lines[i],
+                    None,
+                )
+            )
+            row.extend([""] * (width - len(row)))
+        elif len(row) < width:
             row.extend([""] * (width - len(row)))
         elif len(row) > width:
             extra = row[width:]

@@ -1,0 +1,54 @@
+"""Nothing changes silently: a Must-have without an estimate and a row cut short are errors
+naming the file, line and column, never a dropped item or cells filled with defaults."""
+
+from __future__ import annotations
+
+import pytest
+from sources_testkit import epic, jira_export, small_settings, small_teams
+
+from models.errors import InputError
+from pipelines.sources import read_jira_csv
+
+
+def _read(path):
+    return read_jira_csv(path, small_teams(), small_settings())
+
+
+@pytest.mark.parametrize("sp", ["", 0], ids=["empty", "zero"])
+def test_a_must_have_without_an_estimate_is_an_error_not_a_dropped_item(tmp_path, sp):
+    path = jira_export(
+        tmp_path / "j.csv",
+        [epic("A-1", 8), epic("A-2", sp, **{"Custom field (MoSCoW)": "Must"}), epic("A-3", 5)],
+    )
+    with pytest.raises(InputError) as info:
+        _read(path)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.row, problem.column) == (str(path), 3, "Custom field (Story Points)")
+    assert "the Must-have A-2" in problem.message and "never left out" in problem.message
+    assert "enter its story points" in problem.fix
+
+
+def test_a_must_have_that_is_done_or_an_item_that_is_not_a_must_is_dropped_with_a_note(tmp_path):
+    path = jira_export(
+        tmp_path / "j.csv",
+        [
+            epic("A-1", 8),
+            epic("A-2", "", **{"Custom field (MoSCoW)": "Should"}),
+            epic("A-3", "", **{"Custom field (MoSCoW)": "Must", "Status": "Done", "Status Category": "Done"}),
+        ],
+    )
+    read = _read(path)
+    assert list(read.backlog["item_id"]) == ["A-1"]
+    assert any("have no estimate" in n and "dropped" in n and "A-2" in n for n in read.notes)
+
+
+def test_a_row_cut_short_is_an_error_naming_its_line(tmp_path):
+    path = jira_export(tmp_path / "j.csv", [epic("A-1", 8, Priority="High"), epic("A-2", 5, Priority="Low")])
+    text = path.read_text(encoding="utf-8").splitlines()
+    cut = text[2].rsplit(",", 3)[0]  # the file ends in the middle of its last row
+    path.write_text("\n".join([*text[:2], cut]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        _read(path)
+    (problem,) = info.value.problems
+    assert problem.row == 3 and "the row ends early" in problem.message
+    assert "cut off" in problem.fix
