@@ -94,6 +94,9 @@ class OutputFormat(StrEnum):
 
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", help="List every note of the readers (defaults filled, rows dropped, aliases).")
+]
 
 # Dagster's own log (with stack traces) stays out of the terminal; failures are reported by _fail.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -130,6 +133,34 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
                 detail = meta.get("problems") or meta.get("violations") or data.description or ""
                 msgs.append(f"check {data.check_name} on {data.asset_key.to_user_string()} failed:\n{detail}")
     return msgs
+
+
+def _reader_notes(result: dg.ExecuteInProcessResult) -> list[tuple[str, str]]:
+    """(file, note) for every note the readers of this run made, in the order they read."""
+    from pipelines.assets.inputs import READ_NOTES_KEY
+
+    notes = []
+    for event in result.get_asset_materialization_events():
+        entry = event.materialization.metadata.get(READ_NOTES_KEY)
+        if entry is not None:
+            notes += [(Path(entry.value["file"]).name, n) for n in entry.value["notes"]]
+    return notes
+
+
+def _say_what_was_read(result: dg.ExecuteInProcessResult, workspace: Path, verbose: bool) -> None:
+    """One line on stderr: the workspace read and how many notes its readers made (each note
+    with --verbose), so nothing a reader filled in, dropped or mapped goes unseen."""
+    notes = _reader_notes(result)
+    if not notes:
+        if result.success:
+            err.print(f"Read {workspace}: no notes.", markup=False, highlight=False, soft_wrap=True)
+        return
+    hint = ":" if verbose else " (--verbose lists them)."
+    err.print(f"Read {workspace} with {len(notes)} notes{hint}", markup=False, highlight=False, soft_wrap=True)
+    if verbose:
+        for file, note in notes:
+            line = note if note.startswith(f"{file}:") else f"{file}: {note}"
+            err.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, selection: list[str] | None = None):
@@ -320,6 +351,7 @@ def demo(
     explain_time_limit: Annotated[
         float | None, typer.Option("--explain-time-limit", help="Time limit of each explanation re-solve in seconds.")
     ] = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Materialise every asset on the embedded demo company and print the recommendation."""
     from pipelines.store import prepare_home, read_tables
@@ -338,6 +370,7 @@ def demo(
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         err.print(f"Refreshing the demo company into {paths.store_path(home)} ...")
         result = _execute(defs, instance)
+    _say_what_was_read(result, paths.demo_data_dir(), verbose)
     if not result.success:
         _fail(result, store_kept=True)
     tables = read_tables(
@@ -369,10 +402,11 @@ def demo(
 
 
 def _materialise(
-    data: Path | None, selection: list[str], read: list[str], home: Path, **config
+    data: Path | None, selection: list[str], read: list[str], home: Path, verbose: bool = False, **config
 ) -> dict[str, pd.DataFrame]:
-    """Materialise ``selection`` on ``data`` into a store under ``home`` (an ephemeral instance)
-    and return the ``read`` tables; a failed run ends the command with the planner's message."""
+    """Materialise ``selection`` on ``data`` (default: the demo company) into a store under
+    ``home`` (an ephemeral instance), say what was read (:func:`_say_what_was_read`) and return
+    the ``read`` tables; a failed run ends the command with the planner's message."""
     import dagster as dg
 
     from pipelines.definitions import build_definitions
@@ -381,13 +415,14 @@ def _materialise(
     defs = build_definitions(home, data_dir=str(data) if data else "", **config)
     with dg.DagsterInstance.ephemeral() as instance:
         result = _execute(defs, instance, selection=selection)
+    _say_what_was_read(result, data or paths.demo_data_dir(), verbose)
     if not result.success:
         _fail(result, store_kept=False)
     return read_tables(paths.store_path(home), *read)
 
 
 def _run_plan(
-    data: Path | None, time_limit: float | None, assets: list[str], home: Path, **config
+    data: Path | None, time_limit: float | None, assets: list[str], home: Path, verbose: bool = False, **config
 ) -> dict[str, pd.DataFrame]:
     """Materialise inputs, valuation, the plan and ``assets`` on ``data`` into a store under ``home``."""
     return _materialise(
@@ -395,6 +430,7 @@ def _run_plan(
         [*INPUT_ASSETS, *PLAN_ASSETS, *assets],
         ["settings", *PLAN_ASSETS, *assets],
         home,
+        verbose,
         time_limit_s=time_limit,
         **config,
     )
@@ -402,14 +438,15 @@ def _run_plan(
 
 @app.command()
 def plan(
-    data: DataOption,
+    data: DataOption = None,
     time_limit: TimeLimitOption = None,
     format: FormatOption = OutputFormat.table,
+    verbose: VerboseOption = False,
     explain: Annotated[bool, typer.Option(help="Also explain the decisions and price each rule (re-solves).")] = True,
 ) -> None:
     """Run inputs -> valuation -> optimisation on a folder and print the plan with its reasons."""
     with tempfile.TemporaryDirectory(prefix="weitblick-plan-") as tmp:
-        tables = _run_plan(data, time_limit, REASON_ASSETS if explain else [], Path(tmp))
+        tables = _run_plan(data, time_limit, REASON_ASSETS if explain else [], Path(tmp), verbose)
     info = tables["plan_run_info"].iloc[0]
     if format == "json":
         plan_df = tables["portfolio_plan"]
@@ -450,6 +487,7 @@ def explain(
     item: Annotated[str, typer.Argument(help="Item id, e.g. IOT-129.")],
     data: DataOption = None,
     time_limit: TimeLimitOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Why is ITEM in or out of the plan, and what would it take to change that?"""
     from models import portfolio
@@ -461,7 +499,7 @@ def explain(
     check_candidate(load_inputs(data or paths.demo_data_dir()).backlog, item)
     with tempfile.TemporaryDirectory(prefix="weitblick-explain-") as tmp:
         home = Path(tmp)
-        tables = _run_plan(data, time_limit, [], home)
+        tables = _run_plan(data, time_limit, [], home, verbose)
         tables.update(read_tables(paths.store_path(home), "backlog", "teams", "value_by_start"))
     s = _settings(tables)
     result = portfolio.result_from_tables(*(tables[k] for k in PLAN_ASSETS))
@@ -493,10 +531,11 @@ def frontier(
         int | None, typer.Option(help="Budget levels (default settings.explain.frontier_points).", min=2, max=50)
     ] = None,
     format: FormatOption = OutputFormat.table,
+    verbose: VerboseOption = False,
 ) -> None:
     """Best plan value for a range of budgets (every period's budget scaled alike)."""
     with tempfile.TemporaryDirectory(prefix="weitblick-frontier-") as tmp:
-        tables = _run_plan(data, time_limit, ["efficient_frontier"], Path(tmp), frontier_points=points)
+        tables = _run_plan(data, time_limit, ["efficient_frontier"], Path(tmp), verbose, frontier_points=points)
     df = tables["efficient_frontier"]
     if format == "json":
         sys.stdout.write(df.to_json(orient="records") + "\n")
@@ -524,6 +563,7 @@ def scores(
     top: Annotated[int, typer.Option(help="How many items to show (and the k of 'stays in the top k').", min=1)] = 10,
     draws: Annotated[int, typer.Option(help="Monte Carlo draws of the rank stability.", min=1)] = 300,
     format: FormatOption = OutputFormat.table,
+    verbose: VerboseOption = False,
 ) -> None:
     """RICE, WSJF, weighted score and MoSCoW side by side, their agreement and rank stability."""
     if method not in RANKED_METHODS:
@@ -535,6 +575,7 @@ def scores(
             ["settings", "teams", "okrs", "backlog", *assets],
             assets,
             Path(tmp),
+            verbose,
             stability_draws=draws,
             rank_top_k=top,
         )
@@ -588,11 +629,12 @@ def health(
     data: DataOption = None,
     time_limit: TimeLimitOption = None,
     format: FormatOption = OutputFormat.table,
+    verbose: VerboseOption = False,
 ) -> None:
     """Where capital is tied up and whether it creates value: per product and theme, with flags."""
     assets = ["kpi_baselines", "kpi_imputations", "portfolio_health"]
     with tempfile.TemporaryDirectory(prefix="weitblick-health-") as tmp:
-        tables = _run_plan(data, time_limit, assets, Path(tmp))
+        tables = _run_plan(data, time_limit, assets, Path(tmp), verbose)
     h, base, imputed = tables["portfolio_health"], tables["kpi_baselines"], tables["kpi_imputations"]
     if format == "json":
         payload = {
@@ -758,6 +800,7 @@ def stress_test(
     ] = None,
     time_limit: TimeLimitOption = None,
     format: FormatOption = OutputFormat.table,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run the recommended plan and the greedy baselines through the scenarios, many times over."""
     unknown = [p for p in _names(plans) or [] if p not in PLAN_NAMES]
@@ -783,7 +826,7 @@ def stress_test(
     if seed is not None:
         config["seed"] = seed
     with tempfile.TemporaryDirectory(prefix="weitblick-stress-") as tmp:
-        tables = _run_plan(data, time_limit, STRESS_ASSETS, Path(tmp), **config)
+        tables = _run_plan(data, time_limit, STRESS_ASSETS, Path(tmp), verbose, **config)
     summary, okrs = tables["stress_test_summary"], tables["stress_test_okrs"]
     info = tables["stress_test_run_info"].iloc[0]
     if format == "json":

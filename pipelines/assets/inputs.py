@@ -1,5 +1,7 @@
 """Inputs: read the user's files into the canonical tables, and guard them with blocking checks."""
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
@@ -11,11 +13,16 @@ from pipelines.sources import backlog_file, read_backlog, read_kpis, read_okrs, 
 from pipelines.sources.inputs import SETTINGS_FILE
 
 GROUP = "inputs"
+READ_NOTES_KEY = "read_notes"  # metadata of an input asset: {"file": ..., "notes": [...]}
 
 
-def _notes(notes: list[str]) -> dg.MetadataValue:
-    """What a reader assumed or could not map, as a markdown list."""
-    return dg.MetadataValue.md("\n".join(f"- {n}" for n in notes) or "none")
+def _reader_metadata(path: Path, notes: list[str]) -> dict[str, dg.MetadataValue]:
+    """What a reader assumed or could not map: a markdown list for the UI and the notes with
+    their file for the command line (``read_notes``)."""
+    return {
+        "reader_notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in notes) or "none"),
+        READ_NOTES_KEY: dg.MetadataValue.json({"file": str(path), "notes": list(notes)}),
+    }
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
@@ -40,7 +47,7 @@ def teams(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
             "teams": len(df),
             "capacity_pw_per_period": float(df["capacity_pw"].sum()),
             "source": str(path),
-            "reader_notes": _notes(df.attrs.get("notes", [])),
+            **_reader_metadata(path, df.attrs.get("notes", [])),
         },
     )
 
@@ -57,7 +64,7 @@ def backlog(config: WeitblickConfig, teams: pd.DataFrame, settings: pd.DataFrame
             "items": len(df),
             "mandatory": int(df["mandatory"].sum()),
             "source": str(path),
-            "reader_notes": _notes(read.notes),
+            **_reader_metadata(path, read.notes),
         },
     )
 
@@ -73,7 +80,7 @@ def kpi_history(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
             "products": df["product"].nunique(),
             "months": df["month"].nunique(),
             "source": str(path),
-            "reader_notes": _notes(df.attrs.get("notes", [])),
+            **_reader_metadata(path, df.attrs.get("notes", [])),
         },
     )
 
@@ -84,7 +91,12 @@ def okrs(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
     path = table_path(config.data_path(), "okrs")
     df = read_okrs(path)
     return dg.Output(
-        df, metadata={"key_results": len(df), "source": str(path), "reader_notes": _notes(df.attrs.get("notes", []))}
+        df,
+        metadata={
+            "key_results": len(df),
+            "source": str(path),
+            **_reader_metadata(path, df.attrs.get("notes", [])),
+        },
     )
 
 

@@ -8,6 +8,7 @@ through Typer's CliRunner, with the same arguments and the same output.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -30,6 +31,8 @@ def test_plan_json_on_the_demo_folder():
     assert funded and all({"item_id", "start", "finish"} <= set(f) for f in funded)
     assert all(1 <= f["start"] <= f["finish"] <= 8 for f in funded)
     assert payload["not_funded"] and all({"item_id", "reason"} <= set(r) for r in payload["not_funded"])
+    # what the readers filled in or dropped is said, on stderr (stdout stays one JSON object)
+    assert re.search(r"Read \S*data/demo with \d+ notes \(--verbose lists them\)", proc.stderr)
 
 
 def test_plan_reports_bad_input_with_file_line_and_column(tmp_path):
@@ -89,8 +92,25 @@ def test_frontier_prints_value_per_budget():
 
 
 def test_scores_show_every_method_their_agreement_and_stability():
-    result = invoke("scores", "--method", "rice", "--top", "5", "--draws", "50", "--format", "json")
+    result = invoke(
+        "scores",
+        "--data",
+        "data/demo",
+        "--method",
+        "rice",
+        "--top",
+        "5",
+        "--draws",
+        "50",
+        "--format",
+        "json",
+        "--verbose",
+    )
     assert result.exit_code == 0, result.stderr[-3000:]
+    # every note of the readers is listed: here the Jira link to an id the export does not have
+    assert "notes:" in result.stderr
+    assert "backlog.csv: 1 dependencies point at items that are not in the file: dropped" in result.stderr
+    assert "IOT-382->SEC-14" in result.stderr
     payload = json.loads(result.stdout)
     assert [r["rank_rice"] for r in payload["top"]] == [1, 2, 3, 4, 5]
     assert {(a["method_a"], a["method_b"]) for a in payload["agreement"]} >= {("rice", "wsjf"), ("wsjf", "weighted")}
