@@ -2,7 +2,12 @@
 
 Header names are matched case-insensitively across Jira generations ("Component/s" and
 "Components", "Issue key" and "Work item key", "Custom field (Story Points)" and
-"Custom field (Story point estimate)", "Parent" and "Custom field (Epic Link)" ...).
+"Custom field (Story point estimate)", "Parent" and "Custom field (Epic Link)" ...) and
+languages ("Vorgangsschlüssel", "Benutzerdefinierte Felder (Story Points)", "Übergeordnet").
+The names are data, in :mod:`pipelines.sources.jira_fields`; a custom field is found by
+its prefix in any language and its name inside the brackets. Every header read under
+another name than the English one is listed in the notes, and so are Jira's German status
+names ("In Arbeit"), which are read as the English ones ("In Progress").
 Repeated columns (Labels, Component/s, Sprint, issue links) are collapsed into lists; the
 file is read record by record, so duplicate headers are never renamed away.
 
@@ -36,81 +41,26 @@ import pandas as pd
 from models.errors import InputError, InputProblem
 from models.settings import Settings
 from pipelines.sources.backlog import BacklogRead, RawBacklog, RawItem, build_backlog
+from pipelines.sources.jira_fields import (
+    CUSTOM_FIELD_PREFIXES,
+    EXPORT_MARKERS,
+    JIRA_FIELDS,
+    LINK_PREFIXES,
+    STATUS_NAMES,
+)
 from pipelines.sources.rawfile import RawTable, read_raw
 from pipelines.sources.values import is_blank, normalise_token, split_list, text
 
-# canonical field -> accepted headers (lower-case), in order of preference
-JIRA_FIELDS: dict[str, tuple[str, ...]] = {
-    "key": ("issue key", "work item key", "key"),
-    "issue_id": ("issue id", "work item id"),
-    "title": ("summary",),
-    "item_type": ("issue type", "work type", "work item type"),
-    "status": ("status",),
-    "status_category": ("status category",),
-    "project_key": ("project key",),
-    "project_name": ("project name",),
-    "product": ("custom field (product)",),
-    "parent": (
-        "parent",
-        "parent key",
-        "custom field (epic link)",
-        "custom field (parent link)",
-        "epic link",
-        "parent link",
-        "parent id",
-    ),
-    "parent_summary": ("parent summary",),
-    "labels": ("labels",),
-    "components": ("component/s", "components"),
-    "story_points": (
-        "custom field (story points)",
-        "custom field (story point estimate)",
-        "story points",
-        "story point estimate",
-    ),
-    "original_estimate": ("original estimate",),
-    "due_date": ("due date",),
-    "reach": ("custom field (reach)",),
-    "impact": ("custom field (impact)",),
-    "confidence": ("custom field (confidence)",),
-    "business_value": ("custom field (business value)",),
-    "time_criticality": ("custom field (time criticality)",),
-    "risk_reduction": ("custom field (risk reduction)", "custom field (risk reduction/opportunity enablement)"),
-    "moscow": ("custom field (moscow)",),
-    "theme": ("custom field (strategic theme)",),
-    "kpi": ("custom field (kpi)",),
-    "uplift": ("custom field (kpi uplift)",),
-    "differentiation": ("custom field (differentiation)",),
-    "okr": ("custom field (okr)",),
-    "skill_split": ("custom field (skill split)",),
-    "duration_quarters": ("custom field (duration quarters)",),
-    "exclusive_group": ("custom field (alternative group)",),
-}
 MULTI_FIELDS = frozenset({"labels", "components"})
-ESSENTIAL = {"key": "Issue key", "title": "Summary"}
-# The canonical headers the demo export uses, to name a column that is absent.
+ESSENTIAL = ("key", "title")
+# The English header of every field, to name a column that is absent ("Custom field (Reach)").
 DISPLAY = {
-    "story_points": "Custom field (Story Points)",
-    "original_estimate": "Original Estimate",
-    "due_date": "Due Date",
-    "reach": "Custom field (Reach)",
-    "impact": "Custom field (Impact)",
-    "confidence": "Custom field (Confidence)",
-    "business_value": "Custom field (Business Value)",
-    "time_criticality": "Custom field (Time Criticality)",
-    "risk_reduction": "Custom field (Risk Reduction)",
-    "moscow": "Custom field (MoSCoW)",
-    "theme": "Custom field (Strategic Theme)",
-    "kpi": "Custom field (KPI)",
-    "uplift": "Custom field (KPI Uplift)",
-    "differentiation": "Custom field (Differentiation)",
-    "okr": "Custom field (OKR)",
-    "skill_split": "Custom field (Skill Split)",
-    "duration_quarters": "Custom field (Duration Quarters)",
-    "exclusive_group": "Custom field (Alternative Group)",
+    name: f"{CUSTOM_FIELD_PREFIXES[0]} {aliases[0]}" if aliases[0].startswith("(") else aliases[0]
+    for name, aliases in JIRA_FIELDS.items()
 }
-_LINK = re.compile(r"^(inward|outward) issue link \((.+)\)$", re.IGNORECASE)
 _BLOCKS = frozenset({"blocks", "blocker", "blocking", "block"})
+# '<... link ...> (<type>)' with the link word outside the brackets: an issue-link column we do not know
+_LINKISH = re.compile(r"^[^()]*(link|verkn[üu]pf)[^()]*\(.+\)$", re.IGNORECASE)
 
 
 def _spaced(header: list[str]) -> list[str]:
@@ -118,9 +68,45 @@ def _spaced(header: list[str]) -> list[str]:
     return [" ".join(h.split()) for h in header]
 
 
+def _bracketed(header: str, prefixes: tuple[str, ...]) -> tuple[str, str] | None:
+    """('prefix', 'name') when ``header`` is '<prefix> (<name>)' for one of ``prefixes`` (any case)."""
+    lowered = header.lower()
+    for prefix in prefixes:
+        head = prefix.lower() + " ("
+        if lowered.startswith(head) and lowered.endswith(")") and len(header) > len(head) + 1:
+            return prefix, header[len(head) : -1]
+    return None
+
+
+def _alias_key(alias: str) -> tuple[str, str]:
+    """How an entry of JIRA_FIELDS is looked up: ('custom', name) or ('plain', header), lower-case."""
+    if alias.startswith("(") and alias.endswith(")"):
+        return "custom", alias[1:-1].lower()
+    return "plain", alias.lower()
+
+
+def _header_key(header: str) -> tuple[str, str]:
+    """How a header of the file is looked up (blanks collapsed): custom fields by their inner name."""
+    custom = _bracketed(header, CUSTOM_FIELD_PREFIXES)
+    if custom is not None:
+        return "custom", custom[1].lower()
+    return "plain", header.lower()
+
+
+_LINK_PREFIXES = {prefix: direction for direction, prefixes in LINK_PREFIXES.items() for prefix in prefixes}
+
+
+def _link_column(header: str) -> tuple[str, str] | None:
+    """(direction, link type) for an issue-link column such as 'Inward issue link (Blocks)'."""
+    found = _bracketed(header, tuple(_LINK_PREFIXES))
+    if found is None:
+        return None
+    return _LINK_PREFIXES[found[0]], found[1]
+
+
 def is_jira_header(header: list[str]) -> bool:
-    """A Jira export has an 'Issue key' (or 'Work item key') column."""
-    return bool({h.lower() for h in _spaced(header)} & {"issue key", "work item key"})
+    """A Jira export has an 'Issue key' column (or 'Work item key', 'Vorgangsschlüssel')."""
+    return bool({h.lower() for h in _spaced(header)} & {m.lower() for m in EXPORT_MARKERS})
 
 
 def link_semantics(link_type: str) -> str | None:
@@ -147,17 +133,18 @@ def read_jira_csv(path: str | Path, teams: pd.DataFrame, settings: Settings) -> 
 def jira_raw_backlog(table: RawTable) -> RawBacklog:
     """Map a Jira export's columns to canonical fields and its links to dependency edges."""
     spaced = _spaced(table.header)  # link types keep their case for the notes
-    normalised = [h.lower() for h in spaced]
+    keys = [_header_key(h) for h in spaced]
     positions: dict[str, list[tuple[int, str]]] = {}
     used: set[int] = set()
     for name, aliases in JIRA_FIELDS.items():
         found = []
         for alias in aliases:
-            found += [(i, table.header[i]) for i, h in enumerate(normalised) if h == alias]
+            wanted = _alias_key(alias)
+            found += [(i, table.header[i]) for i, key in enumerate(keys) if key == wanted]
         if found:
             positions[name] = found
             used.update(i for i, _ in found)
-    missing = [label for name, label in ESSENTIAL.items() if name not in positions]
+    missing = [DISPLAY[name] for name in ESSENTIAL if name not in positions]
     if missing:
         raise InputError(
             [
@@ -174,30 +161,41 @@ def jira_raw_backlog(table: RawTable) -> RawBacklog:
     links: list[tuple[int, str, str]] = []  # (position, direction, link type)
     ignored_types: Counter = Counter()
     for i, h in enumerate(spaced):
-        match = _LINK.match(h)
-        if match:
+        link = _link_column(h)
+        if link is not None:
             used.add(i)
-            links.append((i, match.group(1).lower(), match.group(2)))
+            links.append((i, *link))
     ignored_columns = sorted({table.header[i] for i in range(len(table.header)) if i not in used and table.header[i]})
     columns = {name: found[0][1] for name, found in positions.items()}
     columns["links"] = "issue links"
     for name, label in DISPLAY.items():
         columns.setdefault(name, label)
 
+    statuses = {german.lower(): english for german, english in STATUS_NAMES.items()}
     items: list[RawItem] = []
     link_kinds: Counter = Counter()
+    aliases_used: dict[str, str] = {}  # header as written -> English header
+    translated: Counter = Counter()  # (German status, English status) -> rows
     for row, line in zip(table.rows, table.lines, strict=True):
         cells: dict[str, object] = {}
         origin: dict[str, str] = {}
         for name, found in positions.items():
             if name in MULTI_FIELDS:
                 cells[name] = [text(row[i]) for i, _ in found if not is_blank(row[i])]
+                for i, header in found:
+                    if not is_blank(row[i]):
+                        aliases_used.setdefault(header, DISPLAY[name])
                 continue
             for i, header in found:
                 if not is_blank(row[i]):
                     cells[name] = row[i]
                     origin[name] = header
+                    aliases_used.setdefault(header, DISPLAY[name])
                     break
+        status = text(cells.get("status")).lower()
+        if status in statuses:
+            translated[(text(cells["status"]), statuses[status])] += 1
+            cells["status"] = statuses[status]
         item = RawItem(line, cells, origin=origin)
         for i, direction, link_type in links:
             if is_blank(row[i]):
@@ -223,9 +221,50 @@ def jira_raw_backlog(table: RawTable) -> RawBacklog:
     if ignored_types:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(ignored_types.items()))
         notes.append(f"issue links that are not dependencies ignored: {kinds}.")
+    first_column = {h: i for i, h in reversed(list(enumerate(table.header)))}
+    notes += _alias_notes(dict(sorted(aliases_used.items(), key=lambda alias: first_column[alias[0]])))
+    if translated:
+        names = ", ".join(f"'{german}' as '{english}' ({n} rows)" for (german, english), n in translated.items())
+        notes.append(f"German status names read as Jira's English ones: {names}.")
+    unread_links = [h for h in ignored_columns if _LINKISH.match(" ".join(h.split()))]
+    if unread_links:
+        notes.append(
+            f"{len(unread_links)} columns look like issue links but are not read as such: "
+            f"{', '.join(unread_links[:6])}{' ...' if len(unread_links) > 6 else ''}. Dependencies are read from "
+            "'Inward issue link (<type>)' and 'Outward issue link (<type>)' columns."
+        )
     if ignored_columns:
         notes.append(
             f"{len(ignored_columns)} columns not used for planning: "
             f"{', '.join(ignored_columns[:12])}{' ...' if len(ignored_columns) > 12 else ''}."
         )
     return RawBacklog(table.source, items, columns, table.decimal_comma, notes, kind="jira", present=set(positions))
+
+
+def _alias_notes(aliases_used: dict[str, str]) -> list[str]:
+    """Say which headers were read under another name than the English one (file order).
+
+    Custom fields whose name inside the brackets is the English one are summed up per prefix
+    ("custom fields read with the prefix 'Benutzerdefinierte Felder (...)': Reach, KPI").
+    """
+    renamed: list[str] = []
+    by_prefix: dict[str, list[str]] = {}
+    for header, english in aliases_used.items():
+        spaced = " ".join(header.split())
+        if spaced.lower() == english.lower():
+            continue
+        custom = _bracketed(spaced, CUSTOM_FIELD_PREFIXES)
+        standard = _bracketed(english, CUSTOM_FIELD_PREFIXES)
+        if custom is not None and standard is not None and custom[1].lower() == standard[1].lower():
+            prefix = spaced[: len(custom[0])]
+            by_prefix.setdefault(prefix, []).append(custom[1])
+        else:
+            renamed.append(f"'{header}' as '{english}'")
+    notes = []
+    if renamed:
+        notes.append(f"columns read under another name: {', '.join(renamed)}.")
+    for prefix, names in by_prefix.items():
+        notes.append(
+            f"custom fields read with the prefix '{prefix} (...)' as 'Custom field (...)': {', '.join(names)}."
+        )
+    return notes
