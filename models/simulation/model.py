@@ -19,6 +19,7 @@ import pandas as pd
 
 from models.simulation.agents import EPS_PW, CompetitorAgent, MarketSegmentAgent, TeamAgent
 from models.simulation.plan import KPI_CODES, N_KPI, PlanArrays, SimulationPlan
+from models.simulation.roles import resolve_for_plan
 from models.simulation.scenario import (
     BudgetCut,
     CompetitorEntry,
@@ -305,8 +306,8 @@ class PortfolioMarketModel(mesa.Model):
         scenario = stress_scenario if stress_scenario is not None else Scenario(name="defaults")
         arrays = plan.arrays
         products, skills = arrays.products, arrays.skills
-        if scenario.shocks:
-            scenario.check_plan(products, skills)
+        if scenario.shocks:  # roles become the plan's names; unknown names are errors
+            scenario = resolve_for_plan(scenario, plan).scenario
         uncertainty_key, item_key, market_key, team_key = (int(k) for k in self.rng.integers(0, 2**63 - 1, size=4))
         self.plan = plan
         self.seed = seed

@@ -21,6 +21,7 @@ from models.errors import ModelError
 from models.portfolio.inputs import capacity_table
 from models.schemas import EFFORT_PREFIX, effort_columns, total_effort_pw
 from models.settings import Settings
+from models.simulation.roles import Company, company_facts, plan_facts
 from models.valuation import kpi_baselines
 
 # Sultan, Farley & Lehmann (1990), J. Marketing Research 27(1):70-77: mean p = 0.03 and
@@ -80,6 +81,8 @@ class SimulationPlan:
         every month.
     months: months simulated by default.
     discount_rate: annual, for the NPV of monthly cash flows.
+    company: the facts scenario roles are resolved against (:class:`~models.simulation.roles.Company`),
+        from the backlog, teams and KPI history; None: the plan's own (:attr:`facts`).
     """
 
     name: str
@@ -92,6 +95,13 @@ class SimulationPlan:
     okrs: pd.DataFrame | None = None
     universe: tuple[str, ...] = ()
     capacity_pw_by_month: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    company: Company | None = None
+
+    @cached_property
+    def facts(self) -> Company:
+        """What scenario roles are resolved against: ``company`` (the canonical tables', set by
+        :func:`build_plan`), else the plan's own products and skills (:func:`~models.simulation.roles.plan_facts`)."""
+        return self.company if self.company is not None else plan_facts(self)
 
     def capacity_path(self, skill: str) -> tuple[float, ...]:
         """Person-weeks of a skill in months 1, 2, ... of the plan (the last one holds after them)."""
@@ -291,6 +301,7 @@ def build_plan(
         okrs=okr_table(okrs, pm) if okrs is not None else None,
         universe=tuple(sorted(backlog["item_id"].astype(str))),
         capacity_pw_by_month=by_month,
+        company=company_facts(backlog, teams, kpi_history, settings),
     )
 
 

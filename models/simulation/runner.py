@@ -36,6 +36,7 @@ from models.names import PLAN_NAMES
 from models.settings import Settings
 from models.simulation.model import OKR_ATTAINMENT_COLUMNS, SERIES_COLUMNS, PortfolioMarketModel, series_frame
 from models.simulation.plan import SimulationPlan, build_plan
+from models.simulation.roles import RESOLUTION_COLUMNS, resolution_text, resolve_for_plan
 from models.simulation.scenario import PARAMETER_NAMES, Scenario, name_key
 
 if TYPE_CHECKING:
@@ -226,10 +227,13 @@ def make_chunks(
     seed: int = 0,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     keep_series: bool = True,
+    resolved: Mapping[str, Mapping[str, Scenario]] | None = None,
 ) -> list[Chunk]:
     """Every (plan, scenario) cut into chunks of at most ``chunk_size`` replications, plans
     outermost, then scenarios, then replications (the row order of the tables).
-    ``replications`` overrides each scenario's own number."""
+    ``replications`` overrides each scenario's own number. ``resolved``: per plan name and
+    scenario name, the scenario with its roles resolved (:func:`resolve_scenarios`) that the
+    chunks run (seeds come from the scenario as written: the same either way)."""
     if chunk_size < 1:
         raise ModelError(f"chunk_size must be at least 1, got {chunk_size}. Fix: pass a positive chunk size.")
     chunks: list[Chunk] = []
@@ -239,8 +243,9 @@ def make_chunks(
             seeds = [replication_seed(seed, sc, r) for r in range(n)]
             for lo in range(0, n, chunk_size):
                 hi = min(lo + chunk_size, n)
+                runs = resolved[plan.name][name] if resolved is not None else sc
                 chunks.append(
-                    Chunk(len(chunks), plan, name, sc, tuple(range(lo, hi)), tuple(seeds[lo:hi]), keep_series)
+                    Chunk(len(chunks), plan, name, runs, tuple(range(lo, hi)), tuple(seeds[lo:hi]), keep_series)
                 )
     return chunks
 
@@ -358,13 +363,18 @@ class StressTest:
     okrs: one row per run and key result (``OKR_RUN_COLUMNS``);
     run_info: one row: backend (serial, processes, dask), workers, chunks, runs, plans,
         scenarios, replications (per scenario, or the override), root_seed, min_seed,
-        max_seed, wall_s.
+        max_seed, wall_s, resolved (what each role of the scenarios meant on this company, as
+        :func:`~models.simulation.roles.resolution_text`: ``market_shift: shock 1 from_product
+        {largest: mrr} -> IoT Platform; ...``);
+    resolutions: one row per scenario, shock and key named by role (``RESOLUTION_COLUMNS`` and
+        ``plans``: the plans it was resolved for).
     """
 
     runs: pd.DataFrame
     series: pd.DataFrame
     okrs: pd.DataFrame
     run_info: pd.DataFrame = field(repr=False)
+    resolutions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*RESOLUTION_COLUMNS, "plans"]))
 
     @property
     def info(self) -> dict[str, Any]:
@@ -401,12 +411,10 @@ def stress_test(
         raise ModelError(f"plan names must differ, got {names}. Fix: name each plan.")
     if workers is not None and workers < 1:
         raise ModelError(f"workers must be at least 1, got {workers}. Fix: pass workers >= 1 or leave it out.")
-    for plan in plans:  # scenario problems named here, before any work is sent out
-        products = plan.products["product"].astype(str).tolist()
-        for sc in scenarios.values():
-            sc.check_plan(products, plan.skills)
     started = time.perf_counter()
-    chunks = make_chunks(plans, scenarios, replications, seed, chunk_size, keep_series)
+    # roles resolved and scenario problems named here, before any work is sent out
+    resolved, resolutions = resolve_scenarios(plans, scenarios)
+    chunks = make_chunks(plans, scenarios, replications, seed, chunk_size, keep_series, resolved)
     total = sum(len(c.replications) for c in chunks)
     results: list[ChunkResult | None] = [None] * len(chunks)
     with contextlib.ExitStack() as stack:
@@ -446,10 +454,39 @@ def stress_test(
                 "min_seed": int(seeds.min()) if len(seeds) else None,
                 "max_seed": int(seeds.max()) if len(seeds) else None,
                 "wall_s": round(time.perf_counter() - started, 3),
+                "resolved": resolution_text(resolutions),
             }
         ]
     )
-    return StressTest(runs=runs, series=series, okrs=okrs, run_info=run_info)
+    return StressTest(runs=runs, series=series, okrs=okrs, run_info=run_info, resolutions=resolutions)
+
+
+def resolve_scenarios(
+    plans: Sequence[SimulationPlan], scenarios: Mapping[str, Scenario]
+) -> tuple[dict[str, dict[str, Scenario]], pd.DataFrame]:
+    """Every scenario with its roles resolved for every plan (:func:`~models.simulation.roles.resolve_for_plan`):
+    (plan name -> scenario name -> scenario, the record of the roles). The record has one row per
+    scenario, shock and key (``RESOLUTION_COLUMNS``) and ``plans``, the plans it holds for: plans
+    built from the same company resolve alike. Raises ScenarioError naming every problem."""
+    resolved: dict[str, dict[str, Scenario]] = {}
+    tables = []
+    for plan in plans:
+        resolved[plan.name] = {}
+        for name, sc in scenarios.items():
+            r = resolve_for_plan(sc, plan)
+            resolved[plan.name][name] = r.scenario
+            tables.append(r.table.assign(scenario=name, plan=plan.name))
+    tables = [t for t in tables if len(t)]
+    if not tables:
+        return resolved, pd.DataFrame(columns=[*RESOLUTION_COLUMNS, "plans"])
+    table = pd.concat(tables, ignore_index=True)
+    table = (
+        table.groupby(RESOLUTION_COLUMNS, sort=False)["plan"]
+        .agg(lambda p: ", ".join(dict.fromkeys(p)))
+        .rename("plans")
+        .reset_index()
+    )
+    return resolved, table
 
 
 def run_replications(

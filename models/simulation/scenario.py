@@ -28,7 +28,16 @@ from typing import Annotated, Any, Literal, get_args
 import numpy as np
 import pandas as pd
 from annotated_types import Ge, Gt, Le, Lt
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 from models.errors import InputProblem, ScenarioError
@@ -333,6 +342,119 @@ Uncertainties = create_model(
 # ---------------------------------------------------------------------------------------
 
 
+# Roles: a shock names a product or skill by what it is to the company ({largest: mrr}),
+# resolved against the company's data when a run starts (models/simulation/roles.py).
+PRODUCT_SIZE_METRICS = ("mrr", "mau", "dau", "paying_customers", "new_users", "arpu")
+PRODUCT_GROWTH_METRICS = ("mrr", "mau")
+SKILL_METRICS = ("capacity", "headcount", "cost_per_pw", "backlog_effort", "load")
+ALL = "all"  # a product or skill named 'all': every one (as if the key were left out)
+
+
+class Role(_Strict):
+    """A product or skill named by its role: the ``rank``-th (1: the first) by one ordering.
+
+    Products: ``largest`` / ``smallest`` by ``PRODUCT_SIZE_METRICS``, ``fastest_growing`` /
+    ``slowest_growing`` by ``PRODUCT_GROWTH_METRICS``. Skills: ``largest`` / ``smallest`` by
+    ``SKILL_METRICS``, ``most_loaded: true`` (= ``largest: load``)."""
+
+    kind: Literal["product", "skill"]
+    order: Literal["largest", "smallest", "fastest_growing", "slowest_growing"]
+    metric: str
+    rank: int = 1
+
+    def text(self) -> str:
+        """The role as written in a scenario file, e.g. ``{largest: mrr}``."""
+        body = (
+            "most_loaded: true"
+            if (self.kind, self.order, self.metric) == ("skill", "largest", "load")
+            else (f"{self.order}: {self.metric}")
+        )
+        return "{" + body + (f", rank: {self.rank}" if self.rank != 1 else "") + "}"
+
+    def describe(self) -> str:
+        """The role in words, e.g. ``the product with the largest mrr``."""
+        nth = "" if self.rank == 1 else f"{_ordinal(self.rank)} "
+        if self.order.endswith("growing"):
+            return f"the {self.kind} with the {nth}{self.order.replace('_growing', '')}est growing {self.metric}"
+        return f"the {self.kind} with the {nth}{self.order} {self.metric}"
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _role_of(value: Any, kind: str) -> Any:
+    """A shock's product or skill as written: a name (``all``: every one) or a role mapping."""
+    if value is None or isinstance(value, (str, Role)):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, dict):
+        raise ValueError(f"name a {kind} or its role, e.g. {{largest: {'mrr' if kind == 'product' else 'capacity'}}}")
+    if set(value) >= {"kind", "order", "metric"}:  # a stored role (scenario_table's JSON)
+        return Role.model_validate(value)
+    orders = (
+        {"largest": PRODUCT_SIZE_METRICS, "smallest": PRODUCT_SIZE_METRICS}
+        | {"fastest_growing": PRODUCT_GROWTH_METRICS, "slowest_growing": PRODUCT_GROWTH_METRICS}
+        if kind == "product"
+        else {"largest": SKILL_METRICS, "smallest": SKILL_METRICS, "most_loaded": (True,)}
+    )
+    allowed = ", ".join(f"{{{o}: {'true' if o == 'most_loaded' else '|'.join(m)}}}" for o, m in orders.items())
+    unknown = sorted(str(k) for k in value if k not in orders and k != "rank")
+    given = [k for k in value if k in orders]
+    if unknown or len(given) != 1:
+        what = f"unknown role key(s) {', '.join(unknown)}" if unknown else f"{len(given)} roles in one"
+        raise ValueError(f"{what}: a {kind} role is one of {allowed}, with an optional rank (1: the first)")
+    order, metric = given[0], value[given[0]]
+    if metric not in orders[order] or (order == "most_loaded" and metric is not True):
+        fix = "write most_loaded: true" if order == "most_loaded" else f"use {order}: one of {', '.join(orders[order])}"
+        raise ValueError(f"'{order}: {metric}' is not a {kind} role: {fix}")
+    rank = value.get("rank", 1)
+    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
+        raise ValueError(f"rank must be a whole number >= 1 (1: the first), got {rank!r}")
+    if order == "most_loaded":
+        order, metric = "largest", "load"
+    return Role(kind=kind, order=order, metric=metric, rank=rank)
+
+
+ProductRef = Annotated[str | Role | None, BeforeValidator(lambda v: _role_of(v, "product"))]
+SkillRef = Annotated[str | Role | None, BeforeValidator(lambda v: _role_of(v, "skill"))]
+
+
+def _effort_of(value: Any) -> Any:
+    """A regulation's effort as written: ``{skill: pw}`` or a list of ``{skill: name or role, pw: N}``."""
+    if isinstance(value, dict):
+        if not value:
+            raise ValueError("no effort: give at least one skill with its person-weeks, e.g. {backend: 20}")
+        bad = [str(k) for k, pw in value.items() if isinstance(pw, bool) or not isinstance(pw, (int, float)) or pw <= 0]
+        if bad:
+            raise ValueError(f"the effort of {', '.join(bad)} must be a number of person-weeks > 0")
+        return {str(k): float(pw) for k, pw in value.items()}
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise ValueError("no effort: give at least one {skill: ..., pw: ...}")
+        out = []
+        for i, entry in enumerate(value):
+            if isinstance(entry, EffortShare):
+                out.append(entry)
+                continue
+            if not isinstance(entry, dict) or set(entry) != {"skill", "pw"}:
+                raise ValueError(f"entry {i + 1} must be {{skill: <name or role>, pw: <person-weeks>}}")
+            pw = entry["pw"]
+            if isinstance(pw, bool) or not isinstance(pw, (int, float)) or pw <= 0:
+                raise ValueError(f"entry {i + 1}: pw must be a number of person-weeks > 0")
+            out.append(EffortShare(skill=_role_of(entry["skill"], "skill"), pw=float(pw)))
+        return out
+    raise ValueError("give the effort as {skill: pw} or as a list of {skill: <name or role>, pw: <person-weeks>}")
+
+
+class EffortShare(_Strict):
+    """Person-weeks of one skill (a name or a role) in a regulation's effort."""
+
+    skill: str | Role
+    pw: float
+
+
 class _Shock(_Strict):
     month: int = Field(ge=1, description="month the shock happens (1-based); it lasts to the horizon")
     note: str = Field("", description="where the shock comes from")
@@ -342,7 +464,7 @@ class DemandDrop(_Shock):
     """Market potential and active users of a product (all if omitted) fall by ``size``."""
 
     type: Literal["demand_drop"]
-    product: str | None = None
+    product: ProductRef = None
     size: float = Field(gt=0, lt=1)
 
 
@@ -350,14 +472,14 @@ class CompetitorEntry(_Shock):
     """A competitor enters a product's market (all if omitted) in ``month`` (if not earlier)."""
 
     type: Literal["competitor_entry"]
-    product: str | None = None
+    product: ProductRef = None
 
 
 class BudgetCut(_Shock):
     """Capacity of a skill's teams (all if omitted) falls by ``size`` from ``month`` on."""
 
     type: Literal["budget_cut"]
-    skill: str | None = None
+    skill: SkillRef = None
     size: float = Field(gt=0, le=1)
 
 
@@ -365,7 +487,7 @@ class PricePressure(_Shock):
     """ARPU of a product (all if omitted) falls by ``size`` from ``month`` on."""
 
     type: Literal["price_pressure"]
-    product: str | None = None
+    product: ProductRef = None
     size: float = Field(gt=0, lt=1)
 
 
@@ -374,13 +496,13 @@ class MarketShift(_Shock):
     potential (the users who leave become people who could adopt the other product)."""
 
     type: Literal["market_shift"]
-    from_product: str
-    to_product: str
+    from_product: Annotated[str | Role, BeforeValidator(lambda v: _role_of(v, "product"))]
+    to_product: Annotated[str | Role, BeforeValidator(lambda v: _role_of(v, "product"))]
     size: float = Field(gt=0, lt=1)
 
     @model_validator(mode="after")
     def _two_products(self) -> MarketShift:
-        if self.from_product == self.to_product:
+        if isinstance(self.from_product, str) and self.from_product == self.to_product:
             raise ValueError(f"from_product and to_product are both '{self.from_product}'; name two products")
         return self
 
@@ -390,7 +512,7 @@ class CostInflation(_Shock):
     fixed budget the same money buys 1 / (1 + size) of the capacity."""
 
     type: Literal["cost_inflation"]
-    skill: str | None = None
+    skill: SkillRef = None
     size: float = Field(gt=0, le=5)
 
 
@@ -400,9 +522,9 @@ class RegulatoryMustHave(_Shock):
     and moves no KPI. Its effort is scaled by the run's ``effort_multiplier``."""
 
     type: Literal["regulatory_must_have"]
-    effort: dict[str, Annotated[float, Field(gt=0)]] = Field(min_length=1)
+    effort: Annotated[dict[str, float] | list[EffortShare], BeforeValidator(_effort_of)]
     duration_months: int = Field(3, ge=1)
-    product: str | None = None
+    product: ProductRef = None
 
 
 Shock = Annotated[
@@ -430,6 +552,7 @@ class Scenario(_Strict):
 
     _source: str = PrivateAttr("")  # file the scenario was read from, for messages
     _text: str = PrivateAttr("")  # its YAML text, to find lines
+    _origin: str = PrivateAttr("library")  # or workspace, or workspace (overrides FILE): see load_library
 
     @property
     def source(self) -> str:
@@ -466,38 +589,24 @@ class Scenario(_Strict):
         return Parameters(**{**self.fixed(), **(sampled or {})})
 
     def check_plan(self, products: list[str], skills: list[str]) -> None:
-        """Raise ScenarioError if a shock names a product or skill the plan does not have."""
-        problems = []
-        for i, shock in enumerate(self.shocks):
-            named = [
-                (key, getattr(shock, key, None), known, optional)
-                for key, known, optional in (
-                    ("product", products, True),
-                    ("skill", skills, True),
-                    ("from_product", products, False),
-                    ("to_product", products, False),
-                )
-            ]
-            named += [(f"effort.{skill}", skill, skills, False) for skill in getattr(shock, "effort", {}) or {}]
-            for key, value, known, optional in named:
-                if value is not None and value not in known:
-                    loc = ["shocks", i, *key.split(".")]
-                    fix = f"use one of {sorted(known)}" + (
-                        f" or leave '{key}' out to hit all of them." if optional else "."
-                    )
-                    problems.append(
-                        InputProblem(
-                            self.source,
-                            f"shock {i + 1} ({shock.type}) names the unknown "
-                            f"{'skill' if key.startswith('effort.') else key.replace('_', ' ')} "
-                            f"'{value}'.",
-                            fix,
-                            line_of(self._text, loc),
-                            _key_of(loc),
-                        )
-                    )
-        if problems:
-            raise ScenarioError(problems)
+        """Raise ScenarioError if a shock names a product or skill the plan does not have, or
+        a role that cannot be resolved among them (:func:`models.simulation.roles.resolve`)."""
+        from models.simulation.roles import Company, resolve
+
+        empty = Company(
+            pd.DataFrame(index=pd.Index(products, dtype=object)), pd.DataFrame(index=pd.Index(skills, dtype=object))
+        )
+        resolve(self, empty, products, skills)
+
+    def has_roles(self) -> bool:
+        """Whether a shock names a product or skill by role (or ``all``), to be resolved per company."""
+        refs = []
+        for shock in self.shocks:
+            refs += [getattr(shock, k, None) for k in ("product", "skill", "from_product", "to_product")]
+            effort = getattr(shock, "effort", None)
+            if isinstance(effort, list):
+                refs += [e.skill for e in effort]
+        return any(isinstance(r, Role) or r == ALL for r in refs)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -576,9 +685,33 @@ def load_scenarios(directory: str | Path) -> dict[str, Scenario]:
     return dict(sorted(found.items()))
 
 
+def load_library(library: str | Path, workspace: str | Path | None = None) -> dict[str, Scenario]:
+    """The scenario library (every file in ``library``) with a workspace's own scenarios: each file
+    in ``workspace`` (if given and a folder) adds a scenario or, under the same name, overrides the
+    library's. Each scenario's ``origin`` says which (``library``, ``workspace`` or ``workspace
+    (overrides <library file>)``) and its ``source`` names its file. Sorted by name."""
+    found = load_scenarios(library)
+    for s in found.values():
+        s._origin = "library"
+    if workspace is None:
+        return found
+    if not Path(workspace).is_dir():
+        raise ScenarioError.single(
+            workspace, "scenario folder not found.", "check the path, or leave it out to run the library only."
+        )
+    if not [*Path(workspace).glob("*.yaml"), *Path(workspace).glob("*.yml")]:
+        return found
+    for name, s in load_scenarios(workspace).items():
+        s._origin = f"workspace (overrides {found[name].source})" if name in found else "workspace"
+        found[name] = s
+    return dict(sorted(found.items()))
+
+
 def scenario_table(scenarios: dict[str, Scenario]) -> pd.DataFrame:
     """One row per scenario: name, description, replications, seed, uncertainties, shocks,
-    source and the full definition as JSON (``definition``; inverse: :func:`scenarios_from_table`)."""
+    roles (the products and skills its shocks name by role, resolved when a run starts), source
+    (its file), origin (library, workspace, or the workspace overriding a library file) and the
+    full definition as JSON (``definition``; inverse: :func:`scenarios_from_table`)."""
     rows = [
         {
             "name": name,
@@ -588,7 +721,9 @@ def scenario_table(scenarios: dict[str, Scenario]) -> pd.DataFrame:
             "constants": ", ".join(sorted(s.fixed())),
             "uncertainties": ", ".join(s.distributions()),
             "shocks": ", ".join(f"{k.type}@{k.month}" for k in s.shocks),
+            "roles": _roles_text(s),
             "source": s.source,
+            "origin": s._origin,
             "definition": s.model_dump_json(),
             "yaml": s._text,
         }
@@ -604,7 +739,9 @@ def scenario_table(scenarios: dict[str, Scenario]) -> pd.DataFrame:
             "constants",
             "uncertainties",
             "shocks",
+            "roles",
             "source",
+            "origin",
             "definition",
             "yaml",
         ],
@@ -618,8 +755,24 @@ def scenarios_from_table(df: pd.DataFrame) -> dict[str, Scenario]:
         s = Scenario.model_validate_json(row["definition"])
         s._source = str(row.get("source", "") or "")
         s._text = str(row.get("yaml", "") or "")
+        s._origin = str(row.get("origin", "") or "library")
         out[s.name] = s
     return dict(sorted(out.items()))
+
+
+def _roles_text(s: Scenario) -> str:
+    """The roles of a scenario's shocks as written, e.g. ``market_shift@9 from_product {largest: mrr}``."""
+    parts = []
+    for shock in s.shocks:
+        refs = [(k, getattr(shock, k, None)) for k in ("product", "skill", "from_product", "to_product")]
+        if isinstance(getattr(shock, "effort", None), list):
+            refs += [(f"effort.{j}.skill", e.skill) for j, e in enumerate(shock.effort)]
+        parts += [
+            f"{shock.type}@{shock.month} {k} {v.text() if isinstance(v, Role) else v}"
+            for k, v in refs
+            if isinstance(v, Role) or v == ALL
+        ]
+    return "; ".join(parts)
 
 
 # ---------------------------------------------------------------------------------------
