@@ -21,10 +21,14 @@ class WeitblickConfig(dg.ConfigurableResource):
     """Where a refresh reads its inputs and writes its reports, and how hard it works.
 
     Empty strings mean the project defaults (demo data, scenarios/, reports/).
+    Scenarios: the library (``scenarios_dir``, default the project's scenarios/) plus a workspace's
+    own (``workspace_scenarios_dir``, default ``<data_dir>/scenarios`` when it exists), which add
+    scenarios or override the library's of the same name.
     """
 
     data_dir: str = ""
-    scenarios_dir: str = ""
+    scenarios_dir: str = ""  # the scenario library (replaces the project's scenarios/)
+    workspace_scenarios_dir: str = ""  # scenarios that add to or override the library (default <data_dir>/scenarios)
     reports_dir: str = ""
     store: str = ""  # the DuckDB file the IO manager writes (read by the review notebook)
     time_limit_s: float | None = None  # overrides settings.solver.time_limit_s
@@ -44,7 +48,20 @@ class WeitblickConfig(dg.ConfigurableResource):
         return Path(self.data_dir) if self.data_dir else paths.demo_data_dir()
 
     def scenarios_path(self) -> Path:
+        """The scenario library's folder."""
         return Path(self.scenarios_dir) if self.scenarios_dir else paths.scenarios_dir()
+
+    def workspace_scenarios_path(self) -> Path | None:
+        """The folder of the workspace's own scenarios: ``workspace_scenarios_dir`` (which must
+        exist), else ``<data_dir>/scenarios`` if there is one, else None."""
+        if self.workspace_scenarios_dir:
+            return Path(self.workspace_scenarios_dir)
+        folder = self.data_path() / "scenarios"
+        return folder if folder.is_dir() else None
+
+    def scenario_folders(self) -> tuple[Path, Path | None]:
+        """(library, workspace) for :func:`models.simulation.load_library`."""
+        return self.scenarios_path(), self.workspace_scenarios_path()
 
     def store_path(self) -> Path:
         return Path(self.store) if self.store else paths.store_path()

@@ -7,7 +7,6 @@ import pandas as pd
 
 from models import checks
 from models.settings import load_settings, settings_from_table, settings_table
-from models.simulation import load_scenarios, scenario_table
 from pipelines.resources import WeitblickConfig
 from pipelines.sources import backlog_file, read_backlog, read_kpis, read_okrs, read_teams, table_path
 from pipelines.sources.inputs import SETTINGS_FILE
@@ -100,14 +99,6 @@ def okrs(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
     )
 
 
-@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
-def scenario_library(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
-    """Every scenario file in scenarios/, validated, one row each with its full definition."""
-    directory = config.scenarios_path()
-    df = scenario_table(load_scenarios(directory))
-    return dg.Output(df, metadata={"scenarios": len(df), "names": ", ".join(df["name"]), "source": str(directory)})
-
-
 def _result(problems: list[str], what: str) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=not problems,
@@ -170,14 +161,3 @@ def settings_valid(settings: pd.DataFrame) -> dg.AssetCheckResult:
     s = settings_from_table(settings)
     problems = [f"period {p} has a negative budget" for p in range(1, s.periods + 1) if s.budget(p) < 0]
     return _result(problems, "settings problems")
-
-
-@dg.asset_check(asset=scenario_library, blocking=True)
-def scenario_library_not_empty(scenario_library: pd.DataFrame) -> dg.AssetCheckResult:
-    """At least one scenario; names unique."""
-    problems = [] if len(scenario_library) else ["the scenarios folder holds no scenario file"]
-    problems += [
-        f"scenario {n} defined twice"
-        for n in sorted(set(scenario_library.loc[scenario_library["name"].duplicated(), "name"]))
-    ]
-    return _result(problems, "scenario library problems")

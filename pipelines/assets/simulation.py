@@ -1,5 +1,6 @@
-"""Simulation: the recommended plan and the greedy baselines run through every scenario of the
-library, many times over, with the chance of meeting each key result."""
+"""Simulation: the scenario library (with a workspace's own scenarios), and the recommended plan and
+the greedy baselines run through every scenario, many times over, with the chance of meeting each
+key result."""
 
 import dagster as dg
 import pandas as pd
@@ -8,7 +9,9 @@ from models import portfolio
 from models.settings import settings_from_table
 from models.simulation import (
     candidate_plans,
+    load_library,
     okr_chances,
+    scenario_table,
     scenarios_from_table,
     select_scenarios,
     series_bands,
@@ -22,6 +25,38 @@ GROUP = "simulation"
 
 def _md(df: pd.DataFrame, rows: int = 20) -> dg.MetadataValue:
     return dg.MetadataValue.md(df.head(rows).to_markdown(index=False, floatfmt=",.2f"))
+
+
+@dg.asset(group_name="inputs", kinds={"python", "duckdb"})
+def scenario_library(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
+    """Every scenario file of the library and of the workspace's scenarios/ (same name overrides), validated."""
+    library, workspace = config.scenario_folders()
+    df = scenario_table(load_library(library, workspace))
+    return dg.Output(
+        df,
+        metadata={
+            "scenarios": len(df),
+            "names": ", ".join(df["name"]),
+            "source": str(library),
+            "workspace": str(workspace) if workspace else "none",
+            "origins": _md(df[["name", "origin", "source", "roles"]], rows=100),
+        },
+    )
+
+
+@dg.asset_check(asset=scenario_library, blocking=True)
+def scenario_library_not_empty(scenario_library: pd.DataFrame) -> dg.AssetCheckResult:
+    """At least one scenario; names unique."""
+    problems = [] if len(scenario_library) else ["the scenarios folder holds no scenario file"]
+    problems += [
+        f"scenario {n} defined twice"
+        for n in sorted(set(scenario_library.loc[scenario_library["name"].duplicated(), "name"]))
+    ]
+    return dg.AssetCheckResult(
+        passed=not problems,
+        description=f"{len(problems)} scenario library problems" if problems else "no scenario library problems",
+        metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:50]) or "none")},
+    )
 
 
 @dg.multi_asset(
@@ -42,7 +77,8 @@ def _md(df: pd.DataFrame, rows: int = 20) -> dg.MetadataValue:
         "stress_test_run_info": dg.AssetOut(
             group_name=GROUP,
             kinds={"python", "duckdb"},
-            description="How the stress test ran: backend, workers, runs, root seed, seed range, wall time.",
+            description="How the stress test ran: backend, workers, runs, root seed, seed range, wall time, "
+            "and what each scenario role meant on this company (resolved).",
         ),
     },
 )
@@ -83,6 +119,7 @@ def stress_test(
         "backend": info["backend"],
         "workers": info["workers"],
         "chunks": info["chunks"],
+        "resolved": _md(st.resolutions.drop(columns="plans"), rows=200) if len(st.resolutions) else "no roles",
     }
     yield dg.Output(st.runs, "stress_test_runs", metadata=meta)
     yield dg.Output(st.series, "stress_test_series", metadata={"rows": len(st.series)})
