@@ -32,6 +32,7 @@ estimates, defaults and the remaining rules.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from pathlib import Path
@@ -233,12 +234,44 @@ def jira_raw_backlog(table: RawTable) -> RawBacklog:
             f"{', '.join(unread_links[:6])}{' ...' if len(unread_links) > 6 else ''}. Dependencies are read from "
             "'Inward issue link (<type>)' and 'Outward issue link (<type>)' columns."
         )
+    notes += _near_misses(ignored_columns, set(positions))
     if ignored_columns:
         notes.append(
             f"{len(ignored_columns)} columns not used for planning: "
             f"{', '.join(ignored_columns[:12])}{' ...' if len(ignored_columns) > 12 else ''}."
         )
     return RawBacklog(table.source, items, columns, table.decimal_comma, notes, kind="jira", present=set(positions))
+
+
+def _close(header: str, alias: str) -> bool:
+    """Whether an unread column's name looks like a field's header: a custom field whose name
+    contains the field's as a word or nearly equals it ('(MoSCoW Priority)' for '(MoSCoW)'),
+    or a plain header a typo away ('Sumary' for 'Summary')."""
+    kind, name = _header_key(" ".join(header.split()))
+    want_kind, want = _alias_key(alias)
+    if kind != want_kind:
+        return False
+    similar = difflib.SequenceMatcher(None, name, want).ratio()
+    if kind == "custom":
+        return bool(re.search(rf"(?<!\w){re.escape(want)}(?!\w)", name)) or similar >= 0.8
+    return similar >= 0.85
+
+
+def _near_misses(ignored_columns: list[str], found: set[str]) -> list[str]:
+    """Notes for unread columns named like a field the reader did not find, so that a renamed
+    column does not silently turn into defaults ('Custom field (MoSCoW Priority)' is not
+    'Custom field (MoSCoW)': every item would get the default MoSCoW)."""
+    notes = []
+    for header in ignored_columns:
+        for name, aliases in JIRA_FIELDS.items():
+            if name not in found and any(_close(header, alias) for alias in aliases):
+                notes.append(
+                    f"column '{header}' is not read; did you mean '{DISPLAY[name]}'? Without that column "
+                    f"{name.replace('_', ' ')} is filled in by default for every item. Fix: rename the column "
+                    f"to '{DISPLAY[name]}' if it holds that field."
+                )
+                break
+    return notes
 
 
 def _alias_notes(aliases_used: dict[str, str]) -> list[str]:

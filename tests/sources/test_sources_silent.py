@@ -52,3 +52,23 @@ def test_a_row_cut_short_is_an_error_naming_its_line(tmp_path):
     (problem,) = info.value.problems
     assert problem.row == 3 and "the row ends early" in problem.message
     assert "cut off" in problem.fix
+
+
+def test_a_column_named_like_a_field_the_reader_would_default_is_named_with_a_did_you_mean(tmp_path):
+    path = jira_export(
+        tmp_path / "j.csv",
+        [epic("A-1", 8, **{"Custom field (MoSCoW Priority)": "Must", "Custom field (Rank)": "0|i0001"})],
+    )
+    read = _read(path)
+    # MoSCoW falls back to its default, and the note says why and what to rename
+    assert read.backlog.set_index("item_id").at["A-1", "moscow"] == "Should"
+    (note,) = [n for n in read.notes if "did you mean" in n]
+    assert note.startswith("column 'Custom field (MoSCoW Priority)' is not read; did you mean 'Custom field (MoSCoW)'?")
+    assert "Fix: rename the column" in note
+    # an unrelated custom field is only listed as unused
+    assert not any("Rank" in n and "did you mean" in n for n in read.notes)
+
+
+def test_an_english_export_with_every_field_has_no_did_you_mean(tmp_path):
+    path = jira_export(tmp_path / "j.csv", [epic("A-1", 8, **{"Custom field (MoSCoW)": "Must"})])
+    assert not any("did you mean" in n for n in _read(path).notes)
