@@ -1,9 +1,12 @@
-"""Small canonical tables for the simulation tests: two products, three skills, five funded items."""
+"""Small canonical tables for the simulation tests (two products, three skills, five funded items),
+and whole companies: the demo and a second company renamed from it (``other_company``)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -140,3 +143,86 @@ def make_items():
 def one_product_plan():
     """A one-product plan (see models.simulation.single_product_plan)."""
     return single_product_plan
+
+
+# A second company: the demo's tables with every product, skill and team renamed (and no name in common).
+PRODUCT_NAMES = {"IoT Platform": "Sensor Cloud", "Customer Portal": "Self-Service Hub", "Field Service App": "Crew App"}
+SKILL_NAMES = {
+    "backend": "services",
+    "frontend": "web",
+    "mobile": "apps",
+    "data": "analytics",
+    "ux": "design",
+    "qa": "test",
+}
+
+
+def renamed_company(inputs):
+    """The demo inputs with products, skills and teams renamed (PRODUCT_NAMES, SKILL_NAMES; team X -> 'Team X')."""
+    efforts = {f"effort_{old}": f"effort_{new}" for old, new in SKILL_NAMES.items()}
+    okrs = inputs.okrs.copy()
+    okrs["product"] = okrs["product"].replace(PRODUCT_NAMES)
+    return replace(
+        inputs,
+        backlog=inputs.backlog.assign(product=inputs.backlog["product"].replace(PRODUCT_NAMES)).rename(columns=efforts),
+        teams=inputs.teams.assign(
+            skill=inputs.teams["skill"].replace(SKILL_NAMES), team="Team " + inputs.teams["team"]
+        ),
+        kpi_history=inputs.kpi_history.assign(product=inputs.kpi_history["product"].replace(PRODUCT_NAMES)),
+        okrs=okrs,
+    )
+
+
+def plan_within_capacity(inputs, name: str = "demo company"):
+    """A plan of a whole company that fits its capacity: backlog items in order, each at the earliest
+    quarter where every skill stays within 80 % of its capacity (predecessors first); the items that
+    fit nowhere are left out."""
+    from models.schemas import effort_columns
+    from models.simulation import build_plan
+
+    backlog, periods = inputs.backlog, inputs.settings.periods
+    efforts = effort_columns(backlog)
+    cap = inputs.teams.groupby("skill")["capacity_pw"].sum()
+    room = np.tile(np.array([0.8 * cap.get(c[len("effort_") :], 0.0) for c in efforts]), (periods, 1))
+    finish: dict[str, int] = {}
+    rows = []
+    for item in backlog.itertuples(index=False):
+        deps = list(item.depends_on) if isinstance(item.depends_on, (list, tuple, np.ndarray)) else []
+        if any(d not in finish for d in deps):
+            continue
+        dur = int(item.duration_periods)
+        need = np.array([getattr(item, c) for c in efforts], dtype=float) / dur
+        earliest = max([finish[d] + 1 for d in deps], default=1)
+        for start in range(earliest, periods - dur + 2):
+            if (room[start - 1 : start - 1 + dur] >= need).all():
+                room[start - 1 : start - 1 + dur] -= need
+                finish[item.item_id] = start + dur - 1
+                rows.append((item.item_id, start, start + dur - 1))
+                break
+    decisions = (
+        pd.DataFrame(rows, columns=["item_id", "start_period", "finish_period"])
+        .assign(funded=True, value=0.0, cost=0.0)
+        .astype({"start_period": "Int64", "finish_period": "Int64"})
+    )
+    return build_plan(name, decisions, backlog, inputs.teams, inputs.kpi_history, inputs.settings, okrs=inputs.okrs)
+
+
+@pytest.fixture(scope="session")
+def fit_plan():
+    """plan_within_capacity(inputs, name): a whole company's plan that fits its capacity."""
+    return plan_within_capacity
+
+
+@pytest.fixture(scope="session")
+def demo_inputs():
+    from pipelines.paths import demo_data_dir
+    from pipelines.sources import load_inputs
+
+    return load_inputs(demo_data_dir())
+
+
+@pytest.fixture(scope="session")
+def other_company(demo_inputs):
+    """The renamed company's inputs and its plan within capacity."""
+    inputs = renamed_company(demo_inputs)
+    return inputs, plan_within_capacity(inputs, "other company")

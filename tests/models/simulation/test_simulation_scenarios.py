@@ -74,46 +74,9 @@ def test_every_scenario_file_validates():
 
 
 @pytest.fixture(scope="module")
-def demo_company_plan():
-    """The demo company (3 products, 6 skills) with a plan that fits its capacity: backlog items in
-    order, each at the earliest quarter where every skill stays within 80 % of its capacity
-    (predecessors first); the items that fit nowhere are left out."""
-    import numpy as np
-    import pandas as pd
-
-    from models.schemas import effort_columns
-    from models.simulation import build_plan
-    from pipelines.paths import demo_data_dir
-    from pipelines.sources import load_inputs
-
-    inputs = load_inputs(demo_data_dir())
-    backlog, periods = inputs.backlog, inputs.settings.periods
-    efforts = effort_columns(backlog)
-    cap = inputs.teams.groupby("skill")["capacity_pw"].sum()
-    room = np.tile(np.array([0.8 * cap.get(c[len("effort_") :], 0.0) for c in efforts]), (periods, 1))
-    finish: dict[str, int] = {}
-    rows = []
-    for item in backlog.itertuples(index=False):
-        deps = list(item.depends_on) if isinstance(item.depends_on, (list, tuple, np.ndarray)) else []
-        if any(d not in finish for d in deps):
-            continue
-        dur = int(item.duration_periods)
-        need = np.array([getattr(item, c) for c in efforts], dtype=float) / dur
-        earliest = max([finish[d] + 1 for d in deps], default=1)
-        for start in range(earliest, periods - dur + 2):
-            if (room[start - 1 : start - 1 + dur] >= need).all():
-                room[start - 1 : start - 1 + dur] -= need
-                finish[item.item_id] = start + dur - 1
-                rows.append((item.item_id, start, start + dur - 1))
-                break
-    decisions = (
-        pd.DataFrame(rows, columns=["item_id", "start_period", "finish_period"])
-        .assign(funded=True, value=0.0, cost=0.0)
-        .astype({"start_period": "Int64", "finish_period": "Int64"})
-    )
-    return build_plan(
-        "demo company", decisions, backlog, inputs.teams, inputs.kpi_history, inputs.settings, okrs=inputs.okrs
-    )
+def demo_company_plan(demo_inputs, fit_plan):
+    """The demo company (3 products, 6 skills) with a plan that fits its capacity (conftest.plan_within_capacity)."""
+    return fit_plan(demo_inputs)
 
 
 @pytest.mark.parametrize("name", sorted(LIBRARY))
