@@ -343,6 +343,38 @@ def _plan_robustness_table(summary: pd.DataFrame) -> Table:
 
 
 @app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="New folder for the workspace (created; must be empty).")],
+    jira: Annotated[
+        Path, typer.Option(help="Jira 'Export CSV (all fields)' (.csv or .xlsx).", exists=True, dir_okay=False)
+    ],
+    teams: Annotated[
+        Path | None, typer.Option(help="Teams table to copy (see data/demo/teams.csv).", exists=True, dir_okay=False)
+    ] = None,
+    okrs: Annotated[
+        Path | None, typer.Option(help="Objectives and key results to copy.", exists=True, dir_okay=False)
+    ] = None,
+    kpis: Annotated[
+        Path | None, typer.Option(help="Monthly KPIs per product to copy.", exists=True, dir_okay=False)
+    ] = None,
+    company: Annotated[str | None, typer.Option(help="Company name for the settings and the report.")] = None,
+) -> None:
+    """Make a workspace from a Jira export: the files of data/demo/, commented settings, and what to fill in."""
+    from pipelines.workspace import init_workspace
+
+    ws = init_workspace(folder, jira, teams=teams, okrs=okrs, kpis=kpis, company=company)
+    t = Table(title=f"Workspace {ws.folder}")
+    for col in ("file", "content"):
+        t.add_column(col, overflow="fold")
+    for name, what in ws.files.items():
+        t.add_row(name, what)
+    out.print(t)
+    out.print("[bold]Next:[/]")
+    for i, step in enumerate(ws.next_steps, 1):
+        out.print(f"{i}. {step}", markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
 def demo(
     replications: Annotated[
         int | None, typer.Option(help="Replications per scenario (default: each scenario's own).")
