@@ -399,16 +399,14 @@ def _role_of(value: Any, kind: str) -> Any:
         if kind == "product"
         else {"largest": SKILL_METRICS, "smallest": SKILL_METRICS, "most_loaded": (True,)}
     )
-    allowed = ", ".join(f"{{{o}: {'true' if o == 'most_loaded' else '|'.join(m)}}}" for o, m in orders.items())
     unknown = sorted(str(k) for k in value if k not in orders and k != "rank")
     given = [k for k in value if k in orders]
     if unknown or len(given) != 1:
         what = f"unknown role key(s) {', '.join(unknown)}" if unknown else f"{len(given)} roles in one"
-        raise ValueError(f"{what}: a {kind} role is one of {allowed}, with an optional rank (1: the first)")
+        raise ValueError(f"{what} in a {kind} role")
     order, metric = given[0], value[given[0]]
     if metric not in orders[order] or (order == "most_loaded" and metric is not True):
-        fix = "write most_loaded: true" if order == "most_loaded" else f"use {order}: one of {', '.join(orders[order])}"
-        raise ValueError(f"'{order}: {metric}' is not a {kind} role: {fix}")
+        raise ValueError(f"'{order}: {metric}' is not a {kind} role")
     rank = value.get("rank", 1)
     if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
         raise ValueError(f"rank must be a whole number >= 1 (1: the first), got {rank!r}")
@@ -417,6 +415,11 @@ def _role_of(value: Any, kind: str) -> Any:
     return Role(kind=kind, order=order, metric=metric, rank=rank)
 
 
+_ROLE_HELP = {
+    "product": f"{{largest: {'|'.join(PRODUCT_SIZE_METRICS)}}}, {{smallest: ...}}, "
+    f"{{fastest_growing: {'|'.join(PRODUCT_GROWTH_METRICS)}}}, {{slowest_growing: ...}}",
+    "skill": f"{{largest: {'|'.join(SKILL_METRICS)}}}, {{smallest: ...}}, {{most_loaded: true}}",
+}
 ProductRef = Annotated[str | Role | None, BeforeValidator(lambda v: _role_of(v, "product"))]
 SkillRef = Annotated[str | Role | None, BeforeValidator(lambda v: _role_of(v, "skill"))]
 
@@ -793,6 +796,15 @@ def _problems(exc: ValidationError, source: str, text: str) -> list[InputProblem
 
     def wording(err: dict, key: str, line: int | None):
         kind, loc, ctx = err["type"], list(err["loc"]), err.get("ctx") or {}
+        named = [x for x in loc if x in ("product", "skill", "from_product", "to_product", "effort")]
+        if kind == "value_error" and key.startswith("shocks.") and named:
+            what = "skill" if named[-1] in ("skill", "effort") else "product"
+            all_ = ", write 'all'," if named[-1] in ("product", "skill") and "effort" not in named else ""
+            effort = "write the effort as {skill: pw} or as a list of {skill: <name or role>, pw: <person-weeks>}; "
+            fix = (effort if named[-1] == "effort" else "") + (
+                f"name the {what} as the company does{all_} or name it by a role: {_ROLE_HELP[what]} (and rank: N)."
+            )
+            return f"key '{key}': {err['msg'].removeprefix('Value error, ')}.", fix, key, line
         if kind == "extra_forbidden" and (key.startswith(("constants.", "uncertainties."))):
             known = PARAMETER_NAMES if key.startswith("constants.") else UNCERTAIN_PARAMETERS
             return f"unknown parameter '{key}'.", f"use one of {', '.join(known)}.", key, line

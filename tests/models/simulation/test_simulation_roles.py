@@ -174,7 +174,7 @@ def test_unknown_names_and_unresolvable_roles_name_file_line_key_and_fix():
     [
         ("{biggest: mrr}", "unknown role key(s) biggest"),
         ("{largest: revenue}", "'largest: revenue' is not a product role"),
-        ("{fastest_growing: arpu}", "use fastest_growing: one of mrr, mau"),
+        ("{fastest_growing: arpu}", "'fastest_growing: arpu' is not a product role"),
         ("{largest: mrr, smallest: mau}", "2 roles in one"),
         ("{largest: mrr, rank: 0}", "rank must be a whole number >= 1"),
     ],
@@ -184,6 +184,7 @@ def test_a_misspelt_role_is_refused_at_its_line(tmp_path, value, words):
         scenario(f"{{type: demand_drop, month: 3, size: 0.1, product: {value}}}")
     (p,) = exc.value.problems
     assert (p.row, p.column) == (3, "shocks.0.product") and words in p.message
+    assert "{fastest_growing: mrr|mau}" in p.fix and "write 'all'" in p.fix
 
 
 def test_roles_survive_the_scenario_table():
