@@ -267,17 +267,23 @@ class _Resolver:
                 update[key] = self.name(i, shock, key, getattr(shock, key), kind, True)
         if isinstance(shock, RegulatoryMustHave):
             effort: dict[str, float] = {}
-            entries = (
-                [(f"effort.{k}", k, pw) for k, pw in shock.effort.items()]
-                if isinstance(shock.effort, dict)
-                else [(f"effort.{j}.skill", e.skill, e.pw) for j, e in enumerate(shock.effort)]
-            )
-            for key, value, pw in entries:
+            pws = shock.effort.values() if isinstance(shock.effort, dict) else [e.pw for e in shock.effort]
+            for (key, value), pw in zip(_effort_names(shock), pws, strict=True):
                 skill = self.name(i, shock, key, value, "skill", False)
                 if isinstance(skill, str):
                     effort[skill] = effort.get(skill, 0.0) + pw
             update["effort"] = effort
         return shock.model_copy(update=update)
+
+
+_NO_ROLES = pd.DataFrame(columns=RESOLUTION_COLUMNS)  # the record of a scenario without roles (not to be changed)
+
+
+def _effort_names(shock: RegulatoryMustHave) -> list[tuple[str, str | Role]]:
+    """(key, skill as written) of each entry of a regulation's effort."""
+    if isinstance(shock.effort, dict):
+        return [(f"effort.{k}", k) for k in shock.effort]
+    return [(f"effort.{j}.skill", e.skill) for j, e in enumerate(shock.effort)]
 
 
 def resolve(
@@ -289,6 +295,18 @@ def resolve(
     products = list(company.products.index) if products is None else list(products)
     skills = list(company.skills.index) if skills is None else list(skills)
     r = _Resolver(scenario, company, products, skills)
+    if not scenario.has_roles():  # names only (e.g. a scenario resolved before): check them, keep it as it is
+        for i, shock in enumerate(scenario.shocks):
+            for key in ("product", "skill", "from_product", "to_product"):
+                value = shock.__dict__.get(key)  # (a pydantic getattr of a missing field is slow)
+                if isinstance(value, str):
+                    r.name(i, shock, key, value, "skill" if key == "skill" else "product", True)
+            if isinstance(shock, RegulatoryMustHave):
+                for key, value in _effort_names(shock):
+                    r.name(i, shock, key, value, "skill", False)
+        if r.problems:
+            raise ScenarioError(r.problems)
+        return Resolved(scenario, _NO_ROLES)
     shocks = [s for s in (r.shock(i, shock) for i, shock in enumerate(scenario.shocks)) if s is not None]
     if r.problems:
         raise ScenarioError(r.problems)

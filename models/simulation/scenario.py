@@ -605,8 +605,8 @@ class Scenario(_Strict):
         """Whether a shock names a product or skill by role (or ``all``), to be resolved per company."""
         refs = []
         for shock in self.shocks:
-            refs += [getattr(shock, k, None) for k in ("product", "skill", "from_product", "to_product")]
-            effort = getattr(shock, "effort", None)
+            refs += [shock.__dict__.get(k) for k in ("product", "skill", "from_product", "to_product")]
+            effort = shock.__dict__.get("effort")
             if isinstance(effort, list):
                 refs += [e.skill for e in effort]
         return any(isinstance(r, Role) or r == ALL for r in refs)
