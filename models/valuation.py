@@ -396,6 +396,38 @@ def _cost_matrix(
 # ---------------------------------------------------------------------------------------
 
 
+VALUE_INPUTS_COLUMN = "value_inputs"  # backlog column the readers fill: the value inputs an item's source gave
+NO_VALUE_BASIS = "none: no value input"
+NO_VALUE_NOTE = "no value input (KPI with uplift, RICE or WSJF) in the backlog or values sheet: valued at 0 EUR"
+
+
+def items_without_value_inputs(backlog: pd.DataFrame) -> list[str]:
+    """Candidate items (status not Done) whose source gave no value input: an empty
+    ``value_inputs`` cell (see :func:`pipelines.sources.backlog.given_value_inputs`: a KPI with a
+    non-zero uplift, or any of reach, impact, confidence, business_value, time_criticality,
+    risk_reduction; defaults filled in by the reader do not count). A backlog without the column
+    (built in code rather than read) records nothing: the empty list."""
+    if VALUE_INPUTS_COLUMN not in backlog:
+        return []
+    candidates = backlog.loc[backlog["status_category"] != "Done"]
+    given = candidates[VALUE_INPUTS_COLUMN].fillna("").astype(str).str.strip()
+    return candidates.loc[given == "", "item_id"].astype(str).tolist()
+
+
+def check_value_inputs(backlog: pd.DataFrame) -> None:
+    """ModelError when no candidate item carries a value input: every item would be worth the
+    same default, and the plan would maximise nothing (value 0) while looking like an answer."""
+    lacking = items_without_value_inputs(backlog)
+    n = int((backlog["status_category"] != "Done").sum())
+    if n and len(lacking) == n:
+        raise ModelError(
+            f"none of the {n} candidate items has a value input: no KPI with an uplift, no RICE input (reach, "
+            "impact, confidence), no WSJF input (business value, time criticality, risk reduction). A plan "
+            "would value every item at 0 EUR. Fix: run `weitblick values-template --data <your workspace>`, fill "
+            "in values.csv or values.xlsx (keep one of them) for the items you know, and plan again."
+        )
+
+
 def business_cases(
     backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.DataFrame, settings: Settings
 ) -> pd.DataFrame:
@@ -403,7 +435,8 @@ def business_cases(
 
     Columns: item_id, product, kpi, uplift, differentiation, duration_periods, effort_pw,
     cost_eur (effort per skill x mean cost_per_pw of the skill's teams), baseline_mrr_eur,
-    baseline_churn_rate, churn_rate_after, wsjf, value_basis ("kpi" or "fallback: wsjf"),
+    baseline_churn_rate, churn_rate_after, wsjf, value_basis ("kpi", "fallback: wsjf" or
+    "none: no value input"),
     note (why a fallback was used), eur_per_wsjf_point, effect_profile, monthly_effect_eur,
     pv_benefit_eur, pv_cost_eur, npv_eur, roi, break_even_month.
 
@@ -423,7 +456,12 @@ def business_cases(
       the first 12 months after delivery divided by their WSJF. So a fallback item with the
       WSJF of the median KPI-based item is worth as much per WSJF point. No positive
       KPI-based item means no proxy: the fallback effect is 0.
+    * Value inputs: with no value input on any candidate item (:func:`check_value_inputs`)
+      there is nothing to value: ModelError. Items without one (when others have one) are
+      valued at 0 (``value_basis`` "none: no value input"): the defaults the reader filled in
+      for them are no estimate of value, so they neither calibrate nor use the WSJF proxy.
     """
+    check_value_inputs(backlog)
     rates = skill_cost_rates(teams)
     cost = item_costs(backlog, rates).to_numpy()
     base = kpi_baselines(kpi_history, settings).set_index("product")
@@ -494,6 +532,12 @@ def business_cases(
     cases.loc[fb, "eur_per_wsjf_point"] = rate
     cases.loc[fb, "monthly_effect_eur"] = np.nan_to_num(rate * w[fb] / CALIBRATION_MONTHS)
     cases.loc[fb, "effect_profile"] = "step"
+    # no value input: the reader's defaults are no claim of value, so no benefit is counted
+    lacking = cases["item_id"].isin(items_without_value_inputs(backlog)).to_numpy()
+    cases.loc[lacking, "value_basis"] = NO_VALUE_BASIS
+    cases.loc[lacking, "note"] = NO_VALUE_NOTE
+    cases.loc[lacking, "eur_per_wsjf_point"] = np.nan
+    cases.loc[lacking, "monthly_effect_eur"] = 0.0
 
     # NPV for a start in period 1.
     horizon = settings.value_horizon_months

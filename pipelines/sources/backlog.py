@@ -173,6 +173,28 @@ _IMPACT_WORDS = {
     "minor": 0.5,
     "minimal": 0.25,
 }
+# the choice columns: field -> (mapping of normalised tokens, the values to name in a fix)
+CHOICES = {
+    "theme": (_THEMES, "Run, Grow, Transform"),
+    "moscow": (_MOSCOW, "Must, Should, Could, Won't"),
+    "kpi": (_KPIS, "Conversion Rate, Churn Rate, ARPU, MAU, Cost, NPS, None"),
+    "differentiation": (_DIFFERENTIATION, "Parity, Differentiator"),
+}
+# What the valuation and the scores read of an item, as a source may give it (canonical fields).
+VALUE_FIELDS = (*NEUTRAL, "kpi", "uplift", "moscow", "theme", "okr", "differentiation")
+
+
+def given_value_inputs(r: dict) -> str:
+    """The value inputs an item's source gave, before any default: ``kpi`` when it names a KPI
+    (not none) with a non-zero uplift, and each RICE/WSJF input (reach, impact, confidence,
+    business_value, time_criticality, risk_reduction) with a cell; comma-separated, "" for none.
+    MoSCoW, theme, OKR and differentiation rank or constrain items but give them no value."""
+    given = [name for name in NEUTRAL if r.get(name) is not None]
+    if r.get("kpi") not in (None, "none") and r.get("uplift"):
+        given.insert(0, "kpi")
+    return ",".join(given)
+
+
 _BOOL = {
     "true": True,
     "yes": True,
@@ -283,6 +305,30 @@ def build_backlog(raw: RawBacklog, teams: pd.DataFrame, settings: Settings) -> B
     """Parse, default, convert, link and validate ``raw`` into a :class:`BacklogRead`."""
     builder = _Builder(raw, SkillBook.from_teams(teams), settings)
     return builder.run()
+
+
+def parse_value_cells(raw: RawBacklog, teams: pd.DataFrame, settings: Settings, kpis: dict[str, str]) -> dict:
+    """The non-empty :data:`VALUE_FIELDS` cells of every row of ``raw`` (keyed by its ``key``
+    cell), parsed as :func:`build_backlog` parses them: {key: {field: value}}. ``kpis`` gives an
+    item's KPI where its row names none (an uplift reads by its KPI). Raises InputError naming
+    the file, line, column and fix of every bad cell."""
+    builder = _Builder(raw, SkillBook.from_teams(teams), settings)
+    parsed: dict[str, dict[str, object]] = {}
+    for item in raw.items:
+        key = text(item.cells.get("key"))
+        cells: dict[str, object] = {}
+        for name in VALUE_FIELDS:
+            if name == "uplift":
+                continue
+            value = builder.value_cell(item, name)
+            if value is not None:
+                cells[name] = value
+        uplift = builder.value_cell(item, "uplift", cells.get("kpi") or kpis.get(key))
+        if uplift is not None:
+            cells["uplift"] = uplift
+        parsed[key] = cells
+    builder.problems.raise_if_any()
+    return parsed
 
 
 class _Builder:
@@ -410,10 +456,8 @@ class _Builder:
         r["issue_id"] = text(self.cell(item, "issue_id")) or None
         r["labels"] = split_list(self.cell(item, "labels") or [])
         r["components"] = split_list(self.cell(item, "components") or [])
-        r["theme"] = self.choice(item, "theme", _THEMES, "Run, Grow, Transform")
-        r["moscow"] = self.choice(item, "moscow", _MOSCOW, "Must, Should, Could, Won't")
-        r["kpi"] = self.choice(item, "kpi", _KPIS, "Conversion Rate, Churn Rate, ARPU, MAU, Cost, NPS, None")
-        r["differentiation"] = self.choice(item, "differentiation", _DIFFERENTIATION, "Parity, Differentiator")
+        for name in CHOICES:
+            r[name] = self.choice(item, name, *CHOICES[name])
         r["okr"] = text(self.cell(item, "okr")) or None
         r["jira_key"] = text(self.cell(item, "jira_key")) or (key if self.jira else None)
         r["exclusive_group"] = text(self.cell(item, "exclusive_group")) or None
@@ -432,10 +476,27 @@ class _Builder:
             r[name] = self.number(item, name, what, f"enter a number of 0 or more for {what}.")
         r["confidence"] = self._confidence(item)
         r["uplift"] = self._uplift(item, r["kpi"])
+        r["value_inputs"] = given_value_inputs(r)
         r["duration"] = self._duration(item)
         r["deadline"] = self._deadline(item)
         r["mandatory_cell"] = self._bool(item, "mandatory")
         return r
+
+    def value_cell(self, item: RawItem, name: str, kpi: str | None = None) -> object | None:
+        """One cell of :data:`VALUE_FIELDS` parsed as the backlog reads it (None when empty or bad;
+        bad cells are recorded); ``kpi`` is the item's KPI, which says how ``uplift`` reads."""
+        if name in CHOICES:
+            return self.choice(item, name, *CHOICES[name])
+        if name == "impact":
+            return self._impact(item)
+        if name == "confidence":
+            return self._confidence(item)
+        if name == "uplift":
+            return self._uplift(item, kpi)
+        if name == "okr":
+            return text(self.cell(item, "okr")) or None
+        what = name.replace("_", " ")
+        return self.number(item, name, what, f"enter a number of 0 or more for {what}.")
 
     def _category_from_status(self, status: str) -> str:
         token = normalise_token(status)
@@ -1002,6 +1063,7 @@ class _Builder:
                     "parent": r["parent"],
                     "labels": r["labels"],
                     "components": r["components"],
+                    "value_inputs": r["value_inputs"],
                 }
             )
             rows.append(row)
@@ -1030,6 +1092,7 @@ class _Builder:
                 "parent",
                 "labels",
                 "components",
+                "value_inputs",
             ]
         )
         frame = pd.DataFrame(rows, columns=columns)

@@ -440,14 +440,24 @@ def read_backlog(path: str | Path, teams: pd.DataFrame, settings: Settings) -> B
     (person-weeks per skill of the teams) or ``story_points`` (with an optional
     ``skill_split``); the other Backlog columns are optional with the documented defaults.
     """
+    return build_backlog(raw_backlog(path, teams), teams, settings)
+
+
+def raw_backlog(path: str | Path, teams: pd.DataFrame) -> RawBacklog:
+    """The rows of a backlog file (Jira export or canonical table) before :func:`build_backlog`
+    parses them, so cells from another file (a values sheet) can be merged in first."""
     raw = read_raw(path)
     if is_jira_header(raw.header):
-        return build_backlog(jira_raw_backlog(raw), teams, settings)
-    return read_backlog_table(raw, teams, settings)
+        return jira_raw_backlog(raw)
+    return _table_raw_backlog(raw, teams)
 
 
 def read_backlog_table(path: str | Path | RawTable, teams: pd.DataFrame, settings: Settings) -> BacklogRead:
     """Read a canonical backlog table (.csv/.xlsx, or a file already read) into a validated Backlog."""
+    return build_backlog(_table_raw_backlog(path, teams), teams, settings)
+
+
+def _table_raw_backlog(path: str | Path | RawTable, teams: pd.DataFrame) -> RawBacklog:
     skills = list(dict.fromkeys(str(s) for s in teams["skill"]))
     efforts = [EFFORT_PREFIX + s for s in skills]
     frame = read_table(path, BACKLOG_REQUIRED, BACKLOG_OPTIONAL + efforts, BACKLOG_ALIASES, numeric=())
@@ -464,5 +474,4 @@ def read_backlog_table(path: str | Path | RawTable, teams: pd.DataFrame, setting
         items.append(RawItem(int(line), cells, depends_on=depends))
     notes = list(frame.attrs["notes"])
     notes.append(f"{Path(frame.attrs['source']).name}: read as a backlog table ({len(items)} rows).")
-    raw = RawBacklog(frame.attrs["source"], items, columns, frame.attrs["decimal_comma"], notes, kind="table")
-    return build_backlog(raw, teams, settings)
+    return RawBacklog(frame.attrs["source"], items, columns, frame.attrs["decimal_comma"], notes, kind="table")
