@@ -8,7 +8,7 @@ import pandas as pd
 from models import checks
 from models.settings import load_settings, settings_from_table, settings_table
 from pipelines.resources import WeitblickConfig
-from pipelines.sources import backlog_file, read_backlog, read_kpis, read_okrs, read_teams, table_path
+from pipelines.sources import backlog_file, read_kpis, read_okrs, read_teams, read_workspace_backlog, table_path
 from pipelines.sources.inputs import SETTINGS_FILE
 
 GROUP = "inputs"
@@ -53,9 +53,9 @@ def teams(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
 def backlog(config: WeitblickConfig, teams: pd.DataFrame, settings: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    """The backlog (Jira export or canonical table) as canonical items with efforts in person-weeks."""
+    """The backlog (Jira export or canonical table, plus the values sheet) as items with efforts in person-weeks."""
     path = backlog_file(config.data_path())
-    read = read_backlog(path, teams, settings_from_table(settings))
+    read = read_workspace_backlog(config.data_path(), teams, settings_from_table(settings))
     df = read.backlog
     return dg.Output(
         df,

@@ -7,9 +7,10 @@ its notes.
 """
 
 from pipelines.sources.backlog import BacklogRead
-from pipelines.sources.inputs import Inputs, backlog_file, load_inputs, table_path
+from pipelines.sources.inputs import Inputs, backlog_file, load_inputs, read_workspace_backlog, table_path
 from pipelines.sources.jira import read_jira_csv
 from pipelines.sources.tables import read_backlog, read_kpis, read_okrs, read_table, read_teams
+from pipelines.sources.values_sheet import values_file, write_values_template
 
 __all__ = [
     "BacklogRead",
@@ -22,5 +23,8 @@ __all__ = [
     "read_okrs",
     "read_table",
     "read_teams",
+    "read_workspace_backlog",
     "table_path",
+    "values_file",
+    "write_values_template",
 ]

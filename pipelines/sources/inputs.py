@@ -2,7 +2,8 @@
 
 Files: ``settings.yaml``, ``teams.csv``, ``kpis.csv``, ``okrs.csv`` and ``backlog.csv``
 (each table may also be an ``.xlsx`` workbook of the same name). The backlog may be a
-Jira export or a canonical table. Cross-file checks: every OKR a backlog item names
+Jira export or a canonical table; an optional ``values.csv`` (or ``.xlsx``) fills in value
+inputs the export lacks (:mod:`pipelines.sources.values_sheet`). Cross-file checks: every OKR a backlog item names
 must exist in ``okrs``; products without KPI history are reported in the notes.
 """
 
@@ -16,8 +17,10 @@ import pandas as pd
 from models.checks import unknown_okr_refs
 from models.errors import InputError, InputProblem
 from models.settings import Settings, load_settings
-from pipelines.sources.tables import read_backlog, read_kpis, read_okrs, read_teams
+from pipelines.sources.backlog import BacklogRead, build_backlog
+from pipelines.sources.tables import raw_backlog, read_kpis, read_okrs, read_teams
 from pipelines.sources.values import did_you_mean
+from pipelines.sources.values_sheet import merge_values, value_input_notes, values_file
 
 SETTINGS_FILE = "settings.yaml"
 TABLE_FILES = ("backlog", "teams", "kpis", "okrs")  # each as <name>.csv or <name>.xlsx
@@ -57,15 +60,32 @@ def backlog_file(data_dir: str | Path) -> Path:
     return table_path(data_dir, "backlog")
 
 
-def load_inputs(data_dir: str | Path) -> Inputs:
-    """Read and validate settings, teams, KPI history, OKRs and backlog from ``data_dir``."""
+def read_workspace_backlog(
+    data_dir: str | Path, teams: pd.DataFrame, settings: Settings, with_values: bool = True
+) -> BacklogRead:
+    """The backlog of ``data_dir`` with the workspace's values sheet (if any, and ``with_values``)
+    merged into its rows before they are parsed; the notes say what the sheet changed and how
+    many candidate items still have no value input."""
+    path = backlog_file(data_dir)
+    raw = raw_backlog(path, teams)
+    values = values_file(data_dir) if with_values else None
+    merged = merge_values(raw, values, teams, settings) if values is not None else []
+    read = build_backlog(raw, teams, settings)
+    sources = path.name + (f" or {values.name}" if values is not None else "")
+    read.notes = [*read.notes, *merged, *value_input_notes(read.backlog, sources)]
+    return read
+
+
+def load_inputs(data_dir: str | Path, with_values: bool = True) -> Inputs:
+    """Read and validate settings, teams, KPI history, OKRs and backlog (with the values sheet,
+    if there is one and ``with_values``) from ``data_dir``."""
     data_dir = Path(data_dir)
     settings = load_settings(data_dir / SETTINGS_FILE)
     teams = read_teams(table_path(data_dir, "teams"))
     kpis = read_kpis(table_path(data_dir, "kpis"))
     okrs = read_okrs(table_path(data_dir, "okrs"))
     backlog_path = backlog_file(data_dir)
-    read = read_backlog(backlog_path, teams, settings)
+    read = read_workspace_backlog(data_dir, teams, settings, with_values)
     notes = [*teams.attrs.get("notes", []), *kpis.attrs.get("notes", []), *okrs.attrs.get("notes", []), *read.notes]
     check_okr_references(read.backlog, okrs, str(backlog_path))
     missing = sorted(set(read.backlog["product"]) - set(kpis["product"]))
