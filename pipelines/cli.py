@@ -876,5 +876,31 @@ def stress_test(
         out.print(_okr_chance_table(okrs))
 
 
+@app.command("values-template")
+def values_template(
+    data: Annotated[
+        Path,
+        typer.Option(help="The workspace to write the sheet into.", exists=True, file_okay=False, resolve_path=True),
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing values file (its values are lost).")
+    ] = False,
+) -> None:
+    """Write DIR/values.csv and DIR/values.xlsx: one row per candidate item, a column per value input to fill in."""
+    from pipelines.sources import write_values_template
+
+    written = write_values_template(data, force=force)
+    for note in written.notes:
+        err.print(note, markup=False, highlight=False, soft_wrap=True)
+    out.print(
+        f"Wrote {written.paths[0]} and {written.paths[1]}: {len(written.table)} candidate items. Fill in one of "
+        "them (the workbook has drop-downs and a notes sheet) and delete the other; empty cells keep what the "
+        "backlog says.",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 if __name__ == "__main__":
     app()
