@@ -182,9 +182,13 @@ def merge_values(raw: RawBacklog, path: str | Path, teams: pd.DataFrame, setting
             )
         else:
             seen[key] = item.line
-    problems.raise_if_any()
     export = parse_value_cells(raw, teams, settings, {})
-    given = parse_value_cells(sheet, teams, settings, {k: c.get("kpi") for k, c in export.items()})
+    try:
+        given = parse_value_cells(sheet, teams, settings, {k: c.get("kpi") for k, c in export.items()})
+    except InputError as exc:  # every problem of the sheet at once, in the order of its lines
+        found = sorted([*problems.items, *exc.problems], key=lambda p: (p.row or 0, p.column or ""))
+        raise InputError(found[: problems.limit]) from None
+    problems.raise_if_any()
     taken, items, conflicts = 0, 0, []
     for item in sheet.items:
         key = text(item.cells.get("key"))
