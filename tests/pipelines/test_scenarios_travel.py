@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from pipelines_testkit import other_company
 
 from models.errors import ScenarioError
 from models.simulation import load_library
@@ -93,42 +94,49 @@ def test_scenario_library_asset_records_where_each_scenario_came_from(tmp_path):
     assert meta["workspace"].value == str(ws / "scenarios")
 
 
-@pytest.mark.slow
-def test_the_stress_test_runs_workspace_scenarios_and_records_the_roles(tmp_path):
-    ws = workspace(tmp_path, market_shift=OVERRIDE, price_war=NEW)
+STRESS_SELECTION = [
+    "settings",
+    "teams",
+    "backlog",
+    "kpi_history",
+    "okrs",
+    "business_cases",
+    "value_by_start",
+    "portfolio_plan",
+    "capacity_usage",
+    "budget_usage",
+    "plan_run_info",
+    "baseline_plans",
+    "baseline_decisions",
+    "scenario_library",
+    "stress_test_runs",
+    "stress_test_series",
+    "stress_test_okr_runs",
+    "stress_test_run_info",
+]
+
+
+def stress_test_on(data: Path, home: Path, scenarios: list[str]) -> dg.ExecuteInProcessResult:
+    """The recommended plan of the company in ``data`` through ``scenarios``, twice each."""
     defs = build_definitions(
-        tmp_path / "home",
-        data_dir=str(ws),
+        home,
+        data_dir=str(data),
         replications=2,
         workers=1,
         time_limit_s=5.0,
         stress_test_plans=["recommended"],
-        stress_test_scenarios=["market_shift", "price_war", "regulatory_change"],
+        stress_test_scenarios=scenarios,
     )
-    selection = [
-        "settings",
-        "teams",
-        "backlog",
-        "kpi_history",
-        "okrs",
-        "business_cases",
-        "value_by_start",
-        "portfolio_plan",
-        "capacity_usage",
-        "budget_usage",
-        "plan_run_info",
-        "baseline_plans",
-        "baseline_decisions",
-        "scenario_library",
-        "stress_test_runs",
-        "stress_test_series",
-        "stress_test_okr_runs",
-        "stress_test_run_info",
-    ]
     with dg.DagsterInstance.ephemeral() as instance:
-        result = defs.resolve_job_def("refresh").execute_in_process(
-            instance=instance, raise_on_error=False, asset_selection=[dg.AssetKey(k) for k in selection]
+        return defs.resolve_job_def("refresh").execute_in_process(
+            instance=instance, raise_on_error=False, asset_selection=[dg.AssetKey(k) for k in STRESS_SELECTION]
         )
+
+
+@pytest.mark.slow
+def test_the_stress_test_runs_workspace_scenarios_and_records_the_roles(tmp_path):
+    ws = workspace(tmp_path, market_shift=OVERRIDE, price_war=NEW)
+    result = stress_test_on(ws, tmp_path / "home", ["market_shift", "price_war", "regulatory_change"])
     assert result.success
     t = read_tables(paths.store_path(tmp_path / "home"), "stress_test_run_info", "stress_test_runs")
     assert set(t["stress_test_runs"]["scenario"]) == {"market_shift", "price_war", "regulatory_change"}
@@ -141,3 +149,19 @@ def test_the_stress_test_runs_workspace_scenarios_and_records_the_roles(tmp_path
     assert "regulatory_change: shock 1 effort.0.skill {largest: capacity} -> backend" in resolved
     meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
     assert "IoT Platform" in meta["stress_test_run_info"]["resolved"].value
+
+
+@pytest.mark.slow
+def test_the_library_scenarios_that_named_the_demo_run_on_another_company(tmp_path):
+    data = other_company(tmp_path / "nordwind")
+    result = stress_test_on(data, tmp_path / "home", ["budget_cut", "market_shift", "regulatory_change", "vuca_storm"])
+    assert result.success
+    resolved = read_tables(paths.store_path(tmp_path / "home"), "stress_test_run_info")["stress_test_run_info"].iloc[0][
+        "resolved"
+    ]
+    # the demo's IoT Platform, Customer Portal, backend, frontend and data under this company's names
+    assert "market_shift: shock 1 from_product {largest: mrr} -> Sensor Cloud" in resolved
+    assert "market_shift: shock 1 to_product {largest: mau} -> Service Hub" in resolved
+    assert "budget_cut: shock 2 skill {largest: cost_per_pw} -> analytics" in resolved
+    assert "regulatory_change: shock 1 effort.1.skill {largest: capacity, rank: 2} -> webui" in resolved
+    assert "vuca_storm: shock 1 effort.0.skill {largest: capacity} -> services" in resolved
