@@ -133,3 +133,10 @@ def kpi_history_gaps(kpi_history: pd.DataFrame, min_months: int = 3, max_gap: in
 def duplicate_key_results(okrs: pd.DataFrame) -> list[str]:
     dup = sorted(set(okrs.loc[okrs["key_result"].duplicated(), "key_result"]))
     return [f"key result {k} appears more than once" for k in dup]
+
+
+def products_without_kpi_history(backlog: pd.DataFrame, kpi_history: pd.DataFrame) -> list[str]:
+    """Products of the backlog's candidate items (not Done) without a row of KPI history: their
+    items' value cannot be anchored on KPIs (valuation falls back to its proxy)."""
+    candidates = backlog.loc[backlog["status_category"] != "Done", "product"]
+    return sorted(set(candidates.astype(str)) - set(kpi_history["product"].astype(str)))

@@ -276,3 +276,15 @@ display(
         "{:.0%}"
     )
 )
+
+# %% [markdown]
+# ## What the readers noted
+# Everything the readers filled in by default, dropped, or read under another name, file by
+# file: the plan rests on these assumptions as much as on the data.
+
+# %%
+notes = t["read_notes"]
+if notes.empty:
+    display(Markdown("The readers made no notes."))
+else:
+    display(notes[["file", "note"]].style.hide(axis="index"))

@@ -74,7 +74,16 @@ out = Console(width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 
 PLAN_ASSETS = ["portfolio_plan", "capacity_usage", "budget_usage", "plan_run_info"]
-INPUT_ASSETS = ["settings", "teams", "backlog", "kpi_history", "okrs", "business_cases", "value_by_start"]
+INPUT_ASSETS = [
+    "settings",
+    "teams",
+    "backlog",
+    "kpi_history",
+    "okrs",
+    "read_notes",
+    "business_cases",
+    "value_by_start",
+]
 REASON_ASSETS = ["plan_explanations", "rule_prices"]
 DataOption = Annotated[
     Path,

@@ -17,6 +17,7 @@ REVIEW_NOTEBOOK = "review.ipynb"
 # The tables the review notebook reads: the review asset depends on exactly these.
 REVIEW_TABLES = (
     "settings",
+    "read_notes",
     "portfolio_plan",
     "capacity_usage",
     "budget_usage",

@@ -84,6 +84,33 @@ def kpi_history(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
     )
 
 
+INPUT_TABLES = ("teams", "backlog", "kpi_history", "okrs")  # the assets whose readers make notes
+
+
+# A table for the review (report and notebook), not an input of its own: no blocking check.
+@dg.asset(group_name="review", kinds={"python", "duckdb"}, deps=["teams", "okrs"])
+def read_notes(
+    context: dg.AssetExecutionContext, config: WeitblickConfig, backlog: pd.DataFrame, kpi_history: pd.DataFrame
+) -> dg.Output[pd.DataFrame]:
+    """Every note the readers made (a default filled in, an item or link dropped, a column not used), one row each."""
+    rows = []
+    for key in INPUT_TABLES:
+        event = context.instance.get_latest_materialization_event(dg.AssetKey(key))
+        entry = (
+            event.asset_materialization.metadata.get(READ_NOTES_KEY) if event and event.asset_materialization else None
+        )
+        if entry is not None:
+            rows += [(key, Path(entry.value["file"]).name, n) for n in entry.value["notes"]]
+    kpi_file = table_path(config.data_path(), "kpis")
+    missing = checks.products_without_kpi_history(backlog, kpi_history)
+    across = []
+    if missing:
+        across.append(f"no KPI history for the products {', '.join(missing)}: their value cannot be anchored on KPIs.")
+    rows += [("kpi_history", kpi_file.name, n) for n in across]
+    df = pd.DataFrame(rows, columns=["asset", "file", "note"])
+    return dg.Output(df, metadata={"notes": len(df), **_reader_metadata(kpi_file, across)})
+
+
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
 def okrs(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
     """Objectives and key results the backlog items contribute to."""

@@ -152,3 +152,12 @@ def test_failed_refresh_keeps_the_last_good_plan(copy_of_demo_store, tmp_path):
     after = read_tables(paths.store_path(home), "portfolio_plan", "plan_run_info")
     pd.testing.assert_frame_equal(before["portfolio_plan"], after["portfolio_plan"])
     pd.testing.assert_frame_equal(before["plan_run_info"], after["plan_run_info"])
+
+
+def test_the_readers_notes_are_stored_and_shown_in_the_report(demo_run):
+    notes = read_tables(demo_run.store, "read_notes")["read_notes"]
+    assert set(notes["asset"]) <= {"teams", "backlog", "kpi_history", "okrs"} and (notes["file"] == "backlog.csv").any()
+    dropped = notes.loc[notes["note"].str.contains("dependencies point at items that are not in the file: dropped")]
+    assert len(dropped) == 1 and "SEC-14" in dropped["note"].iloc[0]
+    html = (demo_run.reports / "review.html").read_text(encoding="utf-8")
+    assert "What the readers noted" in html and "SEC-14" in html
