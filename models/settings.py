@@ -137,6 +137,14 @@ class Economics(_Strict):
         return float(self.margins.get(product, self.gross_margin))
 
 
+class ValuationSettings(_Strict):
+    """How items without any value input are valued: ``proxy: none`` (at 0, and a plan whose
+    candidates all lack one stops) or ``priority`` (by their Jira priority, see
+    :data:`models.valuation.PRIORITY_PROXY`)."""
+
+    proxy: Literal["none", "priority"] = "none"
+
+
 class SolverSettings(_Strict):
     name: Literal["highs", "cbc"] = "highs"
     time_limit_s: float = Field(60.0, gt=0)
@@ -179,6 +187,7 @@ class Settings(_Strict):
     economics: Economics = Economics()
     solver: SolverSettings = SolverSettings()
     explain: ExplainSettings = ExplainSettings()
+    valuation: ValuationSettings = ValuationSettings()
 
     @field_validator("budget_per_period")
     @classmethod

@@ -396,6 +396,32 @@ def _cost_matrix(
 # ---------------------------------------------------------------------------------------
 
 
+# Value proxy "priority": Jira's priority as WSJF inputs of an item that has no value input.
+# A Jira priority mixes how important and how urgent an issue is in one word; WSJF splits the
+# same judgement into business value and time criticality, so both get the level's points
+# (risk reduction stays at its neutral 1). The points roughly double per level, like the
+# Fibonacci-style relative points WSJF is scored in: Blocker/Highest 10, Critical/High 7,
+# Major/Medium 4, Minor/Low 2, Trivial/Lowest 1 (Jira's older and newer default schemes, and
+# the German names). Points are relative: the WSJF fallback turns them into EUR at the rate of
+# the items valued on a KPI (eur_per_wsjf_point), so at least one item needs a KPI uplift.
+PRIORITY_PROXY = {
+    "blocker": 10.0,
+    "highest": 10.0,
+    "höchste": 10.0,
+    "critical": 7.0,
+    "high": 7.0,
+    "hoch": 7.0,
+    "major": 4.0,
+    "medium": 4.0,
+    "mittel": 4.0,
+    "minor": 2.0,
+    "low": 2.0,
+    "niedrig": 2.0,
+    "trivial": 1.0,
+    "lowest": 1.0,
+    "niedrigste": 1.0,
+}
+VALUE_PROXY_COLUMN = "value_proxy"  # backlog column: the proxy that valued an item ("" for none)
 VALUE_INPUTS_COLUMN = "value_inputs"  # backlog column the readers fill: the value inputs an item's source gave
 NO_VALUE_BASIS = "none: no value input"
 NO_VALUE_NOTE = "no value input (KPI with uplift, RICE or WSJF) in the backlog or values sheet: valued at 0 EUR"
@@ -411,7 +437,14 @@ def items_without_value_inputs(backlog: pd.DataFrame) -> list[str]:
         return []
     candidates = backlog.loc[backlog["status_category"] != "Done"]
     given = candidates[VALUE_INPUTS_COLUMN].fillna("").astype(str).str.strip()
-    return candidates.loc[given == "", "item_id"].astype(str).tolist()
+    return candidates.loc[(given == "") & (_proxies(candidates) == ""), "item_id"].astype(str).tolist()
+
+
+def _proxies(backlog: pd.DataFrame) -> pd.Series:
+    """The value proxy of each row ("" for none)."""
+    if VALUE_PROXY_COLUMN not in backlog:
+        return pd.Series("", index=backlog.index)
+    return backlog[VALUE_PROXY_COLUMN].fillna("").astype(str).str.strip()
 
 
 def check_value_inputs(backlog: pd.DataFrame) -> None:
@@ -424,7 +457,8 @@ def check_value_inputs(backlog: pd.DataFrame) -> None:
             f"none of the {n} candidate items has a value input: no KPI with an uplift, no RICE input (reach, "
             "impact, confidence), no WSJF input (business value, time criticality, risk reduction). A plan "
             "would value every item at 0 EUR. Fix: run `weitblick values-template --data <your workspace>`, fill "
-            "in values.csv or values.xlsx (keep one of them) for the items you know, and plan again."
+            "in values.csv or values.xlsx (keep one of them) for the items you know, and plan again; or value the "
+            "rest by their Jira priority (plan --value-proxy priority) relative to a few items given a KPI uplift."
         )
 
 
@@ -460,6 +494,9 @@ def business_cases(
       there is nothing to value: ModelError. Items without one (when others have one) are
       valued at 0 (``value_basis`` "none: no value input"): the defaults the reader filled in
       for them are no estimate of value, so they neither calibrate nor use the WSJF proxy.
+      Items the reader valued by a proxy (column ``value_proxy``, e.g. "priority": WSJF inputs
+      from the Jira priority, :data:`PRIORITY_PROXY`) use the WSJF fallback and have
+      ``value_basis`` "proxy: priority"; without a KPI-based item to calibrate it: ModelError.
     """
     check_value_inputs(backlog)
     rates = skill_cost_rates(teams)
@@ -538,6 +575,19 @@ def business_cases(
     cases.loc[lacking, "note"] = NO_VALUE_NOTE
     cases.loc[lacking, "eur_per_wsjf_point"] = np.nan
     cases.loc[lacking, "monthly_effect_eur"] = 0.0
+    proxies = _proxies(backlog).to_numpy()
+    proxied = proxies != ""
+    if proxied.any():
+        cases.loc[proxied, "value_basis"] = [f"proxy: {p}" for p in proxies[proxied]]
+        cases.loc[proxied, "note"] = [
+            f"no value input: WSJF inputs from the Jira {p} (PRIORITY_PROXY)" for p in proxies[proxied]
+        ]
+        if rate <= 0:
+            raise ModelError(
+                f"{int(proxied.sum())} items are valued by the proxy '{proxies[proxied][0]}', which ranks them by WSJF "
+                "points, but no item is valued on a KPI to say what a point is worth in EUR. Fix: give a few items "
+                "a kpi and kpi_uplift in values.csv (weitblick values-template writes it)."
+            )
 
     # NPV for a start in period 1.
     horizon = settings.value_horizon_months

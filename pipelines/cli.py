@@ -484,10 +484,22 @@ def plan(
     format: FormatOption = OutputFormat.table,
     verbose: VerboseOption = False,
     explain: Annotated[bool, typer.Option(help="Also explain the decisions and price each rule (re-solves).")] = True,
+    value_proxy: Annotated[
+        str,
+        typer.Option(
+            "--value-proxy",
+            help="Value items without value inputs by their Jira priority (priority), relative to items valued on a "
+            "KPI; default: settings valuation.proxy.",
+        ),
+    ] = "",
 ) -> None:
     """Run inputs -> valuation -> optimisation on a folder and print the plan with its reasons."""
+    if value_proxy not in ("", "none", "priority"):
+        raise typer.BadParameter(f"unknown proxy {value_proxy!r}: use priority or none", param_hint="--value-proxy")
     with tempfile.TemporaryDirectory(prefix="weitblick-plan-") as tmp:
-        tables = _run_plan(data, time_limit, REASON_ASSETS if explain else [], Path(tmp), verbose)
+        tables = _run_plan(
+            data, time_limit, REASON_ASSETS if explain else [], Path(tmp), verbose, value_proxy=value_proxy
+        )
     info = tables["plan_run_info"].iloc[0]
     if format == "json":
         plan_df = tables["portfolio_plan"]

@@ -43,6 +43,7 @@ class WeitblickConfig(dg.ConfigurableResource):
     seed: int = 20270101  # root seed of the stress test and the rank stability draws; recorded in metadata
     stability_draws: int = 300  # Monte Carlo draws of the rank stability
     rank_top_k: int = 10  # the k of "stays in the top k" and of the top-k overlap between methods
+    value_proxy: str = ""  # overrides settings.valuation.proxy: how items without value inputs are valued
 
     def data_path(self) -> Path:
         return Path(self.data_dir) if self.data_dir else paths.demo_data_dir()

@@ -55,7 +55,9 @@ def teams(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
 def backlog(config: WeitblickConfig, teams: pd.DataFrame, settings: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """The backlog (Jira export or canonical table, plus the values sheet) as items with efforts in person-weeks."""
     path = backlog_file(config.data_path())
-    read = read_workspace_backlog(config.data_path(), teams, settings_from_table(settings))
+    read = read_workspace_backlog(
+        config.data_path(), teams, settings_from_table(settings), value_proxy=config.value_proxy or None
+    )
     df = read.backlog
     return dg.Output(
         df,

@@ -20,7 +20,7 @@ from models.settings import Settings, load_settings
 from pipelines.sources.backlog import BacklogRead, build_backlog
 from pipelines.sources.tables import raw_backlog, read_kpis, read_okrs, read_teams
 from pipelines.sources.values import did_you_mean
-from pipelines.sources.values_sheet import merge_values, value_input_notes, values_file
+from pipelines.sources.values_sheet import apply_value_proxy, merge_values, value_input_notes, values_file
 
 SETTINGS_FILE = "settings.yaml"
 TABLE_FILES = ("backlog", "teams", "kpis", "okrs")  # each as <name>.csv or <name>.xlsx
@@ -61,18 +61,26 @@ def backlog_file(data_dir: str | Path) -> Path:
 
 
 def read_workspace_backlog(
-    data_dir: str | Path, teams: pd.DataFrame, settings: Settings, with_values: bool = True
+    data_dir: str | Path,
+    teams: pd.DataFrame,
+    settings: Settings,
+    with_values: bool = True,
+    value_proxy: str | None = None,
 ) -> BacklogRead:
     """The backlog of ``data_dir`` with the workspace's values sheet (if any, and ``with_values``)
-    merged into its rows before they are parsed; the notes say what the sheet changed and how
-    many candidate items still have no value input."""
+    merged into its rows before they are parsed; items still without a value input are valued by
+    ``value_proxy`` (default ``settings.valuation.proxy``; see
+    :func:`~pipelines.sources.values_sheet.apply_value_proxy`). The notes say what the sheet
+    changed, what the proxy valued and how many candidate items still have no value input."""
     path = backlog_file(data_dir)
     raw = raw_backlog(path, teams)
     values = values_file(data_dir) if with_values else None
     merged = merge_values(raw, values, teams, settings) if values is not None else []
     read = build_backlog(raw, teams, settings)
+    proxy = value_proxy or settings.valuation.proxy
+    proxied = apply_value_proxy(read.backlog, path, raw, proxy) if proxy != "none" else []
     sources = path.name + (f" or {values.name}" if values is not None else "")
-    read.notes = [*read.notes, *merged, *value_input_notes(read.backlog, sources)]
+    read.notes = [*read.notes, *merged, *proxied, *value_input_notes(read.backlog, sources)]
     return read
 
 

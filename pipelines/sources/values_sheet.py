@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from models.errors import InputError
+from models.errors import InputError, ModelError
 from models.schemas import DIFFERENTIATION, KPIS, MOSCOW, THEMES, total_effort_pw
 from models.settings import Settings
 from pipelines.sources.backlog import RawBacklog, RawItem, parse_value_cells
@@ -217,14 +217,54 @@ def merge_values(raw: RawBacklog, path: str | Path, teams: pd.DataFrame, setting
     return notes
 
 
+def apply_value_proxy(backlog: pd.DataFrame, backlog_path: Path, raw: RawBacklog, proxy: str) -> list[str]:
+    """Value the candidate items without any value input by ``proxy`` (changes ``backlog`` in
+    place; column ``value_proxy`` says which items). ``priority``: business value and time
+    criticality from the item's Jira priority through :data:`models.valuation.PRIORITY_PROXY`,
+    risk reduction 1. Returns the notes; ModelError for an unknown proxy."""
+    from models.valuation import PRIORITY_PROXY, VALUE_PROXY_COLUMN
+
+    if proxy not in ("priority",):
+        raise ModelError(f"unknown value proxy {proxy!r}. Fix: use priority (or none).")
+    backlog[VALUE_PROXY_COLUMN] = ""
+    keys = {item.line: text(item.cells.get("key")) for item in raw.items}
+    priority, _, _ = _priority_and_votes(backlog_path, keys)
+    candidates = (backlog["status_category"] != "Done") & (backlog["value_inputs"].fillna("") == "")
+    level = backlog["item_id"].astype(str).map(lambda i: PRIORITY_PROXY.get(normalise_token(priority.get(i))))
+    proxied = candidates & level.notna()
+    backlog.loc[proxied, "business_value"] = level[proxied]
+    backlog.loc[proxied, "time_criticality"] = level[proxied]
+    backlog.loc[proxied, "risk_reduction"] = 1.0
+    backlog.loc[proxied, VALUE_PROXY_COLUMN] = proxy
+    counts = ", ".join(
+        f"{name} {n}"
+        for name, n in pd.Series([priority[i] for i in backlog.loc[proxied, "item_id"]]).value_counts().items()
+    )
+    notes = [
+        f"value proxy 'priority': {int(proxied.sum())} candidate items without a value input get business value and "
+        "time criticality from their Jira priority (Blocker/Highest 10, Critical/High 7, Major/Medium 4, Minor/Low "
+        f"2, Trivial/Lowest 1; risk reduction 1), valued relative to the items valued on a KPI ({counts or 'none'})."
+    ]
+    unknown = candidates & level.isna()
+    if unknown.any():
+        shown = ", ".join(backlog.loc[unknown, "item_id"].astype(str).head(3)) + (", ..." if unknown.sum() > 3 else "")
+        notes.append(
+            f"value proxy 'priority': {int(unknown.sum())} items have no priority it knows and stay unvalued "
+            f"(e.g. {shown})."
+        )
+    return notes
+
+
 def value_input_notes(backlog: pd.DataFrame, source: str) -> list[str]:
     """A note when some (not all) candidate items carry no value input: how many, and how they
     are valued. When none carries one, the valuation stops instead (see
     :func:`models.valuation.check_value_inputs`)."""
     if "value_inputs" not in backlog:
         return []
+    from models.valuation import items_without_value_inputs
+
     candidates = backlog.loc[backlog["status_category"] != "Done"]
-    lacking = candidates.loc[candidates["value_inputs"].fillna("") == "", "item_id"].astype(str).tolist()
+    lacking = items_without_value_inputs(backlog)
     if not lacking or len(lacking) == len(candidates):
         return []
     shown = ", ".join(lacking[:3]) + (", ..." if len(lacking) > 3 else "")
