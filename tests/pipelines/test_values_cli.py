@@ -1,5 +1,6 @@
 """`weitblick plan` on a Jira export without value inputs stops and names `values-template`;
-with the sheet that command writes, partly filled in, it plans with a value.
+with the sheet that command writes, partly filled in, it plans with a value, and with
+`--value-proxy priority` the other items count by their Jira priority.
 
 The workspace is the vendored Duraspace excerpt with the demo's teams and OKRs, the demo's KPI
 history renamed to its products and settings without rules naming the demo's themes or key
@@ -67,3 +68,8 @@ def test_plan_without_values_stops_and_plans_once_the_sheet_is_filled_in(tmp_pat
     assert payload["status"] == "Optimal"
     assert payload["value"] > 0
     assert set(filled) <= {f["item_id"] for f in payload["funded"]}
+
+    # the other items valued by their Jira priority, relative to the eight
+    result = invoke("plan", "--data", str(data), "--format", "json", "--no-explain", "--value-proxy", "priority")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["value"] > payload["value"]

@@ -19,6 +19,7 @@ from sources_testkit import DURASPACE, epic, jira_export, small_settings, small_
 
 from models import valuation
 from models.errors import InputError, ModelError
+from models.settings import ValuationSettings
 from pipelines.paths import demo_data_dir
 from pipelines.sources import load_inputs, read_workspace_backlog, write_values_template
 from pipelines.sources.values_sheet import CHOICE_VALUES, COLUMN_NOTES, TEMPLATE_COLUMNS, VALUE_COLUMNS
@@ -267,3 +268,44 @@ def test_the_filled_workbook_is_read_and_both_files_are_an_error(tmp_path, templ
     shutil.copy(template[0] / "values.csv", folder / "values.csv")
     with pytest.raises(InputError, match=r"both values\.csv and values\.xlsx exist"):
         load_inputs(folder)
+
+
+# -- the value proxy -----------------------------------------------------------------------------
+
+
+def test_priority_proxy_values_the_items_without_inputs_relative_to_kpi_items(tmp_path, template):
+    folder = duraspace_workspace(tmp_path / "ws")
+    shutil.copy(template[0] / "values.csv", folder / "values.csv")
+    sheet = fill(folder / "values.csv", {0: {"kpi": "conversion_rate", "kpi_uplift": "+2%"}})
+    settings = load_inputs(folder, with_values=False).settings
+    r = load_inputs(folder)
+    read = read_workspace_backlog(folder, r.teams, settings, value_proxy="priority")
+    rows = read.backlog.set_index("item_id")
+    item = sheet["item_id"].iloc[2]  # DURACLOUD-181, priority Minor
+    assert item == "DURACLOUD-181"
+    assert rows.loc[item, "value_proxy"] == "priority"
+    assert rows.loc[item, ["business_value", "time_criticality", "risk_reduction"]].tolist() == [2.0, 2.0, 1.0]
+    assert rows.loc[sheet["item_id"].iloc[0], "value_proxy"] == ""  # has a value input of its own
+    assert any(n.startswith(f"value proxy 'priority': {CANDIDATES - 1} candidate items") for n in read.notes)
+    assert not any("candidate items have no value input" in n for n in read.notes)
+    cases = valuation.business_cases(read.backlog, r.teams, r.kpi_history, settings).set_index("item_id")
+    assert cases.loc[item, "value_basis"] == "proxy: priority"
+    assert cases.loc[item, "monthly_effect_eur"] > 0
+    proxied = cases.loc[rows.index[(rows["value_proxy"] == "priority") & (rows["status_category"] != "Done")]]
+    assert len(proxied) == CANDIDATES - 1 and (proxied["value_basis"] == "proxy: priority").all()
+
+
+def test_priority_proxy_without_a_kpi_valued_item_stops(empty_read, template):
+    folder, _ = template
+    r = empty_read
+    settings = r.settings.model_copy(update={"valuation": ValuationSettings(proxy="priority")})  # the setting
+    read = read_workspace_backlog(folder, r.teams, settings, with_values=False)
+    assert (read.backlog.loc[read.backlog["status_category"] != "Done", "value_proxy"] == "priority").all()
+    with pytest.raises(ModelError, match="no item is valued on a KPI to say what a point is worth in EUR"):
+        valuation.business_cases(read.backlog, r.teams, r.kpi_history, r.settings)
+
+
+def test_the_proxy_mapping_covers_both_jira_schemes():
+    levels = [valuation.PRIORITY_PROXY[p] for p in ("blocker", "critical", "major", "minor", "trivial")]
+    assert levels == [valuation.PRIORITY_PROXY[p] for p in ("highest", "high", "medium", "low", "lowest")]
+    assert levels == sorted(levels, reverse=True) and levels[0] == 10.0 and levels[-1] == 1.0
