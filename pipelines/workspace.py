@@ -24,6 +24,7 @@ from pipelines.sources.jira import is_jira_header, jira_raw_backlog
 from pipelines.sources.rawfile import read_raw
 from pipelines.sources.tables import KPI_COLUMNS, OKR_COLUMNS, TEAM_COLUMNS, read_kpis, read_okrs, read_teams
 from pipelines.sources.values import is_blank, normalise_token, text
+from pipelines.sources.values_sheet import write_values_template
 
 PERIODS = 8  # quarters planned by default: two years
 TEAM_HEADER = [*TEAM_COLUMNS, "velocity_sp_per_pw"]
@@ -174,6 +175,18 @@ def init_workspace(
     ws.files["settings.yaml"] = f"planning settings: {PERIODS} quarters from {start:%Y-%m-%d}, commented"
     if budget is None:
         ws.next_steps.append("settings.yaml: set budget_per_period once the teams are filled in.")
+    if team_table is not None:
+        # the values sheet, as a workbook with drop-downs (one values file only: csv and xlsx side by side are refused)
+        sheet = write_values_template(folder, formats=("xlsx",))
+        ws.files["values.xlsx"] = (
+            f"one row per candidate item ({len(sheet.table)}): value inputs to fill in where the export has none"
+        )
+        ws.next_steps.append(
+            "values.xlsx: fill in what you know of each item's value (reach, impact, confidence, business value, "
+            "KPI and uplift ...); empty cells keep what the export says. Items without any value input are worth 0."
+        )
+    else:
+        ws.next_steps.append(f"once teams.csv is filled in: weitblick values-template --data {folder}")
     ws.next_steps.append(f"then: weitblick plan --data {folder}")
     (folder / "README.md").write_text(_readme_text(ws, jira.name), encoding="utf-8")
     ws.files["README.md"] = "what is here and what to fill in next"

@@ -375,15 +375,18 @@ def _write_xlsx(table: pd.DataFrame, path: Path) -> None:
     book.save(path)
 
 
-def write_values_template(data_dir: str | Path, force: bool = False) -> Template:
-    """Write ``values.csv`` and ``values.xlsx`` into the workspace ``data_dir`` (read through
-    :func:`pipelines.sources.load_inputs`, without a values sheet). InputError if a values file
-    exists and not ``force``."""
+def write_values_template(
+    data_dir: str | Path, force: bool = False, formats: tuple[str, ...] = ("csv", "xlsx")
+) -> Template:
+    """Write ``values.csv`` and ``values.xlsx`` (or the ``formats`` asked for) into the workspace
+    ``data_dir`` (read through :func:`pipelines.sources.load_inputs`, without a values sheet).
+    InputError if a values file exists and not ``force``."""
     from pipelines.sources.inputs import backlog_file, load_inputs
 
     data_dir = Path(data_dir)
-    targets = [data_dir / f"{VALUES_NAME}.csv", data_dir / f"{VALUES_NAME}.xlsx"]
-    existing = [p for p in targets if p.exists()]
+    all_targets = [data_dir / f"{VALUES_NAME}.csv", data_dir / f"{VALUES_NAME}.xlsx"]
+    targets = [p for p in all_targets if p.suffix[1:] in formats]
+    existing = [p for p in all_targets if p.exists()]
     if existing and not force:
         raise InputError.single(
             existing[0],
@@ -392,6 +395,9 @@ def write_values_template(data_dir: str | Path, force: bool = False) -> Template
         )
     inputs = load_inputs(data_dir, with_values=False)
     table, notes = template_table(inputs.backlog, backlog_file(data_dir), inputs.teams)
-    table.to_csv(targets[0], index=False)
-    _write_xlsx(table, targets[1])
+    for target in targets:
+        if target.suffix == ".csv":
+            table.to_csv(target, index=False)
+        else:
+            _write_xlsx(table, target)
     return Template(table, targets, notes)

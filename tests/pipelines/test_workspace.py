@@ -41,6 +41,9 @@ def test_a_workspace_from_the_export_alone_lists_what_to_fill_in(tmp_path):
     readme = (folder / "README.md").read_text(encoding="utf-8")
     assert "## What to fill in next" in readme and "teams.csv: enter each team's headcount" in readme
     assert any(step.startswith("settings.yaml: set budget_per_period") for step in ws.next_steps)
+    # without teams the items' effort is unknown: the values sheet waits for them
+    assert not (folder / "values.xlsx").exists()
+    assert any(step.startswith("once teams.csv is filled in: weitblick values-template") for step in ws.next_steps)
 
 
 def test_init_refuses_a_folder_with_files_and_a_file_that_is_no_jira_export(tmp_path):
@@ -79,6 +82,7 @@ def test_a_workspace_made_by_init_plans_at_once(tmp_path):
     )
     assert made.exit_code == 0, made.stderr
     assert "Next:" in made.stdout and f"weitblick plan --data {folder}" in made.stdout
+    assert (folder / "values.xlsx").is_file() and not (folder / "values.csv").exists()
     teams = read_teams(folder / "teams.csv")
     budget = load_settings(folder / "settings.yaml").budget(1)
     assert budget == pytest.approx(float((teams["capacity_pw"] * teams["cost_per_pw"]).sum()))
