@@ -18,8 +18,11 @@ PLANS = ["recommended", "rice", "wsjf", "value_per_effort", "weighted_score"]
 
 @pytest.mark.slow
 def test_stress_test_json_on_the_demo_company():
+    # the README's command
     result = invoke(
         "stress-test",
+        "--data",
+        "data/demo",
         "--scenarios",
         "baseline,budget_cut",
         "--replications",

@@ -16,7 +16,8 @@ from pipelines.sources.tables import read_teams
 from pipelines.workspace import init_workspace, summarise_export
 
 DEMO = paths.demo_data_dir()
-DURASPACE = paths.project_root() / "tests" / "data" / "jira" / "duraspace_585_issues_excerpt_DERIVED.csv"
+DURASPACE_IN_README = "tests/data/jira/duraspace_585_issues_excerpt_DERIVED.csv"  # from the project root
+DURASPACE = paths.project_root() / DURASPACE_IN_README
 
 
 def test_a_workspace_from_the_export_alone_lists_what_to_fill_in(tmp_path):
@@ -93,3 +94,16 @@ def test_a_workspace_made_by_init_plans_at_once(tmp_path):
     assert f"Read {folder}" in result.stderr
     again = invoke("init", str(folder), "--jira", str(DEMO / "backlog.csv"))
     assert again.exit_code == 1 and "not empty" in again.stderr and "Traceback" not in again.stderr
+
+
+@pytest.mark.slow
+def test_the_readmes_walkthrough_on_a_real_export(tmp_path):
+    # the README's two commands, on a real export without value fields
+    folder = tmp_path / "duraspace"
+    made = invoke("init", str(folder), "--jira", DURASPACE_IN_README, "--teams", "data/demo/teams.csv")
+    assert made.exit_code == 0, made.stderr
+    assert "values.xlsx: fill in what you know" in made.stdout
+    stopped = invoke("plan", "--data", str(folder))
+    assert stopped.exit_code == 1 and stopped.stdout == ""
+    assert "none of the 117 candidate items has a value input" in stopped.stderr
+    assert "values-template" in stopped.stderr and "Traceback" not in stopped.stderr
