@@ -851,6 +851,16 @@ def stress_test(
     seed: Annotated[
         int | None, typer.Option(help="Root seed of the replications (default: the configured one).")
     ] = None,
+    scenarios_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenarios-dir",
+            help="Scenario files that add to or override the library (default: the workspace's scenarios/).",
+            exists=True,
+            file_okay=False,
+            resolve_path=True,
+        ),
+    ] = None,
     time_limit: TimeLimitOption = None,
     format: FormatOption = OutputFormat.table,
     verbose: VerboseOption = False,
@@ -861,10 +871,15 @@ def stress_test(
         raise typer.BadParameter(
             f"unknown plans {', '.join(unknown)}: use {', '.join(PLAN_NAMES)}", param_hint="--plans"
         )
-    from models.simulation import load_scenarios, select_scenarios
+    from models.simulation import load_library, select_scenarios
+    from pipelines.resources import WeitblickConfig
 
+    # the library and the workspace's own scenarios, as the refresh will read them
+    folders = WeitblickConfig(
+        data_dir=str(data or ""), workspace_scenarios_dir=str(scenarios_dir or "")
+    ).scenario_folders()
     # before the plan is computed: a broken scenario file is the handler's message (exit 1) ...
-    library = load_scenarios(paths.scenarios_dir())
+    library = load_library(*folders)
     try:  # ... and an unknown scenario name a usage error (exit 2)
         select_scenarios(library, _names(scenarios))
     except ModelError as exc:
@@ -875,6 +890,7 @@ def stress_test(
         "dask_address": dask_address,
         "stress_test_plans": _names(plans),
         "stress_test_scenarios": _names(scenarios),
+        "workspace_scenarios_dir": str(scenarios_dir or ""),
     }
     if seed is not None:
         config["seed"] = seed
