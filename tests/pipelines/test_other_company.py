@@ -33,12 +33,19 @@ def test_plan_and_stress_test_over_the_whole_library(nordwind):
     assert len(stress["scenarios"]) == 10 and stress["runs"] == 10
     summary = stress["summary"]
     assert all(r["npv_p50"] > 0 for r in summary)
+    # the roles of the scenarios that once named the demo's products and skills, in this company's names
+    resolved = stress["resolved"]
+    assert "market_shift: shock 1 from_product {largest: mrr} -> Sensor Cloud" in resolved
+    assert "market_shift: shock 1 to_product {largest: mau} -> Service Hub" in resolved
+    assert "budget_cut: shock 2 skill {largest: cost_per_pw} -> analytics" in resolved
+    assert "regulatory_change: shock 1 effort.1.skill {largest: capacity, rank: 2} -> webui" in resolved
+    assert "vuca_storm: shock 1 effort.0.skill {largest: capacity} -> services" in resolved
 
 
 def test_scores_health_and_frontier(nordwind):
     scores = _json("scores", "--data", nordwind, "--top", "3", "--draws", "20")
     assert len(scores["top"]) == 3
-    health = _json("health", "--data", nordwind, "--time-limit", "5")
+    health = _json("health", "--data", nordwind, "--time-limit", "3")
     products = {r["name"] for r in health["health"] if r["level"] == "product"}
     assert products == set(OTHER_PRODUCTS.values())
     frontier = _json("frontier", "--data", nordwind, "--time-limit", "3", "--points", "2")

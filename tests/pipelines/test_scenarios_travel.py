@@ -8,7 +8,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from pipelines_testkit import other_company
 
 from models.errors import ScenarioError
 from models.simulation import load_library
@@ -149,19 +148,3 @@ def test_the_stress_test_runs_workspace_scenarios_and_records_the_roles(tmp_path
     assert "regulatory_change: shock 1 effort.0.skill {largest: capacity} -> backend" in resolved
     meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
     assert "IoT Platform" in meta["stress_test_run_info"]["resolved"].value
-
-
-@pytest.mark.slow
-def test_the_library_scenarios_that_named_the_demo_run_on_another_company(tmp_path):
-    data = other_company(tmp_path / "nordwind")
-    result = stress_test_on(data, tmp_path / "home", ["budget_cut", "market_shift", "regulatory_change", "vuca_storm"])
-    assert result.success
-    resolved = read_tables(paths.store_path(tmp_path / "home"), "stress_test_run_info")["stress_test_run_info"].iloc[0][
-        "resolved"
-    ]
-    # the demo's IoT Platform, Customer Portal, backend, frontend and data under this company's names
-    assert "market_shift: shock 1 from_product {largest: mrr} -> Sensor Cloud" in resolved
-    assert "market_shift: shock 1 to_product {largest: mau} -> Service Hub" in resolved
-    assert "budget_cut: shock 2 skill {largest: cost_per_pw} -> analytics" in resolved
-    assert "regulatory_change: shock 1 effort.1.skill {largest: capacity, rank: 2} -> webui" in resolved
-    assert "vuca_storm: shock 1 effort.0.skill {largest: capacity} -> services" in resolved

@@ -139,28 +139,3 @@ def test_scenarios_dir_adds_its_scenarios_to_the_names_the_command_knows(tmp_pat
     # refused before any plan is computed, naming the workspace's scenario among the library's
     result = invoke("stress-test", "--scenarios", "our_outlok", "--scenarios-dir", str(folder))
     assert result.exit_code == 2 and "our_outlook" in result.stderr and "budget_cut" in result.stderr
-
-
-@pytest.mark.slow
-def test_stress_test_runs_a_scenario_of_the_workspace(tmp_path):
-    folder = _own_scenario(tmp_path / "scenarios")
-    result = invoke(
-        "stress-test",
-        "--scenarios",
-        "our_outlook,baseline",
-        "--scenarios-dir",
-        str(folder),
-        "--replications",
-        "2",
-        "--plans",
-        "recommended",
-        "--time-limit",
-        "5",
-        "--format",
-        "json",
-    )
-    assert result.exit_code == 0, result.stderr[-3000:]
-    payload = json.loads(result.stdout)
-    assert sorted(payload["scenarios"]) == ["baseline", "our_outlook"] and payload["runs"] == 4
-    by = {r["scenario"]: r for r in payload["summary"]}
-    assert by["our_outlook"]["npv_p50"] > 0 and by["our_outlook"]["runs"] == 2
