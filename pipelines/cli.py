@@ -193,12 +193,21 @@ def _fail(result, store_kept: bool) -> None:
     raise typer.Exit(code=1)
 
 
+def _value_basis(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Item -> what its value rests on (kpi, fallback: wsjf, proxy: priority, none: ...), when
+    the business cases were read."""
+    cases = tables.get("business_cases")
+    return {} if cases is None else dict(zip(cases["item_id"], cases["value_basis"], strict=True))
+
+
 def _plan_table(tables: dict[str, pd.DataFrame]) -> Table:
     s = _settings(tables)
     plan = tables["portfolio_plan"]
     funded = plan[plan["funded"]].sort_values(["start_period", "value"], ascending=[True, False])
+    basis = _value_basis(tables)
     t = Table(title=f"Recommended plan: {len(funded)} of {len(plan)} candidate items funded")
-    for col in ("start", "finish", "item", "title", "product", "theme", "value EUR", "cost EUR"):
+    columns = ("start", "finish", "item", "title", "product", "theme", "value EUR", "cost EUR")
+    for col in (*columns, "value basis") if basis else columns:
         t.add_column(
             col,
             justify="right" if "EUR" in col else "left",
@@ -216,6 +225,7 @@ def _plan_table(tables: dict[str, pd.DataFrame]) -> Table:
             str(r["theme"]),
             f"{r['value']:,.0f}",
             f"{r['cost']:,.0f}",
+            *([basis.get(r["item_id"], "")] if basis else []),
         )
     return t
 
@@ -498,12 +508,18 @@ def plan(
         raise typer.BadParameter(f"unknown proxy {value_proxy!r}: use priority or none", param_hint="--value-proxy")
     with tempfile.TemporaryDirectory(prefix="weitblick-plan-") as tmp:
         tables = _run_plan(
-            data, time_limit, REASON_ASSETS if explain else [], Path(tmp), verbose, value_proxy=value_proxy
+            data,
+            time_limit,
+            ["business_cases", *(REASON_ASSETS if explain else [])],
+            Path(tmp),
+            verbose,
+            value_proxy=value_proxy,
         )
     info = tables["plan_run_info"].iloc[0]
     if format == "json":
         plan_df = tables["portfolio_plan"]
         funded = plan_df[plan_df["funded"]].sort_values(["start_period", "item_id"])
+        basis = _value_basis(tables)
         payload = {
             "status": str(info["status"]),
             "gap": float(info["gap"]),
@@ -513,7 +529,13 @@ def plan(
             "solver": str(info["solver"]),
             "time_s": float(info["time_s"]),
             "funded": [
-                {"item_id": r.item_id, "start": int(r.start_period), "finish": int(r.finish_period), "reason": r.reason}
+                {
+                    "item_id": r.item_id,
+                    "start": int(r.start_period),
+                    "finish": int(r.finish_period),
+                    "reason": r.reason,
+                    "value_basis": basis[r.item_id],
+                }
                 for r in funded.itertuples()
             ],
             "not_funded": [

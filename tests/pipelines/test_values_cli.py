@@ -72,4 +72,9 @@ def test_plan_without_values_stops_and_plans_once_the_sheet_is_filled_in(tmp_pat
     # the other items valued by their Jira priority, relative to the eight
     result = invoke("plan", "--data", str(data), "--format", "json", "--no-explain", "--value-proxy", "priority")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["value"] > payload["value"]
+    proxied = json.loads(result.stdout)
+    assert proxied["value"] > payload["value"]
+    # every output marks what a value rests on: the eight on their KPI, the others on the proxy
+    basis = {f["item_id"]: f["value_basis"] for f in proxied["funded"]}
+    assert {basis[i] for i in filled if i in basis} == {"kpi"}
+    assert "proxy: priority" in set(basis.values())
