@@ -207,11 +207,14 @@ def _plan_table(tables: dict[str, pd.DataFrame]) -> Table:
     basis = _value_basis(tables)
     t = Table(title=f"Recommended plan: {len(funded)} of {len(plan)} candidate items funded")
     columns = ("start", "finish", "item", "title", "product", "theme", "value EUR", "cost EUR")
+    # the title gives way when the terminal is narrow: quarters, ids and money are never cut
+    keep = {"start": 7, "finish": 7, "item": 10, "value EUR": 11, "cost EUR": 10, "value basis": 11}
     for col in (*columns, "value basis") if basis else columns:
         t.add_column(
             col,
             justify="right" if "EUR" in col else "left",
             no_wrap=True,
+            min_width=keep.get(col),
             max_width=48 if col == "title" else None,
             overflow="ellipsis",
         )
