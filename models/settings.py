@@ -185,6 +185,9 @@ class Settings(_Strict):
         description="own scores as formulas over the criteria (models.names.CRITERIA), e.g. reach * impact / effort",
     )
     economics: Economics = Economics()
+    strict: bool = Field(
+        False, description="every reader note that fills in, drops or renames data is an error (weitblick --strict)"
+    )
     solver: SolverSettings = SolverSettings()
     explain: ExplainSettings = ExplainSettings()
     valuation: ValuationSettings = ValuationSettings()

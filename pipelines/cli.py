@@ -103,6 +103,12 @@ class OutputFormat(StrEnum):
 
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict", help="A note that fills in, drops or renames data is an error (as settings strict: true)."
+    ),
+]
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", help="List every note of the readers (defaults filled, rows dropped, aliases).")
 ]
@@ -144,15 +150,17 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
     return msgs
 
 
-def _reader_notes(result: dg.ExecuteInProcessResult) -> list[tuple[str, str]]:
-    """(file, note) for every note the readers of this run made, in the order they read."""
+def _reader_notes(result: dg.ExecuteInProcessResult) -> list[tuple[str, str, bool]]:
+    """(file, note, only informational) for every note the readers of this run made, in the
+    order they read; a note that is not informational fills in, drops or renames data."""
     from pipelines.assets.inputs import READ_NOTES_KEY
 
     notes = []
     for event in result.get_asset_materialization_events():
         entry = event.materialization.metadata.get(READ_NOTES_KEY)
         if entry is not None:
-            notes += [(Path(entry.value["file"]).name, n) for n in entry.value["notes"]]
+            info = entry.value.get("info") or [False] * len(entry.value["notes"])
+            notes += [(Path(entry.value["file"]).name, n, i) for n, i in zip(entry.value["notes"], info, strict=True)]
     return notes
 
 
@@ -164,12 +172,18 @@ def _say_what_was_read(result: dg.ExecuteInProcessResult, workspace: Path, verbo
         if result.success:
             err.print(f"Read {workspace}: no notes.", markup=False, highlight=False, soft_wrap=True)
         return
-    hint = ":" if verbose else " (--verbose lists them)."
-    err.print(f"Read {workspace} with {len(notes)} notes{hint}", markup=False, highlight=False, soft_wrap=True)
+    changes = sum(not info for _, _, info in notes)
+    hint = ":" if verbose else " (--verbose lists them; --strict refuses those that change the data)."
+    err.print(
+        f"Read {workspace} with {len(notes)} notes, {changes} of them filling in, dropping or renaming data{hint}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     if verbose:
-        for file, note in notes:
+        for file, note, info in notes:
             line = note if note.startswith(f"{file}:") else f"{file}: {note}"
-            err.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+            err.print(f"  {'' if info else '* '}{line}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, selection: list[str] | None = None):
@@ -496,6 +510,7 @@ def plan(
     time_limit: TimeLimitOption = None,
     format: FormatOption = OutputFormat.table,
     verbose: VerboseOption = False,
+    strict: StrictOption = False,
     explain: Annotated[bool, typer.Option(help="Also explain the decisions and price each rule (re-solves).")] = True,
     value_proxy: Annotated[
         str,
@@ -516,6 +531,7 @@ def plan(
             ["business_cases", *(REASON_ASSETS if explain else [])],
             Path(tmp),
             verbose,
+            strict=strict,
             value_proxy=value_proxy,
         )
     info = tables["plan_run_info"].iloc[0]
@@ -566,6 +582,7 @@ def explain(
     data: DataOption = None,
     time_limit: TimeLimitOption = None,
     verbose: VerboseOption = False,
+    strict: StrictOption = False,
 ) -> None:
     """Why is ITEM in or out of the plan, and what would it take to change that?"""
     from models import portfolio
@@ -577,7 +594,7 @@ def explain(
     check_candidate(load_inputs(data or paths.demo_data_dir()).backlog, item)
     with tempfile.TemporaryDirectory(prefix="weitblick-explain-") as tmp:
         home = Path(tmp)
-        tables = _run_plan(data, time_limit, [], home, verbose)
+        tables = _run_plan(data, time_limit, [], home, verbose, strict=strict)
         tables.update(read_tables(paths.store_path(home), "backlog", "teams", "value_by_start"))
     s = _settings(tables)
     result = portfolio.result_from_tables(*(tables[k] for k in PLAN_ASSETS))
@@ -610,10 +627,13 @@ def frontier(
     ] = None,
     format: FormatOption = OutputFormat.table,
     verbose: VerboseOption = False,
+    strict: StrictOption = False,
 ) -> None:
     """Best plan value for a range of budgets (every period's budget scaled alike)."""
     with tempfile.TemporaryDirectory(prefix="weitblick-frontier-") as tmp:
-        tables = _run_plan(data, time_limit, ["efficient_frontier"], Path(tmp), verbose, frontier_points=points)
+        tables = _run_plan(
+            data, time_limit, ["efficient_frontier"], Path(tmp), verbose, strict=strict, frontier_points=points
+        )
     df = tables["efficient_frontier"]
     if format == "json":
         sys.stdout.write(df.to_json(orient="records") + "\n")
@@ -642,6 +662,7 @@ def scores(
     draws: Annotated[int, typer.Option(help="Monte Carlo draws of the rank stability.", min=1)] = 300,
     format: FormatOption = OutputFormat.table,
     verbose: VerboseOption = False,
+    strict: StrictOption = False,
 ) -> None:
     """RICE, WSJF, weighted score and MoSCoW side by side, their agreement and rank stability."""
     if method not in RANKED_METHODS:
@@ -650,10 +671,11 @@ def scores(
     with tempfile.TemporaryDirectory(prefix="weitblick-scores-") as tmp:
         tables = _materialise(
             data,
-            ["settings", "teams", "okrs", "backlog", *assets],
+            ["settings", "teams", "okrs", "backlog", "kpi_history", "read_notes", *assets],
             assets,
             Path(tmp),
             verbose,
+            strict=strict,
             stability_draws=draws,
             rank_top_k=top,
         )
@@ -708,11 +730,12 @@ def health(
     time_limit: TimeLimitOption = None,
     format: FormatOption = OutputFormat.table,
     verbose: VerboseOption = False,
+    strict: StrictOption = False,
 ) -> None:
     """Where capital is tied up and whether it creates value: per product and theme, with flags."""
     assets = ["kpi_baselines", "kpi_imputations", "portfolio_health"]
     with tempfile.TemporaryDirectory(prefix="weitblick-health-") as tmp:
-        tables = _run_plan(data, time_limit, assets, Path(tmp), verbose)
+        tables = _run_plan(data, time_limit, assets, Path(tmp), verbose, strict=strict)
     h, base, imputed = tables["portfolio_health"], tables["kpi_baselines"], tables["kpi_imputations"]
     if format == "json":
         payload = {
@@ -889,6 +912,7 @@ def stress_test(
     time_limit: TimeLimitOption = None,
     format: FormatOption = OutputFormat.table,
     verbose: VerboseOption = False,
+    strict: StrictOption = False,
 ) -> None:
     """Run the recommended plan and the greedy baselines through the scenarios, many times over."""
     unknown = [p for p in _names(plans) or [] if p not in PLAN_NAMES]
@@ -920,7 +944,7 @@ def stress_test(
     if seed is not None:
         config["seed"] = seed
     with tempfile.TemporaryDirectory(prefix="weitblick-stress-") as tmp:
-        tables = _run_plan(data, time_limit, STRESS_ASSETS, Path(tmp), verbose, **config)
+        tables = _run_plan(data, time_limit, STRESS_ASSETS, Path(tmp), verbose, strict=strict, **config)
     summary, okrs = tables["stress_test_summary"], tables["stress_test_okrs"]
     info = tables["stress_test_run_info"].iloc[0]
     if format == "json":

@@ -40,6 +40,7 @@ class WeitblickConfig(dg.ConfigurableResource):
     dask_address: str = ""  # tcp://host:port of a Dask scheduler: the stress test runs there instead
     stress_test_plans: list[str] | None = None  # plans to stress-test (default: recommended and every baseline)
     stress_test_scenarios: list[str] | None = None  # scenarios to run (default: the whole library)
+    strict: bool = False  # a reader note that fills in, drops or renames data is an error (or settings strict)
     seed: int = 20270101  # root seed of the stress test and the rank stability draws; recorded in metadata
     stability_draws: int = 300  # Monte Carlo draws of the rank stability
     rank_top_k: int = 10  # the k of "stays in the top k" and of the top-k overlap between methods

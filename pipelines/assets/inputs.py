@@ -6,10 +6,12 @@ import dagster as dg
 import pandas as pd
 
 from models import checks
+from models.errors import InputError, InputProblem
 from models.settings import load_settings, settings_from_table, settings_table
 from pipelines.resources import WeitblickConfig
 from pipelines.sources import backlog_file, read_kpis, read_okrs, read_teams, read_workspace_backlog, table_path
 from pipelines.sources.inputs import SETTINGS_FILE
+from pipelines.sources.values import Info
 
 GROUP = "inputs"
 READ_NOTES_KEY = "read_notes"  # metadata of an input asset: {"file": ..., "notes": [...]}
@@ -20,7 +22,9 @@ def _reader_metadata(path: Path, notes: list[str]) -> dict[str, dg.MetadataValue
     their file for the command line (``read_notes``)."""
     return {
         "reader_notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in notes) or "none"),
-        READ_NOTES_KEY: dg.MetadataValue.json({"file": str(path), "notes": list(notes)}),
+        READ_NOTES_KEY: dg.MetadataValue.json(
+            {"file": str(path), "notes": list(notes), "info": [isinstance(n, Info) for n in notes]}
+        ),
     }
 
 
@@ -92,9 +96,14 @@ INPUT_TABLES = ("teams", "backlog", "kpi_history", "okrs")  # the assets whose r
 # A table for the review (report and notebook), not an input of its own: no blocking check.
 @dg.asset(group_name="review", kinds={"python", "duckdb"}, deps=["teams", "okrs"])
 def read_notes(
-    context: dg.AssetExecutionContext, config: WeitblickConfig, backlog: pd.DataFrame, kpi_history: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    config: WeitblickConfig,
+    settings: pd.DataFrame,
+    backlog: pd.DataFrame,
+    kpi_history: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
-    """Every note the readers made (a default filled in, an item or link dropped, a column not used), one row each."""
+    """Every note the readers made (a default filled in, an item or link dropped, a column not used), one row each;
+    under strict reading (--strict or settings strict) a note that changes the data stops the run."""
     rows = []
     for key in INPUT_TABLES:
         event = context.instance.get_latest_materialization_event(dg.AssetKey(key))
@@ -102,15 +111,37 @@ def read_notes(
             event.asset_materialization.metadata.get(READ_NOTES_KEY) if event and event.asset_materialization else None
         )
         if entry is not None:
-            rows += [(key, Path(entry.value["file"]).name, n) for n in entry.value["notes"]]
+            info = entry.value.get("info") or [False] * len(entry.value["notes"])
+            rows += [
+                (key, entry.value["file"], n, "info" if i else "change")
+                for n, i in zip(entry.value["notes"], info, strict=True)
+            ]
     kpi_file = table_path(config.data_path(), "kpis")
     missing = checks.products_without_kpi_history(backlog, kpi_history)
     across = []
     if missing:
         across.append(f"no KPI history for the products {', '.join(missing)}: their value cannot be anchored on KPIs.")
-    rows += [("kpi_history", kpi_file.name, n) for n in across]
-    df = pd.DataFrame(rows, columns=["asset", "file", "note"])
+    rows += [("kpi_history", str(kpi_file), n, "change") for n in across]
+    if config.strict or settings_from_table(settings).strict:
+        refuse_changes(rows)
+    df = pd.DataFrame(rows, columns=["asset", "file", "note", "kind"])
+    df["file"] = df["file"].map(lambda f: Path(f).name)
     return dg.Output(df, metadata={"notes": len(df), **_reader_metadata(kpi_file, across)})
+
+
+def refuse_changes(rows: list[tuple[str, str, str, str]]) -> None:
+    """Strict reading: every note that changes or drops data (not an Info) is an error of its file."""
+    changes = [
+        InputProblem(
+            file,
+            f"{note} (strict reading: nothing is filled in, dropped or renamed)",
+            "mend the file, or read without --strict (settings: strict: false).",
+        )
+        for _, file, note, kind in rows
+        if kind == "change"
+    ]
+    if changes:
+        raise InputError(changes)
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})

@@ -36,6 +36,7 @@ from models.schemas import BACKLOG_DEFAULTS, EFFORT_PREFIX, MAX_DURATION_PERIODS
 from models.settings import Settings
 from pipelines.sources.values import (
     SECONDS_PER_PERSON_WEEK,
+    Info,
     Problems,
     did_you_mean,
     is_blank,
@@ -710,8 +711,10 @@ class _Builder:
         if containers:
             types = sorted({r["item_type"] for r in containers})
             self.notes.append(
-                f"{len(containers)} items of type {', '.join(types)} group other items and are not planned "
-                "themselves; their title is the 'initiative' of the items below them."
+                Info(
+                    f"{len(containers)} items of type {', '.join(types)} group other items and are not planned "
+                    "themselves; their title is the 'initiative' of the items below them."
+                )
             )
 
     @staticmethod
@@ -779,13 +782,17 @@ class _Builder:
         if by_source.get("story points"):
             velocities = ", ".join(f"{s} {v:.2f}" for s, v in self.book.velocity.items())
             self.notes.append(
-                f"{by_source['story points']} items: story points converted to person-weeks "
-                f"with the teams' velocity (story points per person-week: {velocities})."
+                Info(
+                    f"{by_source['story points']} items: story points converted to person-weeks "
+                    f"with the teams' velocity (story points per person-week: {velocities})."
+                )
             )
         if by_source.get("original estimate"):
             self.notes.append(
-                f"{by_source['original estimate']} items without story points: Original "
-                "Estimate (seconds) converted at 40 hours per person-week."
+                Info(
+                    f"{by_source['original estimate']} items without story points: Original "
+                    "Estimate (seconds) converted at 40 hours per person-week."
+                )
             )
         if share_source.get("components"):
             self.notes.append(
@@ -915,8 +922,10 @@ class _Builder:
             )
         if counts["deadline_late"]:
             self.notes.append(
-                f"{counts['deadline_late']} items are due after the last planning period "
-                f"({self.settings.periods}); their deadline does not bind within the plan."
+                Info(
+                    f"{counts['deadline_late']} items are due after the last planning period "
+                    f"({self.settings.periods}); their deadline does not bind within the plan."
+                )
             )
 
     def _default_note(self, name: str, what: str, default: str, count: int, n: int) -> str:
@@ -987,8 +996,10 @@ class _Builder:
         kept_count = sum(len(r["depends_on"]) for r in plannable)
         if kept_count:
             self.notes.append(
-                f"{kept_count} dependencies between planned items kept "
-                f"({sum(1 for r in plannable if r['depends_on'])} items wait for others)."
+                Info(
+                    f"{kept_count} dependencies between planned items kept "
+                    f"({sum(1 for r in plannable if r['depends_on'])} items wait for others)."
+                )
             )
         self._check_cycles(plannable)
 
@@ -1016,13 +1027,17 @@ class _Builder:
         alone = sorted(g for g, n in sizes.items() if n == 1)
         if alone:
             self.notes.append(
-                f"{len(alone)} alternative groups have a single planned item "
-                f"({_examples(alone)}); nothing to choose between."
+                Info(
+                    f"{len(alone)} alternative groups have a single planned item "
+                    f"({_examples(alone)}); nothing to choose between."
+                )
             )
         if sizes:
             self.notes.append(
-                f"{len(sizes)} groups of exclusive alternatives "
-                f"({sum(sizes.values())} items): at most one item per group can be funded."
+                Info(
+                    f"{len(sizes)} groups of exclusive alternatives "
+                    f"({sum(sizes.values())} items): at most one item per group can be funded."
+                )
             )
 
     def _frame(self, plannable: list[dict]) -> tuple[pd.DataFrame, pd.Series]:

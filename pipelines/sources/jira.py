@@ -50,7 +50,7 @@ from pipelines.sources.jira_fields import (
     STATUS_NAMES,
 )
 from pipelines.sources.rawfile import RawTable, read_raw
-from pipelines.sources.values import is_blank, normalise_token, split_list, text
+from pipelines.sources.values import Info, is_blank, normalise_token, split_list, text
 
 MULTI_FIELDS = frozenset({"labels", "components"})
 ESSENTIAL = ("key", "title")
@@ -212,12 +212,14 @@ def jira_raw_backlog(table: RawTable) -> RawBacklog:
         items.append(item)
 
     notes = list(table.notes)
-    notes.append(f"{table.path.name}: read as a Jira export ({len(items)} rows).")
+    notes.append(Info(f"{table.path.name}: read as a Jira export ({len(items)} rows)."))
     if link_kinds:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(link_kinds.items()))
         notes.append(
-            "issue links read as dependencies: " + kinds + " (Blocks inward = is blocked by; "
-            "Dependency outward = depends on)."
+            Info(
+                "issue links read as dependencies: " + kinds + " (Blocks inward = is blocked by; "
+                "Dependency outward = depends on)."
+            )
         )
     if ignored_types:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(ignored_types.items()))
@@ -237,8 +239,10 @@ def jira_raw_backlog(table: RawTable) -> RawBacklog:
     notes += _near_misses(ignored_columns, set(positions))
     if ignored_columns:
         notes.append(
-            f"{len(ignored_columns)} columns not used for planning: "
-            f"{', '.join(ignored_columns[:12])}{' ...' if len(ignored_columns) > 12 else ''}."
+            Info(
+                f"{len(ignored_columns)} columns not used for planning: "
+                f"{', '.join(ignored_columns[:12])}{' ...' if len(ignored_columns) > 12 else ''}."
+            )
         )
     return RawBacklog(table.source, items, columns, table.decimal_comma, notes, kind="jira", present=set(positions))
 

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from models.errors import InputError, InputProblem
+from pipelines.sources.values import Info
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -97,7 +98,7 @@ def _read_text(path: Path) -> RawTable:
         ) from None
     notes: list[str] = []
     if encoding in ("cp1252", "latin-1"):
-        notes.append(f"{path.name}: not UTF-8; read as Windows-1252 (German Excel 'CSV').")
+        notes.append(Info(f"{path.name}: not UTF-8; read as Windows-1252 (German Excel 'CSV')."))
     text = text.lstrip("\ufeff")
     first_line, _, rest = text.partition("\n")
     first_line = first_line.rstrip("\r")
@@ -134,10 +135,10 @@ def _read_text(path: Path) -> RawTable:
     if header is None:
         raise InputError.single(path, "the file is empty.", "export the table again with its header line.")
     if header_line != 1 + skipped_lines:
-        notes.append(f"{path.name}: blank lines before the header were skipped.")
+        notes.append(Info(f"{path.name}: blank lines before the header were skipped."))
     decimal_comma = delimiter == ";"
     if delimiter == ";":
-        notes.append(f"{path.name}: ';'-separated; numbers read with decimal commas (German Excel).")
+        notes.append(Info(f"{path.name}: ';'-separated; numbers read with decimal commas (German Excel)."))
     return RawTable(path, header, rows, lines, delimiter, encoding, decimal_comma, notes)
 
 

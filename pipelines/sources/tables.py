@@ -27,6 +27,7 @@ from pipelines.sources.backlog import BacklogRead, RawBacklog, RawItem, build_ba
 from pipelines.sources.jira import is_jira_header, jira_raw_backlog
 from pipelines.sources.rawfile import RawTable, read_raw
 from pipelines.sources.values import (
+    Info,
     Problems,
     did_you_mean,
     is_blank,
@@ -473,5 +474,5 @@ def _table_raw_backlog(path: str | Path | RawTable, teams: pd.DataFrame) -> RawB
         depends = split_list(row.get("depends_on") or "", on_space=True) if "depends_on" in row else []
         items.append(RawItem(int(line), cells, depends_on=depends))
     notes = list(frame.attrs["notes"])
-    notes.append(f"{Path(frame.attrs['source']).name}: read as a backlog table ({len(items)} rows).")
+    notes.append(Info(f"{Path(frame.attrs['source']).name}: read as a backlog table ({len(items)} rows)."))
     return RawBacklog(frame.attrs["source"], items, columns, frame.attrs["decimal_comma"], notes, kind="table")

@@ -21,6 +21,12 @@ from datetime import date, datetime
 from models.errors import InputError, InputProblem
 
 
+class Info(str):
+    """A reader's note that only says how a file was read (its format, what was kept, how
+    estimates convert): it fills in, drops or renames nothing, so strict reading lets it pass.
+    Every other note changes or drops data and is an error under ``strict``."""
+
+
 def is_blank(value: object) -> bool:
     """True for None, NaN and empty/whitespace strings."""
     if value is None:

@@ -32,7 +32,9 @@ def test_plan_json_on_the_demo_folder():
     assert all(1 <= f["start"] <= f["finish"] <= 8 for f in funded)
     assert payload["not_funded"] and all({"item_id", "reason"} <= set(r) for r in payload["not_funded"])
     # what the readers filled in or dropped is said, on stderr (stdout stays one JSON object)
-    assert re.search(r"Read \S*data/demo with \d+ notes \(--verbose lists them\)", proc.stderr)
+    assert re.search(
+        r"Read \S*data/demo with \d+ notes, \d+ of them filling in, dropping or renaming data", proc.stderr
+    )
 
 
 def test_plan_reports_bad_input_with_file_line_and_column(tmp_path):

@@ -212,3 +212,19 @@ def test_the_command_line_starts_without_its_heavy_libraries():
     from models import names, simulation
 
     assert simulation.PLAN_NAMES == names.PLAN_NAMES
+
+
+@pytest.mark.slow
+def test_strict_reading_stops_on_a_note_that_changes_the_data(tmp_path):
+    # the demo's export leaves 11 items without a KPI (set to 'none'): strict reading refuses it
+    flag = _weitblick("scores", "--data", "data/demo", "--draws", "5", "--format", "json", "--strict")
+    assert flag.exit_code == 1 and flag.stdout == ""
+    assert "11 of 140 items have no KPI: set to 'none'. (strict reading" in flag.stderr
+    assert "Traceback" not in flag.stderr
+    # the same from the settings
+    data = tmp_path / "data"
+    shutil.copytree(paths.demo_data_dir(), data)
+    with (data / "settings.yaml").open("a", encoding="utf-8") as f:
+        f.write("strict: true\n")
+    setting = _weitblick("scores", "--data", str(data), "--draws", "5", "--format", "json")
+    assert setting.exit_code == 1 and "(strict reading" in setting.stderr

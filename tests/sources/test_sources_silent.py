@@ -7,7 +7,9 @@ import pytest
 from sources_testkit import epic, jira_export, small_settings, small_teams
 
 from models.errors import InputError
+from pipelines.assets.inputs import refuse_changes
 from pipelines.sources import read_jira_csv
+from pipelines.sources.values import Info
 
 
 def _read(path):
@@ -72,3 +74,31 @@ def test_a_column_named_like_a_field_the_reader_would_default_is_named_with_a_di
 def test_an_english_export_with_every_field_has_no_did_you_mean(tmp_path):
     path = jira_export(tmp_path / "j.csv", [epic("A-1", 8, **{"Custom field (MoSCoW)": "Must"})])
     assert not any("did you mean" in n for n in _read(path).notes)
+
+
+def test_notes_that_only_say_how_a_file_was_read_are_told_apart_from_changes(tmp_path):
+    path = jira_export(tmp_path / "j.csv", [epic("A-1", 8), epic("A-2", 5, **{"Custom field (MoSCoW)": "Must"})])
+    notes = _read(path).notes
+    info = [n for n in notes if isinstance(n, Info)]
+    changes = [n for n in notes if not isinstance(n, Info)]
+    assert any("read as a Jira export (2 rows)" in n for n in info)
+    assert any("story points converted to person-weeks" in n for n in info)
+    # a default filled in is a change, never informational
+    assert any("strategic theme set to 'grow'" in n for n in changes)
+    assert any("no MoSCoW priority: set to 'Should'" in n for n in changes)
+
+
+def test_strict_reading_refuses_every_note_that_changes_the_data_and_lets_the_others_pass():
+    rows = [
+        ("backlog", "/w/backlog.csv", Info("backlog.csv: read as a Jira export (2 rows)."), "info"),
+        ("backlog", "/w/backlog.csv", "3 of 140 items have no KPI: set to 'none'.", "change"),
+        ("kpi_history", "/w/kpis.csv", "no KPI history for the products Shop: ...", "change"),
+    ]
+    with pytest.raises(InputError) as info:
+        refuse_changes(rows)
+    assert [(p.file, p.message.split(" (strict")[0]) for p in info.value.problems] == [
+        ("/w/backlog.csv", "3 of 140 items have no KPI: set to 'none'."),
+        ("/w/kpis.csv", "no KPI history for the products Shop: ..."),
+    ]
+    assert all("--strict" in p.fix for p in info.value.problems)
+    refuse_changes(rows[:1])  # informational notes alone pass
