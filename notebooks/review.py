@@ -279,12 +279,13 @@ display(
 
 # %% [markdown]
 # ## What the readers noted
-# Everything the readers filled in by default, dropped, or read under another name, file by
-# file: the plan rests on these assumptions as much as on the data.
+# Everything the readers filled in by default, dropped, or read under another name ("change"),
+# and how they read each file ("info"), file by file: the plan rests on these assumptions as
+# much as on the data.
 
 # %%
 notes = t["read_notes"]
 if notes.empty:
     display(Markdown("The readers made no notes."))
 else:
-    display(notes[["file", "note"]].style.hide(axis="index"))
+    display(notes[["file", "kind", "note"]].style.hide(axis="index"))
