@@ -110,7 +110,7 @@ def test_scores_show_every_method_their_agreement_and_stability():
     )
     assert result.exit_code == 0, result.stderr[-3000:]
     # every note of the readers is listed: here the Jira link to an id the export does not have
-    assert "notes:" in result.stderr
+    assert "notes, " in result.stderr and "renaming data:" in result.stderr
     assert "backlog.csv: 1 dependencies point at items that are not in the file: dropped" in result.stderr
     assert "IOT-382->SEC-14" in result.stderr
     payload = json.loads(result.stdout)
