@@ -13,7 +13,7 @@ export WEITBLICK_HOME ?= $(CURDIR)/var
 export DAGSTER_HOME ?= $(WEITBLICK_HOME)/dagster_home
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install demo test test-fast lint ui lab validate bench notebooks clean
+.PHONY: help install home demo test test-fast lint ui lab validate bench notebooks clean
 
 help:
 	@echo "make demo      install what is missing, run the refresh on the demo company"
@@ -35,10 +35,11 @@ $(CURDIR)/.tools/bin/uv:
 
 install: .venv/.synced
 
-$(DAGSTER_HOME):
-	@mkdir -p $@
+# WEITBLICK_HOME with its Dagster instance and the dagster.yaml the project writes (no telemetry)
+home: install
+	@$(RUN) python -m pipelines.store > /dev/null
 
-demo: install $(DAGSTER_HOME)
+demo: home
 	$(RUN) weitblick demo
 
 test: install
@@ -51,11 +52,12 @@ lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
-validate: install $(DAGSTER_HOME)
+validate: home
 	$(RUN) dagster definitions validate -m pipelines.definitions
 
-ui: install $(DAGSTER_HOME)
-	$(RUN) dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+# make ui DATA=DIR serves DIR's workspace (WEITBLICK_DATA); the weekly refresh runs unless stopped
+ui: home
+	$(if $(DATA),WEITBLICK_DATA=$(abspath $(DATA)),) $(RUN) dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
 
 lab: install
 	$(RUN) jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root)

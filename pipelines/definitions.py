@@ -7,6 +7,7 @@ CLI and tests point the same graph at other data and another store.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -31,6 +32,7 @@ def build_definitions(home: Path | None = None, **config) -> dg.Definitions:
         job=refresh,
         cron_schedule="0 6 * * 1",
         execution_timezone="Europe/Berlin",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
         description="Every Monday 06:00 (Berlin): refresh the recommendation.",
     )
     return dg.Definitions(
@@ -42,6 +44,12 @@ def build_definitions(home: Path | None = None, **config) -> dg.Definitions:
     )
 
 
+DATA_ENV = "WEITBLICK_DATA"  # the workspace of the code location (make ui DATA=DIR)
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    return build_definitions()
+    """The code location the UI and the daemon load. Its workspace is ``WEITBLICK_DATA`` when
+    set (Dagster reads it when a run starts, through ``EnvVar``), else the demo company."""
+    config = {"data_dir": dg.EnvVar(DATA_ENV)} if os.environ.get(DATA_ENV) else {}
+    return build_definitions(**config)

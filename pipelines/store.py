@@ -41,9 +41,29 @@ def prepare_home(home: Path) -> Path:
     instance = paths.dagster_home(home)
     try:
         instance.mkdir(parents=True, exist_ok=True)
+        write_dagster_yaml(instance)
     except OSError as exc:
         raise StoreError(f"cannot create the Dagster instance folder {instance}: {exc.strerror}. Fix: {fix}") from None
     return instance
+
+
+# The instance settings the project writes: no telemetry (and no prompt for it in the UI); a
+# dagster.yaml present also keeps Dagster from warning that it found none.
+DAGSTER_YAML = (
+    "# Written by Weitblick (pipelines/store.py); edit freely, it is not overwritten.\ntelemetry:\n  enabled: false\n"
+)
+
+
+def write_dagster_yaml(instance: Path) -> Path:
+    """``instance``/dagster.yaml with :data:`DAGSTER_YAML`, unless the folder has one already."""
+    path = Path(instance) / "dagster.yaml"
+    if not path.exists():
+        path.write_text(DAGSTER_YAML, encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":  # `python -m pipelines.store`: prepare WEITBLICK_HOME (make ui, make validate)
+    print(prepare_home(paths.weitblick_home()))
 
 
 def read_tables(store: Path, *names: str) -> dict[str, pd.DataFrame]:
