@@ -6,12 +6,11 @@ import dagster as dg
 import pandas as pd
 
 from models import checks
-from models.errors import InputError, InputProblem
 from models.settings import load_settings, settings_from_table, settings_table
 from pipelines.resources import WeitblickConfig
 from pipelines.sources import backlog_file, read_kpis, read_okrs, read_teams, read_workspace_backlog, table_path
 from pipelines.sources.inputs import SETTINGS_FILE
-from pipelines.sources.values import Info
+from pipelines.sources.values import Info, refuse_changes
 
 GROUP = "inputs"
 READ_NOTES_KEY = "read_notes"  # metadata of an input asset: {"file": ..., "notes": [...]}
@@ -127,21 +126,6 @@ def read_notes(
     df = pd.DataFrame(rows, columns=["asset", "file", "note", "kind"])
     df["file"] = df["file"].map(lambda f: Path(f).name)
     return dg.Output(df, metadata={"notes": len(df), **_reader_metadata(kpi_file, across)})
-
-
-def refuse_changes(rows: list[tuple[str, str, str, str]]) -> None:
-    """Strict reading: every note that changes or drops data (not an Info) is an error of its file."""
-    changes = [
-        InputProblem(
-            file,
-            f"{note} (strict reading: nothing is filled in, dropped or renamed)",
-            "mend the file, or read without --strict (settings: strict: false).",
-        )
-        for _, file, note, kind in rows
-        if kind == "change"
-    ]
-    if changes:
-        raise InputError(changes)
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})

@@ -27,6 +27,21 @@ class Info(str):
     Every other note changes or drops data and is an error under ``strict``."""
 
 
+def refuse_changes(rows: list[tuple[str, str, str, str]]) -> None:
+    """Strict reading: every note that changes or drops data (not an Info) is an error of its file."""
+    changes = [
+        InputProblem(
+            file,
+            f"{note} (strict reading: nothing is filled in, dropped or renamed)",
+            "mend the file, or read without --strict (settings: strict: false).",
+        )
+        for _, file, note, kind in rows
+        if kind == "change"
+    ]
+    if changes:
+        raise InputError(changes)
+
+
 def is_blank(value: object) -> bool:
     """True for None, NaN and empty/whitespace strings."""
     if value is None:

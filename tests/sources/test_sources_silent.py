@@ -7,9 +7,8 @@ import pytest
 from sources_testkit import epic, jira_export, small_settings, small_teams
 
 from models.errors import InputError
-from pipelines.assets.inputs import refuse_changes
 from pipelines.sources import read_jira_csv
-from pipelines.sources.values import Info
+from pipelines.sources.values import Info, refuse_changes
 
 
 def _read(path):
