@@ -9,7 +9,7 @@ from models import checks
 from models.settings import load_settings, settings_from_table, settings_table
 from pipelines.resources import WeitblickConfig
 from pipelines.sources import backlog_file, read_kpis, read_okrs, read_teams, read_workspace_backlog, table_path
-from pipelines.sources.inputs import SETTINGS_FILE
+from pipelines.sources.inputs import SETTINGS_FILE, kpi_history_notes
 from pipelines.sources.values import Info, refuse_changes
 
 GROUP = "inputs"
@@ -116,10 +116,7 @@ def read_notes(
                 for n, i in zip(entry.value["notes"], info, strict=True)
             ]
     kpi_file = table_path(config.data_path(), "kpis")
-    missing = checks.products_without_kpi_history(backlog, kpi_history)
-    across = []
-    if missing:
-        across.append(f"no KPI history for the products {', '.join(missing)}: their value cannot be anchored on KPIs.")
+    across = kpi_history_notes(backlog, kpi_history)
     rows += [("kpi_history", str(kpi_file), n, "change") for n in across]
     if config.strict or settings_from_table(settings).strict:
         refuse_changes(rows)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from models.checks import unknown_okr_refs
+from models.checks import products_without_kpi_history, unknown_okr_refs
 from models.errors import InputError, InputProblem
 from models.settings import Settings, load_settings
 from pipelines.sources.backlog import BacklogRead, build_backlog
@@ -84,6 +84,15 @@ def read_workspace_backlog(
     return read
 
 
+def kpi_history_notes(backlog: pd.DataFrame, kpi_history: pd.DataFrame) -> list[str]:
+    """The note across files: candidate items' products without KPI history (their value
+    cannot be anchored on KPIs), or none."""
+    missing = products_without_kpi_history(backlog, kpi_history)
+    if not missing:
+        return []
+    return [f"no KPI history for the products {', '.join(missing)}: their value cannot be anchored on KPIs."]
+
+
 def load_inputs(data_dir: str | Path, with_values: bool = True) -> Inputs:
     """Read and validate settings, teams, KPI history, OKRs and backlog (with the values sheet,
     if there is one and ``with_values``) from ``data_dir``."""
@@ -96,9 +105,7 @@ def load_inputs(data_dir: str | Path, with_values: bool = True) -> Inputs:
     read = read_workspace_backlog(data_dir, teams, settings, with_values)
     notes = [*teams.attrs.get("notes", []), *kpis.attrs.get("notes", []), *okrs.attrs.get("notes", []), *read.notes]
     check_okr_references(read.backlog, okrs, str(backlog_path))
-    missing = sorted(set(read.backlog["product"]) - set(kpis["product"]))
-    if missing:
-        notes.append(f"no KPI history for the products {', '.join(missing)}: their value cannot be anchored on KPIs.")
+    notes += kpi_history_notes(read.backlog, kpis)
     return Inputs(read.backlog, teams, kpis, okrs, settings, notes)
 
 
