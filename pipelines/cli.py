@@ -153,15 +153,13 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
 def _reader_notes(result: dg.ExecuteInProcessResult) -> list[tuple[str, str, bool]]:
     """(file, note, only informational) for every note the readers of this run made, in the
     order they read; a note that is not informational fills in, drops or renames data."""
-    from pipelines.assets.inputs import READ_NOTES_KEY
+    from pipelines.assets.inputs import notes_in
 
-    notes = []
-    for event in result.get_asset_materialization_events():
-        entry = event.materialization.metadata.get(READ_NOTES_KEY)
-        if entry is not None:
-            info = entry.value.get("info") or [False] * len(entry.value["notes"])
-            notes += [(Path(entry.value["file"]).name, n, i) for n, i in zip(entry.value["notes"], info, strict=True)]
-    return notes
+    return [
+        (Path(file).name, note, info)
+        for event in result.get_asset_materialization_events()
+        for file, note, info in notes_in(event.materialization.metadata)
+    ]
 
 
 def _say_what_was_read(result: dg.ExecuteInProcessResult, workspace: Path, verbose: bool) -> None:

@@ -1,5 +1,6 @@
 """Inputs: read the user's files into the canonical tables, and guard them with blocking checks."""
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
@@ -14,6 +15,17 @@ from pipelines.sources.values import Info, refuse_changes
 
 GROUP = "inputs"
 READ_NOTES_KEY = "read_notes"  # metadata of an input asset: {"file": ..., "notes": [...]}
+
+
+def notes_in(metadata: Mapping[str, object]) -> list[tuple[str, str, bool]]:
+    """(file, note, only informational) for each note an input asset recorded in its
+    materialisation ``metadata`` (see :func:`_reader_metadata`); [] when it recorded none."""
+    entry = metadata.get(READ_NOTES_KEY)
+    if entry is None:
+        return []
+    notes = entry.value["notes"]
+    info = entry.value.get("info") or [False] * len(notes)
+    return [(entry.value["file"], n, i) for n, i in zip(notes, info, strict=True)]
 
 
 def _reader_metadata(path: Path, notes: list[str]) -> dict[str, dg.MetadataValue]:
@@ -106,15 +118,8 @@ def read_notes(
     rows = []
     for key in INPUT_TABLES:
         event = context.instance.get_latest_materialization_event(dg.AssetKey(key))
-        entry = (
-            event.asset_materialization.metadata.get(READ_NOTES_KEY) if event and event.asset_materialization else None
-        )
-        if entry is not None:
-            info = entry.value.get("info") or [False] * len(entry.value["notes"])
-            rows += [
-                (key, entry.value["file"], n, "info" if i else "change")
-                for n, i in zip(entry.value["notes"], info, strict=True)
-            ]
+        recorded = notes_in(event.asset_materialization.metadata) if event and event.asset_materialization else []
+        rows += [(key, file, n, "info" if i else "change") for file, n, i in recorded]
     kpi_file = table_path(config.data_path(), "kpis")
     across = kpi_history_notes(backlog, kpi_history)
     rows += [("kpi_history", str(kpi_file), n, "change") for n in across]
