@@ -13,6 +13,7 @@ from models.errors import ScenarioError
 from models.simulation import load_library
 from pipelines import paths
 from pipelines.assets.simulation import scenario_library
+from pipelines.cli import INPUT_ASSETS, PLAN_ASSETS, STRESS_ASSETS
 from pipelines.definitions import build_definitions
 from pipelines.resources import WeitblickConfig
 from pipelines.store import read_tables
@@ -93,26 +94,8 @@ def test_scenario_library_asset_records_where_each_scenario_came_from(tmp_path):
     assert meta["workspace"].value == str(ws / "scenarios")
 
 
-STRESS_SELECTION = [
-    "settings",
-    "teams",
-    "backlog",
-    "kpi_history",
-    "okrs",
-    "business_cases",
-    "value_by_start",
-    "portfolio_plan",
-    "capacity_usage",
-    "budget_usage",
-    "plan_run_info",
-    "baseline_plans",
-    "baseline_decisions",
-    "scenario_library",
-    "stress_test_runs",
-    "stress_test_series",
-    "stress_test_okr_runs",
-    "stress_test_run_info",
-]
+# what `weitblick stress-test` materialises
+STRESS_SELECTION = [*INPUT_ASSETS, *PLAN_ASSETS, *STRESS_ASSETS]
 
 
 def stress_test_on(data: Path, home: Path, scenarios: list[str]) -> dg.ExecuteInProcessResult:

@@ -10,6 +10,7 @@ import pytest
 from pipelines_testkit import invoke
 
 from pipelines import paths
+from pipelines.cli import INPUT_ASSETS, PLAN_ASSETS, STRESS_ASSETS
 from pipelines.definitions import build_definitions
 from pipelines.store import read_tables
 
@@ -73,29 +74,8 @@ def test_stress_test_assets_record_seeds_workers_and_wall_time(tmp_path):
         stress_test_plans=["recommended", "wsjf"],
         stress_test_scenarios=["baseline", "talent_attrition"],
     )
-    selection = [
-        "settings",
-        "teams",
-        "backlog",
-        "kpi_history",
-        "okrs",
-        "business_cases",
-        "value_by_start",
-        "portfolio_plan",
-        "capacity_usage",
-        "budget_usage",
-        "plan_run_info",
-        "baseline_plans",
-        "baseline_decisions",
-        "scenario_library",
-        "stress_test_runs",
-        "stress_test_series",
-        "stress_test_okr_runs",
-        "stress_test_run_info",
-        "stress_test_summary",
-        "stress_test_okrs",
-        "stress_test_bands",
-    ]
+    # what `weitblick stress-test` materialises, and the bands the review draws
+    selection = [*INPUT_ASSETS, *PLAN_ASSETS, *STRESS_ASSETS, "stress_test_bands"]
     with dg.DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("refresh").execute_in_process(
             instance=instance, raise_on_error=False, asset_selection=[dg.AssetKey(k) for k in selection]
