@@ -21,6 +21,7 @@
 
 # %% tags=["parameters"]
 store = ""  # path of the DuckDB store; empty = the project's default (var/store.duckdb)
+schema = "weitblick"  # the current recommendation; a refresh renders its own run's schema before promoting it
 
 # %%
 from pathlib import Path
@@ -36,7 +37,7 @@ from pipelines.report import REVIEW_TABLES
 from pipelines.store import read_tables
 
 store_path = Path(store) if store else paths.store_path()
-t = read_tables(store_path, *REVIEW_TABLES)
+t = read_tables(store_path, *REVIEW_TABLES, schema=schema)
 s = settings_from_table(t["settings"])
 info = t["plan_run_info"].iloc[0]
 plan = t["portfolio_plan"]

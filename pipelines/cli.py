@@ -40,7 +40,7 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-from models.errors import ModelError, WeitblickError
+from models.errors import ModelError, StoreError, WeitblickError
 from models.names import PLAN_NAMES, RANKED_METHODS
 from pipelines import paths
 
@@ -187,22 +187,46 @@ def _say_what_was_read(result: dg.ExecuteInProcessResult, workspace: Path, verbo
 def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, selection: list[str] | None = None):
     import dagster as dg
 
+    from pipelines.resources import TRIGGER_TAG
+
     job = defs.resolve_job_def("refresh")
     keys = [dg.AssetKey(k) for k in selection] if selection else None
     # Dagster writes progress to stdout in places; keep stdout for our own output (JSON must stay clean).
     with contextlib.redirect_stdout(sys.stderr):
-        return job.execute_in_process(instance=instance, run_config=QUIET, raise_on_error=False, asset_selection=keys)
+        return job.execute_in_process(
+            instance=instance,
+            run_config=QUIET,
+            raise_on_error=False,
+            asset_selection=keys,
+            tags={TRIGGER_TAG: "command"},
+        )
 
 
-def _fail(result, store_kept: bool) -> None:
-    err.print(
-        "[bold red]The refresh failed; the last good results in the store are kept.[/]"
-        if store_kept
-        else "[bold red]The run stopped:[/]"
-    )
+def _fail(result, store: Path | None = None) -> None:
+    """End the command after a failed run; for a refresh (``store``), say truthfully what the
+    current recommendation now is: the run before, untouched, or none."""
+    if store is None:
+        err.print("[bold red]The run stopped:[/]")
+    else:
+        from pipelines.promotion import current_run
+
+        current = current_run(store) if store.exists() else None
+        kept = (
+            f"the current recommendation is unchanged: run {current['run_id'][:8]} of {_when(current['finished_at'])}"
+            if current is not None
+            else "nothing was promoted; there is no current recommendation yet"
+        )
+        err.print(f"[bold red]The refresh failed; {kept}.[/]")
     for msg in _failures(result) or ["unknown failure (see the Dagster UI: make ui)"]:
         err.print(msg, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
+
+
+def _when(ts) -> str:
+    """A stored UTC timestamp as the user reads it: 2026-12-05 06:00 UTC."""
+    import pandas as pd
+
+    return "unknown time" if ts is None or pd.isna(ts) else f"{pd.Timestamp(ts):%Y-%m-%d %H:%M} UTC"
 
 
 def _value_basis(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
@@ -408,18 +432,24 @@ def init(
         out.print(f"{i}. {step}", markup=False, highlight=False, soft_wrap=True)
 
 
-@app.command()
-def demo(
-    replications: Annotated[
-        int | None, typer.Option(help="Replications per scenario (default: each scenario's own).")
-    ] = None,
-    time_limit: TimeLimitOption = None,
-    explain_time_limit: Annotated[
-        float | None, typer.Option("--explain-time-limit", help="Time limit of each explanation re-solve in seconds.")
-    ] = None,
-    verbose: VerboseOption = False,
+ReplicationsOption = Annotated[
+    int | None, typer.Option(help="Replications per scenario (default: each scenario's own).")
+]
+ExplainTimeLimitOption = Annotated[
+    float | None, typer.Option("--explain-time-limit", help="Time limit of each explanation re-solve in seconds.")
+]
+
+
+def _refresh(
+    data: Path | None,
+    replications: int | None,
+    time_limit: float | None,
+    explain_time_limit: float | None,
+    verbose: bool,
+    strict: bool = False,
 ) -> None:
-    """Materialise every asset on the embedded demo company and print the recommendation."""
+    """The refresh job on ``data`` (default: the demo company) into WEITBLICK_HOME, promoted to
+    the current recommendation only if every step and blocking check passes; prints the result."""
     from pipelines.store import prepare_home, read_tables
 
     home = paths.weitblick_home()
@@ -430,15 +460,21 @@ def demo(
 
     from pipelines.definitions import build_definitions
 
+    workspace = data or paths.demo_data_dir()
     defs = build_definitions(
-        home, replications=replications, time_limit_s=time_limit, explain_time_limit_s=explain_time_limit
+        home,
+        data_dir=str(data) if data else "",
+        replications=replications,
+        time_limit_s=time_limit,
+        explain_time_limit_s=explain_time_limit,
+        strict=strict,
     )
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        err.print(f"Refreshing the demo company into {paths.store_path(home)} ...")
+        err.print(f"Refreshing {workspace} into {paths.store_path(home)} ...")
         result = _execute(defs, instance)
-    _say_what_was_read(result, paths.demo_data_dir(), verbose)
+    _say_what_was_read(result, workspace, verbose)
     if not result.success:
-        _fail(result, store_kept=True)
+        _fail(result, store=paths.store_path(home))
     tables = read_tables(
         paths.store_path(home),
         "settings",
@@ -464,7 +500,35 @@ def demo(
         _stress_summary_table(summary.loc[summary["plan"] == "recommended"], tables["stress_test_run_info"].iloc[0])
     )
     out.print(_plan_robustness_table(summary))
+    out.print(f"Promoted run {result.run_id[:8]} to the current recommendation ('weitblick status', 'weitblick diff').")
     out.print(f"Review report: {paths.reports_dir() / 'review.html'}")
+
+
+@app.command()
+def demo(
+    replications: ReplicationsOption = None,
+    time_limit: TimeLimitOption = None,
+    explain_time_limit: ExplainTimeLimitOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Refresh the embedded demo company (every asset) and print the recommendation."""
+    _refresh(None, replications, time_limit, explain_time_limit, verbose)
+
+
+@app.command()
+def refresh(
+    data: DataOption = None,
+    replications: ReplicationsOption = None,
+    time_limit: TimeLimitOption = None,
+    explain_time_limit: ExplainTimeLimitOption = None,
+    verbose: VerboseOption = False,
+    strict: StrictOption = False,
+) -> None:
+    """Refresh a workspace into WEITBLICK_HOME (the weekly job, headless: for cron or CI).
+
+    The run becomes the current recommendation only when every step and blocking check passed;
+    a failed, stopped or killed refresh leaves the current one as it was."""
+    _refresh(data, replications, time_limit, explain_time_limit, verbose, strict)
 
 
 def _materialise(
@@ -476,25 +540,32 @@ def _materialise(
     import dagster as dg
 
     from pipelines.definitions import build_definitions
-    from pipelines.store import read_tables
+    from pipelines.store import read_tables, run_schema
 
     defs = build_definitions(home, data_dir=str(data) if data else "", **config)
     with dg.DagsterInstance.ephemeral() as instance:
         result = _execute(defs, instance, selection=selection)
     _say_what_was_read(result, data or paths.demo_data_dir(), verbose)
     if not result.success:
-        _fail(result, store_kept=False)
-    return read_tables(paths.store_path(home), *read)
+        _fail(result)
+    return read_tables(paths.store_path(home), *read, schema=run_schema(result.run_id))
 
 
 def _run_plan(
-    data: Path | None, time_limit: float | None, assets: list[str], home: Path, verbose: bool = False, **config
+    data: Path | None,
+    time_limit: float | None,
+    assets: list[str],
+    home: Path,
+    verbose: bool = False,
+    read: tuple[str, ...] = (),
+    **config,
 ) -> dict[str, pd.DataFrame]:
-    """Materialise inputs, valuation, the plan and ``assets`` on ``data`` into a store under ``home``."""
+    """Materialise inputs, valuation, the plan and ``assets`` on ``data`` into a store under
+    ``home``; returns settings, the plan tables, ``assets`` and ``read`` (input tables)."""
     return _materialise(
         data,
         [*INPUT_ASSETS, *PLAN_ASSETS, *assets],
-        ["settings", *PLAN_ASSETS, *assets],
+        ["settings", *PLAN_ASSETS, *assets, *read],
         home,
         verbose,
         time_limit_s=time_limit,
@@ -586,14 +657,14 @@ def explain(
     from models import portfolio
     from models.portfolio.explain import check_candidate
     from pipelines.sources import load_inputs
-    from pipelines.store import read_tables
 
     # the inputs read by the refresh's readers, without Dagster: an unknown or Done item is refused before any solve
     check_candidate(load_inputs(data or paths.demo_data_dir()).backlog, item)
     with tempfile.TemporaryDirectory(prefix="weitblick-explain-") as tmp:
         home = Path(tmp)
-        tables = _run_plan(data, time_limit, [], home, verbose, strict=strict)
-        tables.update(read_tables(paths.store_path(home), "backlog", "teams", "value_by_start"))
+        tables = _run_plan(
+            data, time_limit, [], home, verbose, read=("backlog", "teams", "value_by_start"), strict=strict
+        )
     s = _settings(tables)
     result = portfolio.result_from_tables(*(tables[k] for k in PLAN_ASSETS))
     e = portfolio.explain_one(tables["backlog"], tables["teams"], tables["value_by_start"], s, result, item)
@@ -958,6 +1029,137 @@ def stress_test(
     out.print(_stress_summary_table(summary, info))
     if len(okrs):
         out.print(_okr_chance_table(okrs))
+
+
+def _current(store: Path):
+    """The history row of the current recommendation; StoreError with the fix when there is none."""
+    from pipelines.promotion import current_run
+
+    run = current_run(store) if store.exists() else None
+    if run is None:
+        raise StoreError(
+            f"no current recommendation in {store}. "
+            "Fix: run 'weitblick refresh --data DIR' (or 'weitblick demo') first."
+        )
+    return run
+
+
+def _jsonable(v):
+    import pandas as pd
+
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    if hasattr(v, "tolist"):
+        return _jsonable(v.tolist())
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+@app.command()
+def status(format: FormatOption = OutputFormat.table) -> None:
+    """The current recommendation in WEITBLICK_HOME: its run, time, solver status, gap, value
+    and the funded items with start and finish."""
+    from pipelines.store import read_tables
+
+    store = paths.store_path()
+    run = _current(store)
+    tables = read_tables(store, "settings", "portfolio_plan", "plan_run_info")
+    s = _settings(tables)
+    info = tables["plan_run_info"].iloc[0]
+    plan_df = tables["portfolio_plan"]
+    funded = plan_df[plan_df["funded"]].sort_values(["start_period", "item_id"])
+    items = [
+        {
+            "item_id": r.item_id,
+            "title": r.title,
+            "product": r.product,
+            "start": int(r.start_period),
+            "finish": int(r.finish_period),
+            "start_label": s.period_label(int(r.start_period)),
+            "finish_label": s.period_label(int(r.finish_period)),
+            "mandatory": bool(r.mandatory),
+        }
+        for r in funded.itertuples()
+    ]
+    payload = {
+        "run_id": run["run_id"],
+        "started_at": run["started_at"],
+        "finished_at": run["finished_at"],
+        "trigger": run["trigger"],
+        "company": s.company,
+        "data_dir": run["data_dir"],
+        "solver": str(info["solver"]),
+        "status": str(info["status"]),
+        "gap": float(info["gap"]),
+        "value_eur": float(info["value_eur"]),
+        "cost_eur": float(info["cost_eur"]),
+        "n_funded": len(items),
+        "funded": items,
+    }
+    if format == "json":
+        sys.stdout.write(json.dumps(_jsonable(payload)) + "\n")
+        return
+    out.print(
+        f"[bold]{s.company}[/]: current recommendation from run {run['run_id'][:8]} "
+        f"({run['trigger']}, {_when(run['finished_at'])}), workspace {run['data_dir']}"
+    )
+    out.print(_run_info_line(info))
+    t = Table(title=f"Funded: {len(items)} items")
+    for col in ("item", "title", "product", "start", "finish", "must"):
+        t.add_column(col, overflow="fold", no_wrap=col == "item")
+    for i in items:
+        t.add_row(
+            i["item_id"], i["title"], i["product"], i["start_label"], i["finish_label"], "yes" if i["mandatory"] else ""
+        )
+    out.print(t)
+
+
+@app.command()
+def history(format: FormatOption = OutputFormat.table) -> None:
+    """Every promoted run in WEITBLICK_HOME, oldest first: when, what started it, its inputs'
+    fingerprint, the code and solver behind it, and its result."""
+    from pipelines.promotion import history as runs_of, input_files_of
+
+    store = paths.store_path()
+    runs = runs_of(store)
+    if format == "json":
+        rows = []
+        for r in runs.to_dict("records"):
+            r["current"] = r["run_id"] == runs["run_id"].iloc[-1]
+            r["input_files"] = input_files_of(store, r["run_id"]).to_dict("records")
+            rows.append(r)
+        sys.stdout.write(json.dumps(_jsonable(rows)) + "\n")
+        return
+    if runs.empty:
+        out.print(f"No promoted run in {store} yet: 'weitblick refresh --data DIR' makes the first.")
+        return
+    t = Table(title=f"Promoted runs in {store}")
+    for col in ("run", "finished", "trigger", "company", "inputs", "code", "solver", "gap", "value EUR", "funded"):
+        t.add_column(col, overflow="fold", no_wrap=col in ("run", "inputs"))
+    for r in runs.itertuples():
+        current = r.Index == len(runs) - 1
+        code = r.code_version + (
+            f" @{r.git_commit[:8]}{'+' if r.git_commit.endswith('dirty') else ''}" if r.git_commit else ""
+        )
+        t.add_row(
+            r.run_id[:8] + (" *" if current else ""),
+            _when(r.finished_at),
+            r.trigger,
+            r.company,
+            r.inputs_sha256[:12],
+            code,
+            r.solver_status,
+            _pct(r.gap, 2),
+            f"{r.value_eur:,.0f}",
+            str(r.n_funded),
+        )
+    out.print(t)
+    out.print("* the current recommendation")
 
 
 @app.command("values-template")

@@ -14,13 +14,17 @@ import dagster as dg
 
 from pipelines.assets import inputs, optimisation, review, simulation, valuation
 from pipelines.resources import build_resources
+from pipelines.sensors import build_workspace_sensor
 
 ASSET_MODULES = [inputs, valuation, optimisation, simulation, review]
 
 
 def build_definitions(home: Path | None = None, **config) -> dg.Definitions:
-    """All assets, checks, the ``refresh`` job and its weekly schedule, with resources under ``home``."""
+    """All assets, checks, the ``refresh`` job, its weekly schedule and the sensor on the
+    workspace's files, with resources under ``home``. Every job runs in one process (the
+    in-process executor): the refresh lock and the run's staging schema belong to one run."""
     assets = dg.load_assets_from_modules(ASSET_MODULES)
+    assets.append(review.build_promotion([k for a in assets for k in a.keys]))
     checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
     refresh = dg.define_asset_job(
         "refresh",
@@ -40,7 +44,9 @@ def build_definitions(home: Path | None = None, **config) -> dg.Definitions:
         asset_checks=checks,
         jobs=[refresh],
         schedules=[weekly],
+        sensors=[build_workspace_sensor(refresh)],
         resources=build_resources(home, **config),
+        executor=dg.in_process_executor,
     )
 
 

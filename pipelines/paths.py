@@ -11,7 +11,9 @@ import os
 from pathlib import Path
 
 STORE_FILE = "store.duckdb"  # not named like its schema ("weitblick"): avoids ambiguous references
-STORE_SCHEMA = "weitblick"
+STORE_SCHEMA = "weitblick"  # the current recommendation: views onto the last promoted run
+HISTORY_SCHEMA = "history"  # every promoted run with its provenance
+LOCK_FILE = "refresh.lock"  # held by the refresh that writes into a home
 
 
 def project_root() -> Path:
@@ -37,6 +39,10 @@ def weitblick_home() -> Path:
 
 def store_path(home: Path | None = None) -> Path:
     return (home or weitblick_home()) / STORE_FILE
+
+
+def lock_path(home: Path | None = None) -> Path:
+    return (home or weitblick_home()) / LOCK_FILE
 
 
 def dagster_home(home: Path | None = None) -> Path:

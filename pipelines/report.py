@@ -5,6 +5,7 @@ The notebook only reads the store and draws; everything it shows was computed by
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -37,8 +38,11 @@ REVIEW_TABLES = (
 )
 
 
-def render_review(store: Path, out_dir: Path, notebook: Path | None = None, timeout_s: int = 600) -> Path:
-    """Run the review notebook with ``store`` as its parameter; write the executed notebook and HTML.
+def render_review(
+    store: Path, out_dir: Path, notebook: Path | None = None, timeout_s: int = 600, schema: str = paths.STORE_SCHEMA
+) -> Path:
+    """Run the review notebook on ``schema`` of ``store`` (default: the current recommendation);
+    write the executed notebook and HTML into ``out_dir``.
 
     Returns the path of the HTML report. Raises papermill's PapermillExecutionError (with the
     failing cell) if the notebook fails.
@@ -49,7 +53,7 @@ def render_review(store: Path, out_dir: Path, notebook: Path | None = None, time
     papermill.execute_notebook(
         str(notebook),
         str(executed),
-        parameters={"store": str(store)},
+        parameters={"store": str(store), "schema": schema},
         kernel_name="python3",
         progress_bar=False,
         log_output=False,
@@ -60,3 +64,27 @@ def render_review(store: Path, out_dir: Path, notebook: Path | None = None, time
     html = executed.with_suffix(".html")
     html.write_text(body, encoding="utf-8")
     return html
+
+
+STAGING = ".staging"  # reports/.staging/<run id>/: a refresh's report until the run is promoted
+
+
+def staging_dir(reports: Path, run_id: str) -> Path:
+    return Path(reports) / STAGING / run_id
+
+
+def publish_review(reports: Path, run_id: str) -> list[Path]:
+    """Move the report run ``run_id`` rendered (if any) from its staging folder into ``reports``
+    (each file replaced atomically) and drop the staging folders of every run; returns the
+    published files."""
+    staged = staging_dir(reports, run_id)
+    published = []
+    if staged.is_dir():
+        for f in sorted(staged.iterdir()):
+            target = Path(reports) / f.name
+            f.replace(target)
+            published.append(target)
+    root = Path(reports) / STAGING
+    if root.is_dir():
+        shutil.rmtree(root, ignore_errors=True)
+    return published

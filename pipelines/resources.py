@@ -5,16 +5,20 @@ Paths are resolved when the resource is built (run time), never at import time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb_pandas import DuckDBPandasIOManager
 
+from models.errors import StoreError
 from pipelines import paths
-from pipelines._dagster_private import DbTypeHandler, DuckDbClient, TableSlice
-from pipelines.store import lists_from_arrays
+from pipelines.lock import refresh_lock
+from pipelines.promotion import drop_unfinished_runs
+from pipelines.store import connect, lists_from_arrays, run_schema, tables_in
+
+TRIGGER_TAG = "weitblick/trigger"  # set by the CLI ("command"); schedules and sensors carry Dagster's own tags
 
 
 class WeitblickConfig(dg.ConfigurableResource):
@@ -45,6 +49,28 @@ class WeitblickConfig(dg.ConfigurableResource):
     stability_draws: int = 300  # Monte Carlo draws of the rank stability
     rank_top_k: int = 10  # the k of "stays in the top k" and of the top-k overlap between methods
     value_proxy: str = ""  # overrides settings.valuation.proxy: how items without value inputs are valued
+    keep_runs: int = 8  # promoted runs that keep their per-replication tables (older runs keep the rest)
+
+    def run_options(self) -> dict:
+        """The options that shape a run's numbers, as recorded in its history row."""
+        return self.model_dump(
+            include={
+                "time_limit_s",
+                "explain_time_limit_s",
+                "near_misses",
+                "frontier_points",
+                "replications",
+                "workers",
+                "dask_address",
+                "stress_test_plans",
+                "stress_test_scenarios",
+                "strict",
+                "seed",
+                "stability_draws",
+                "rank_top_k",
+                "value_proxy",
+            }
+        )
 
     def data_path(self) -> Path:
         return Path(self.data_dir) if self.data_dir else paths.demo_data_dir()
@@ -72,45 +98,80 @@ class WeitblickConfig(dg.ConfigurableResource):
         return Path(self.reports_dir) if self.reports_dir else paths.reports_dir()
 
 
-class StoreTypeHandler(DbTypeHandler[pd.DataFrame]):
-    """Writes each asset as a whole table (replaced on every materialisation, empty tables
-    included, so a changed schema never clashes with the previous run) and reads it back
-    with list columns as lists."""
+class StoreIOManager(dg.ConfigurableIOManager):
+    """The DuckDB store (:mod:`pipelines.store`): each asset is one table in its run's schema.
 
-    def handle_output(self, context: dg.OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection) -> None:
-        if table_slice.partition_dimensions:
-            raise dg.DagsterInvariantViolationError("partitioned assets are not stored by this handler")
-        connection.register("__weitblick_obj", obj)
-        try:
-            connection.execute(
-                f"create or replace table {table_slice.schema}.{table_slice.table} as select * from __weitblick_obj"
+    ``handle_output`` writes into ``run_<run id>`` only (replacing the table of an asset
+    materialised twice in a run); ``load_input`` reads the run's own table when the run wrote
+    one, else the current recommendation's (an asset the run did not select). Nothing a run
+    writes is seen by the CLI, the notebooks or the report until the run's last asset,
+    ``current_recommendation``, promotes it (:mod:`pipelines.promotion`).
+
+    While a run executes, this manager holds the home's refresh lock (:mod:`pipelines.lock`),
+    and when it takes it, it drops what refreshes that never finished left in the store.
+    """
+
+    database: str  # the DuckDB file
+    lock_file: str = ""  # default: refresh.lock next to the store
+
+    def _lock_path(self) -> Path:
+        return Path(self.lock_file) if self.lock_file else Path(self.database).parent / paths.LOCK_FILE
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[StoreIOManager]:
+        trigger = trigger_of(context.dagster_run.tags if context.dagster_run else {})
+        with refresh_lock(self._lock_path(), context.run_id or "", trigger):
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+            drop_unfinished_runs(Path(self.database), keep=context.run_id)
+            yield self
+
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+        if not isinstance(obj, pd.DataFrame):
+            raise dg.DagsterInvariantViolationError(
+                f"asset {context.asset_key.to_user_string()} returned {type(obj).__name__}; the store keeps DataFrames"
             )
-        finally:
-            connection.unregister("__weitblick_obj")
+        schema, table = run_schema(context.run_id), context.asset_key.path[-1]
+        with connect(Path(self.database)) as con:
+            con.execute(f"create schema if not exists {schema}")
+            con.register("__weitblick_obj", obj)
+            try:
+                con.execute(f"create or replace table {schema}.{table} as select * from __weitblick_obj")
+            finally:
+                con.unregister("__weitblick_obj")
         context.add_output_metadata(
             {
                 "dagster/row_count": len(obj),
                 "dagster/column_schema": dg.TableSchema(
                     columns=[dg.TableColumn(name=str(n), type=str(t)) for n, t in obj.dtypes.items()]
                 ),
+                "schema": schema,
             }
         )
 
-    def load_input(self, context: dg.InputContext, table_slice: TableSlice, connection) -> pd.DataFrame:
-        df = connection.execute(DuckDbClient.get_select_statement(table_slice)).fetchdf()
-        return lists_from_arrays(df)
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        table = context.asset_key.path[-1]
+        try:
+            run_id = context.step_context.run_id
+        except dg.DagsterInvariantViolationError:  # loaded outside a run (build_input_context)
+            run_id = None
+        own = run_schema(run_id) if run_id else None
+        with connect(Path(self.database), read_only=True) as con:
+            schema = own if own and table in tables_in(con, own) else paths.STORE_SCHEMA
+            if table not in tables_in(con, schema):
+                raise StoreError(
+                    f"{table} is neither in this run nor in the current recommendation of {self.database}. "
+                    "Fix: materialise it with the assets it depends on (the refresh job)."
+                )
+            return lists_from_arrays(con.execute(f"select * from {schema}.{table}").fetchdf())
 
-    @property
-    def supported_types(self):
-        return [pd.DataFrame]
 
-
-class StoreIOManager(DuckDBPandasIOManager):
-    """The DuckDB store: one table per asset in schema ``weitblick``."""
-
-    @staticmethod
-    def type_handlers() -> Sequence[DbTypeHandler]:
-        return [StoreTypeHandler()]
+def trigger_of(tags: Mapping[str, str]) -> str:
+    """What started a run: schedule, sensor, command (the weitblick CLI) or manual (the UI)."""
+    if "dagster/schedule_name" in tags:
+        return "schedule"
+    if "dagster/sensor_name" in tags:
+        return "sensor"
+    return tags.get(TRIGGER_TAG, "manual")
 
 
 def build_resources(home: Path | None = None, **config) -> dict[str, object]:
@@ -119,5 +180,5 @@ def build_resources(home: Path | None = None, **config) -> dict[str, object]:
     store.parent.mkdir(parents=True, exist_ok=True)
     return {
         "config": WeitblickConfig(store=str(store), **config),
-        "io_manager": StoreIOManager(database=str(store), schema=paths.STORE_SCHEMA),
+        "io_manager": StoreIOManager(database=str(store)),
     }

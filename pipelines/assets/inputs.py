@@ -10,7 +10,8 @@ from models import checks
 from models.settings import load_settings, settings_from_table, settings_table
 from pipelines.resources import WeitblickConfig
 from pipelines.sources import backlog_file, read_kpis, read_okrs, read_teams, read_workspace_backlog, table_path
-from pipelines.sources.inputs import SETTINGS_FILE, kpi_history_notes
+from pipelines.sources.files import fingerprint, input_files as list_input_files
+from pipelines.sources.inputs import SETTINGS_FILE, TABLE_FILES, kpi_history_notes
 from pipelines.sources.values import Info, refuse_changes
 
 GROUP = "inputs"
@@ -37,6 +38,17 @@ def _reader_metadata(path: Path, notes: list[str]) -> dict[str, dg.MetadataValue
             {"file": str(path), "notes": list(notes), "info": [isinstance(n, Info) for n in notes]}
         ),
     }
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
+def input_files(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
+    """Every input file of the run (workspace tables and settings, workspace and library
+    scenarios) with its sha256: the provenance of the run, recorded in its history."""
+    files = list_input_files(config.data_path(), *config.scenario_folders())
+    return dg.Output(
+        files,
+        metadata={"files": len(files), "fingerprint": fingerprint(files), "bytes": int(files["bytes"].sum())},
+    )
 
 
 @dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
@@ -181,6 +193,18 @@ def backlog_skills_staffed(backlog: pd.DataFrame, teams: pd.DataFrame) -> dg.Ass
 def backlog_okrs_known(backlog: pd.DataFrame, okrs: pd.DataFrame) -> dg.AssetCheckResult:
     """Every OKR an item points at is defined in okrs.csv."""
     return _result(checks.unknown_okrs(backlog, okrs), "unknown key results")
+
+
+@dg.asset_check(asset=input_files, blocking=True)
+def input_files_complete(input_files: pd.DataFrame) -> dg.AssetCheckResult:
+    """The workspace holds settings.yaml and each table (backlog, teams, kpis, okrs) as .csv or
+    .xlsx, and the library at least one scenario: the files the run's provenance lists."""
+    names = set(input_files.loc[input_files["role"] == "workspace", "file"])
+    missing = [SETTINGS_FILE] if SETTINGS_FILE not in names else []
+    missing += [f"{t}.csv (or .xlsx)" for t in TABLE_FILES if not {f"{t}.csv", f"{t}.xlsx"} & names]
+    if not input_files["role"].str.contains("scenario").any():
+        missing.append("a scenario file (scenarios/*.yaml)")
+    return _result(missing, "missing input files")
 
 
 @dg.asset_check(asset=teams, blocking=True)

@@ -186,7 +186,7 @@ def test_store_errors_name_the_store_and_the_fix(tmp_path):
 
     store = tmp_path / "store.duckdb"
     duckdb.connect(str(store)).close()
-    with pytest.raises(StoreError, match=r"table weitblick.backlog is not in .*Fix: materialise it first"):
+    with pytest.raises(StoreError, match=r"table weitblick.backlog is not in .*Fix: refresh first"):
         read_tables(store, "backlog")
     junk = tmp_path / "junk.duckdb"
     junk.write_text("not a database", encoding="utf-8")
