@@ -50,6 +50,59 @@ display(
     )
 )
 
+# %%
+# What changed since the recommendation this run replaces (recommendation_diff, recommendation_changes)
+changes, moved = t["recommendation_changes"], t["recommendation_diff"]
+
+
+def _label(p):
+    return "-" if pd.isna(p) else s.period_label(int(p))
+
+
+if changes.empty:
+    display(
+        Markdown(
+            "## What changed\nThis is the first recommendation in this store: the next refresh is compared with it."
+        )
+    )
+else:
+    since, against = pd.Timestamp(changes["against_finished_at"].iloc[0]), changes["against_run"].iloc[0]
+    total = changes.loc[changes["scope"] == "plan"].set_index("metric")
+    lines = [f"## What changed since {since:%Y-%m-%d %H:%M} UTC (run {against[:8]})"]
+    for metric in ("plan value", "funded items"):
+        if metric in total.index:
+            r = total.loc[metric]
+            lines.append(f"- {metric}: {r['before']:,.0f} → {r['after']:,.0f} ({r['change']:+,.0f} {r['unit']})")
+    npv = changes.loc[changes["metric"].str.startswith("NPV") & (changes["change"].abs() > 0)]
+    for r in npv.itertuples():
+        lines.append(f"- {r.metric} ({r.scope}): {r.before:,.0f} → {r.after:,.0f} ({r.change:+,.0f} {r.unit})")
+    kpis = changes.loc[changes["metric"].str.startswith("baseline") & (changes["change"].abs() > 0)]
+    lines += [f"- {r.metric} of {r.scope}: {r.before:,.4g} → {r.after:,.4g}" for r in kpis.itertuples()]
+    counts = moved["change"].value_counts()
+    lines.append(
+        "- items: " + (", ".join(f"{n} {k}" for k, n in counts.items()) if len(counts) else "no decision changed")
+    )
+    display(Markdown("\n".join(lines)))
+    if len(moved):
+        display(
+            pd.DataFrame(
+                {
+                    "item": moved["item_id"],
+                    "title": moved["title"],
+                    "change": moved["change"],
+                    "start": [
+                        f"{_label(a)} → {_label(b)}"
+                        for a, b in zip(moved["start_before"], moved["start_after"], strict=True)
+                    ],
+                    "value (EUR)": [
+                        f"{(a if a == a else 0):,.0f} → {(b if b == b else 0):,.0f}"
+                        for a, b in zip(moved["value_before_eur"], moved["value_after_eur"], strict=True)
+                    ],
+                    "why": ["; ".join(c) for c in moved["causes"]],
+                }
+            ).style.hide(axis="index")
+        )
+
 # %% [markdown]
 # ## The recommended plan
 # One bar per funded item, from its start to its finish period, coloured by product.

@@ -1162,6 +1162,83 @@ def history(format: FormatOption = OutputFormat.table) -> None:
     out.print("* the current recommendation")
 
 
+@app.command()
+def diff(
+    against: Annotated[
+        str,
+        typer.Option(
+            help="Run id (or its first characters, see 'weitblick history') to compare the current with; "
+            "default: the run before it."
+        ),
+    ] = "",
+    format: FormatOption = OutputFormat.table,
+) -> None:
+    """What changed between a promoted run and the current recommendation: items added,
+    removed, moved or revalued with their causes, and the plan's value, NPV and KPI baselines."""
+    from models import diff as changes
+    from pipelines.promotion import DIFF_TABLES, find_run, history, run_tables
+
+    store = paths.store_path()
+    current = _current(store)
+    if against:
+        before_run = find_run(store, against)
+    else:
+        runs = history(store)
+        if len(runs) < 2:
+            raise StoreError(
+                f"only one promoted run in {store}: nothing to compare yet. Fix: refresh again after the inputs "
+                "changed, or name a run with --against."
+            )
+        before_run = runs.iloc[-2]
+    before = run_tables(store, before_run, *DIFF_TABLES)
+    after = run_tables(store, current, *DIFF_TABLES)
+    items, runs_delta = changes.item_changes(before, after), changes.run_changes(before, after)
+    s = _settings(after)
+    head = {
+        "before": {"run_id": before_run["run_id"], "finished_at": before_run["finished_at"]},
+        "after": {"run_id": current["run_id"], "finished_at": current["finished_at"]},
+    }
+    if format == "json":
+        payload = {
+            **head,
+            "items": items.to_dict("records"),
+            "run": runs_delta.to_dict("records"),
+            "inputs": changes.input_changes(before, after).to_dict("records"),
+        }
+        sys.stdout.write(json.dumps(_jsonable(payload)) + "\n")
+        return
+    out.print(
+        f"[bold]What changed since {_when(before_run['finished_at'])}[/] (run {before_run['run_id'][:8]} -> "
+        f"current run {current['run_id'][:8]} of {_when(current['finished_at'])})"
+    )
+    t = Table(title="The plan")
+    for col in ("metric", "scope", "before", "after", "change", "unit"):
+        t.add_column(col, justify="right" if col in ("before", "after", "change") else "left", overflow="fold")
+    shown = runs_delta.loc[(runs_delta["change"].abs() > 0) | (runs_delta["scope"] == "plan")]
+    for r in shown.itertuples():
+        fmt = "{:,.4g}" if r.unit not in ("EUR", "items") else "{:,.0f}"
+        t.add_row(
+            r.metric, str(r.scope), *(("-" if v != v else fmt.format(v)) for v in (r.before, r.after, r.change)), r.unit
+        )
+    out.print(t)
+    if items.empty:
+        out.print("No item's decision, value or cost changed.")
+        return
+    t = Table(title=f"Items whose decision changed: {len(items)}")
+    for col in ("item", "change", "start", "value EUR", "why"):
+        t.add_column(col, overflow="fold", no_wrap=col == "item")
+
+    def label(p) -> str:
+        import pandas as pd
+
+        return "-" if pd.isna(p) else s.period_label(int(p))
+
+    for r in items.itertuples():
+        value = " -> ".join("-" if v != v else f"{v:,.0f}" for v in (r.value_before_eur, r.value_after_eur))
+        t.add_row(r.item_id, r.change, f"{label(r.start_before)} -> {label(r.start_after)}", value, "; ".join(r.causes))
+    out.print(t)
+
+
 @app.command("values-template")
 def values_template(
     data: Annotated[

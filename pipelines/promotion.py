@@ -43,6 +43,17 @@ LARGE_TABLES = (
     "baseline_decisions",
 )
 KEEP_RUNS = 8
+# What a comparison of two runs reads (models.diff); never pruned.
+DIFF_TABLES = (
+    "backlog",
+    "teams",
+    "settings",
+    "kpi_baselines",
+    "portfolio_plan",
+    "plan_run_info",
+    "business_cases",
+    "stress_test_summary",
+)
 
 RUNS_DDL = f"""
 create table if not exists {HISTORY_SCHEMA}.runs (

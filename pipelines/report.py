@@ -35,6 +35,8 @@ REVIEW_TABLES = (
     "portfolio_health",
     "kpi_baselines",
     "kpi_imputations",
+    "recommendation_diff",
+    "recommendation_changes",
 )
 
 

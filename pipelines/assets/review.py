@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import dagster as dg
 import pandas as pd
 
+from models import diff
 from pipelines import provenance
-from pipelines.promotion import promote, prune
+from pipelines.promotion import DIFF_TABLES, current_run, promote, prune, run_tables
 from pipelines.report import REVIEW_TABLES, publish_review, render_review, staging_dir
 from pipelines.resources import WeitblickConfig, trigger_of
 from pipelines.store import run_schema
@@ -17,6 +18,63 @@ GROUP = "review"
 PROMOTION = "current_recommendation"
 # the tables the promotion reads for the run's provenance; every other asset is a plain dependency
 PROVENANCE_TABLES = ("settings", "plan_run_info", "stress_test_run_info", "input_files")
+
+
+@dg.multi_asset(
+    outs={
+        "recommendation_diff": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="Items added to or removed from the plan, moved, or with another value or cost than in the "
+            "current recommendation, each with the causes found in the two runs' inputs.",
+        ),
+        "recommendation_changes": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="Plan value, cost, funded items, solver gap, NPV P10/P50 per scenario and KPI baselines: "
+            "this run against the current recommendation.",
+        ),
+    },
+)
+def recommendation_diff(
+    config: WeitblickConfig,
+    backlog: pd.DataFrame,
+    teams: pd.DataFrame,
+    settings: pd.DataFrame,
+    kpi_baselines: pd.DataFrame,
+    portfolio_plan: pd.DataFrame,
+    plan_run_info: pd.DataFrame,
+    business_cases: pd.DataFrame,
+    stress_test_summary: pd.DataFrame,
+):
+    """What changed since the current recommendation (models/diff.py); empty on the first run.
+    Every row names the run compared against and when it was promoted."""
+    after = {
+        "backlog": backlog,
+        "teams": teams,
+        "settings": settings,
+        "kpi_baselines": kpi_baselines,
+        "portfolio_plan": portfolio_plan,
+        "plan_run_info": plan_run_info,
+        "business_cases": business_cases,
+        "stress_test_summary": stress_test_summary,
+    }
+    store = config.store_path()
+    against = current_run(store) if store.exists() else None
+    if against is None:
+        items = pd.DataFrame(columns=diff.ITEM_CHANGE_COLUMNS)
+        runs = pd.DataFrame(columns=diff.RUN_CHANGE_COLUMNS)
+        since = {"against_run": None, "against_finished_at": pd.NaT}
+    else:
+        before = run_tables(store, against, *DIFF_TABLES)
+        items, runs = diff.item_changes(before, after), diff.run_changes(before, after)
+        since = {"against_run": against["run_id"], "against_finished_at": against["finished_at"]}
+    items = items.assign(**since)
+    runs = runs.assign(**since)
+    meta = {"against_run": since["against_run"] or "none (first run)"}
+    counts = items["change"].value_counts().to_dict() if len(items) else {}
+    yield dg.Output(items, "recommendation_diff", metadata={**meta, **{k: int(v) for k, v in counts.items()}})
+    yield dg.Output(runs, "recommendation_changes", metadata=meta)
 
 
 @dg.asset(
