@@ -98,3 +98,10 @@ STATUS_NAMES: dict[str, str] = {
     "Erledigt": "Resolved",
     "Geschlossen": "Closed",
 }
+
+# Columns a team's roadmap may be read from (pipelines.sources.roadmap; the backlog reader does
+# not read them). Jira writes one column per value (repeated headers). German: judgement.
+ROADMAP_FIELDS: dict[str, tuple[str, ...]] = {
+    "fix_versions": ("Fix Version/s", "Fix versions", "Fix Versions", "Lösungsversion/en", "Lösungsversionen"),
+    "sprint": ("Sprint",),
+}
