@@ -26,6 +26,7 @@ from pipelines_testkit import invoke
 from models.portfolio import check_plan
 from models.settings import settings_from_table
 from pipelines import paths
+from pipelines.assets.review import PROMOTION
 from pipelines.cli import INPUT_ASSETS, PLAN_ASSETS
 from pipelines.definitions import build_definitions
 from pipelines.report import render_review
@@ -95,13 +96,14 @@ def test_plan_table_prints_the_time_limit_with_its_gap(hard_workspace):
 
 
 def test_review_header_reports_the_time_limit_with_the_stored_gap(copy_of_demo_store, hard_workspace, tmp_path):
-    # a refresh of inputs and plan on the hard workspace, over a copy of the session's store
+    # a refresh of inputs and plan on the hard workspace, over a copy of the session's store, promoted
+    # (the tables it did not recompute are carried over from the session's run)
     home = copy_of_demo_store
     defs = build_definitions(home, data_dir=str(hard_workspace), time_limit_s=TIME_LIMIT_S)
     with dg.DagsterInstance.ephemeral() as instance:
         run = defs.resolve_job_def("refresh").execute_in_process(
             instance=instance,
-            asset_selection=[dg.AssetKey(k) for k in [*INPUT_ASSETS, *PLAN_ASSETS]],
+            asset_selection=[dg.AssetKey(k) for k in [*INPUT_ASSETS, *PLAN_ASSETS, "input_files", PROMOTION]],
             raise_on_error=False,
         )
     assert run.success
