@@ -454,7 +454,7 @@ def roadmap_plan(
     decisions = decisions_table(inp, placed)
     decisions["reason"] = _roadmap_reasons(inp, decisions, starts)
     rules = violations.loc[violations["kind"] == "rule"]
-    summary = pd.DataFrame(
+    summary = _summary_table(
         [
             {
                 "method": name,
@@ -468,11 +468,18 @@ def roadmap_plan(
                 "n_outside_plan": int((violations["rule"] == "outside_plan").sum()),
                 "n_violations": len(violations),
             }
-        ],
-        columns=SUMMARY_COLUMNS,
+        ]
     )
-    summary["valid"] = summary["valid"].astype(bool)
     return decisions, summary, violations
+
+
+def _summary_table(rows: list[dict]) -> pd.DataFrame:
+    """The summary rows with SUMMARY_COLUMNS and their types (also without rows)."""
+    out = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    types = {"valid": bool, "method": object, "violations": object}
+    for col in SUMMARY_COLUMNS:
+        out[col] = out[col].astype(types.get(col, float if col.endswith("_eur") else "int64"))
+    return out
 
 
 def roadmap_dicts(roadmap: pd.DataFrame) -> tuple[dict[str, int], dict[str, int]]:
@@ -522,8 +529,7 @@ def value_roadmap(
     roadmap without rows (the workspace has none) gives three tables without rows, with the
     same columns."""
     if roadmap.empty:
-        summary = pd.DataFrame(columns=SUMMARY_COLUMNS)
-        return empty_decisions(), summary, _Found(settings).table()
+        return empty_decisions(), _summary_table([]), _Found(settings).table()
     starts, finishes = roadmap_dicts(roadmap)
     return roadmap_plan(prepare_input(backlog, teams, values, settings), starts, finishes, name)
 

@@ -240,6 +240,7 @@ def test_a_greedy_plan_valued_as_a_roadmap_keeps_its_value(demo):
     decisions, row, _ = roadmap_plan(inp, starts)
     assert row["value_eur"].item() == pytest.approx(summary["value_eur"].item(), rel=1e-12)
     assert row["valid"].item() == summary["valid"].item()
+    assert list(summary.columns) == SUMMARY_COLUMNS[: len(summary.columns)]  # one table with the baselines
     cols = ["item_id", "funded", "start_period", "finish_period", "value", "cost"]
     pd.testing.assert_frame_equal(decisions[cols], plan[cols])
     assert compare_plans(plan, decisions).empty
