@@ -7,9 +7,10 @@ cursor. A new, changed or removed file requests one run; touching a file without
 content requests none. Dagster stores the cursor in its instance (under DAGSTER_HOME), so a restart
 of the daemon or the UI neither forgets the last state nor re-runs an unchanged workspace.
 
-The run key is the inputs' fingerprint (:func:`pipelines.sources.files.fingerprint`), and Dagster
-launches one run per run key and sensor: returning to contents the sensor has already requested a
-run for (undoing an edit) requests no second run of them.
+The run key names the change: the fingerprint (:func:`pipelines.sources.files.fingerprint`) of
+the files before and after it. Dagster launches one run per run key and sensor, so a tick evaluated
+twice never requests the same change twice, while undoing an edit (A -> B -> A) is a change of its
+own and refreshes again: the recommendation always belongs to the files as they are.
 """
 
 from __future__ import annotations
@@ -88,6 +89,14 @@ def describe_changes(found: dict[str, list[str]], limit: int = TAG_NAMES) -> str
     return "; ".join(parts)
 
 
+def _fingerprint_of(hashes: dict[str, str] | None) -> str:
+    """The fingerprint of the files a cursor holds ("none" without a cursor)."""
+    if hashes is None:
+        return "none"
+    rows = [(*key.split("/", 1), sha) for key, sha in hashes.items()]
+    return fingerprint(pd.DataFrame(rows, columns=["role", "file", "sha256"]))
+
+
 def build_workspace_sensor(job: dg.UnresolvedAssetJobDefinition | dg.JobDefinition) -> dg.SensorDefinition:
     """The ``workspace_changed`` sensor, requesting runs of ``job`` (the ``refresh`` job); it reads
     the workspace and scenario folders from the ``config`` resource. Running by default."""
@@ -110,7 +119,10 @@ def build_workspace_sensor(job: dg.UnresolvedAssetJobDefinition | dg.JobDefiniti
             return dg.SkipReason(f"cannot read the workspace: {exc}")
         now = file_hashes(files)
         before = cursor_hashes(context.cursor)
-        run_key = fingerprint(files)
+        new = fingerprint(files)
+        # keyed on the change (from -> to), so going back to earlier inputs (A -> B -> A) refreshes again,
+        # while a tick evaluated twice never requests the same change twice
+        run_key = f"{_fingerprint_of(before)[:16]}->{new}"
         if before is None:
             changed = f"first check: all {len(now)} input files"
         else:
@@ -118,7 +130,7 @@ def build_workspace_sensor(job: dg.UnresolvedAssetJobDefinition | dg.JobDefiniti
             if not any(found.values()):
                 return dg.SkipReason(
                     f"no input file changed since the last requested refresh "
-                    f"({len(now)} files, fingerprint {run_key[:12]})."
+                    f"({len(now)} files, fingerprint {new[:12]})."
                 )
             changed = describe_changes(found)
         context.log.info(f"input files changed ({changed}): requesting a refresh")

@@ -152,11 +152,11 @@ def test_the_sensor_runs_by_default_for_its_job_and_says_what_it_watches():
 
 
 def test_one_refresh_per_change_of_content(workspace):
-    # first look: one run, keyed by the fingerprint, and a cursor with every file's hash
+    # first look: one run, keyed by the change (none -> the fingerprint), and a cursor with every file's hash
     first = evaluate(workspace)
     (run,) = requested(first)
     files = input_files(workspace, LIBRARY, None)
-    assert run.run_key == fingerprint(files)
+    assert run.run_key == f"none->{fingerprint(files)}"
     assert run.tags == {TRIGGER_TAG: "sensor", CHANGED_TAG: "first check: all 15 input files"}
     assert json.loads(first.cursor) == {f"{r}/{f}": h for r, f, h in files[["role", "file", "sha256"]].values}
 
@@ -171,6 +171,16 @@ def test_one_refresh_per_change_of_content(workspace):
     (run,) = requested(edited)
     assert run.tags[CHANGED_TAG] == "changed: teams.csv" and run.run_key != requested(first)[0].run_key
     assert evaluate(workspace, edited.cursor).skip_message.startswith("no input file changed")
+
+    # undoing the edit is a change of its own: a refresh of the files as they are again, under a new key
+    (workspace / "teams.csv").write_bytes(text)
+    (undone,) = requested(evaluate(workspace, edited.cursor))
+    assert undone.tags[CHANGED_TAG] == "changed: teams.csv"
+    assert undone.run_key.endswith(fingerprint(files)) and undone.run_key not in {
+        run.run_key,
+        f"none->{fingerprint(files)}",
+    }
+    (workspace / "teams.csv").write_bytes(text[:-1] + (b"9" if text[-1:] != b"9" else b"8"))
 
     # touched only (same content, new modification time): no run
     later = (workspace / "backlog.csv").stat().st_mtime + 3600
