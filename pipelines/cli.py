@@ -133,14 +133,19 @@ def _settings(tables: dict[str, pd.DataFrame]) -> Settings:
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
     """Plain messages of failed steps and failed blocking checks."""
     msgs = []
+
+    def plain(error) -> str:
+        cause = error.cause if error and error.cause else error
+        text = cause.message.strip() if cause else "failed"
+        if cause and cause.cls_name:  # "models.errors.InputError: ..." -> "..."
+            text = re.sub(rf"^[\w.]*{re.escape(cause.cls_name)}: ", "", text)
+        return text
+
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
-            error = event.step_failure_data.error
-            cause = error.cause if error and error.cause else error
-            text = cause.message.strip() if cause else "failed"
-            if cause and cause.cls_name:  # "models.errors.InputError: ..." -> "..."
-                text = re.sub(rf"^[\w.]*{re.escape(cause.cls_name)}: ", "", text)
-            msgs.append(f"{event.step_key}: {text}")
+            msgs.append(f"{event.step_key}: {plain(event.step_failure_data.error)}")
+        elif event.event_type_value == "RESOURCE_INIT_FAILURE" and getattr(event.event_specific_data, "error", None):
+            msgs.append(plain(event.event_specific_data.error))  # e.g. the home's refresh lock is taken
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed:
