@@ -42,8 +42,9 @@ home: install
 demo: home
 	$(RUN) weitblick demo
 
+# Two or more processes (pytest-xdist): most end-to-end tests leave a core idle on their own.
 test: install
-	$(RUN) pytest
+	$(RUN) pytest -n auto
 
 test-fast: install
 	$(RUN) pytest -m "not slow"

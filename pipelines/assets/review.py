@@ -85,8 +85,8 @@ def recommendation_diff(
 def review_report(context: dg.AssetExecutionContext, config: WeitblickConfig) -> dg.MaterializeResult:
     """The review notebook executed against this run's tables and rendered as HTML; it replaces
     reports/review.html when the run is promoted."""
-    out = staging_dir(config.reports_path(), context.run_id)
-    html = render_review(config.store_path(), out, schema=run_schema(context.run_id))
+    out = staging_dir(config.reports_path(), context.run.run_id)
+    html = render_review(config.store_path(), out, schema=run_schema(context.run.run_id))
     return dg.MaterializeResult(metadata={"staged": dg.MetadataValue.path(str(html)), "bytes": html.stat().st_size})
 
 
@@ -107,11 +107,11 @@ def build_promotion(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         """This run's tables become the current recommendation, all at once, and the run joins
         the history with its provenance (pipelines/promotion.py). Runs last: a failed step or
         blocking check upstream leaves the current recommendation as it was."""
-        run = context.instance.get_run_record_by_id(context.run_id)
+        run = context.instance.get_run_record_by_id(context.run.run_id)
         now = datetime.now(UTC).replace(tzinfo=None)
         started = datetime.fromtimestamp(run.start_time, UTC).replace(tzinfo=None) if run and run.start_time else now
         record = provenance.run_record(
-            context.run_id,
+            context.run.run_id,
             started,
             now,
             trigger_of(context.run.tags),
@@ -123,11 +123,11 @@ def build_promotion(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
             config.run_options(),
         )
         carried = promote(config.store_path(), record, input_files)
-        published = publish_review(config.reports_path(), context.run_id)
+        published = publish_review(config.reports_path(), context.run.run_id)
         pruned = prune(config.store_path(), config.keep_runs)
         return dg.MaterializeResult(
             metadata={
-                "run_id": context.run_id,
+                "run_id": context.run.run_id,
                 "trigger": record["trigger"],
                 "inputs_sha256": record["inputs_sha256"],
                 "carried_over": ", ".join(carried) or "none",

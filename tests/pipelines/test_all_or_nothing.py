@@ -32,7 +32,8 @@ from pipelines.store import read_tables, run_schema
 
 pytestmark = pytest.mark.slow
 
-FAST = ("--replications", "1", "--time-limit", "5", "--explain-time-limit", "0.1")
+# the least effort that still plans, explains and stress-tests (the plan reports TimeLimit and its gap)
+FAST = ("--replications", "1", "--time-limit", "1", "--explain-time-limit", "0.05")
 CURRENT_TABLES = ("portfolio_plan", "plan_run_info", "stress_test_summary", "backlog", "teams", "settings")
 
 
@@ -46,9 +47,14 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def _json(home: Path, *args: str):
-    proc = run_weitblick(*args, "--format", "json", env=_env(home))
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout)
+    """``weitblick ARGS --format json`` on ``home``, in this process (the reading commands are quick)."""
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    result = CliRunner(env=_env(home)).invoke(app, [*args, "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
 
 
 def _snapshot(home: Path) -> tuple[dict, dict[str, pd.DataFrame], int]:
