@@ -36,5 +36,9 @@ RANKED_METHODS = ("rice", "wsjf", "weighted", "moscow")
 # The rankings the greedy baselines fill a plan by (models.portfolio.greedy).
 RANKINGS = ("rice", "wsjf", "value_per_effort", "weighted_score")
 
-# The plans a stress test can run: the optimiser's and the greedy baselines by ranking method.
-PLAN_NAMES: tuple[str, ...] = ("recommended", *RANKINGS)
+# The plan the team has today (the workspace's roadmap.csv, models.portfolio.roadmap).
+CURRENT_PLAN = "current"
+
+# The plans a stress test can run: the optimiser's, the greedy baselines by ranking method and,
+# when the workspace has a roadmap, the team's current one.
+PLAN_NAMES: tuple[str, ...] = ("recommended", *RANKINGS, CURRENT_PLAN)

@@ -214,6 +214,30 @@ display(
 )
 
 # %% [markdown]
+# ## The team's current roadmap
+# The workspace's `roadmap.csv`, valued with the optimiser's values and checked against every
+# rule; the items only one of the two plans funds, and why. The stress test below runs it as the
+# plan "current".
+
+# %%
+road, broken, only = t["roadmap_check"], t["roadmap_violations"], t["roadmap_comparison"]
+if road.empty:
+    display(Markdown("No roadmap in the workspace (`roadmap.csv`): nothing to compare the recommendation with."))
+else:
+    r = road.iloc[0]
+    display(
+        Markdown(
+            f"The current roadmap funds {r['n_funded']} items worth {r['value_eur']:,.0f} EUR; the recommended plan "
+            f"{info['n_funded']} items worth {info['value_eur']:,.0f} EUR. "
+            + (f"It breaks {len(broken)} rules:" if len(broken) else "It keeps every rule.")
+        )
+    )
+    if len(broken):
+        display(broken[["rule", "where", "period_label", "amount", "unit", "message"]].style.hide(axis="index"))
+    if len(only):
+        display(only[["item_id", "title", "change", "reason"]].style.hide(axis="index"))
+
+# %% [markdown]
 # ## Portfolio health
 # Which products pay into the strategy, and where is capital bound without creating value?
 # Capital tied is run cost plus planned investment; value created is contribution (MRR x margin

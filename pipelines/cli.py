@@ -1244,6 +1244,143 @@ def diff(
     out.print(t)
 
 
+ROADMAP_ASSETS = ["current_roadmap", "roadmap_decisions", "roadmap_check", "roadmap_violations", "roadmap_comparison"]
+
+
+@app.command()
+def compare(
+    data: DataOption = None,
+    scenarios: Annotated[
+        str | None, typer.Option(help="Comma-separated scenario names (default: the whole library).")
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option(help="Replications per scenario (default: each scenario's own).", min=1)
+    ] = None,
+    time_limit: TimeLimitOption = None,
+    format: FormatOption = OutputFormat.table,
+    verbose: VerboseOption = False,
+    strict: StrictOption = False,
+) -> None:
+    """The team's current roadmap (roadmap.csv in the workspace) against the recommended plan:
+    value, NPV P10/P50/P90, chance per OKR, capacity overload per skill and quarter, and the
+    items only one of them funds, with the reason."""
+    from models.names import CURRENT_PLAN
+    from pipelines.sources import load_inputs
+    from pipelines.sources.roadmap import ROADMAP_NAME, read_workspace_roadmap
+
+    workspace = data or paths.demo_data_dir()
+    inputs = load_inputs(workspace)  # refused before any solve: no roadmap, or one the reader cannot use
+    if read_workspace_roadmap(workspace, inputs.backlog, inputs.settings).roadmap.empty:
+        raise StoreError(
+            f"no roadmap in {workspace}: there is nothing to compare the recommendation with. Fix: put "
+            f"{ROADMAP_NAME}.csv (columns item_id, start such as 2027-Q1, optional finish) into {workspace}."
+        )
+    plans = ["recommended", CURRENT_PLAN]
+    with tempfile.TemporaryDirectory(prefix="weitblick-compare-") as tmp:
+        tables = _run_plan(
+            data,
+            time_limit,
+            [*ROADMAP_ASSETS, *STRESS_ASSETS],
+            Path(tmp),
+            verbose,
+            strict=strict,
+            replications=replications,
+            stress_test_plans=plans,
+            stress_test_scenarios=_names(scenarios),
+        )
+    s = _settings(tables)
+    info, road = tables["plan_run_info"].iloc[0], tables["roadmap_check"].iloc[0]
+    broken, only = tables["roadmap_violations"], tables["roadmap_comparison"]
+    summary = tables["stress_test_summary"].set_index(["plan", "scenario"])
+    okrs = tables["stress_test_okrs"]
+    overload = broken.loc[broken["rule"] == "capacity"]
+    value = {
+        "recommended": {
+            "value_eur": float(info["value_eur"]),
+            "cost_eur": float(info["cost_eur"]),
+            "n_funded": int(info["n_funded"]),
+            "valid": True,
+            "violations": 0,
+        },
+        CURRENT_PLAN: {
+            "value_eur": float(road["value_eur"]),
+            "cost_eur": float(road["cost_eur"]),
+            "n_funded": int(road["n_funded"]),
+            "valid": bool(road["valid"]),
+            "violations": len(broken),
+        },
+    }
+    if format == "json":
+        payload = {
+            "plans": value,
+            "stress_test": summary.reset_index()[["plan", "scenario", "npv_p10", "npv_p50", "npv_p90"]].to_dict(
+                "records"
+            ),
+            "okrs": okrs[["plan", "scenario", "key_result", "chance_met"]].to_dict("records"),
+            "violations": broken.to_dict("records"),
+            "capacity_overload": overload[["where", "period_label", "amount", "unit"]]
+            .rename(columns={"where": "skill", "period_label": "period"})
+            .to_dict("records"),
+            "only_one_funds": only.to_dict("records"),
+        }
+        sys.stdout.write(json.dumps(_jsonable(payload)) + "\n")
+        return
+    out.print(f"[bold]{s.company}[/]: the current roadmap against the recommended plan")
+    out.print(_run_info_line(info))
+    t = Table(title="Value and risk (NPV in EUR, over the scenarios run)")
+    for col in ("plan", "value EUR", "cost EUR", "funded", "rules broken", "NPV P10", "NPV P50", "NPV P90"):
+        t.add_column(col, justify="left" if col == "plan" else "right")
+    for name in plans:
+        v = value[name]
+        npv = summary.xs(name, level="plan") if name in summary.index.get_level_values("plan") else None
+        cells = ["-"] * 3 if npv is None else [f"{npv[c].median():,.0f}" for c in ("npv_p10", "npv_p50", "npv_p90")]
+        t.add_row(
+            name, f"{v['value_eur']:,.0f}", f"{v['cost_eur']:,.0f}", str(v["n_funded"]), str(v["violations"]), *cells
+        )
+    out.print(t)
+    out.print("NPV: the median over the scenarios of each scenario's P10, P50 and P90.")
+    if len(okrs):
+        chance = okrs.groupby(["key_result", "plan"])["chance_met"].mean().unstack("plan")
+        t = Table(title="Chance to meet each key result (mean over the scenarios)")
+        t.add_column("key result", no_wrap=True)
+        for name in plans:
+            t.add_column(name, justify="right")
+        for kr, row in chance.iterrows():
+            t.add_row(str(kr), *(_pct(row.get(name)) for name in plans))
+        out.print(t)
+    if len(overload):
+        t = Table(title="Capacity overload of the current roadmap")
+        for col in ("skill", "quarter", "over by", "detail"):
+            t.add_column(col, overflow="fold")
+        for r in overload.itertuples():
+            t.add_row(str(r.where), str(r.period_label), f"{r.amount:,.1f} {r.unit}", r.message)
+        out.print(t)
+    other = broken.loc[broken["rule"] != "capacity"]
+    if len(other):
+        t = Table(title="Other rules the current roadmap breaks")
+        for col in ("rule", "where", "detail"):
+            t.add_column(col, overflow="fold")
+        for r in other.itertuples():
+            t.add_row(str(r.rule), str(r.where), r.message)
+        out.print(t)
+    if len(only):
+        t = Table(title="Items only one of them funds")
+        for col in ("item", "title", "funded by", "start", "why"):
+            t.add_column(col, overflow="fold", no_wrap=col == "item")
+
+        def label(p) -> str:
+            import pandas as pd
+
+            return "-" if pd.isna(p) else s.period_label(int(p))
+
+        for r in only.itertuples():
+            start = r.recommended_start if r.change == "recommended only" else r.current_start
+            t.add_row(r.item_id, r.title, r.change.removesuffix(" only"), label(start), r.reason)
+        out.print(t)
+    else:
+        out.print("Both plans fund the same items.")
+
+
 @app.command("values-template")
 def values_template(
     data: Annotated[

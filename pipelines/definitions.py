@@ -12,11 +12,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.assets import inputs, optimisation, review, simulation, valuation
+from pipelines.assets import inputs, optimisation, review, roadmap, simulation, valuation
 from pipelines.resources import build_resources
 from pipelines.sensors import build_workspace_sensor
 
-ASSET_MODULES = [inputs, valuation, optimisation, simulation, review]
+ASSET_MODULES = [inputs, valuation, optimisation, roadmap, simulation, review]
 
 
 def build_definitions(home: Path | None = None, **config) -> dg.Definitions:

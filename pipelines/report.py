@@ -37,6 +37,9 @@ REVIEW_TABLES = (
     "kpi_imputations",
     "recommendation_diff",
     "recommendation_changes",
+    "roadmap_check",
+    "roadmap_violations",
+    "roadmap_comparison",
 )
 
 

@@ -119,10 +119,11 @@ class StoreIOManager(dg.ConfigurableIOManager):
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[StoreIOManager]:
-        trigger = trigger_of(context.dagster_run.tags if context.dagster_run else {})
-        with refresh_lock(self._lock_path(), context.run_id or "", trigger):
+        run = context.run
+        run_id = run.run_id if run else ""
+        with refresh_lock(self._lock_path(), run_id, trigger_of(run.tags if run else {})):
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-            drop_unfinished_runs(Path(self.database), keep=context.run_id)
+            drop_unfinished_runs(Path(self.database), keep=run_id or None)
             yield self
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:

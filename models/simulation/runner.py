@@ -622,7 +622,8 @@ def candidate_plans(
         unknown = [n for n in names if n not in decisions]
         if unknown:
             fix = (
-                "compute their decisions first (greedy baselines: models.portfolio.baselines)"
+                "compute their decisions first (greedy baselines: models.portfolio.baselines; the current plan: "
+                "a roadmap.csv in the workspace)"
                 if all(n in PLAN_NAMES for n in unknown)
                 else "name plans from that list"
             )

@@ -113,11 +113,11 @@ def kpi_history(config: WeitblickConfig) -> dg.Output[pd.DataFrame]:
     )
 
 
-INPUT_TABLES = ("teams", "backlog", "kpi_history", "okrs")  # the assets whose readers make notes
+INPUT_TABLES = ("teams", "backlog", "kpi_history", "okrs", "current_roadmap")  # the assets whose readers make notes
 
 
 # A table for the review (report and notebook), not an input of its own: no blocking check.
-@dg.asset(group_name="review", kinds={"python", "duckdb"}, deps=["teams", "okrs"])
+@dg.asset(group_name="review", kinds={"python", "duckdb"}, deps=["teams", "okrs", "current_roadmap"])
 def read_notes(
     context: dg.AssetExecutionContext,
     config: WeitblickConfig,

@@ -118,3 +118,16 @@ def roadmap_comparison(
             "preview": _md(df[["item_id", "title", "change", "reason"]], 30),
         },
     )
+
+
+@dg.asset_check(asset=current_roadmap, blocking=True, additional_ins={"backlog": dg.AssetIn("backlog")})
+def current_roadmap_items_known(current_roadmap: pd.DataFrame, backlog: pd.DataFrame) -> dg.AssetCheckResult:
+    """Every item of the roadmap is once in it and is a backlog item."""
+    ids = current_roadmap["item_id"]
+    problems = [f"{i} is in the roadmap more than once" for i in sorted(set(ids[ids.duplicated()]))]
+    problems += [f"{i} is not in the backlog" for i in sorted(set(ids) - set(backlog["item_id"]))]
+    return dg.AssetCheckResult(
+        passed=not problems,
+        description=f"{len(problems)} roadmap problems" if problems else "no roadmap problems",
+        metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:50]) or "none")},
+    )

@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from models import portfolio
+from models.names import CURRENT_PLAN
 from models.settings import settings_from_table
 from models.simulation import (
     candidate_plans,
@@ -86,6 +87,7 @@ def stress_test(
     config: WeitblickConfig,
     portfolio_plan: pd.DataFrame,
     baseline_decisions: pd.DataFrame,
+    roadmap_decisions: pd.DataFrame,
     backlog: pd.DataFrame,
     teams: pd.DataFrame,
     kpi_history: pd.DataFrame,
@@ -93,8 +95,11 @@ def stress_test(
     settings: pd.DataFrame,
     scenario_library: pd.DataFrame,
 ):
-    """Run the recommended plan and the greedy baselines through the scenarios (Mesa model, seeded per replication)."""
+    """Run the recommended plan, the greedy baselines and the team's current roadmap (when the
+    workspace has one) through the scenarios (Mesa model, seeded per replication)."""
     decisions = {"recommended": portfolio_plan, **portfolio.unstack_plans(baseline_decisions)}
+    if len(roadmap_decisions) and roadmap_decisions["funded"].astype(bool).any():
+        decisions[CURRENT_PLAN] = roadmap_decisions
     plans = candidate_plans(
         decisions, backlog, teams, kpi_history, settings_from_table(settings), okrs, names=config.stress_test_plans
     )

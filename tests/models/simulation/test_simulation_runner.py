@@ -387,13 +387,13 @@ def test_compare_plans_by_hand():
     assert list(out.index) == ["a", "b"]
 
 
-def test_plan_names_are_the_recommended_plan_and_the_greedy_baselines(
+def test_plan_names_are_the_recommended_plan_the_greedy_baselines_and_the_current_one(
     sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings
 ):
     from models.portfolio.greedy import RANKINGS
     from models.simulation import PLAN_NAMES
 
-    assert ("recommended", *RANKINGS) == PLAN_NAMES and "wsjf" in PLAN_NAMES
+    assert ("recommended", *RANKINGS, "current") == PLAN_NAMES and "wsjf" in PLAN_NAMES
     tables = (sim_backlog, sim_teams, sim_kpi_history, sim_settings)
     # a plan the stress test knows but without decisions here: say how to get them
     with pytest.raises(
