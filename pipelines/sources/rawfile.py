@@ -25,6 +25,18 @@ TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 _DELIMITERS = (",", ";", "\t", "|")
 
 
+def optional_table_file(data_dir: str | Path, name: str, keep: str = "keep one of them") -> Path | None:
+    """``<data_dir>/<name>.csv`` or ``.xlsx`` if there is one, else None; both at once is an
+    InputError whose fix begins with ``keep`` (e.g. which one to keep)."""
+    data_dir = Path(data_dir)
+    found = [data_dir / f"{name}{s}" for s in (".csv", ".xlsx") if (data_dir / f"{name}{s}").exists()]
+    if len(found) > 1:
+        raise InputError.single(
+            found[1], f"both {found[0].name} and {found[1].name} exist.", f"{keep}, so it is clear which one is read."
+        )
+    return found[0] if found else None
+
+
 @dataclass
 class RawTable:
     """A file as header + records. Cells are ``str`` (CSV) or Python values (Excel)."""

@@ -57,7 +57,7 @@ from models.errors import InputError, InputProblem
 from models.settings import Settings
 from pipelines.sources.inputs import backlog_file
 from pipelines.sources.jira_fields import EXPORT_MARKERS, ROADMAP_FIELDS
-from pipelines.sources.rawfile import read_raw
+from pipelines.sources.rawfile import optional_table_file, read_raw
 from pipelines.sources.tables import read_table
 from pipelines.sources.values import Info, Problems, did_you_mean, is_blank, parse_datetime, text
 
@@ -183,15 +183,7 @@ def parse_period(value: object, settings: Settings) -> int:
 
 def roadmap_file(data_dir: str | Path, name: str = ROADMAP_NAME) -> Path | None:
     """``<data_dir>/<name>.csv`` or ``.xlsx`` if there is one; InputError if both exist."""
-    data_dir = Path(data_dir)
-    found = [data_dir / f"{name}{s}" for s in (".csv", ".xlsx") if (data_dir / f"{name}{s}").exists()]
-    if len(found) > 1:
-        raise InputError.single(
-            found[1],
-            f"both {found[0].name} and {found[1].name} exist.",
-            "keep one of them, so it is clear which one is read.",
-        )
-    return found[0] if found else None
+    return optional_table_file(data_dir, name)
 
 
 @dataclass

@@ -30,7 +30,7 @@ from models.errors import InputError, ModelError
 from models.schemas import DIFFERENTIATION, KPIS, MOSCOW, THEMES, total_effort_pw
 from models.settings import Settings
 from pipelines.sources.backlog import RawBacklog, RawItem, parse_value_cells
-from pipelines.sources.rawfile import read_raw
+from pipelines.sources.rawfile import optional_table_file, read_raw
 from pipelines.sources.tables import read_table
 from pipelines.sources.values import Problems, did_you_mean, is_blank, normalise_token, text
 
@@ -95,15 +95,7 @@ _VOTES_HEADERS = {"votes", "stimmen"}
 
 def values_file(data_dir: str | Path) -> Path | None:
     """``<data_dir>/values.csv`` or ``values.xlsx`` if there is one; InputError if both exist."""
-    data_dir = Path(data_dir)
-    found = [data_dir / f"{VALUES_NAME}{s}" for s in (".csv", ".xlsx") if (data_dir / f"{VALUES_NAME}{s}").exists()]
-    if len(found) > 1:
-        raise InputError.single(
-            found[1],
-            f"both {found[0].name} and {found[1].name} exist.",
-            "keep the one you filled in and delete the other, so it is clear which one is read.",
-        )
-    return found[0] if found else None
+    return optional_table_file(data_dir, VALUES_NAME, "keep the one you filled in and delete the other")
 
 
 # ---------------------------------------------------------------------------------------
