@@ -1256,6 +1256,14 @@ def compare(
     replications: Annotated[
         int | None, typer.Option(help="Replications per scenario (default: each scenario's own).", min=1)
     ] = None,
+    roadmap_from: Annotated[
+        str,
+        typer.Option(
+            "--roadmap-from",
+            help="auto (roadmap.csv, else the export's fix versions dated by releases.csv), file, fix_version "
+            "(release dates from releases.csv) or sprint (dates or quarters in the sprint names).",
+        ),
+    ] = "auto",
     time_limit: TimeLimitOption = None,
     format: FormatOption = OutputFormat.table,
     verbose: VerboseOption = False,
@@ -1266,11 +1274,13 @@ def compare(
     items only one of them funds, with the reason."""
     from models.names import CURRENT_PLAN
     from pipelines.sources import load_inputs
-    from pipelines.sources.roadmap import ROADMAP_NAME, read_workspace_roadmap
+    from pipelines.sources.roadmap import ROADMAP_NAME, SOURCES, read_workspace_roadmap
 
+    if roadmap_from not in SOURCES:
+        raise typer.BadParameter(f"use one of {', '.join(SOURCES)}", param_hint="--roadmap-from")
     workspace = data or paths.demo_data_dir()
     inputs = load_inputs(workspace)  # refused before any solve: no roadmap, or one the reader cannot use
-    if read_workspace_roadmap(workspace, inputs.backlog, inputs.settings).roadmap.empty:
+    if read_workspace_roadmap(workspace, inputs.backlog, inputs.settings, roadmap_from).roadmap.empty:
         raise StoreError(
             f"no roadmap in {workspace}: there is nothing to compare the recommendation with. Fix: put "
             f"{ROADMAP_NAME}.csv (columns item_id, start such as 2027-Q1, optional finish) into {workspace}."
@@ -1287,6 +1297,7 @@ def compare(
             replications=replications,
             stress_test_plans=plans,
             stress_test_scenarios=_names(scenarios),
+            roadmap_source=roadmap_from,
         )
     s = _settings(tables)
     info, road = tables["plan_run_info"].iloc[0], tables["roadmap_check"].iloc[0]

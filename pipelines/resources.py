@@ -50,6 +50,9 @@ class WeitblickConfig(dg.ConfigurableResource):
     rank_top_k: int = 10  # the k of "stays in the top k" and of the top-k overlap between methods
     value_proxy: str = ""  # overrides settings.valuation.proxy: how items without value inputs are valued
     keep_runs: int = 8  # promoted runs that keep their per-replication tables (older runs keep the rest)
+    # where the team's current roadmap comes from: auto (roadmap.csv|xlsx, else the export's fix versions when
+    # releases.csv dates them), file, fix_version or sprint (pipelines/sources/roadmap.py)
+    roadmap_source: str = "auto"
 
     def run_options(self) -> dict:
         """The options that shape a run's numbers, as recorded in its history row."""
@@ -69,6 +72,7 @@ class WeitblickConfig(dg.ConfigurableResource):
                 "stability_draws",
                 "rank_top_k",
                 "value_proxy",
+                "roadmap_source",
             }
         )
 

@@ -30,7 +30,7 @@ def _md(df: pd.DataFrame, rows: int = 15) -> dg.MetadataValue:
 @dg.asset(group_name="inputs", kinds={"python", "duckdb"})
 def current_roadmap(config: WeitblickConfig, backlog: pd.DataFrame, settings: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """The team's current roadmap (roadmap.csv, or the Jira export's fix versions dated by releases.csv)."""
-    read = read_workspace_roadmap(config.data_path(), backlog, settings_from_table(settings))
+    read = read_workspace_roadmap(config.data_path(), backlog, settings_from_table(settings), config.roadmap_source)
     path = Path(read.source) if read.source else config.data_path() / f"{ROADMAP_NAME}.csv"
     source = read.source or f"none ({path.name} not in {config.data_path()})"
     return dg.Output(

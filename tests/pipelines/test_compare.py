@@ -42,3 +42,8 @@ def test_compare_values_checks_and_stress_tests_the_roadmap_beside_the_recommend
     only = {r["item_id"]: r for r in out["only_one_funds"]}
     assert only and all(r["reason"] for r in only.values())
     assert {r["change"] for r in only.values()} <= {"recommended only", "current only"}
+
+
+def test_compare_names_the_roadmap_sources_it_knows():
+    result = invoke("compare", "--data", str(paths.demo_data_dir()), "--roadmap-from", "jira")
+    assert result.exit_code == 2 and "auto, file, fix_version, sprint" in result.stderr

@@ -1,13 +1,19 @@
 """A company whose product, skill and team names are not the demo's, with other budgets, runs
-every command: plan, the stress test over the whole scenario library, scores, health and the
-frontier (the library's scenarios name products and skills by role, not by the demo's names)."""
+every command: a whole refresh (plan, explanations, the stress test over the whole scenario
+library, the review report) into a home of its own, status and history, scores, health and
+the frontier (the library's scenarios name products and skills by role, not by the demo's
+names)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from pipelines_testkit import OTHER_PRODUCTS, invoke, other_company
+from pipelines_testkit import OTHER_PRODUCTS, home_env, invoke, other_company
+from typer.testing import CliRunner
+
+from pipelines import paths
+from pipelines.store import read_tables
 
 pytestmark = pytest.mark.slow
 
@@ -23,23 +29,34 @@ def _json(*args: str):
     return json.loads(result.stdout)
 
 
-def test_plan_and_stress_test_over_the_whole_library(nordwind):
-    plan = _json("plan", "--data", nordwind, "--no-explain", "--time-limit", "5")
-    assert plan["value"] > 0 and plan["funded"]
-    stress = _json(
-        "stress-test", "--data", nordwind, "--replications", "1", "--plans", "recommended", "--time-limit", "5"
-    )
-    # every library scenario (all ten files in scenarios/) ran, once each
-    assert len(stress["scenarios"]) == 10 and stress["runs"] == 10
-    summary = stress["summary"]
-    assert all(r["npv_p50"] > 0 for r in summary)
+def test_a_refresh_of_the_company_plans_and_stress_tests_it_over_the_whole_library(nordwind, tmp_path):
+    from pipelines.cli import app
+
+    home = tmp_path / "home"
+    runner = CliRunner(env=home_env(home, home / "reports"))
+    args = ["refresh", "--data", nordwind, "--replications", "1", "--time-limit", "2", "--explain-time-limit", "0.05"]
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr[-3000:]
+    status = json.loads(runner.invoke(app, ["status", "--format", "json"]).stdout)
+    assert status["data_dir"] == nordwind and status["value_eur"] > 0 and status["funded"]
+    assert {i["product"] for i in status["funded"]} <= set(OTHER_PRODUCTS.values())
+    (run,) = json.loads(runner.invoke(app, ["history", "--format", "json"]).stdout)
+    assert run["run_id"] == status["run_id"] and run["trigger"] == "command" and run["current"]
+    t = read_tables(paths.store_path(home), "stress_test_summary", "stress_test_run_info")
+    # every library scenario (all ten files in scenarios/) ran, for the recommended plan and the baselines
+    summary = t["stress_test_summary"]
+    assert summary["scenario"].nunique() == 10 and "recommended" in set(summary["plan"])
+    assert (summary["npv_p50"] > 0).all()
     # the roles of the scenarios that once named the demo's products and skills, in this company's names
-    resolved = stress["resolved"]
+    resolved = t["stress_test_run_info"]["resolved"].iloc[0]
     assert "market_shift: shock 1 from_product {largest: mrr} -> Sensor Cloud" in resolved
     assert "market_shift: shock 1 to_product {largest: mau} -> Service Hub" in resolved
     assert "budget_cut: shock 2 skill {largest: cost_per_pw} -> analytics" in resolved
     assert "regulatory_change: shock 1 effort.1.skill {largest: capacity, rank: 2} -> webui" in resolved
     assert "vuca_storm: shock 1 effort.0.skill {largest: capacity} -> services" in resolved
+    html = (home / "reports" / "review.html").read_text(encoding="utf-8")
+    assert "Nordwind" in html or status["company"] in html
+    assert "This is the first recommendation in this store" in html
 
 
 def test_scores_health_and_frontier(nordwind):
