@@ -883,6 +883,10 @@ def _health_table(h: pd.DataFrame, level: str, title: str) -> Table:
 STRESS_ASSETS = [
     "baseline_plans",
     "baseline_decisions",
+    "current_roadmap",  # the team's roadmap runs as the plan "current" when the workspace has one
+    "roadmap_decisions",
+    "roadmap_check",
+    "roadmap_violations",
     "scenario_library",
     "stress_test_runs",
     "stress_test_series",
@@ -1244,7 +1248,7 @@ def diff(
     out.print(t)
 
 
-ROADMAP_ASSETS = ["current_roadmap", "roadmap_decisions", "roadmap_check", "roadmap_violations", "roadmap_comparison"]
+ROADMAP_ASSETS = ["roadmap_comparison"]  # with the roadmap's own assets, which the stress test reads (STRESS_ASSETS)
 
 
 @app.command()
