@@ -44,7 +44,7 @@ demo: home
 
 # Two or more processes (pytest-xdist): most end-to-end tests leave a core idle on their own.
 test: install
-	$(RUN) pytest -n auto
+	$(RUN) pytest -n auto --dist worksteal
 
 test-fast: install
 	$(RUN) pytest -m "not slow"

@@ -119,7 +119,7 @@ def test_a_refresh_killed_during_the_stress_test_changes_nothing_and_blocks_noth
     before = _snapshot(home)
     env = _env(home)
     proc = subprocess.Popen(
-        [WEITBLICK, "refresh", "--replications", "200", "--time-limit", "3", "--explain-time-limit", "0.1"],
+        [WEITBLICK, "refresh", *FAST[2:], "--replications", "200"],  # a stress test long enough to be killed in
         env=env,
         cwd=paths.project_root(),
         stdout=subprocess.DEVNULL,
