@@ -52,6 +52,7 @@ def main() -> None:
         start = datetime(2027, 1, 4, 6)
         for week in range(1, args.runs + 1):
             run_id = str(uuid.uuid4())
+            source = current_run(store)["schema_name"]  # the newest run keeps every table
             t0 = time.perf_counter()
             with duckdb.connect(str(store)) as con:  # what a refresh writes: every table in its own schema
                 con.execute(f"create schema {run_schema(run_id)}")
