@@ -24,6 +24,7 @@ store = ""  # path of the DuckDB store; empty = the project's default (var/store
 schema = "weitblick"  # the current recommendation; a refresh renders its own run's schema before promoting it
 
 # %%
+from html import escape
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -36,6 +37,11 @@ from pipelines import paths
 from pipelines.report import REVIEW_TABLES
 from pipelines.store import read_tables
 
+# every table shows text from the inputs (titles, names) as text, never as HTML, and a missing number as a
+# dash: the options hold for tables without a format of their own; each .format() says so again
+pd.set_option("styler.format.escape", "html")
+pd.set_option("styler.format.na_rep", "-")
+
 store_path = Path(store) if store else paths.store_path()
 t = read_tables(store_path, *REVIEW_TABLES, schema=schema)
 s = settings_from_table(t["settings"])
@@ -44,7 +50,7 @@ plan = t["portfolio_plan"]
 funded = plan[plan["funded"]].copy()
 display(
     Markdown(
-        f"**{s.company}** — plan for {s.period_label(1)} to {s.period_label(s.periods)}.  \n"
+        f"**{escape(s.company)}** — plan for {s.period_label(1)} to {s.period_label(s.periods)}.  \n"
         f"Solver {info['solver']}: **{info['status']}**, proven gap {info['gap']:.2%}, "
         f"value {info['objective']:,.0f} EUR; {len(funded)} of {len(plan)} candidate items funded."
     )
@@ -77,7 +83,7 @@ else:
     for r in npv.itertuples():
         lines.append(f"- {r.metric} ({r.scope}): {r.before:,.0f} → {r.after:,.0f} ({r.change:+,.0f} {r.unit})")
     kpis = changes.loc[changes["metric"].str.startswith("baseline") & (changes["change"].abs() > 0)]
-    lines += [f"- {r.metric} of {r.scope}: {r.before:,.4g} → {r.after:,.4g}" for r in kpis.itertuples()]
+    lines += [f"- {r.metric} of {escape(r.scope)}: {r.before:,.4g} → {r.after:,.4g}" for r in kpis.itertuples()]
     counts = moved["change"].value_counts()
     lines.append(
         "- items: " + (", ".join(f"{n} {k}" for k, n in counts.items()) if len(counts) else "no decision changed")
@@ -137,7 +143,7 @@ cols = [
 ]
 display(
     funded.sort_values(["start_period", "value"], ascending=[True, False])[cols]
-    .style.format({"value": "{:,.0f}", "cost": "{:,.0f}"})
+    .style.format(na_rep="-", escape="html", formatter={"value": "{:,.0f}", "cost": "{:,.0f}"})
     .hide(axis="index")
 )
 
@@ -187,12 +193,14 @@ display(left_out.sort_values("item_id")[["item_id", "title", *rank_cols]].head(1
 # %%
 display(
     t["rule_prices"][["description", "rows", "price_eur", "price_low_eur", "price_high_eur", "status"]]
-    .style.format(dict.fromkeys(["price_eur", "price_low_eur", "price_high_eur"], "{:,.0f}"))
+    .style.format(
+        na_rep="-", escape="html", formatter=dict.fromkeys(["price_eur", "price_low_eur", "price_high_eur"], "{:,.0f}")
+    )
     .hide(axis="index")
 )
 display(
     t["baseline_plans"][["method", "value_eur", "n_funded", "valid", "violations", "uplift"]]
-    .style.format({"value_eur": "{:,.0f}", "uplift": "{:+.1%}"})
+    .style.format(na_rep="-", escape="html", formatter={"value_eur": "{:,.0f}", "uplift": "{:+.1%}"})
     .hide(axis="index")
 )
 frontier = t["efficient_frontier"].dropna(subset=["value_eur"])
@@ -209,7 +217,9 @@ display(
     resolved[
         ["item_id", "funded", "forced", "loss_eur", "loss_low_eur", "loss_high_eur", "resolve_status", "what_it_takes"]
     ]
-    .style.format(dict.fromkeys(["loss_eur", "loss_low_eur", "loss_high_eur"], "{:,.0f}"))
+    .style.format(
+        na_rep="-", escape="html", formatter=dict.fromkeys(["loss_eur", "loss_low_eur", "loss_high_eur"], "{:,.0f}")
+    )
     .hide(axis="index")
 )
 
@@ -267,14 +277,15 @@ display(
         ]
     ]
     .style.format(
-        {
+        na_rep="-",
+        escape="html",
+        formatter={
             **money,
             "value_per_eur_tied": "{:.2f}",
             "share_of_investment": "{:.0%}",
             "target_share_min": "{:.0%}",
             "target_share_max": "{:.0%}",
         },
-        na_rep="",
     )
     .hide(axis="index")
 )
@@ -308,10 +319,14 @@ display(
             "imputation_note",
         ]
     ]
-    .style.format(precision=3, thousands=",")
+    .style.format(na_rep="-", escape="html", precision=3, thousands=",")
     .hide(axis="index")
 )
-display(t["kpi_imputations"].style.format({"observed": "{:,.4g}", "used": "{:,.4g}"}).hide(axis="index"))
+display(
+    t["kpi_imputations"]
+    .style.format(na_rep="-", escape="html", formatter={"observed": "{:,.4g}", "used": "{:,.4g}"})
+    .hide(axis="index")
+)
 
 # %% [markdown]
 # ## Stress test
@@ -325,11 +340,22 @@ summary = t["stress_test_summary"]
 display(
     compare_plans(summary)
     .style.format(
-        {"npv_p50_median": "{:,.0f}", "worst_npv_p10": "{:,.0f}", "on_time_share": "{:.0%}", "okr_met_share": "{:.0%}"}
+        na_rep="-",
+        escape="html",
+        formatter={
+            "npv_p50_median": "{:,.0f}",
+            "worst_npv_p10": "{:,.0f}",
+            "on_time_share": "{:.0%}",
+            "okr_met_share": "{:.0%}",
+        },
     )
     .hide(axis="index")
 )
-display(summary[summary["plan"] == "recommended"].style.format(precision=2, thousands=",").hide(axis="index"))
+display(
+    summary[summary["plan"] == "recommended"]
+    .style.format(na_rep="-", escape="html", precision=2, thousands=",")
+    .hide(axis="index")
+)
 runs = t["stress_test_runs"].query("plan == 'recommended'")
 bands = t["stress_test_bands"].query("plan == 'recommended'")
 scenarios = sorted(runs["scenario"].unique())
@@ -351,7 +377,7 @@ plt.show()
 okrs = t["stress_test_okrs"].query("plan == 'recommended'")
 display(
     okrs.pivot_table(index=["key_result", "target"], columns="scenario", values="chance_met", sort=False).style.format(
-        "{:.0%}"
+        na_rep="-", escape="html", formatter="{:.0%}"
     )
 )
 

@@ -65,7 +65,9 @@ def render_review(
         execution_timeout=timeout_s,
         cwd=str(paths.project_root()),
     )
-    body, _ = HTMLExporter(exclude_input=False).from_notebook_node(nbformat.read(executed, as_version=4))
+    # a report for decision-makers: the outputs only (the code stays in the executed notebook next to it)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
     html = executed.with_suffix(".html")
     html.write_text(body, encoding="utf-8")
     return html
