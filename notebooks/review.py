@@ -20,7 +20,7 @@
 # nothing of its own beyond arranging tables for plots.
 
 # %% tags=["parameters"]
-store = ""  # path of the DuckDB store; empty = the project's default (var/store.duckdb)
+store = ""  # path of the DuckDB store (empty: the project default, var/store.duckdb)
 schema = "weitblick"  # the current recommendation; a refresh renders its own run's schema before promoting it
 
 # %%

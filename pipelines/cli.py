@@ -113,8 +113,9 @@ VerboseOption = Annotated[
     bool, typer.Option("--verbose", help="List every note of the readers (defaults filled, rows dropped, aliases).")
 ]
 
-# Dagster's own log (with stack traces) stays out of the terminal; failures are reported by _fail.
-QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+# Dagster's own log (with stack traces) stays out of the terminal; failures are reported by _fail;
+# the progress logger prints one line per stage on stderr (pipelines/progress.py).
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}, "progress": {}}}
 
 
 def _missing(value) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.assets import inputs, optimisation, review, roadmap, simulation, valuation
+from pipelines.progress import progress_logger
 from pipelines.resources import build_resources
 from pipelines.sensors import build_workspace_sensor
 
@@ -47,6 +48,8 @@ def build_definitions(home: Path | None = None, **config) -> dg.Definitions:
         sensors=[build_workspace_sensor(refresh)],
         resources=build_resources(home, **config),
         executor=dg.in_process_executor,
+        # Dagster's console log, and one line per stage for the command line (switched on in its run config)
+        loggers={"console": dg.colored_console_logger, "progress": progress_logger()},
     )
 
 

@@ -177,6 +177,9 @@ def test_diff_names_the_changed_items_with_their_causes_and_history_lists_both_r
     (ws / "teams.csv").write_text(teams.replace("Web Experience,frontend,5,55,", "Web Experience,frontend,5,40,"))
     proc = run_weitblick("refresh", "--data", str(ws), *FAST, env=_env(home))
     assert proc.returncode == 0, proc.stderr[-3000:]
+    # one line per stage on stderr while it ran
+    for stage in ("reading the workspace ...", "solving the plan ...", "plan: ", "stress test: ", "promoting the run"):
+        assert stage in proc.stderr, stage
     second = _json(home, "status")
     assert second["run_id"] != first["run_id"] and second["data_dir"] == str(ws)
 
