@@ -60,8 +60,10 @@ validate: home
 ui: home
 	$(if $(DATA),WEITBLICK_DATA=$(abspath $(DATA)),) $(RUN) dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
 
+# The paired .py notebooks open as notebooks (jupytext as the default viewer of Python files) and
+# JupyterLab asks no news questions: the settings overrides in .jupyter/lab/overrides.json.
 lab: install
-	$(RUN) jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(RUN) jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser --LabApp.app_settings_dir=$(CURDIR)/.jupyter/lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 notebooks: install
 	$(RUN) jupytext --sync notebooks/*.py
