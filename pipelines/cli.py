@@ -36,8 +36,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.table import Table as RichTable
 from typer.core import TyperGroup
 
 from models.errors import ModelError, StoreError, WeitblickError
@@ -70,6 +71,33 @@ app = typer.Typer(
     help="Weitblick: what to fund and when, whether the plan survives, what changed.",
 )
 # Plans are wide tables: outside a terminal (pipes, CI logs) do not squeeze them into 80 columns.
+class Table(RichTable):
+    """A table that fits the terminal without cutting what must stay whole. Before it is drawn, a
+    column whose cells are all whole (single words of at most ``WORD`` characters, such as ids,
+    amounts and themes, or short phrases of at most ``SHORT``, such as quarters) never wraps and is
+    never cut; every other column (titles, reasons, names) wraps at word boundaries and keeps at
+    least ``TEXT`` characters. At 100 columns an id stays ``IOT-129`` and a title takes more lines."""
+
+    WORD, SHORT, TEXT = 24, 10, 10
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("box", box.SIMPLE_HEAD)  # no vertical rules: the width goes to the content
+        kwargs.setdefault("collapse_padding", True)
+        kwargs.setdefault("pad_edge", False)
+        super().__init__(*args, **kwargs)
+
+    def __rich_console__(self, console, options):
+        for column in self.columns:
+            cells = [str(c) for c in column._cells]
+            if all(len(c) <= self.SHORT or (" " not in c.strip() and len(c) <= self.WORD) for c in cells):
+                column.no_wrap, column.overflow, column.max_width = True, "fold", None
+                column.min_width = max([len(c) for c in cells] + [min(len(str(column.header)), self.SHORT)])
+            else:
+                column.no_wrap, column.overflow = False, "fold"
+                column.min_width = min(self.TEXT, max([len(c) for c in cells] + [1]))
+        yield from super().__rich_console__(console, options)
+
+
 out = Console(width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 
