@@ -70,6 +70,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Weitblick: what to fund and when, whether the plan survives, what changed.",
 )
+
+
 # Plans are wide tables: outside a terminal (pipes, CI logs) do not squeeze them into 80 columns.
 class Table(RichTable):
     """A table that fits the terminal without cutting what must stay whole. Before it is drawn, a
