@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
 
 from pipelines import paths
@@ -43,6 +44,15 @@ REVIEW_TABLES = (
 )
 
 
+class LocalKernelManager(AsyncKernelManager):
+    """The review's kernel talks to papermill over local (IPC) sockets: no TCP ports are opened,
+    and the kernel does not warn on every refresh that its TCP traffic is unencrypted."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("transport", "ipc")
+        super().__init__(**kwargs)
+
+
 def render_review(
     store: Path, out_dir: Path, notebook: Path | None = None, timeout_s: int = 600, schema: str = paths.STORE_SCHEMA
 ) -> Path:
@@ -63,6 +73,7 @@ def render_review(
         progress_bar=False,
         log_output=False,
         execution_timeout=timeout_s,
+        kernel_manager_class=LocalKernelManager,
         cwd=str(paths.project_root()),
     )
     # a report for decision-makers: the outputs only (the code stays in the executed notebook next to it)
