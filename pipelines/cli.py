@@ -468,6 +468,28 @@ def init(
         out.print(f"{i}. {step}", markup=False, highlight=False, soft_wrap=True)
 
 
+ValueProxyOption = Annotated[
+    str,
+    typer.Option(
+        "--value-proxy",
+        help="Value items without value inputs by their Jira priority (priority), relative to items valued on a "
+        "KPI; default: settings valuation.proxy.",
+    ),
+]
+
+
+def _check_proxy(value_proxy: str) -> None:
+    if value_proxy not in ("", "none", "priority"):
+        raise typer.BadParameter(f"unknown proxy {value_proxy!r}: use priority or none", param_hint="--value-proxy")
+
+
+def _period(s: Settings, period) -> str:
+    """A period as the planner labels it (Q1 2027), "-" when there is none."""
+    import pandas as pd
+
+    return "-" if period is None or pd.isna(period) else s.period_label(int(period))
+
+
 ReplicationsOption = Annotated[
     int | None, typer.Option(help="Replications per scenario (default: each scenario's own).")
 ]
@@ -483,6 +505,7 @@ def _refresh(
     explain_time_limit: float | None,
     verbose: bool,
     strict: bool = False,
+    value_proxy: str = "",
 ) -> None:
     """The refresh job on ``data`` (default: the demo company) into WEITBLICK_HOME, promoted to
     the current recommendation only if every step and blocking check passes; prints the result."""
@@ -504,6 +527,7 @@ def _refresh(
         time_limit_s=time_limit,
         explain_time_limit_s=explain_time_limit,
         strict=strict,
+        value_proxy=value_proxy,
     )
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         err.print(f"Refreshing {workspace} into {paths.store_path(home)} ...")
@@ -559,12 +583,14 @@ def refresh(
     explain_time_limit: ExplainTimeLimitOption = None,
     verbose: VerboseOption = False,
     strict: StrictOption = False,
+    value_proxy: ValueProxyOption = "",
 ) -> None:
     """Refresh a workspace into WEITBLICK_HOME (the weekly job, headless: for cron or CI).
 
     The run becomes the current recommendation only when every step and blocking check passed;
     a failed, stopped or killed refresh leaves the current one as it was."""
-    _refresh(data, replications, time_limit, explain_time_limit, verbose, strict)
+    _check_proxy(value_proxy)
+    _refresh(data, replications, time_limit, explain_time_limit, verbose, strict, value_proxy)
 
 
 def _materialise(
@@ -617,18 +643,10 @@ def plan(
     verbose: VerboseOption = False,
     strict: StrictOption = False,
     explain: Annotated[bool, typer.Option(help="Also explain the decisions and price each rule (re-solves).")] = True,
-    value_proxy: Annotated[
-        str,
-        typer.Option(
-            "--value-proxy",
-            help="Value items without value inputs by their Jira priority (priority), relative to items valued on a "
-            "KPI; default: settings valuation.proxy.",
-        ),
-    ] = "",
+    value_proxy: ValueProxyOption = "",
 ) -> None:
     """Run inputs -> valuation -> optimisation on a folder and print the plan with its reasons."""
-    if value_proxy not in ("", "none", "priority"):
-        raise typer.BadParameter(f"unknown proxy {value_proxy!r}: use priority or none", param_hint="--value-proxy")
+    _check_proxy(value_proxy)
     with tempfile.TemporaryDirectory(prefix="weitblick-plan-") as tmp:
         tables = _run_plan(
             data,
@@ -1268,14 +1286,10 @@ def diff(
     for col in ("item", "change", "start", "value EUR", "why"):
         t.add_column(col, overflow="fold", no_wrap=col == "item")
 
-    def label(p) -> str:
-        import pandas as pd
-
-        return "-" if pd.isna(p) else s.period_label(int(p))
-
     for r in items.itertuples():
         value = " -> ".join("-" if v != v else f"{v:,.0f}" for v in (r.value_before_eur, r.value_after_eur))
-        t.add_row(r.item_id, r.change, f"{label(r.start_before)} -> {label(r.start_after)}", value, "; ".join(r.causes))
+        start = f"{_period(s, r.start_before)} -> {_period(s, r.start_after)}"
+        t.add_row(r.item_id, r.change, start, value, "; ".join(r.causes))
     out.print(t)
 
 
@@ -1414,14 +1428,9 @@ def compare(
         for col in ("item", "title", "funded by", "start", "why"):
             t.add_column(col, overflow="fold", no_wrap=col == "item")
 
-        def label(p) -> str:
-            import pandas as pd
-
-            return "-" if pd.isna(p) else s.period_label(int(p))
-
         for r in only.itertuples():
             start = r.recommended_start if r.change == "recommended only" else r.current_start
-            t.add_row(r.item_id, r.title, r.change.removesuffix(" only"), label(start), r.reason)
+            t.add_row(r.item_id, r.title, r.change.removesuffix(" only"), _period(s, start), r.reason)
         out.print(t)
     else:
         out.print("Both plans fund the same items.")

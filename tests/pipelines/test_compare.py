@@ -47,3 +47,9 @@ def test_compare_values_checks_and_stress_tests_the_roadmap_beside_the_recommend
 def test_compare_names_the_roadmap_sources_it_knows():
     result = invoke("compare", "--data", str(paths.demo_data_dir()), "--roadmap-from", "jira")
     assert result.exit_code == 2 and "auto, file, fix_version, sprint" in result.stderr
+
+
+def test_refresh_and_plan_take_the_same_value_proxies():
+    for command in ("refresh", "plan"):
+        result = invoke(command, "--data", str(paths.demo_data_dir()), "--value-proxy", "votes")
+        assert result.exit_code == 2 and "unknown proxy 'votes': use priority or none" in result.stderr
