@@ -334,11 +334,26 @@ def draws_for(
     return quantile_function(u, conf, s)
 
 
-def factor_table(backlog: pd.DataFrame, s: RealisationSettings, q: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
-    """Per backlog item: item_id, confidence, p_pos, p_null, p_neg, expected_factor and one column
-    ``factor_p<100 q>`` per quantile level (e.g. factor_p10, factor_p50, factor_p90)."""
+def stated_confidence(backlog: pd.DataFrame) -> pd.Series:
+    """Each item's RICE confidence as its source stated it, NaN where the reader filled in a default.
+
+    The readers record the value inputs a row gave in ``value_inputs`` (e.g. "kpi,reach,confidence");
+    a confidence not named there is the reader's neutral default, no judgement of the planners, so the
+    realisation uses ``p_pos_missing`` for it. A backlog without that column (built in code) is taken
+    as stated."""
     conf = backlog["confidence"] if "confidence" in backlog.columns else pd.Series(np.nan, index=backlog.index)
-    c = _confidence(conf)
+    conf = pd.to_numeric(conf, errors="coerce").astype(float)
+    if "value_inputs" not in backlog.columns:
+        return conf
+    given = backlog["value_inputs"].fillna("").astype(str).str.split(",").map(lambda names: "confidence" in names)
+    return conf.where(given.astype(bool))
+
+
+def factor_table(backlog: pd.DataFrame, s: RealisationSettings, q: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+    """Per backlog item: item_id, confidence (as stated, :func:`stated_confidence`), p_pos, p_null, p_neg,
+    expected_factor and one column ``factor_p<100 q>`` per quantile level (e.g. factor_p10, factor_p50,
+    factor_p90)."""
+    c = _confidence(stated_confidence(backlog))
     p_pos, p_null, p_neg = shares(c, s)
     table = pd.DataFrame(
         {

@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from models.errors import FormulaError, InputError, ModelError
 from models.formula import parse_formula
 from models.names import CRITERIA
+from models.realisation import RealisationSettings
 from models.yamlfile import parse_yaml_mapping, read_yaml_text, validation_problems
 
 if TYPE_CHECKING:
@@ -145,6 +146,43 @@ class ValuationSettings(_Strict):
     proxy: Literal["none", "priority"] = "none"
 
 
+class KpiLimits(_Strict):
+    """Where KPI levels saturate when delivered items combine (models.simulation): the ceiling
+    of each product's conversion rate, the floor of its monthly churn rate (retention's
+    ceiling) and how far items may widen the market potential of the Bass model.
+
+    A product without its own value gets one derived from its KPI history
+    (:func:`models.simulation.plan.kpi_limits`): the conversion ceiling is
+    ``conversion_ceiling_factor`` times the highest monthly conversion on record (at most 1),
+    the churn floor ``churn_floor_factor`` times the lowest monthly churn on record."""
+
+    conversion_ceiling: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=dict, description="per product: highest conversion rate items can reach (share of MAU)"
+    )
+    churn_floor: dict[str, Annotated[float, Field(ge=0, lt=1)]] = Field(
+        default_factory=dict, description="per product: lowest monthly churn rate items can reach"
+    )
+    conversion_ceiling_factor: float = Field(
+        1.5,
+        ge=1,
+        description="default conversion ceiling = this x the best month on record (judgement: a product rarely "
+        "converts half as well again as it ever did)",
+    )
+    churn_floor_factor: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="default churn floor = this x the lowest monthly churn on record (judgement: retention work "
+        "rarely halves the best churn a product has seen)",
+    )
+    potential_ceiling_factor: float = Field(
+        1.5,
+        ge=1,
+        description="market potential items can reach, as a multiple of the Bass potential fitted to the history "
+        "(judgement: items that widen the reach add customers the market has, not without end)",
+    )
+
+
 class SolverSettings(_Strict):
     name: Literal["highs", "cbc"] = "highs"
     time_limit_s: float = Field(60.0, gt=0)
@@ -191,6 +229,11 @@ class Settings(_Strict):
     solver: SolverSettings = SolverSettings()
     explain: ExplainSettings = ExplainSettings()
     valuation: ValuationSettings = ValuationSettings()
+    realisation: RealisationSettings = Field(
+        default_factory=RealisationSettings,
+        description="how much of an estimated uplift an item realises (models.realisation)",
+    )
+    kpi_limits: KpiLimits = KpiLimits()
 
     @field_validator("budget_per_period")
     @classmethod

@@ -28,6 +28,12 @@ The value model, in one place:
   to MRR: paying customers are assumed to churn like users.)
   nps / none (or a product without KPI history): no KPI effect; the item gets a WSJF-based
   proxy (``value_basis`` = "fallback: wsjf"), see :func:`business_cases`.
+* Realisation (:mod:`models.realisation`): an uplift is a hypothesis. The effect above is the
+  estimate (``estimated_monthly_effect_eur``); the business case counts its expected realisation,
+  ``monthly_effect_eur = estimate x E[R]`` with E[R] from the item's stated RICE confidence
+  (``churn_rate_after`` = c (1 + uplift x E[R])), and gives ``npv_p10_eur``/``npv_p90_eur`` at the
+  factor's P10 and P90. So the optimiser maximises expected value; with
+  ``settings.realisation.enabled = false`` estimates count at face value.
 * Differentiators lose ``commoditisation_per_year`` of their effect per year since the plan
   start, as competitors catch up: the effect in month m is multiplied by
   ``(1 - commoditisation_per_year) ** (m / 12)``. Parity items keep their effect.
@@ -39,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from models.errors import ModelError
+from models.realisation import factor_table
 from models.schemas import EFFORT_PREFIX, effort_columns
 from models.scoring import total_effort, wsjf
 from models.settings import Economics, Settings
@@ -462,6 +469,19 @@ def check_value_inputs(backlog: pd.DataFrame) -> None:
         )
 
 
+def _realised(cases: pd.DataFrame, estimated: pd.DataFrame, r: np.ndarray) -> pd.DataFrame:
+    """``cases`` with each item's effect realised ``r`` times its estimate (``estimated``): the
+    monthly effect scales with r; a churn item's churn after delivery is c (1 + uplift r)."""
+    out = cases.copy()
+    r = np.asarray(r, dtype=float)
+    out["monthly_effect_eur"] = estimated["monthly_effect_eur"].to_numpy(dtype=float) * r
+    stack = (estimated["effect_profile"] == "churn_stack").to_numpy()
+    churn = estimated["baseline_churn_rate"].to_numpy(dtype=float)
+    uplift = estimated["uplift"].to_numpy(dtype=float)
+    out["churn_rate_after"] = np.where(stack, churn * (1.0 + uplift * r), np.nan)
+    return out
+
+
 def business_cases(
     backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.DataFrame, settings: Settings
 ) -> pd.DataFrame:
@@ -558,7 +578,8 @@ def business_cases(
     )
 
     # Calibrate the fallback proxy on the first 12 months after delivery (no discounting,
-    # no commoditisation: a property of the effect itself).
+    # no commoditisation: a property of the effect itself), on the estimates as the planners
+    # wrote them: a WSJF point is worth an estimate, realised like every estimate below.
     kpi_rows = cases["value_basis"] == "kpi"
     first_year = benefit_matrix(
         cases.assign(differentiation="parity"), np.zeros(n), settings, months=CALIBRATION_MONTHS
@@ -595,11 +616,31 @@ def business_cases(
     months = max(horizon, int(dur.max(initial=1)) * settings.period_months)
     disc = monthly_discount_factors(settings, months)
     finish_month = dur * settings.period_months
+    costs = _cost_matrix(cost, dur, settings, months)
+    pv_cost = costs @ disc
+
+    def pv_benefit_at(r: np.ndarray) -> np.ndarray:
+        """PV of each case's benefit when its uplift is realised r times (r per item)."""
+        b = benefit_matrix(_realised(cases, estimated, r), finish_month, settings, months=months)
+        b[:, horizon:] = 0.0
+        return b @ disc
+
+    estimated = cases.copy()
+    factors = factor_table(backlog, settings.realisation)
+    expected = factors["expected_factor"].to_numpy(dtype=float)
+    cases["confidence_stated"] = factors["confidence"].to_numpy(dtype=float)
+    cases["p_works"] = factors["p_pos"].to_numpy(dtype=float)
+    cases["expected_factor"] = expected
+    cases["factor_p10"] = factors["factor_p10"].to_numpy(dtype=float)
+    cases["factor_p90"] = factors["factor_p90"].to_numpy(dtype=float)
+    cases["estimated_monthly_effect_eur"] = estimated["monthly_effect_eur"].to_numpy(dtype=float)
+    cases["pv_benefit_estimated_eur"] = pv_benefit_at(np.ones(n))
+    realised = _realised(cases, estimated, expected)
+    cases["monthly_effect_eur"] = realised["monthly_effect_eur"].to_numpy(dtype=float)
+    cases["churn_rate_after"] = realised["churn_rate_after"].to_numpy(dtype=float)
     benefit = benefit_matrix(cases, finish_month, settings, months=months)
     benefit[:, horizon:] = 0.0  # nothing counted after the value horizon
-    costs = _cost_matrix(cost, dur, settings, months)
     pv_benefit = benefit @ disc
-    pv_cost = costs @ disc
     npv = pv_benefit - pv_cost
     cum = np.cumsum((benefit - costs) * disc[None, :], axis=1)[:, :horizon]
     hit = cum >= -1e-9
@@ -607,6 +648,10 @@ def business_cases(
     cases["pv_benefit_eur"] = pv_benefit
     cases["pv_cost_eur"] = pv_cost
     cases["npv_eur"] = npv
+    low = pv_benefit_at(cases["factor_p10"].to_numpy(dtype=float)) - pv_cost
+    high = pv_benefit_at(cases["factor_p90"].to_numpy(dtype=float)) - pv_cost
+    cases["npv_p10_eur"] = np.minimum(low, high)
+    cases["npv_p90_eur"] = np.maximum(low, high)
     with np.errstate(divide="ignore", invalid="ignore"):
         cases["roi"] = np.where(pv_cost > 0, npv / np.where(pv_cost > 0, pv_cost, 1.0), np.nan)
     cases["break_even_month"] = pd.array([int(f) if f > 0 else pd.NA for f in first], dtype="Int64")

@@ -64,6 +64,9 @@ def _make_settings(**overrides) -> Settings:
         value_horizon_months=24,
         commoditisation_per_year=0.25,
         solver={"time_limit_s": 20.0},
+        # hand-computed figures take the estimates at face value; tests of the realisation
+        # (test_realisation.py, test_valuation.py) turn it on
+        realisation={"enabled": False},
     )
     base.update(overrides)
     return Settings.model_validate(base)

@@ -314,3 +314,56 @@ def test_baseline_problems_name_impossible_values():
     assert valuation.baseline_problems(b) == []
     bad = b.assign(churn_rate=1.5, mrr=-1.0)
     assert valuation.baseline_problems(bad) == ["P: churn_rate 1.5 is not a share", "P: mrr -1.00 is negative"]
+
+
+# ---------------------------------------------------------------------------------------
+# Realisation: an uplift is a hypothesis (models.realisation)
+# ---------------------------------------------------------------------------------------
+
+
+def test_business_case_is_the_expected_realisation_of_the_estimate(backlog, teams, kpi_history, make_settings):
+    """S1 (+20 % conversion, confidence 0.8) with the default realisation, by hand:
+    p_works = 0.15 + (0.45 - 0.15) x (0.8 - 0.5) / (1.0 - 0.5) = 0.33, p_harm = 0.67 / 2 = 0.335,
+    E[R] = 0.33 x 0.6 e^(0.6^2/2) - 0.335 x 0.2 e^(0.5^2/2) = 0.237049 - 0.075921 = 0.161128.
+    Monthly effect 2,000 EUR as estimated, 2,000 x 0.161128 = 322.26 EUR expected; benefit months
+    4..24: 21 x 322.26 = 6,767.4 EUR; NPV 6,767.4 - 26,000 = -19,232.6 EUR."""
+    s = make_settings(discount_rate=0.0, commoditisation_per_year=0.0, realisation={})
+    s1 = valuation.business_cases(backlog, teams, kpi_history, s).set_index("item_id").loc["S1"]
+    e = 0.33 * 0.6 * np.exp(0.18) - 0.335 * 0.2 * np.exp(0.125)
+    assert s1["p_works"] == pytest.approx(0.33)
+    assert s1["expected_factor"] == pytest.approx(e) and e == pytest.approx(0.161128, abs=1e-6)
+    assert s1["estimated_monthly_effect_eur"] == pytest.approx(2_000.0)
+    assert s1["monthly_effect_eur"] == pytest.approx(2_000.0 * e)
+    assert s1["pv_benefit_estimated_eur"] == pytest.approx(42_000.0)
+    assert s1["pv_benefit_eur"] == pytest.approx(21 * 2_000.0 * e)
+    assert s1["npv_eur"] == pytest.approx(21 * 2_000.0 * e - 26_000.0)
+    # P10 and P90 are the NPV at the factor's P10 and P90 (the value is linear in R here)
+    assert s1["npv_p10_eur"] == pytest.approx(42_000.0 * s1["factor_p10"] - 26_000.0)
+    assert s1["npv_p90_eur"] == pytest.approx(42_000.0 * s1["factor_p90"] - 26_000.0)
+    assert s1["npv_p10_eur"] < s1["npv_eur"] < s1["npv_p90_eur"]
+
+
+def test_churn_item_realises_its_reduction_in_the_churn_after(backlog, teams, kpi_history, make_settings):
+    """S2 (churn -10 %, confidence 0.5): churn after delivery is c (1 - 0.10 x E[R]), the first
+    month's increment mrr x c x 0.10 x E[R]."""
+    s = make_settings(discount_rate=0.0, commoditisation_per_year=0.0, realisation={})
+    face = make_settings(discount_rate=0.0, commoditisation_per_year=0.0)
+    real = valuation.business_cases(backlog, teams, kpi_history, s).set_index("item_id").loc["S2"]
+    est = valuation.business_cases(backlog, teams, kpi_history, face).set_index("item_id").loc["S2"]
+    e = 0.15 * 0.6 * np.exp(0.18) - 0.425 * 0.2 * np.exp(0.125)  # confidence 0.5: p_works 0.15
+    assert real["expected_factor"] == pytest.approx(e)
+    c = est["baseline_churn_rate"]
+    assert real["churn_rate_after"] == pytest.approx(c * (1 - 0.10 * e))
+    assert real["monthly_effect_eur"] == pytest.approx(est["monthly_effect_eur"] * e)
+
+
+def test_a_confidence_the_reader_filled_in_counts_as_missing(backlog, teams, kpi_history, make_settings):
+    """An item whose source gave no confidence (not in value_inputs) realises with p_pos_missing (1/3),
+    whatever default the reader put in the confidence column."""
+    s = make_settings(discount_rate=0.0, commoditisation_per_year=0.0, realisation={})
+    b = backlog.assign(value_inputs="kpi,confidence")
+    b.loc[b["item_id"] == "S1", "value_inputs"] = "kpi"
+    bc = valuation.business_cases(b, teams, kpi_history, s).set_index("item_id")
+    assert np.isnan(bc.loc["S1", "confidence_stated"])
+    assert bc.loc["S1", "p_works"] == pytest.approx(1 / 3)
+    assert bc.loc["S2", "confidence_stated"] == pytest.approx(0.5)
