@@ -39,6 +39,10 @@ RANKINGS = ("rice", "wsjf", "value_per_effort", "weighted_score")
 # The plan the team has today (the workspace's roadmap.csv, models.portfolio.roadmap).
 CURRENT_PLAN = "current"
 
-# The plans a stress test can run: the optimiser's, the greedy baselines by ranking method and,
-# when the workspace has a roadmap, the team's current one.
-PLAN_NAMES: tuple[str, ...] = ("recommended", *RANKINGS, CURRENT_PLAN)
+# The counterfactual: no new work, only running work continues (models.portfolio.greedy.status_quo_plan).
+# Every other plan's value is shown as its increment over it.
+STATUS_QUO_PLAN = "status_quo"
+
+# The plans a stress test can run: the optimiser's, the greedy baselines by ranking method, the
+# status quo and, when the workspace has a roadmap, the team's current one.
+PLAN_NAMES: tuple[str, ...] = ("recommended", *RANKINGS, STATUS_QUO_PLAN, CURRENT_PLAN)

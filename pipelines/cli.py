@@ -402,7 +402,10 @@ def _run_info_line(info: pd.Series) -> str:
 
 
 def _baseline_table(summary: pd.DataFrame) -> Table:
-    t = Table(title="Against greedy ranking (filled earliest-first under the same capacity and budget)")
+    t = Table(
+        title="Against greedy ranking (filled earliest-first under the same capacity and budget) and the status quo "
+        "(no new work)"
+    )
     for col in ("ranked by", "value EUR", "funded", "keeps every rule", "optimised plan's uplift"):
         t.add_column(col, justify="left" if col in ("ranked by", "keeps every rule") else "right")
     for _, r in summary.iterrows():
@@ -420,15 +423,28 @@ def _plan_robustness_table(summary: pd.DataFrame) -> Table:
     """Each candidate plan across the whole scenario library: typical and worst outcomes."""
     from models.simulation import compare_plans
 
-    t = Table(title="Candidate plans across every scenario: NPV of MRR (EUR), median over scenarios and the worst P10")
-    for col in ("plan", "scenarios", "NPV P50 (median)", "worst NPV P10", "worst scenario", "on time", "OKRs met"):
+    t = Table(
+        title="Candidate plans across every scenario: NPV of MRR (EUR), median over scenarios and the worst P10, "
+        "and the median gain over the status quo"
+    )
+    for col in (
+        "plan",
+        "scenarios",
+        "NPV P50 (median)",
+        "gain over status quo",
+        "worst NPV P10",
+        "worst scenario",
+        "on time",
+        "OKRs met",
+    ):
         t.add_column(col, justify="left" if col in ("plan", "worst scenario") else "right")
     for _, r in compare_plans(summary).iterrows():
         t.add_row(
             str(r["plan"]),
             str(r["scenarios"]),
-            f"{r['npv_p50_median']:,.0f}",
-            f"{r['worst_npv_p10']:,.0f}",
+            _money(r["npv_p50_median"]),
+            _money(r.get("npv_increment_p50_median")),
+            _money(r["worst_npv_p10"]),
             str(r["worst_scenario"]),
             _pct(r["on_time_share"]),
             _pct(r["okr_met_share"]),
@@ -889,6 +905,18 @@ def health(
         out.print(f"[bold]{total['reasons'].iloc[0]}[/bold]")
 
 
+def _money(v: float) -> str:
+    """EUR in k or M with the sign, e.g. "-1.2 M", "850 k", "-" when missing."""
+    if _missing(v):
+        return "-"
+    v = float(v)
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:,.1f} M"
+    if abs(v) >= 1e3:
+        return f"{v / 1e3:,.0f} k"
+    return f"{v:,.0f}"
+
+
 def _pct(v: float, digits: int = 0) -> str:
     return "-" if _missing(v) else f"{v:.{digits}%}"
 
@@ -954,9 +982,9 @@ def _names(value: str | None) -> list[str] | None:
 
 def _stress_summary_table(summary: pd.DataFrame, info: pd.Series) -> Table:
     t = Table(
-        title=f"Stress test: NPV of MRR over the horizon (EUR) across replications - {int(info['runs'])} runs "
-        f"on {int(info['workers'])} worker(s) ({info['backend']}) in {float(info['wall_s']):.1f} s, "
-        f"root seed {int(info['root_seed'])}"
+        title=f"Stress test: NPV of MRR over the horizon (EUR) across replications, and each plan's gain over "
+        f"the status quo in the same runs - {int(info['runs'])} runs on {int(info['workers'])} worker(s) "
+        f"({info['backend']}) in {float(info['wall_s']):.1f} s, root seed {int(info['root_seed'])}"
     )
     for col in (
         "plan",
@@ -965,6 +993,9 @@ def _stress_summary_table(summary: pd.DataFrame, info: pd.Series) -> Table:
         "NPV P10",
         "NPV P50",
         "NPV P90",
+        "gain P10",
+        "gain P50",
+        "gain P90",
         "final MRR P50",
         "on time",
         "mean slip (months)",
@@ -976,10 +1007,13 @@ def _stress_summary_table(summary: pd.DataFrame, info: pd.Series) -> Table:
             str(r["plan"]),
             str(r["scenario"]),
             str(int(r["runs"])),
-            f"{r['npv_p10']:,.0f}",
-            f"{r['npv_p50']:,.0f}",
-            f"{r['npv_p90']:,.0f}",
-            f"{r['final_mrr_p50']:,.0f}",
+            _money(r["npv_p10"]),
+            _money(r["npv_p50"]),
+            _money(r["npv_p90"]),
+            _money(r.get("npv_increment_p10")),
+            _money(r.get("npv_increment_p50")),
+            _money(r.get("npv_increment_p90")),
+            _money(r["final_mrr_p50"]),
             _pct(r["on_time_share_mean"]),
             "-" if _missing(r["mean_slip_months_mean"]) else f"{r['mean_slip_months_mean']:.1f}",
             _pct(r["okr_met_share_mean"]),
@@ -1041,7 +1075,7 @@ def stress_test(
     verbose: VerboseOption = False,
     strict: StrictOption = False,
 ) -> None:
-    """Run the recommended plan and the greedy baselines through the scenarios, many times over."""
+    """Run the recommended plan, the greedy baselines and the status quo through the scenarios, many times over."""
     unknown = [p for p in _names(plans) or [] if p not in PLAN_NAMES]
     if unknown:
         raise typer.BadParameter(

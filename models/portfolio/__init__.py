@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from models.names import STATUS_QUO_PLAN
 from models.portfolio.build import (
     BUILDERS,
     PortfolioModel,
@@ -48,7 +49,7 @@ from models.portfolio.explain import (
     rule_prices,
     shadow_prices,
 )
-from models.portfolio.greedy import baseline_plans, greedy_warm_start
+from models.portfolio.greedy import baseline_plans, greedy_warm_start, status_quo_plan
 from models.portfolio.inputs import PortfolioInput, prepare_input
 from models.portfolio.results import PortfolioResult, independent_check, results
 from models.portfolio.solve import SolveStats, diagnose_infeasibility, solve
@@ -129,12 +130,16 @@ def frontier(
 def baselines(
     backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings, result: PortfolioResult
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """Greedy plans by RICE, WSJF, value per effort and weighted score under the same rules,
-    with the optimised plan's uplift over each: (summary with columns of
+    """Greedy plans by RICE, WSJF, value per effort and weighted score under the same rules, and
+    the status quo (no new work, :func:`models.portfolio.greedy.status_quo_plan`), with the
+    optimised plan's uplift over each: (summary with columns of
     :func:`models.portfolio.greedy.baseline_plans` plus optimised_value_eur and uplift
     (fraction of the baseline's value), decisions per method)."""
     inp = prepare_input(backlog, teams, values, settings)
     summary, plans = baseline_plans(inp)
+    row, plans[STATUS_QUO_PLAN] = status_quo_plan(inp)
+    summary = pd.concat([summary, pd.DataFrame([row], columns=summary.columns)], ignore_index=True)
+    summary["valid"] = summary["valid"].astype(bool)
     best = float(result.decisions["value"].sum())
     summary["optimised_value_eur"] = best
     summary["uplift"] = [(best - v) / abs(v) if v else float("nan") for v in summary["value_eur"]]

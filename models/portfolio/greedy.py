@@ -58,7 +58,7 @@ import pandas as pd
 
 from models import scoring
 from models.errors import ModelError
-from models.names import RANKINGS
+from models.names import RANKINGS, STATUS_QUO_PLAN
 from models.portfolio.build import exclusive_groups
 from models.portfolio.inputs import PortfolioInput
 from models.portfolio.results import decisions_table, independent_check, plan_violations
@@ -404,6 +404,33 @@ def baseline_plans(
     )
     summary["valid"] = summary["valid"].astype(bool)
     return summary, plans
+
+
+def status_quo_plan(inp: PortfolioInput) -> tuple[dict, pd.DataFrame]:
+    """The counterfactual every plan is measured against: no new work; the items already In Progress
+    continue in period 1 (as ``in_progress: continue`` has them), nothing else starts.
+
+    Returns (summary row in :func:`baseline_plans`' columns with method ``status_quo``, decisions in
+    the optimiser's format, reasons "running work continues" and "no new work in the status quo").
+    Its violations (e.g. Must-haves left undone) are listed like a greedy plan's: the status quo is a
+    yardstick, not a plan the rules allow."""
+    running = inp.items.index[inp.items["status_category"].astype(str) == "In Progress"]
+    starts = {str(i): 1 for i in running if 1 in set(inp.items.at[i, "rule_starts"])}
+    decisions = decisions_table(inp, starts)
+    decisions["reason"] = [
+        "running work continues (status quo)" if f else "no new work in the status quo" for f in decisions["funded"]
+    ]
+    problems = independent_check(decisions, inp)
+    row = {
+        "method": STATUS_QUO_PLAN,
+        "n_funded": len(starts),
+        "value_eur": float(sum(inp.value_of(i, t) for i, t in starts.items())),
+        "objective_eur": float(sum(inp.objective_of(i, t) for i, t in starts.items())),
+        "cost_eur": float(sum(float(inp.items.at[i, "cost_eur"]) for i in starts)),
+        "valid": not problems,
+        "violations": "; ".join(problems),
+    }
+    return row, decisions
 
 
 def greedy_warm_start(inp: PortfolioInput) -> dict[str, int] | None:

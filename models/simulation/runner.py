@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from models.errors import ModelError
-from models.names import PLAN_NAMES
+from models.names import PLAN_NAMES, STATUS_QUO_PLAN
 from models.settings import Settings
 from models.simulation.model import OKR_ATTAINMENT_COLUMNS, SERIES_COLUMNS, PortfolioMarketModel, series_frame
 from models.simulation.plan import SimulationPlan, build_plan
@@ -652,17 +652,21 @@ def _quantiles(g, column: str, prefix: str) -> pd.DataFrame:
 
 
 def summarise_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per plan and scenario: runs; npv mean/p10/p50/p90 (``npv_mean``, ``npv_p10``, ...);
-    final_mrr mean/p10/p50/p90; on_time_share_mean, mean_slip_months_mean,
-    delivered_share_mean and okr_met_share_mean (NaN shares, e.g. of an empty plan, are
-    left out of the means). Rows in the order the pairs first appear in ``runs``."""
+    """Per plan and scenario: runs; npv mean/p10/p50/p90 (``npv_mean``, ``npv_p10``, ...); the NPV
+    increment over the status quo in the same replication, mean/p10/p50/p90 (``npv_increment_mean``,
+    ..., NaN when the status quo was not run, :func:`with_increments`); final_mrr mean/p10/p50/p90;
+    on_time_share_mean, mean_slip_months_mean, delivered_share_mean and okr_met_share_mean (NaN
+    shares, e.g. of an empty plan, are left out of the means). Rows in the order the pairs first appear in ``runs``."""
     keys = ["plan", "scenario"]
+    runs = with_increments(runs)
     g = runs.groupby(keys, sort=False)
     out = pd.concat(
         [
             g.size().rename("runs"),
             g["npv_eur"].mean().rename("npv_mean"),
             _quantiles(g, "npv_eur", "npv"),
+            g["npv_increment_eur"].mean().rename("npv_increment_mean"),
+            _quantiles(g, "npv_increment_eur", "npv_increment"),
             g["final_mrr"].mean().rename("final_mrr_mean"),
             _quantiles(g, "final_mrr", "final_mrr"),
             g[["on_time_share", "mean_slip_months", "delivered_share", "okr_met_share"]].mean().add_suffix("_mean"),
@@ -672,17 +676,39 @@ def summarise_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def with_increments(runs: pd.DataFrame, reference: str = STATUS_QUO_PLAN) -> pd.DataFrame:
+    """``runs`` with ``npv_increment_eur``: each run's NPV minus the NPV of the ``reference`` plan
+    (the status quo) in the same scenario and replication - the same market draws, the same seed
+    (common random numbers), so the difference is what the plan's items add. NaN where the
+    reference plan was not run."""
+    out = runs.copy()
+    if "replication" not in out or reference not in set(out["plan"]):
+        out["npv_increment_eur"] = np.nan
+        return out
+    ref = out.loc[out["plan"] == reference, ["scenario", "replication", "npv_eur"]].drop_duplicates(
+        ["scenario", "replication"]
+    )
+    ref = ref.set_index(["scenario", "replication"])["npv_eur"]
+    idx = pd.MultiIndex.from_frame(out[["scenario", "replication"]])
+    out["npv_increment_eur"] = out["npv_eur"].to_numpy(dtype=float) - ref.reindex(idx).to_numpy(dtype=float)
+    return out
+
+
 def compare_plans(summary: pd.DataFrame) -> pd.DataFrame:
     """Each plan across the whole scenario library, from :func:`summarise_runs`: scenarios,
-    npv_p50_median (median over scenarios of the NPV P50), worst_npv_p10 and worst_scenario
+    npv_p50_median (median over scenarios of the NPV P50), npv_increment_p50_median (the same of the
+    increment over the status quo; NaN without it), worst_npv_p10 and worst_scenario
     (the scenario with the lowest NPV P10), on_time_share and okr_met_share (means over
     scenarios). Plans in the order they first appear."""
+    if "npv_increment_p50" not in summary:
+        summary = summary.assign(npv_increment_p50=np.nan)
     g = summary.groupby("plan", sort=False)
     worst = summary.loc[g["npv_p10"].idxmin(), ["plan", "npv_p10", "scenario"]].set_index("plan")
     out = pd.concat(
         [
             g.size().rename("scenarios"),
             g["npv_p50"].median().rename("npv_p50_median"),
+            g["npv_increment_p50"].median().rename("npv_increment_p50_median"),
             worst["npv_p10"].rename("worst_npv_p10"),
             worst["scenario"].rename("worst_scenario"),
             g["on_time_share_mean"].mean().rename("on_time_share"),

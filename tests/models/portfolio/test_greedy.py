@@ -386,3 +386,22 @@ def test_demo_baseline_plans(demo_input):
     else:
         best = valid["objective_eur"].max()
         assert sum(inp.objective_of(i, t) for i, t in warm.items()) == pytest.approx(best)
+
+
+def test_status_quo_continues_running_work_and_starts_nothing(demo_input):
+    """The counterfactual: exactly the In Progress items, in period 1; the Must-haves it leaves undone
+    are named among its violations (a yardstick, not a plan the rules allow)."""
+    from models.portfolio.greedy import status_quo_plan
+
+    inp = demo_input
+    row, decisions = status_quo_plan(inp)
+    running = set(inp.items.index[inp.items["status_category"] == "In Progress"])
+    funded = decisions.loc[decisions["funded"]]
+    assert running and set(funded["item_id"]) == running
+    assert (funded["start_period"] == 1).all()
+    assert row["method"] == "status_quo" and row["n_funded"] == len(running)
+    assert row["value_eur"] == pytest.approx(float(funded["value"].sum()))
+    assert row["cost_eur"] == pytest.approx(float(funded["cost"].sum()))
+    mandatory = sorted(set(inp.items.index[inp.items["mandatory"].astype(bool)]) - running)
+    assert not row["valid"] and all(f"mandatory item {i} is not funded" in row["violations"] for i in mandatory)
+    assert set(decisions.loc[~decisions["funded"], "reason"]) == {"no new work in the status quo"}

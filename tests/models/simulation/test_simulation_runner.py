@@ -387,13 +387,40 @@ def test_compare_plans_by_hand():
     assert list(out.index) == ["a", "b"]
 
 
+def test_increment_over_the_status_quo_by_hand():
+    """Each run's NPV minus the status quo's in the same scenario and replication."""
+    from models.simulation import summarise_runs
+    from models.simulation.runner import with_increments
+
+    runs = pd.DataFrame(
+        {
+            "plan": ["status_quo", "status_quo", "a", "a", "a"],
+            "scenario": ["x", "x", "x", "x", "y"],
+            "replication": [0, 1, 0, 1, 0],
+            "npv_eur": [100.0, 80.0, 130.0, 70.0, 50.0],
+            "final_mrr": 1.0,
+            "on_time_share": 1.0,
+            "mean_slip_months": 0.0,
+            "delivered_share": 1.0,
+            "okr_met_share": 1.0,
+        }
+    )
+    inc = with_increments(runs)["npv_increment_eur"].to_numpy()
+    assert list(inc[:4]) == [0.0, 0.0, 30.0, -10.0] and np.isnan(inc[4])  # no status quo run in y
+    summary = summarise_runs(runs).set_index(["plan", "scenario"])
+    assert summary.loc[("a", "x"), "npv_increment_mean"] == pytest.approx(10.0)
+    assert summary.loc[("a", "x"), "npv_increment_p50"] == pytest.approx(10.0)
+    # without a status quo run there is no increment
+    assert summarise_runs(runs.loc[runs["plan"] == "a"])["npv_increment_mean"].isna().all()
+
+
 def test_plan_names_are_the_recommended_plan_the_greedy_baselines_and_the_current_one(
     sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings
 ):
     from models.portfolio.greedy import RANKINGS
     from models.simulation import PLAN_NAMES
 
-    assert ("recommended", *RANKINGS, "current") == PLAN_NAMES and "wsjf" in PLAN_NAMES
+    assert ("recommended", *RANKINGS, "status_quo", "current") == PLAN_NAMES and "wsjf" in PLAN_NAMES
     tables = (sim_backlog, sim_teams, sim_kpi_history, sim_settings)
     # a plan the stress test knows but without decisions here: say how to get them
     with pytest.raises(
