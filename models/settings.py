@@ -183,6 +183,25 @@ class KpiLimits(_Strict):
     )
 
 
+class PlausibilitySettings(_Strict):
+    """When a plan's KPI path is implausible (models.plausibility): the yearly MRR growth of its
+    stress-test median in ``scenario`` beyond max(best year on record x max_growth_factor, best year
+    + min_headroom)."""
+
+    scenario: str = Field("baseline", description="the scenario whose P50 path is checked")
+    max_growth_factor: float = Field(
+        1.5,
+        ge=1,
+        description="a plan year may grow at most this x the best year on record (judgement: half as good again)",
+    )
+    min_headroom: float = Field(
+        0.10,
+        ge=0,
+        description="... or this many points (a fraction per year) above the best year, whichever is higher "
+        "(judgement: room for a company whose best year was slow)",
+    )
+
+
 class SolverSettings(_Strict):
     name: Literal["highs", "cbc"] = "highs"
     time_limit_s: float = Field(60.0, gt=0)
@@ -234,6 +253,7 @@ class Settings(_Strict):
         description="how much of an estimated uplift an item realises (models.realisation)",
     )
     kpi_limits: KpiLimits = KpiLimits()
+    plausibility: PlausibilitySettings = PlausibilitySettings()
 
     @field_validator("budget_per_period")
     @classmethod

@@ -562,6 +562,7 @@ def _refresh(
         "plan_explanations",
         "rule_prices",
         "baseline_plans",
+        "plan_plausibility",
     )
     s = _settings(tables)
     out.print(f"[bold]{s.company}[/]: plan for {s.period_label(1)} - {s.period_label(s.periods)}")
@@ -576,6 +577,7 @@ def _refresh(
         _stress_summary_table(summary.loc[summary["plan"] == "recommended"], tables["stress_test_run_info"].iloc[0])
     )
     out.print(_plan_robustness_table(summary))
+    _print_plausibility(tables["plan_plausibility"])
     out.print(f"Promoted run {result.run_id[:8]} to the current recommendation ('weitblick status', 'weitblick diff').")
     out.print(f"Review report: {paths.reports_dir() / 'review.html'}")
 
@@ -971,7 +973,28 @@ STRESS_ASSETS = [
     "stress_test_run_info",
     "stress_test_summary",
     "stress_test_okrs",
+    "plan_plausibility",
 ]
+
+
+def _print_plausibility(table: pd.DataFrame) -> None:
+    """The plausibility check in words: a warning per plan year beyond what the history makes
+    believable (the recommended plan first), or one line saying the recommended path is within it."""
+    from models.plausibility import implausible
+
+    if table is None or table.empty:
+        return
+    flagged = implausible(table, "recommended") + [p for p in implausible(table) if not p.startswith("recommended:")]
+    for line in flagged:
+        out.print(f"[yellow]Implausible[/] {line}")
+    rec = table.loc[table["plan"] == "recommended"]
+    if not rec.empty and not rec["flagged"].any():
+        top = rec.loc[rec["product"] != "all products"].sort_values("implied_growth").iloc[-1]
+        out.print(
+            f"Plausible: the recommended plan's P50 MRR grows at most {top['implied_growth']:.0%} a year "
+            f"({top['product']}, plan year {int(top['plan_year'])}), within {top['limit']:.0%} "
+            f"(its best year on record: {top['best_growth_on_record']:.0%})."
+        )
 
 
 def _names(value: str | None) -> list[str] | None:
@@ -1108,19 +1131,25 @@ def stress_test(
         tables = _run_plan(data, time_limit, STRESS_ASSETS, Path(tmp), verbose, strict=strict, **config)
     summary, okrs = tables["stress_test_summary"], tables["stress_test_okrs"]
     info = tables["stress_test_run_info"].iloc[0]
+    plausible = tables["plan_plausibility"]
     if format == "json":
+        from models.plausibility import implausible
+
         payload = {
             **json.loads(tables["stress_test_run_info"].to_json(orient="records"))[0],
             "plans": list(dict.fromkeys(summary["plan"])),
             "scenarios": list(dict.fromkeys(summary["scenario"])),
             "summary": json.loads(summary.to_json(orient="records")),
             "okrs": json.loads(okrs.to_json(orient="records")),
+            "plausibility": json.loads(plausible.to_json(orient="records", date_format="iso")),
+            "implausible": implausible(plausible),
         }
         sys.stdout.write(json.dumps(payload) + "\n")
         return
     out.print(_stress_summary_table(summary, info))
     if len(okrs):
         out.print(_okr_chance_table(okrs))
+    _print_plausibility(plausible)
 
 
 def _current(store: Path):

@@ -6,7 +6,8 @@ import dagster as dg
 import pandas as pd
 
 from models import portfolio
-from models.names import CURRENT_PLAN
+from models.names import CURRENT_PLAN, STATUS_QUO_PLAN
+from models.plausibility import implausible, plausibility
 from models.settings import settings_from_table
 from models.simulation import (
     candidate_plans,
@@ -95,8 +96,8 @@ def stress_test(
     settings: pd.DataFrame,
     scenario_library: pd.DataFrame,
 ):
-    """Run the recommended plan, the greedy baselines and the team's current roadmap (when the
-    workspace has one) through the scenarios (Mesa model, seeded per replication)."""
+    """Run the recommended plan, the greedy baselines, the status quo and the team's current roadmap
+    (when the workspace has one) through the scenarios (Mesa model, seeded per replication)."""
     decisions = {"recommended": portfolio_plan, **portfolio.unstack_plans(baseline_decisions)}
     if len(roadmap_decisions) and roadmap_decisions["funded"].astype(bool).any():
         decisions[CURRENT_PLAN] = roadmap_decisions
@@ -177,3 +178,52 @@ def stress_test_bands(stress_test_series: pd.DataFrame) -> dg.Output[pd.DataFram
     """Per plan, scenario and month: P10/P50/P90 of MRR, MAU and paying customers across replications."""
     df = series_bands(stress_test_series)
     return dg.Output(df, metadata={"rows": len(df)})
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
+def plan_plausibility(
+    stress_test_series: pd.DataFrame,
+    kpi_history: pd.DataFrame,
+    business_cases: pd.DataFrame,
+    portfolio_plan: pd.DataFrame,
+    baseline_decisions: pd.DataFrame,
+    roadmap_decisions: pd.DataFrame,
+    settings: pd.DataFrame,
+) -> dg.Output[pd.DataFrame]:
+    """Per plan, product and plan year: the MRR growth of the stress test's P50 path against the best year on record."""
+    decisions = {"recommended": portfolio_plan, **portfolio.unstack_plans(baseline_decisions)}
+    if len(roadmap_decisions):
+        decisions[CURRENT_PLAN] = roadmap_decisions
+    s = settings_from_table(settings).plausibility
+    df = plausibility(stress_test_series, kpi_history, business_cases, decisions, s)
+    flagged = df.loc[df["flagged"]]
+    return dg.Output(
+        df,
+        metadata={
+            "rows": len(df),
+            "scenario": s.scenario,
+            "flagged": len(flagged),
+            "plans_flagged": ", ".join(dict.fromkeys(flagged["plan"])) or "none",
+            "preview": _md(df.drop(columns=["top_items"]), rows=40) if len(df) else "no rows",
+        },
+    )
+
+
+@dg.asset_check(asset=plan_plausibility, blocking=False)
+def recommended_plan_is_plausible(plan_plausibility: pd.DataFrame) -> dg.AssetCheckResult:
+    """Warns when the recommended plan's P50 MRR path grows faster than the history makes believable."""
+    problems = implausible(plan_plausibility, "recommended")
+    others = [p for p in implausible(plan_plausibility) if not p.startswith("recommended:")]
+    sq = plan_plausibility.loc[plan_plausibility["plan"] == STATUS_QUO_PLAN]
+    return dg.AssetCheckResult(
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.WARN,
+        description="; ".join(problems)[:1000]
+        if problems
+        else "the recommended plan's P50 MRR path stays within what the history makes believable",
+        metadata={
+            "recommended": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none flagged"),
+            "other plans": dg.MetadataValue.md("\n".join(f"- {p}" for p in others) or "none flagged"),
+            "status_quo_rows": len(sq),
+        },
+    )
