@@ -7,6 +7,10 @@ Prints JSON lines:
    "mape", "bias", "coverage", "mase", "rel_mape": means over the series (products) of
    models.forecast.backtest's columns, "beats_naive": share of series with mape < naive's}
   {"benchmark": "forecast_summary", "data": ..., "method": ..., the same over all series, "wall_s"}
+  {"benchmark": "status_quo_vs_forecast", "month": m, "simulated_p50", "forecast", "ratio"}: the demo's
+   status quo (running work only) simulated in the baseline scenario (100 replications), its total
+   MRR P50 against the damped-trend forecast of the same months (the simulated market continues the
+   history's trend); --no-simulation skips it
 and with --detail one "forecast_series" line per product, metric and method.
 
 Data sets:
@@ -100,15 +104,51 @@ def run(data: str, history: pd.DataFrame, fit: int, horizon: int, metrics, metho
         )
 
 
+def status_quo_vs_forecast(replications: int = 100) -> None:
+    """The simulated status quo of the demo against the damped-trend forecast (months 6, 12, 18, 24)."""
+    from models import portfolio
+    from models.portfolio.greedy import status_quo_plan
+    from models.settings import load_settings
+    from models.simulation import build_plan, load_library, series_bands, stress_test
+    from models.valuation import business_cases, value_by_start
+    from pipelines.sources import load_inputs
+
+    t0 = time.perf_counter()
+    d = load_inputs(ROOT / "data" / "demo")
+    s = load_settings(ROOT / "data" / "demo" / "settings.yaml")
+    values = value_by_start(d.backlog, business_cases(d.backlog, d.teams, d.kpi_history, s), s)
+    _, decisions = status_quo_plan(portfolio.prepare_input(d.backlog, d.teams, values, s))
+    plan = build_plan("status_quo", decisions, d.backlog, d.teams, d.kpi_history, s, okrs=d.okrs)
+    baseline = load_library(ROOT / "scenarios")["baseline"]
+    st = stress_test([plan], {"baseline": baseline}, replications=replications, seed=20270101, workers=1)
+    bands = series_bands(st.series).set_index("month")["mrr_p50"]
+    fc = forecast.forecast_kpis(d.kpi_history, int(bands.index.max()), metrics=("mrr",)).groupby("month")["forecast"]
+    fc = fc.sum()
+    for m in (6, 12, 18, 24):
+        if m in bands.index:
+            emit(
+                "status_quo_vs_forecast",
+                month=m,
+                simulated_p50=round(float(bands.loc[m])),
+                forecast=round(float(fc.loc[m])),
+                ratio=round(float(bands.loc[m] / fc.loc[m]), 4),
+                replications=replications,
+                wall_s=round(time.perf_counter() - t0, 2),
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--methods", default="damped,loglinear", help="trend methods compared with naive and drift")
     ap.add_argument("--detail", action="store_true", help="also one line per product, metric and method")
+    ap.add_argument("--no-simulation", action="store_true", help="skip the simulated status quo")
     args = ap.parse_args()
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
 
     demo = read_kpis(ROOT / "data" / "demo" / "kpis.csv")
     run("demo", demo, 24, 12, forecast.DEFAULT_METRICS, methods, args.detail)
+    if not args.no_simulation:
+        status_quo_vs_forecast()
     if not (CDNOW / "CDNOW_master.txt").exists():
         emit("forecast_summary", data="cdnow", skipped=f"{CDNOW / 'CDNOW_master.txt'} not found")
         return
