@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from models.simulation.plan import KPI_CODES
+from models.simulation.effects import combine
+from models.simulation.plan import KPI_CODES, NO_LIMITS
 
 if TYPE_CHECKING:
     from models.simulation.model import PortfolioMarketModel
@@ -202,6 +203,7 @@ class CompetitorAgent(mesa.Agent):
         else:
             k = np.where(elapsed >= 0, 1.0 - np.exp2(-np.maximum(elapsed, 0.0) / half_life), 0.0)
         self.model.uplift_share[rows] = 1.0 - (1.0 - prm.differentiator_retention) * k
+        self.model.share_version += 1  # the model recomputes the effects
         weight = prm.base_edge_weight + len(live)
         self.parity = float((prm.base_edge_weight * base_k + k.sum()) / weight) if weight > 0 else 1.0
 
@@ -209,23 +211,33 @@ class CompetitorAgent(mesa.Agent):
 class MarketSegmentAgent(mesa.Agent):
     """The customers of one product, as counts (the vectorised customer state).
 
-    Each month, from the users U at the start of the month and the market potential m:
+    Delivered items act from the month after their delivery, each with its realised uplift
+    w = uplift x R x s: R its realisation factor (the model's ``realisation``; 1 when off) and s
+    the share the competitor left it (differentiators; 1 for parity items). Per KPI of this
+    product the model hands over F = prod (1 + w) over the live items (each term at least 0;
+    :mod:`models.simulation.effects`), or the sum of w for nps and cost. Each month, from the
+    users U at the start of the month and the market potential:
 
+    * m = potential x F_mau, at most ``potential_ceiling_factor`` x the potential (the current
+      one, after demand shocks and shifts): reach lets more people adopt, not without end;
     * new users ~ Binomial(m - U, h) with h the exact one-month Bass transition
       (:func:`bass_step_hazard`, innovation p, imitation q, adopted share U/m);
     * churned users ~ Binomial(U, c) with the monthly churn hazard
-      c = base churn x ``churn_factor`` x (1 - churn uplifts) x (1 + ``churn_pressure`` x parity):
-      the customers' perceived value falls as the competitor reaches parity;
-    * paying customers ~ Binomial(U', conversion) among the users U' after the month;
-    * MRR = paying x ARPU.
+      c = max(base churn x ``churn_factor`` x F_churn, churn floor) x (1 + ``churn_pressure`` x parity),
+      at most 1: churn uplifts are negative when churn falls (-0.10: 10 % less churn); items
+      stop at the product's churn floor, the competitor's pressure may push churn above it as
+      the customers' perceived value falls towards parity;
+    * conversion = min(base conversion x F_conversion, conversion ceiling);
+      paying customers ~ Binomial(U', conversion) among the users U' after the month;
+    * ARPU = max(base ARPU x price shocks x F_arpu, 0); MRR = paying x ARPU;
+    * NPS proxy = base + 100 x sum w - ``nps_parity_penalty`` x parity, within [-100, 100];
+      cost items save sum uplift x R in EUR per month (``cost_savings``).
 
-    Delivered items act from the month after their delivery, each with its uplift times the
-    share the competitor left it (differentiators) or in full (parity items):
-    conversion_rate and arpu rise by the summed relative uplifts, churn_rate falls by them,
-    mau raises m by them (reach: more people can adopt), nps adds uplift x 100 points, and
-    cost items save their uplift in EUR per month (``cost_savings``). Churned users return
-    to the pool of potential adopters. A demand drop removes ``size`` of m and of the users;
-    a market shift moves ``size`` of m (and of the users, as potential) to another product.
+    A limit beyond today's level on the wrong side keeps today's level (a conversion ceiling
+    below today's conversion does not lower it). The limits come with the product's state
+    (:func:`~models.simulation.plan.kpi_limits`; none in a hand-built plan). Churned users
+    return to the pool of potential adopters. A demand drop removes ``size`` of m and of the
+    users; a market shift moves ``size`` of m (and of the users, as potential) to another product.
 
     Draws: the product's own stream, restarted at a fixed offset every month, so a market
     sees the same random numbers each month in every plan (common random numbers).
@@ -253,6 +265,12 @@ class MarketSegmentAgent(mesa.Agent):
         self.base_conversion = float(state["conversion_rate"])
         self.base_arpu = float(state["arpu"]) * prm.price_factor
         self.base_nps = float(state["nps"])
+        self.conversion_ceiling = min(float(state.get("conversion_ceiling", NO_LIMITS["conversion_ceiling"])), 1.0)
+        self.churn_floor = float(state.get("churn_floor", NO_LIMITS["churn_floor"]))
+        self.potential_ceiling_factor = float(
+            state.get("potential_ceiling_factor", NO_LIMITS["potential_ceiling_factor"])
+        )
+        self._bounded_potential = not math.isinf(self.potential_ceiling_factor)
         self.price_shock = 1.0  # product of (1 - size) of price pressure so far
         self.pending_losses: list[float] = []  # shares of users leaving this month (drops, shifts)
         # reported state (python scalars, collected each month)
@@ -284,10 +302,13 @@ class MarketSegmentAgent(mesa.Agent):
         for size in self.pending_losses:
             users -= int(rng.binomial(users, size))
         self.pending_losses = []
-        m = self.potential * max(1.0 + eff[_MAU], 0.0)
-        conversion = min(max(self.base_conversion * (1.0 + eff[_CONVERSION]), 0.0), 1.0)
-        arpu = max(self.base_arpu * self.price_shock * (1.0 + eff[_ARPU]), 0.0)
-        churn = self.base_churn * max(1.0 - eff[_CHURN], 0.0) * (1.0 + prm.churn_pressure * parity)
+        potential = self.potential
+        m = combine(
+            potential, eff[_MAU], 0.0, potential * self.potential_ceiling_factor if self._bounded_potential else None
+        )
+        conversion = min(combine(self.base_conversion, eff[_CONVERSION], 0.0, self.conversion_ceiling), 1.0)
+        arpu = max(self.base_arpu * self.price_shock * eff[_ARPU], 0.0)
+        churn = combine(self.base_churn, eff[_CHURN], self.churn_floor) * (1.0 + prm.churn_pressure * parity)
         churn = min(max(churn, 0.0), 1.0)
         pool = max(round(m) - users, 0)
         hazard = bass_step_hazard(users / m, self.bass_p, self.bass_q) if m > 0 else 0.0

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from operator import attrgetter
 
 import mesa
 import numpy as np
 import pandas as pd
 
+from models.realisation import RealisationSettings, draws_for
 from models.simulation.agents import EPS_PW, CompetitorAgent, MarketSegmentAgent, TeamAgent
+from models.simulation.effects import effect_table
 from models.simulation.plan import KPI_CODES, N_KPI, PlanArrays, SimulationPlan
 from models.simulation.roles import resolve_for_plan
 from models.simulation.scenario import (
@@ -61,6 +64,7 @@ DELIVERY_COLUMNS = [
     "delivered_month",
     "slip_months",
     "effort_multiplier",
+    "realisation_factor",
 ]
 OKR_ATTAINMENT_COLUMNS = ["key_result", "objective", "metric", "product", "target", "value", "met", "weight"]
 _INT_SERIES = ("mau", "paying_customers", "delivered_items", "new_users", "churned_users")
@@ -86,6 +90,32 @@ OKR_METRICS: dict[str, tuple[str, str, bool]] = {
     "cost_savings": ("cost_savings", "sum", False),
     "new_users": ("new_users", "sum", False),
 }
+# KPI codes whose items combine multiplicatively (prod (1 + w)); the others (cost, nps, none) add up
+MULTIPLICATIVE_KPIS = np.array(
+    [code in {KPI_CODES[k] for k in ("conversion_rate", "churn_rate", "arpu", "mau")} for code in range(N_KPI)]
+)
+
+
+@lru_cache(maxsize=8192)
+def _realisation_factors(
+    item_ids: tuple[str, ...], confidence: bytes, settings: RealisationSettings, seed: int
+) -> np.ndarray:
+    """R per item (replication 0 of ``seed``), read-only; cached: every scenario of a stress test runs
+    the same plans with the same seeds, and the draw is a function of these arguments alone."""
+    out = draws_for(list(item_ids), np.frombuffer(confidence, dtype=float), settings, seed=seed, replication=0)
+    out.setflags(write=False)
+    return out
+
+
+def realisation_factors(arrays: PlanArrays, settings: RealisationSettings, seed: int) -> np.ndarray:
+    """One realisation factor R per plan item (:func:`models.realisation.draws_for`, replication 0 of the
+    model's seed): a function of (seed, item id, confidence) only, so an item gets the same R in every
+    plan run with the same seed (common random numbers); exactly 1 when ``settings`` are off."""
+    n = len(arrays.item_ids)
+    if not settings.enabled or not n:
+        return np.ones(n)
+    conf = np.ascontiguousarray(arrays.confidence, dtype=float)
+    return _realisation_factors(tuple(arrays.item_ids), conf.tobytes(), settings, int(seed))
 
 
 def _object_array(values: list) -> np.ndarray:
@@ -281,6 +311,14 @@ class PortfolioMarketModel(mesa.Model):
     shocks and churn off, mean adoption reproduces Bass's closed form
     F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t}), t in steps.
 
+    Effects: a delivered item's uplift acts as ``uplift x R x s`` from the month after its
+    delivery, R its realisation factor (:func:`models.realisation.draws_for` with the plan's
+    ``realisation`` settings and this model's seed; exactly 1 when they are off, as for hand-built
+    plans) and s the share of the uplift the competitor left it (1 for parity items). Per product,
+    relative KPIs (conversion, churn, arpu, mau) combine multiplicatively, ``prod (1 + uplift R s)``,
+    and saturate at the product's limits (conversion ceiling, churn floor, potential ceiling);
+    nps points and cost savings add up (:mod:`models.simulation.effects`).
+
     Effort: each item's actual effort is its planned effort times
     ``effort_multiplier x exp(item_effort_sigma x z)``, z standard normal: a lognormal
     calibrated on real delays (models/simulation/calibration.py); a draw below 1 gives back
@@ -293,7 +331,9 @@ class PortfolioMarketModel(mesa.Model):
     restarted each month at a fixed offset) and teams (one per skill). So the same item
     overruns the same way, the same people leave and a market sees the same draws in every
     plan run with the same seed: common random numbers that make plans comparable
-    replication by replication.
+    replication by replication. Realisation factors come from a hash of (seed, item id), not
+    from ``model.rng``: the same item realises the same share of its uplift in every plan run
+    with the same seed.
 
     Args:
         plan: the plan (see :func:`~models.simulation.plan.build_plan`).
@@ -335,12 +375,20 @@ class PortfolioMarketModel(mesa.Model):
         off = self.book.offset
         n_products = len(products)
         self.uplift_share = np.ones(len(self.book.planned_start))  # per book row: uplift share the competitor left
-        self.effects: list[list[float]] = [[0.0] * N_KPI for _ in range(n_products)]  # per product and KPI code
+        # one realisation factor R per plan item: a function of (seed, item id) only (common random numbers)
+        self.realisation = realisation_factors(arrays, plan.realisation, seed)
+        self._realised_uplift = arrays.uplift * self.realisation  # uplift x R per plan item
+        # per product and KPI code: factors of the multiplicative KPIs, sums of the others (no item: 1 and 0)
+        self.effects: list[list[float]] = [[1.0 if m else 0.0 for m in MULTIPLICATIVE_KPIS] for _ in range(n_products)]
         self.delivered_by_product = [0] * n_products
         self.inflation_factor = 1.0
         self.capacity_used_pw = 0.0
         self._effect_bin = arrays.product * N_KPI + arrays.kpi
         self._is_cost = arrays.kpi == KPI_CODES["cost"]
+        self._multiplicative = np.tile(MULTIPLICATIVE_KPIS, n_products)
+        self._item_multiplicative = MULTIPLICATIVE_KPIS[arrays.kpi]
+        self.share_version = 0  # raised by a competitor that changes ``uplift_share``
+        self._effects_key: tuple[int, int] | None = None  # (live items, share version) of the current effects
 
         self.team_list = [
             TeamAgent(
@@ -400,16 +448,24 @@ class PortfolioMarketModel(mesa.Model):
             # Must-haves are rows of the delivery book from the start, workable from their month
 
     def _update_effects(self, month: int) -> None:
-        """Summed effective uplift per product and KPI code of the plan items live this month."""
+        """Per product and KPI code, the combined effect of the plan items live this month
+        (:func:`~models.simulation.effects.effect_table`): prod (1 + uplift R s) for conversion,
+        churn, arpu and mau; sum uplift R s for nps and cost (s = 1 for cost items)."""
         arrays, off = self.plan.arrays, self.book.offset
         delivered = self.book.delivered_month[off:]
         live = delivered < month  # NaN compares False
-        weights = np.where(self._is_cost, 1.0, self.uplift_share[off:]) * arrays.uplift * live
-        self.effects = (
-            np.bincount(self._effect_bin, weights=weights, minlength=len(self.segment_list) * N_KPI)
-            .reshape(-1, N_KPI)
-            .tolist()
-        )
+        key = (int(np.count_nonzero(live)), self.share_version)  # items stay delivered: a count names the set
+        if key != self._effects_key:  # else last month's effects hold
+            self._effects_key = key
+            weights = np.where(self._is_cost, 1.0, self.uplift_share[off:]) * self._realised_uplift * live
+            self.effects = effect_table(
+                self._effect_bin,
+                weights,
+                len(self.segment_list),
+                self._multiplicative,
+                N_KPI,
+                self._item_multiplicative,
+            ).tolist()
         self.delivered_by_product = (
             np.bincount(arrays.product, weights=delivered <= month, minlength=len(self.segment_list))
             .astype(int)
@@ -457,7 +513,8 @@ class PortfolioMarketModel(mesa.Model):
         """One row per funded item of the plan: planned and actual months (``DELIVERY_COLUMNS``).
 
         delivered_month and slip_months (delivered - planned finish) are missing for items
-        not delivered within the horizon; effort_multiplier is actual / planned effort.
+        not delivered within the horizon; effort_multiplier is actual / planned effort;
+        realisation_factor is R, the realised / estimated uplift (1 when realisation is off).
         Unplanned regulatory items are in :meth:`unplanned_delivery`.
         """
         static = self.plan.arrays.delivery_columns
@@ -476,6 +533,7 @@ class PortfolioMarketModel(mesa.Model):
                 "delivered_month": pd.arrays.IntegerArray(d_int, d_missing.copy()),
                 "slip_months": pd.arrays.IntegerArray(d_int - finish, d_missing.copy()),
                 "effort_multiplier": self.book.multiplier[off:].copy(),
+                "realisation_factor": self.realisation.copy(),
             }
         )  # dict order is DELIVERY_COLUMNS
 

@@ -19,8 +19,9 @@ import pandas as pd
 
 from models.errors import ModelError
 from models.portfolio.inputs import capacity_table
+from models.realisation import RealisationSettings
 from models.schemas import EFFORT_PREFIX, effort_columns, total_effort_pw
-from models.settings import Settings
+from models.settings import KpiLimits, Settings
 from models.simulation.roles import Company, company_facts, plan_facts
 from models.valuation import kpi_baselines
 
@@ -34,6 +35,7 @@ ITEM_COLUMNS = [
     "product",
     "kpi",
     "uplift",
+    "confidence",
     "differentiation",
     "okr",
     "depends_on",
@@ -53,7 +55,16 @@ PRODUCT_COLUMNS = [
     "market_potential",
     "bass_p",
     "bass_q",
+    "conversion_ceiling",
+    "churn_floor",
+    "potential_ceiling_factor",
 ]
+# the KPI limits of a product without any: no ceiling on conversion but 1, churn may fall to 0,
+# items may widen the market potential without end
+NO_LIMITS = {"conversion_ceiling": 1.0, "churn_floor": 0.0, "potential_ceiling_factor": float("inf")}
+LIMIT_COLUMNS = ["product", *NO_LIMITS]
+# hand-built plans realise every uplift exactly as estimated unless given realisation settings (frozen: shared)
+NO_REALISATION = RealisationSettings(enabled=False)
 OKR_COLUMNS = ["key_result", "objective", "metric", "product", "target", "weight", "baseline", "deadline_month"]
 # KPIs an item can move -> code (column of the model's effects per product); other KPIs count as "none"
 KPI_CODES = {"conversion_rate": 0, "churn_rate": 1, "arpu": 2, "mau": 3, "cost": 4, "nps": 5, "none": 6}
@@ -68,11 +79,15 @@ class SimulationPlan:
     """Everything a run needs that is specific to the plan; no randomness.
 
     items: funded items in plan order (``ITEM_COLUMNS`` plus one ``effort_<skill>`` column
-        per skill, pw); planned months are 1-based and inclusive.
+        per skill, pw); planned months are 1-based and inclusive; uplift is the estimated
+        relative KPI change (cost: EUR/month), confidence the RICE confidence 0..1 (NaN: none;
+        a hand-built table may leave the column out).
     products: starting state per product (``PRODUCT_COLUMNS``): mau and customers (paying)
         in people, conversion_rate (share of MAU paying), arpu (EUR/month), churn_rate
         (monthly), nps, new_users (per month), market_potential m (people), bass_p and
-        bass_q (per month).
+        bass_q (per month), and the limits of :func:`kpi_limits`: conversion_ceiling (share
+        of MAU), churn_floor (monthly), potential_ceiling_factor (x m); missing: no limit
+        (``NO_LIMITS``).
     capacity_pw_per_month: person-weeks per month per skill (sum over that skill's teams of
         their standing ``capacity_pw``); it sets the persons of a skill without headcount.
     capacity_pw_by_month: person-weeks per skill in each month of the plan (month 1 first), with
@@ -83,6 +98,10 @@ class SimulationPlan:
     discount_rate: annual, for the NPV of monthly cash flows.
     company: the facts scenario roles are resolved against (:class:`~models.simulation.roles.Company`),
         from the backlog, teams and KPI history; None: the plan's own (:attr:`facts`).
+    realisation: how much of its estimated uplift each item realises (:mod:`models.realisation`);
+        :func:`build_plan` takes ``settings.realisation``. The default, for hand-built plans
+        (e.g. :func:`single_product_plan`), is off: such plans realise every uplift exactly as
+        estimated unless given settings.
     """
 
     name: str
@@ -96,6 +115,7 @@ class SimulationPlan:
     universe: tuple[str, ...] = ()
     capacity_pw_by_month: dict[str, tuple[float, ...]] = field(default_factory=dict)
     company: Company | None = None
+    realisation: RealisationSettings = NO_REALISATION
 
     @cached_property
     def facts(self) -> Company:
@@ -136,7 +156,8 @@ class PlanArrays:
     """What a run reads from the plan, as arrays in plan order (rows) by skill (columns).
 
     planned: pw per item and skill; planned_start/finish: months; kpi: codes of
-    ``KPI_CODES``; product: index into ``products``; edges: funded
+    ``KPI_CODES``; uplift: estimated uplifts (NaN read as 0); confidence: RICE confidence
+    0..1 (NaN: none); product: index into ``products``; edges: funded
     predecessor -> successor index pairs; universe_index: position of each item in the plan's
     ``universe`` (the stream of its effort draw); product_states: ``products`` as records;
     okrs: the key results as tuples in ``OKR_COLUMNS`` order; delivery_columns: the plan's
@@ -151,6 +172,7 @@ class PlanArrays:
     planned_finish: np.ndarray
     kpi: np.ndarray
     uplift: np.ndarray
+    confidence: np.ndarray
     differentiator: np.ndarray
     product: np.ndarray
     edge_pred: np.ndarray
@@ -189,7 +211,12 @@ class PlanArrays:
             planned_start=items["planned_start_month"].to_numpy(dtype=float),
             planned_finish=items["planned_finish_month"].to_numpy(dtype=float),
             kpi=np.array([KPI_CODES.get(k, KPI_CODES["none"]) for k in items["kpi"]], dtype=np.int64),
-            uplift=items["uplift"].to_numpy(dtype=float) if n else np.zeros(0),
+            uplift=np.nan_to_num(items["uplift"].to_numpy(dtype=float)) if n else np.zeros(0),
+            confidence=(
+                pd.to_numeric(items["confidence"], errors="coerce").to_numpy(dtype=float)
+                if "confidence" in items
+                else np.full(n, np.nan)
+            ),
             differentiator=(items["differentiation"] == "differentiator").to_numpy(dtype=bool),
             product=np.array([product_index.get(str(p), -1) for p in items["product"]], dtype=np.int64),
             edge_pred=np.array([e[0] for e in edges], dtype=np.int64),
@@ -225,6 +252,9 @@ def build_plan(
     okrs: the canonical okrs table (objective, key_result, metric, target, weight; optional
         product, baseline and a deadline as ``deadline_month`` or ``deadline_period``), for
         :meth:`~models.simulation.model.PortfolioMarketModel.okr_attainment`.
+    Each item carries its RICE ``confidence`` (NaN where the backlog has none) and the plan
+    ``settings.realisation``; each product the KPI limits of :func:`kpi_limits` (from the
+    history and ``settings.kpi_limits``).
     The plan's ``universe`` is the backlog's item ids (sorted): an item draws its effort from
     the same stream in every plan built from the same backlog (common random numbers).
     Raises ModelError if a funded item is not in the backlog or has no start/finish period,
@@ -248,7 +278,12 @@ def build_plan(
     efforts = effort_columns(backlog)
     cols = ["item_id", "product", "kpi", "uplift", "differentiation", *efforts]
     items = funded[["item_id", "start_period", "finish_period", "_order"]].merge(
-        backlog[cols + [c for c in ("okr", "depends_on") if c in backlog.columns]], on="item_id", how="left"
+        backlog[cols + [c for c in ("confidence", "okr", "depends_on") if c in backlog.columns]],
+        on="item_id",
+        how="left",
+    )
+    items["confidence"] = (
+        pd.to_numeric(items["confidence"], errors="coerce").astype(float) if "confidence" in items else np.nan
     )
     if "okr" not in items:
         items["okr"] = None
@@ -278,6 +313,9 @@ def build_plan(
                 f"has it. Fix: add a team with skill '{skill}' to teams.csv."
             )
     products = market_state(kpi_history)
+    limits = kpi_limits(kpi_history, settings.kpi_limits).set_index("product")
+    for col, none in NO_LIMITS.items():
+        products[col] = products["product"].map(limits[col]).fillna(none).astype(float)
     unknown = sorted(set(items["product"]) - set(products["product"]))
     if unknown:
         which = items.loc[items["product"].isin(unknown), "item_id"].tolist()
@@ -302,7 +340,48 @@ def build_plan(
         universe=tuple(sorted(backlog["item_id"].astype(str))),
         capacity_pw_by_month=by_month,
         company=company_facts(backlog, teams, kpi_history, settings),
+        realisation=settings.realisation,
     )
+
+
+def kpi_limits(kpi_history: pd.DataFrame, limits: KpiLimits | None = None) -> pd.DataFrame:
+    """Per product of the history, where its KPIs saturate (``LIMIT_COLUMNS``).
+
+    * conversion_ceiling (share of MAU): ``limits.conversion_ceiling[product]`` if given, else
+      min(1, ``conversion_ceiling_factor`` x the highest monthly conversion_rate on record);
+      1 when the history has none;
+    * churn_floor (monthly rate): ``limits.churn_floor[product]`` if given, else
+      ``churn_floor_factor`` x the lowest monthly churn on record, churn = churned_users / the
+      previous calendar month's mau over the months where both exist (mau > 0); 0 when none;
+    * potential_ceiling_factor (x the market potential): ``limits.potential_ceiling_factor``.
+
+    The market step keeps today's level where a limit lies beyond it on the wrong side
+    (:func:`models.simulation.effects.combine`).
+    """
+    limits = limits if limits is not None else KpiLimits()
+    rows = []
+    for product, g in kpi_history.groupby("product", sort=True):
+        g = g.sort_values("month")
+        conv = pd.to_numeric(g["conversion_rate"], errors="coerce") if "conversion_rate" in g else None
+        best = float(conv.max()) if conv is not None and conv.notna().any() else np.nan
+        ceiling = min(1.0, limits.conversion_ceiling_factor * best) if np.isfinite(best) else 1.0
+        churn = pd.Series(dtype=float)
+        if {"churned_users", "mau", "month"} <= set(g.columns):
+            month = pd.to_datetime(g["month"])
+            consecutive = (month.dt.year * 12 + month.dt.month).diff() == 1
+            prev_mau = pd.to_numeric(g["mau"], errors="coerce").shift(1)
+            prev = prev_mau.where(consecutive & (prev_mau > 0))
+            churn = (pd.to_numeric(g["churned_users"], errors="coerce") / prev).dropna()
+        floor = limits.churn_floor_factor * float(churn.min()) if len(churn) else 0.0
+        rows.append(
+            {
+                "product": str(product),
+                "conversion_ceiling": float(limits.conversion_ceiling.get(str(product), ceiling)),
+                "churn_floor": float(limits.churn_floor.get(str(product), floor)),
+                "potential_ceiling_factor": float(limits.potential_ceiling_factor),
+            }
+        )
+    return pd.DataFrame(rows, columns=LIMIT_COLUMNS)
 
 
 def okr_table(okrs: pd.DataFrame, period_months: int = 3) -> pd.DataFrame:
@@ -347,6 +426,7 @@ def market_state(
     churn = base["churn_rate"].fillna(base["product"].map(same_month)).clip(0.0, 1.0)
     out = pd.DataFrame(
         {
+            **NO_LIMITS,
             "product": base["product"],
             "mau": base["mau"],
             "customers": base["paying_customers"],
@@ -391,10 +471,16 @@ def single_product_plan(
     capacity_pw_per_month: dict[str, float] | None = None,
     headcount: dict[str, float] | None = None,
     okrs: pd.DataFrame | None = None,
+    realisation: RealisationSettings | None = None,
+    conversion_ceiling: float = NO_LIMITS["conversion_ceiling"],
+    churn_floor: float = NO_LIMITS["churn_floor"],
+    potential_ceiling_factor: float = NO_LIMITS["potential_ceiling_factor"],
 ) -> SimulationPlan:
     """A one-product plan (no items unless given), e.g. to check adoption against Bass.
 
     Rates per model step (a month); ``items`` in the layout of :attr:`SimulationPlan.items`.
+    Without ``realisation`` every uplift is realised exactly as estimated; the KPI limits
+    default to none (conversion up to 1, churn down to 0, potential without end).
     """
     products = pd.DataFrame(
         [
@@ -410,6 +496,9 @@ def single_product_plan(
                 "market_potential": float(market_potential),
                 "bass_p": bass_p,
                 "bass_q": bass_q,
+                "conversion_ceiling": float(conversion_ceiling),
+                "churn_floor": float(churn_floor),
+                "potential_ceiling_factor": float(potential_ceiling_factor),
             }
         ],
         columns=PRODUCT_COLUMNS,
@@ -434,4 +523,5 @@ def single_product_plan(
         discount_rate=discount_rate,
         headcount=dict(headcount or {}),
         okrs=okr_table(okrs) if okrs is not None else None,
+        **({"realisation": realisation} if realisation is not None else {}),
     )

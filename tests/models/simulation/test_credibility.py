@@ -69,3 +69,42 @@ def test_scenario_bass_factors_are_the_cited_published_rows():
         assert (q.low, q.mode, q.high) == (round(rows.loc[13, "q"] / q0, 2), 1.0, round(rows.loc[7, "q"] / q0, 2))
     p = found["vuca_storm"].distributions()["bass_p_factor"]
     assert (p.low, p.high) == (round(rows.loc[3, "p"] / p0, 2), round(rows.loc[12, "p"] / p0, 2))
+
+
+def test_realised_uplifts_average_to_the_expected_factor():
+    """Across seeds, the model's realisation factor of an item averages to the closed form
+    E[R] = p_pos m_pos exp(s_pos^2 / 2) - p_neg m_neg exp(s_neg^2 / 2) of models.realisation
+    (confidence 0.8: p_pos 0.33, p_neg 0.335; E[R] = 0.33 x 0.6 e^0.18 - 0.335 x 0.2 e^0.125
+    = 0.2370 - 0.0759 = 0.161), within 4 standard errors."""
+    from models.realisation import RealisationSettings, expected_factor
+    from models.simulation import PortfolioMarketModel, single_product_plan
+    from models.simulation.plan import ITEM_COLUMNS
+
+    item = {
+        "item_id": "X",
+        "product": "Product",
+        "kpi": "conversion_rate",
+        "uplift": 0.2,
+        "confidence": 0.8,
+        "differentiation": "parity",
+        "okr": None,
+        "depends_on": [],
+        "planned_start_month": 1,
+        "planned_finish_month": 3,
+        "total_effort_pw": 3.0,
+        "effort_backend": 3.0,
+    }
+    settings = RealisationSettings()
+    plan = single_product_plan(
+        items=pd.DataFrame([item])[[*ITEM_COLUMNS, "effort_backend"]],
+        capacity_pw_per_month={"backend": 10.0},
+        realisation=settings,
+        months=6,
+    )
+    r = np.array([PortfolioMarketModel(plan, None, seed=s).realisation[0] for s in range(3000)])
+    expected = float(expected_factor(0.8, settings)[0])
+    assert expected == pytest.approx(0.161, abs=0.001)
+    assert abs(r.mean() - expected) <= 4 * r.std() / np.sqrt(len(r))
+    # p_pos(0.8) = 0.15 + (0.45 - 0.15) x (0.8 - 0.5) / 0.5 = 0.33; no effect: (1 - 0.33) x 0.5 = 0.335
+    assert (r == 0).mean() == pytest.approx(0.335, abs=0.03)  # 3.5 standard errors
+    assert (r > 0).mean() == pytest.approx(0.33, abs=0.03)

@@ -144,3 +144,72 @@ def test_per_period_capacity_overrides_reach_the_teams(
     # without overrides every month has the standing capacity
     flat = build_plan("p", sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings)
     assert flat.capacity_pw_by_month["backend"] == (11.0,) * 24
+
+
+def test_kpi_limits_known_answers():
+    """Ceilings and floors from a tiny history, by hand."""
+    import math
+
+    import pandas as pd
+
+    from models.settings import KpiLimits
+    from models.simulation.plan import LIMIT_COLUMNS, kpi_limits
+
+    history = pd.DataFrame(
+        {
+            "product": ["P", "P", "P", "Q", "R"],
+            "month": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-04-01", "2026-01-01", "2026-01-01"]),
+            "mau": [100.0, 200.0, 400.0, 50.0, 10.0],
+            "churned_users": [5.0, 4.0, 1.0, 2.0, None],
+            "conversion_rate": [0.1, 0.3, 0.2, 0.05, 0.8],
+        }
+    )
+    limits = KpiLimits(conversion_ceiling={"Q": 0.9}, churn_floor={"Q": 0.01}, potential_ceiling_factor=2.0)
+    got = kpi_limits(history, limits)
+    assert list(got.columns) == LIMIT_COLUMNS and got["product"].tolist() == ["P", "Q", "R"]
+    got = got.set_index("product")
+    # P: ceiling min(1, 1.5 x 0.3) = 0.45; churn in February 4 / 100 = 0.04 (January has no previous
+    # month, April's previous month is missing): floor 0.5 x 0.04 = 0.02
+    assert got.loc["P", "conversion_ceiling"] == pytest.approx(0.45)
+    assert got.loc["P", "churn_floor"] == pytest.approx(0.02)
+    # Q: the settings' own values
+    assert got.loc["Q", ["conversion_ceiling", "churn_floor"]].tolist() == pytest.approx([0.9, 0.01])
+    # R: 1.5 x 0.8 capped at 1; no churn on record: floor 0
+    assert got.loc["R", ["conversion_ceiling", "churn_floor"]].tolist() == [1.0, 0.0]
+    assert (got["potential_ceiling_factor"] == 2.0).all()
+    # the defaults of KpiLimits
+    assert kpi_limits(history).set_index("product").loc["P", "potential_ceiling_factor"] == 1.5
+    # market_state has no limits
+    state = market_state(history.assign(new_users=1.0, arpu=1.0, nps=0.0, dau=1.0, mrr=1.0, cac=1.0))
+    assert state["conversion_ceiling"].tolist() == [1.0] * 3 and state["churn_floor"].tolist() == [0.0] * 3
+    assert all(math.isinf(v) for v in state["potential_ceiling_factor"])
+
+
+def test_build_plan_carries_confidence_limits_and_realisation(
+    sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings, demo_plan
+):
+    import numpy as np
+
+    from models.realisation import RealisationSettings
+    from models.simulation.plan import PRODUCT_COLUMNS
+
+    # the conftest backlog has no confidence: NaN for every item
+    assert demo_plan.items["confidence"].isna().all() and np.isnan(demo_plan.arrays.confidence).all()
+    assert demo_plan.realisation == sim_settings.realisation
+    products = demo_plan.products.set_index("product")
+    assert list(demo_plan.products.columns) == PRODUCT_COLUMNS
+    # IoT: conversion 0.5 every month -> 0.75; churn 16 / previous mau, lowest 16 / 896 -> floor x 0.5
+    assert products.loc["IoT Platform", "conversion_ceiling"] == pytest.approx(0.75)
+    assert products.loc["IoT Platform", "churn_floor"] == pytest.approx(0.5 * 16 / 896)
+    # Portal: 0.08 -> 0.12; mau 6000 + 240 i, lowest churn 180 / 6960
+    assert products.loc["Customer Portal", "conversion_ceiling"] == pytest.approx(0.12)
+    assert products.loc["Customer Portal", "churn_floor"] == pytest.approx(0.5 * 180 / 6960)
+    assert (products["potential_ceiling_factor"] == 1.5).all()
+
+    backlog = sim_backlog.assign(confidence=[1.0, None, 0.5, 0.8, 1.0, 0.5])
+    settings = sim_settings.model_copy(update={"realisation": RealisationSettings(enabled=False)})
+    plan = build_plan("p", sim_decisions, backlog, sim_teams, sim_kpi_history, settings)
+    conf = plan.items.set_index("item_id")["confidence"]
+    assert conf.loc[["A", "C", "D", "E"]].tolist() == [1.0, 0.5, 0.8, 1.0] and np.isnan(conf.loc["B"])
+    assert plan.arrays.confidence[[0, 2, 3, 4]].tolist() == [1.0, 0.5, 0.8, 1.0]
+    assert plan.realisation == RealisationSettings(enabled=False)
