@@ -190,9 +190,9 @@ class PlausibilitySettings(_Strict):
 
     scenario: str = Field("baseline", description="the scenario whose P50 path is checked")
     max_growth_factor: float = Field(
-        1.5,
+        1.25,
         ge=1,
-        description="a plan year may grow at most this x the best year on record (judgement: half as good again)",
+        description="a plan year may grow at most this x the best year on record (judgement: a quarter better)",
     )
     min_headroom: float = Field(
         0.10,
