@@ -987,14 +987,15 @@ def _print_plausibility(table: pd.DataFrame) -> None:
         return
     flagged = implausible(table, "recommended") + [p for p in implausible(table) if not p.startswith("recommended:")]
     for line in flagged:
-        out.print(f"[yellow]Implausible[/] {line}")
+        out.print(f"[yellow]Implausible[/] {line}", soft_wrap=True)
     rec = table.loc[table["plan"] == "recommended"]
     if not rec.empty and not rec["flagged"].any():
         top = rec.loc[rec["product"] != "all products"].sort_values("implied_growth").iloc[-1]
         out.print(
             f"Plausible: the recommended plan's P50 MRR grows at most {top['implied_growth']:.0%} a year "
             f"({top['product']}, plan year {int(top['plan_year'])}), within {top['limit']:.0%} "
-            f"(its best year on record: {top['best_growth_on_record']:.0%})."
+            f"(its best year on record: {top['best_growth_on_record']:.0%}).",
+            soft_wrap=True,
         )
 
 

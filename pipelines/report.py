@@ -41,6 +41,9 @@ REVIEW_TABLES = (
     "roadmap_check",
     "roadmap_violations",
     "roadmap_comparison",
+    "business_cases",
+    "kpi_history",
+    "plan_plausibility",
 )
 
 

@@ -28,7 +28,7 @@ from pipelines_testkit import WEITBLICK, home_env, run_weitblick
 from pipelines import paths
 from pipelines.lock import refresh_lock
 from pipelines.promotion import drop_unfinished_runs, history
-from pipelines.store import read_tables, run_schema
+from pipelines.store import prepare_home, read_tables, run_schema
 
 pytestmark = pytest.mark.slow
 
@@ -118,6 +118,10 @@ def test_a_failed_refresh_leaves_the_current_recommendation_as_it_was(home, tmp_
 def test_a_refresh_killed_during_the_stress_test_changes_nothing_and_blocks_nothing(home, tmp_path):
     before = _snapshot(home)
     env = _env(home)
+    # the instance's SQLite files exist before the refresh starts: the test polls the instance while the
+    # refresh writes to it, and two processes creating the same fresh databases race on their migrations
+    with dg.DagsterInstance.from_config(str(prepare_home(home))):
+        pass
     proc = subprocess.Popen(
         [WEITBLICK, "refresh", *FAST[2:], "--replications", "200"],  # a stress test long enough to be killed in
         env=env,

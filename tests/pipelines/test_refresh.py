@@ -101,7 +101,10 @@ def test_plan_is_explained_priced_and_within_its_proven_gap_of_the_greedy_baseli
     assert {"must", "in_progress", "balance", "okr", "quick_wins", "wip_limit", "budget_total"} <= set(prices.index)
     assert (prices["price_eur"] >= 0).all() and (prices["price_high_eur"] >= prices["price_low_eur"]).all()
     base = t["baseline_plans"]
-    assert set(base["method"]) == {"rice", "wsjf", "value_per_effort", "weighted_score"}
+    assert set(base["method"]) == {"rice", "wsjf", "value_per_effort", "weighted_score", "status_quo"}
+    # the status quo (running work only) leaves the demo's Must-haves undone: a yardstick, never valid
+    sq = base.set_index("method").loc["status_quo"]
+    assert not sq["valid"] and "mandatory item" in sq["violations"] and sq["value_eur"] < plan["value"].sum()
     # A greedy plan that keeps every rule is a feasible plan of the MILP, so whatever the solver's
     # status, its proven bound is at least that plan's objective (value less the tie-break of one
     # cent per item and start period), and the plan is within its proven gap of that bound.
@@ -120,7 +123,12 @@ def test_stress_test_covers_every_scenario_with_recorded_seeds(demo_run):
     runs = t["stress_test_runs"]
     assert set(runs["scenario"]) == set(t["scenario_library"]["name"])
     assert (runs.groupby(["plan", "scenario"]).size() == DEMO_REPLICATIONS).all()
-    assert "recommended" in set(runs["plan"]) and runs["plan"].nunique() == 5  # and the four greedy baselines
+    # the four greedy baselines and the status quo
+    assert "recommended" in set(runs["plan"]) and runs["plan"].nunique() == 6
+    # every plan's gain over the status quo is measured in the same replications: 0 for the status quo itself
+    summary = t["stress_test_summary"].set_index("plan")
+    assert (summary.loc["status_quo", "npv_increment_p50"] == 0).all()
+    assert summary["npv_increment_p50"].notna().all()
     assert runs["seed"].notna().all() and runs["seed"].nunique() == len(runs) // runs["plan"].nunique()
     assert len(t["stress_test_summary"]) == runs[["plan", "scenario"]].drop_duplicates().shape[0]
 

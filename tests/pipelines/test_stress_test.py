@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import re
+import shutil
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -14,7 +18,7 @@ from pipelines.cli import INPUT_ASSETS, PLAN_ASSETS, STRESS_ASSETS
 from pipelines.definitions import build_definitions
 from pipelines.store import read_tables, run_schema
 
-PLANS = ["recommended", "rice", "wsjf", "value_per_effort", "weighted_score"]
+PLANS = ["recommended", "rice", "wsjf", "value_per_effort", "weighted_score", "status_quo"]
 
 
 @pytest.mark.slow
@@ -35,13 +39,13 @@ def test_stress_test_json_on_the_demo_company():
     )
     assert result.exit_code == 0, result.stderr[-3000:]
     payload = json.loads(result.stdout)  # stdout is exactly one JSON object
-    # the recommended plan and the four greedy baselines, each through both scenarios 3 times
+    # the recommended plan, the four greedy baselines and the status quo, each through both scenarios 3 times
     assert payload["plans"] == PLANS and payload["scenarios"] == ["baseline", "budget_cut"]
-    assert payload["runs"] == 5 * 2 * 3 and payload["replications"] == 3
+    assert payload["runs"] == 6 * 2 * 3 and payload["replications"] == 3
     assert payload["backend"] == "processes" and payload["workers"] >= 1
     assert payload["root_seed"] == 20270101 and 0 <= payload["min_seed"] < payload["max_seed"]
     summary = pd.DataFrame(payload["summary"])
-    assert len(summary) == 10 and (summary["runs"] == 3).all()
+    assert len(summary) == 12 and (summary["runs"] == 3).all()
     assert (summary["npv_p10"] <= summary["npv_p50"]).all() and (summary["npv_p50"] <= summary["npv_p90"]).all()
     assert summary["okr_met_share_mean"].between(0, 1).all()
     # a budget cut delivers less on time than the baseline, for the recommended plan
@@ -52,6 +56,48 @@ def test_stress_test_json_on_the_demo_company():
     assert okrs["chance_met"].between(0, 1).all() and (okrs["runs"] == 3).all()
     # every plan and scenario judges the same key results
     assert okrs.groupby(["plan", "scenario"]).size().nunique() == 1
+
+
+def _tenfold_uplifts(workspace: Path) -> None:
+    """Multiply every KPI uplift of the workspace's Jira export by ten ("+3%" -> "+30%", EUR too)."""
+    path = workspace / "backlog.csv"
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    k = rows[0].index("Custom field (KPI Uplift)")
+    for row in rows[1:]:
+        text = row[k].strip()
+        if text:
+            number = float(text.rstrip("%"))
+            row[k] = f"{number * 10:+g}" + ("%" if text.endswith("%") else "")
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+
+
+def test_recommended_against_the_status_quo_is_plausible_and_tenfold_uplifts_are_not(tmp_path):
+    """The acceptance of the value a CFO believes: the recommended plan and the status quo run side by
+    side; on the demo the recommended plan's P50 MRR path is within what the history makes believable,
+    on a copy whose uplifts are ten times the estimates the check fails and names the items."""
+    args = ["--plans", "recommended,status_quo", "--scenarios", "baseline", "--replications", "8"]
+    demo = invoke("stress-test", "--data", "data/demo", *args, "--time-limit", "5", "--format", "json")
+    assert demo.exit_code == 0, demo.stderr[-3000:]
+    payload = json.loads(demo.stdout)
+    assert payload["plans"] == ["recommended", "status_quo"]
+    summary = pd.DataFrame(payload["summary"]).set_index("plan")
+    assert summary.loc["status_quo", "npv_increment_p50"] == 0
+    assert summary.loc["recommended", "npv_increment_mean"] > 0  # the plan adds to doing nothing
+    assert payload["implausible"] == []
+    rows = pd.DataFrame(payload["plausibility"])
+    assert set(rows["plan"]) == {"recommended", "status_quo"} and not rows["flagged"].any()
+
+    inflated = tmp_path / "inflated"
+    shutil.copytree("data/demo", inflated)
+    _tenfold_uplifts(inflated)
+    result = invoke("stress-test", "--data", str(inflated), *args, "--time-limit", "5")
+    assert result.exit_code == 0, result.stderr[-3000:]
+    flagged = [line for line in result.stdout.splitlines() if line.startswith("Implausible recommended:")]
+    assert flagged, result.stdout[-3000:]
+    # it names the items whose estimates carry the excess, by their ids in the export
+    assert re.search(r"most of it from [A-Z]+-\d+ \(\+\d", result.stdout), result.stdout[-3000:]
 
 
 def test_stress_test_names_unknown_scenarios_and_plans():

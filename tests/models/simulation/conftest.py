@@ -67,7 +67,7 @@ def sim_backlog() -> pd.DataFrame:
     rows = [
         # item, product, kpi, uplift, differentiation, backend, frontend, data, depends_on
         ("A", "IoT Platform", "conversion_rate", 0.10, "differentiator", 10.0, 5.0, 0.0, []),
-        ("B", "IoT Platform", "churn_rate", 0.15, "differentiator", 0.0, 0.0, 8.0, []),
+        ("B", "IoT Platform", "churn_rate", -0.15, "differentiator", 0.0, 0.0, 8.0, []),  # churn falls 15 %
         ("C", "Customer Portal", "arpu", 0.05, "parity", 0.0, 12.0, 0.0, ["A"]),
         ("D", "Customer Portal", "conversion_rate", 0.20, "differentiator", 15.0, 0.0, 0.0, []),
         ("E", "Customer Portal", "cost", 2000.0, "parity", 5.0, 0.0, 0.0, []),
@@ -123,6 +123,7 @@ def items_table(rows: list[dict]) -> pd.DataFrame:
         "product": "Product",
         "kpi": "none",
         "uplift": 0.0,
+        "confidence": np.nan,
         "differentiation": "parity",
         "okr": None,
         "depends_on": [],

@@ -10,31 +10,6 @@ import pandas as pd
 import pytest
 
 from models.simulation import SERIES_COLUMNS, PortfolioMarketModel, Scenario, bass_step_hazard, run, simulate
-from models.simulation.plan import ITEM_COLUMNS
-
-
-def items_table(rows: list[dict]) -> pd.DataFrame:
-    """Items in the layout of SimulationPlan.items from a few fields (the rest defaulted; no confidence)."""
-    defaults = {
-        "product": "Product",
-        "kpi": "none",
-        "uplift": 0.0,
-        "confidence": np.nan,
-        "differentiation": "parity",
-        "okr": None,
-        "depends_on": [],
-        "total_effort_pw": 0.0,
-    }
-    df = pd.DataFrame([{**defaults, **r} for r in rows])
-    efforts = [c for c in df.columns if c.startswith("effort_")]
-    df["total_effort_pw"] = df[efforts].sum(axis=1)
-    return df[ITEM_COLUMNS + efforts]
-
-
-@pytest.fixture
-def make_items():
-    """Items with a ``confidence`` column (the conftest's table predates it)."""
-    return items_table
 
 
 def scenario(**constants) -> Scenario:
