@@ -195,7 +195,16 @@ display(
 # %%
 # Is the path believable? The P50 MRR path of the recommended plan and of the status quo against the history
 plaus = t["plan_plausibility"]
-hist = t["kpi_history"].assign(month=lambda d: pd.to_datetime(d["month"])).groupby("month")["mrr"].sum()
+# the history as the KPI baselines use it: gaps filled and outliers replaced (kpi_imputations)
+fixes = t["kpi_imputations"].query("column == 'mrr'").assign(month=lambda d: pd.to_datetime(d["month"]))
+hist = (
+    t["kpi_history"][["product", "month", "mrr"]]
+    .assign(month=lambda d: pd.to_datetime(d["month"]))
+    .merge(fixes[["product", "month", "used"]], on=["product", "month"], how="outer")
+    .assign(mrr=lambda d: d["used"].where(d["used"].notna(), d["mrr"]))
+    .groupby("month")["mrr"]
+    .sum()
+)
 bands_all = t["stress_test_bands"].query("scenario == @sq_scenario")
 fig, ax = plt.subplots(figsize=(10, 4))
 ax.plot(hist.index, hist / 1e3, color="black", label="history")
@@ -206,6 +215,7 @@ for name, colour in (("recommended", "tab:blue"), ("status_quo", "tab:grey")):
         ax.plot(months, b["mrr_p50"] / 1e3, color=colour, label=f"{name} (P50)")
         ax.fill_between(months, b["mrr_p10"] / 1e3, b["mrr_p90"] / 1e3, color=colour, alpha=0.15)
 ax.set_ylabel("MRR, kEUR per month (all products)")
+ax.set_ylim(bottom=0)
 ax.legend(fontsize=8)
 ax.set_title(f"MRR: history, and the plans' paths in the {sq_scenario} scenario")
 plt.tight_layout()
