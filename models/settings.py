@@ -105,15 +105,27 @@ class ObjectiveSettings(_Strict):
 class ExplainSettings(_Strict):
     """How much re-solving the explanations may do: every Must-have and the ``near_misses``
     left-out items with the smallest LP estimate are re-solved (forced out / in), each with
-    ``time_limit_s``; so is the plan without each rule (its price); the efficient frontier
-    solves ``frontier_points`` budget levels between ``frontier_min_share`` and
-    ``frontier_max_share`` of the budget."""
+    ``time_limit_s``; so is the plan without each rule (its price), ``workers`` of them at a time;
+    the efficient frontier solves ``frontier_points`` budget levels between ``frontier_min_share``
+    and ``frontier_max_share`` of the budget, one after the other (each warm-starts the next)."""
 
     near_misses: int = Field(5, ge=0)
     time_limit_s: float = Field(5.0, gt=0)
     frontier_points: int = Field(6, ge=2, le=50)
     frontier_min_share: float = Field(0.5, gt=0)
     frontier_max_share: float = Field(1.25, gt=0)
+    workers: int | None = Field(
+        None,
+        ge=1,
+        description="re-solves run side by side in this many threads (the solver releases Python's lock while it "
+        "works); default: one per core, at most 4",
+    )
+
+    def worker_count(self) -> int:
+        """Threads for the re-solves: ``workers``, else one per core (at most 4)."""
+        import os
+
+        return self.workers or max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
 
 
 class Economics(_Strict):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import IO
 
 import nbformat
 import papermill
@@ -49,11 +50,20 @@ REVIEW_TABLES = (
 
 class LocalKernelManager(AsyncKernelManager):
     """The review's kernel talks to papermill over local (IPC) sockets: no TCP ports are opened,
-    and the kernel does not warn on every refresh that its TCP traffic is unencrypted."""
+    and the kernel does not warn on every refresh that its TCP traffic is unencrypted. The kernel
+    process's own log (not the notebook's output, which the notebook keeps) goes to ``kernel_log``
+    when set, so its messages (e.g. how it was shut down) do not appear in the console."""
+
+    kernel_log: IO[bytes] | None = None
 
     def __init__(self, **kwargs):
         kwargs.setdefault("transport", "ipc")
         super().__init__(**kwargs)
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        if self.kernel_log is not None:
+            kw["stderr"] = self.kernel_log
+        await super()._async_launch_kernel(kernel_cmd, **kw)
 
 
 def render_review(
@@ -68,17 +78,19 @@ def render_review(
     notebook = notebook or paths.notebooks_dir() / REVIEW_NOTEBOOK
     out_dir.mkdir(parents=True, exist_ok=True)
     executed = out_dir / notebook.name
-    papermill.execute_notebook(
-        str(notebook),
-        str(executed),
-        parameters={"store": str(store), "schema": schema},
-        kernel_name="python3",
-        progress_bar=False,
-        log_output=False,
-        execution_timeout=timeout_s,
-        kernel_manager_class=LocalKernelManager,
-        cwd=str(paths.project_root()),
-    )
+    with (out_dir / KERNEL_LOG).open("ab") as log:
+        manager = type("ReviewKernelManager", (LocalKernelManager,), {"kernel_log": log})
+        papermill.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters={"store": str(store), "schema": schema},
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=timeout_s,
+            kernel_manager_class=manager,
+            cwd=str(paths.project_root()),
+        )
     # a report for decision-makers: the outputs only (the code stays in the executed notebook next to it)
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
@@ -87,6 +99,7 @@ def render_review(
     return html
 
 
+KERNEL_LOG = "review_kernel.log"  # the review kernel's own log, next to the report
 STAGING = ".staging"  # reports/.staging/<run id>/: a refresh's report until the run is promoted
 
 

@@ -25,6 +25,8 @@ the solver proved, never as an exact number.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +57,17 @@ def _model_objective(inp: PortfolioInput, starts: dict[str, int]) -> float:
     """The objective as the solver sees it: with the tie-break of TIE_BREAK_EUR per start
     period, so it compares with the solver's bounds (differences are cents)."""
     return sum(inp.objective_of(i, t) - TIE_BREAK_EUR * t for i, t in starts.items())
+
+
+def _side_by_side(fn: Callable, args: Iterable, workers: int) -> list:
+    """``[fn(a) for a in args]``, computed in ``workers`` threads, in the order of ``args``. The
+    re-solves are independent; HiGHS releases Python's lock while it solves, so two threads use two
+    cores (measured: 6 time-limited re-solves of the demo in 6.5 s instead of 12.4 s)."""
+    args = list(args)
+    if workers <= 1 or len(args) <= 1:
+        return [fn(a) for a in args]
+    with ThreadPoolExecutor(max_workers=min(workers, len(args))) as pool:
+        return list(pool.map(fn, args))
 
 
 # -- shadow prices ------------------------------------------------------------------------
@@ -192,10 +205,12 @@ def rule_prices(inp: PortfolioInput, result: PortfolioResult) -> pd.DataFrame:
     base_starts, base_obj, base_bound = _baseline(inp, result)
     present = build_model(inp).constraints
     rows = []
-    for family, description in RULE_FAMILIES.items():
-        if not present.get(family):
-            continue
-        r = resolve(inp, without=(family,), warm_start=base_starts)
+    families = [f for f in RULE_FAMILIES if present.get(f)]
+    solved = _side_by_side(
+        lambda f: resolve(inp, without=(f,), warm_start=base_starts), families, inp.settings.explain.worker_count()
+    )
+    for family, r in zip(families, solved, strict=True):
+        description = RULE_FAMILIES[family]
         # the plan stays feasible without a rule: the re-solve is never worse than the plan
         found = max(r.objective if r.objective is not None else base_obj, base_obj)
         bound = max(r.best_bound if r.best_bound is not None else found, found)
@@ -336,9 +351,9 @@ def item_explanations(inp: PortfolioInput, result: PortfolioResult, near_misses:
         out[col] = ""
     for col in ("loss_eur", "loss_low_eur", "loss_high_eur"):
         out[col] = float("nan")
-    for i in chosen:
+    losses = _side_by_side(lambda i: _forced_loss(inp, base, base_obj, base_bound, i), chosen, cfg.worker_count())
+    for i, (status, note, loss, low, high) in zip(chosen, losses, strict=True):
         idx = out.index[out["item_id"] == i][0]
-        status, note, loss, low, high = _forced_loss(inp, base, base_obj, base_bound, i)
         if status is None:
             out.at[idx, "resolved"] = False
         out.at[idx, "resolve_status"] = status or ""
