@@ -948,6 +948,22 @@ economics:
     Customer Portal: 90000
     Field Service App: 75000
   high_growth_per_year: 0.25 # MRR growth from which a product counts as growing fast
+# An uplift is a hypothesis: how much of it an item realises, by its stated confidence
+# (models/realisation.py; each default cites its source: about a third of ideas work).
+realisation:
+  enabled: true
+# Where KPI levels saturate when delivered items combine in the simulation; products without
+# their own value get a ceiling from the KPI history (x the best month on record).
+kpi_limits:
+  conversion_ceiling_factor: 1.5
+  churn_floor_factor: 0.5
+  potential_ceiling_factor: 1.5
+# A plan whose median MRR path (baseline scenario) grows faster than max(1.25 x the best year
+# on record, best year + 10 points) is flagged, naming the items that carry the excess.
+plausibility:
+  scenario: baseline
+  max_growth_factor: 1.25
+  min_headroom: 0.10
 solver:
   name: highs
   time_limit_s: 30
