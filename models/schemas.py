@@ -76,7 +76,15 @@ def _is_str_list(s: pd.Series) -> pd.Series:
 
 
 class Backlog(pa.DataFrameModel):
-    """One row per plannable item (epic, feature, story...)."""
+    """One row per plannable item (epic, feature, story...).
+
+    ``depends_on`` lists the item_ids an item waits for. ``replaces`` (optional; missing means
+    an empty list for every item) lists the item_ids whose KPI effect this item supersedes or
+    cannibalises: from the month after this item is delivered, a replaced item of the same
+    product and KPI stops acting and this item's own uplift acts instead (the simulation's
+    "Uplifts", models/simulation/README.md). A replacement across products or KPIs is kept but
+    has no effect; the backlog reader notes it, and drops ids that are not in the backlog.
+    """
 
     item_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
     title: Series[str]
@@ -104,9 +112,14 @@ class Backlog(pa.DataFrameModel):
     mandatory: Series[bool]
     deadline_period: Series[pd.Int64Dtype] = pa.Field(ge=1, nullable=True)
     exclusive_group: Series[str] = pa.Field(nullable=True)
+    replaces: Series[object] | None
 
     @pa.check("depends_on", name="list_of_item_ids")
     def _depends_on_lists(cls, s: Series[object]) -> Series[bool]:
+        return _is_str_list(s)
+
+    @pa.check("replaces", name="list_of_item_ids")
+    def _replaces_lists(cls, s: Series[object]) -> Series[bool]:
         return _is_str_list(s)
 
     @pa.dataframe_check(name="effort_positive")

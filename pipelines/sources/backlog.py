@@ -18,6 +18,11 @@ RICE/WSJF inputs (reach, impact, confidence, business value, time criticality, r
 reduction) = the median of the items that have a value, else neutral constants
 (1, 1, 80 %, 1, 1, 1); duration = as many periods as it takes to spend the effort with at
 most half of a skill's capacity per period.
+
+Replacements: ``replaces`` (a table's comma/semicolon separated ids, Jira's custom field
+"Replaces", or its "Replaces" issue links) names items whose KPI effect this item supersedes.
+Ids that are not in the file or not planned are dropped with a note naming item and id; a
+replacement of another product or KPI is kept and noted (it has no effect in the simulation).
 """
 
 from __future__ import annotations
@@ -239,6 +244,8 @@ class RawItem:
     cells: dict[str, object]
     depends_on: list[str] = field(default_factory=list)  # keys this item waits for
     required_by: list[str] = field(default_factory=list)  # keys that wait for this item
+    replaces: list[str] = field(default_factory=list)  # keys whose KPI effect this item supersedes
+    replaced_by: list[str] = field(default_factory=list)  # keys that supersede this item's effect
     origin: dict[str, str] = field(default_factory=dict)  # field -> header its value came from
 
 
@@ -408,6 +415,7 @@ class _Builder:
         self.problems.raise_if_any()
         self._defaults(plannable)
         self._links(records, plannable)
+        self._replacements(records, plannable)
         self._exclusive_groups(plannable)
         frame, lines = self._frame(plannable)
         backlog = validate(frame, Backlog, self.raw.source, row_labels=lines)
@@ -462,6 +470,7 @@ class _Builder:
         r["okr"] = text(self.cell(item, "okr")) or None
         r["jira_key"] = text(self.cell(item, "jira_key")) or (key if self.jira else None)
         r["exclusive_group"] = text(self.cell(item, "exclusive_group")) or None
+        r["replaces_cell"] = [k for v in self._listed(item, "replaces") for k in split_list(v, on_space=True)]
         sp_fix = "enter a number of story points such as 5 or 13, or leave the cell empty."
         r["story_points"] = self.number(item, "story_points", "story points", sp_fix)
         r["estimate_s"] = self._seconds(item)
@@ -498,6 +507,13 @@ class _Builder:
             return text(self.cell(item, "okr")) or None
         what = name.replace("_", " ")
         return self.number(item, name, what, f"enter a number of 0 or more for {what}.")
+
+    def _listed(self, item: RawItem, name: str) -> list[str]:
+        """The texts of a cell that may hold one value or a list of them (repeated columns)."""
+        value = self.cell(item, name)
+        if value is None:
+            return []
+        return [text(v) for v in value] if isinstance(value, list) else [text(value)]
 
     def _category_from_status(self, status: str) -> str:
         token = normalise_token(status)
@@ -1022,6 +1038,63 @@ class _Builder:
         if problems:
             raise InputError(problems)
 
+    def _replacements(self, records: list[dict], plannable: list[dict]) -> None:
+        """Resolve ``replaces`` (this item supersedes the other's KPI effect) into item_ids of the
+        backlog: ids not in the file, of items that are not planned, or of the item itself are
+        dropped; a replacement of another product or KPI is kept (it has no effect in the
+        simulation); every one of these is noted with the item and the id."""
+        kept = {r["key"]: r for r in plannable}
+        known = {r["key"]: r for r in records}
+        pairs: set[tuple[str, str]] = set()  # (replacing, replaced)
+        for r in records:
+            item = r["_item"]
+            for other in [*r["replaces_cell"], *item.replaces]:
+                pairs.add((r["key"], other))
+            for other in item.replaced_by:
+                pairs.add((other, r["key"]))
+        lost: dict[str, list[str]] = defaultdict(list)
+        across: list[str] = []
+        replaces: dict[str, list[str]] = defaultdict(list)
+        for new, old in sorted(pairs):
+            if new not in kept:
+                continue  # the replacing item is not planned: it never acts
+            if new == old:
+                lost["self"].append(f"{new} replaces {old}")
+            elif old in kept:
+                replaces[new].append(old)
+                if (kept[new]["product"], kept[new]["kpi"]) != (kept[old]["product"], kept[old]["kpi"]):
+                    across.append(f"{new} replaces {old}")
+            elif old not in known:
+                lost["missing"].append(f"{new} replaces {old}")
+            elif known[old]["container"]:
+                lost["container"].append(f"{new} replaces {old}")
+            else:
+                lost["unplanned"].append(f"{new} replaces {old}")
+        reasons = {
+            "missing": "name items that are not in the file",
+            "unplanned": "name items that are dropped (no estimate)",
+            "container": "name initiatives, which are not planned",
+            "self": "name the item itself",
+        }
+        for reason, text_ in reasons.items():
+            if lost[reason]:
+                self.notes.append(f"{len(lost[reason])} replacements {text_}: dropped ({_pairs(lost[reason])}).")
+        if across:
+            self.notes.append(
+                f"{_pairs(across)} on another product/KPI: no effect in the simulation "
+                "(a replacement only ends the effect of an item of the same product and KPI)."
+            )
+        for r in plannable:
+            r["replaces"] = sorted(set(replaces.get(r["key"], [])), key=_natural)
+        count = sum(len(r["replaces"]) for r in plannable)
+        if count:
+            self.notes.append(
+                Info(
+                    f"{count} replacements between planned items kept: a replaced item's KPI effect "
+                    "ends from the month after the item replacing it is delivered."
+                )
+            )
+
     def _exclusive_groups(self, plannable: list[dict]) -> None:
         sizes = Counter(r["exclusive_group"] for r in plannable if r["exclusive_group"])
         alone = sorted(g for g, n in sizes.items() if n == 1)
@@ -1074,6 +1147,7 @@ class _Builder:
                     "mandatory": bool(r["mandatory"]),
                     "deadline_period": r["deadline"],
                     "exclusive_group": r["exclusive_group"],
+                    "replaces": r["replaces"],
                     "jira_key": r["jira_key"],
                     "parent": r["parent"],
                     "labels": r["labels"],
@@ -1103,6 +1177,7 @@ class _Builder:
                 "mandatory",
                 "deadline_period",
                 "exclusive_group",
+                "replaces",
                 "jira_key",
                 "parent",
                 "labels",
@@ -1123,6 +1198,13 @@ def _examples(values: list[str], n: int = 3) -> str:
     values = sorted(set(values), key=_natural)
     shown = ", ".join(values[:n])
     return shown + (", ..." if len(values) > n else "")
+
+
+def _pairs(pairs: list[str], n: int = 6) -> str:
+    """'A replaces B' pairs in natural order, at most ``n`` named."""
+    pairs = sorted(set(pairs), key=_natural)
+    shown = ", ".join(pairs[:n])
+    return shown + (f" and {len(pairs) - n} more" if len(pairs) > n else "")
 
 
 def _natural(key: str) -> tuple:

@@ -22,6 +22,9 @@ Issue links become dependencies:
   is the reverse. (Checked on the Duraspace export: "DurAdmin support for object
   copy/rename" has an outward Dependency link to "StorageProvider support for object
   copy/rename".)
+* ``Replaces`` (also ``Supersedes``): ``Outward issue link (Replaces)`` = this issue replaces the
+  other (its KPI effect ends when this one is delivered), the inward side is the reverse. These
+  are replacements, not dependencies; so is the custom field ``Custom field (Replaces)``.
 * Every other link type (Relates, Duplicate, Cloners ...) is ignored and counted in the notes.
 
 Items of a grouping type (Initiative, Theme, Objective) are not planned; their Summary
@@ -52,7 +55,7 @@ from pipelines.sources.jira_fields import (
 from pipelines.sources.rawfile import RawTable, read_raw
 from pipelines.sources.values import Info, is_blank, normalise_token, split_list, text
 
-MULTI_FIELDS = frozenset({"labels", "components"})
+MULTI_FIELDS = frozenset({"labels", "components", "replaces"})
 ESSENTIAL = ("key", "title")
 # The English header of every field, to name a column that is absent ("Custom field (Reach)").
 DISPLAY = {
@@ -60,6 +63,7 @@ DISPLAY = {
     for name, aliases in JIRA_FIELDS.items()
 }
 _BLOCKS = frozenset({"blocks", "blocker", "blocking", "block"})
+_REPLACES = frozenset({"replaces", "replace", "replacement", "supersedes", "supersede", "ersetzt", "ersetzen"})
 # '<... link ...> (<type>)' with the link word outside the brackets: an issue-link column we do not know
 _LINKISH = re.compile(r"^[^()]*(link|verkn[üu]pf)[^()]*\(.+\)$", re.IGNORECASE)
 
@@ -111,10 +115,13 @@ def is_jira_header(header: list[str]) -> bool:
 
 
 def link_semantics(link_type: str) -> str | None:
-    """'blocks' for Blocks-like types, 'depends' for dependency-like types, else None."""
+    """'blocks' for Blocks-like types, 'depends' for dependency-like types, 'replaces' for
+    Replaces-like types (not a dependency), else None."""
     token = normalise_token(link_type)
     if token in _BLOCKS:
         return "blocks"
+    if token in _REPLACES:
+        return "replaces"
     if "depend" in token or "requir" in token:
         return "depends"
     return None
@@ -175,6 +182,7 @@ def jira_raw_backlog(table: RawTable) -> RawBacklog:
     statuses = {german.lower(): english for german, english in STATUS_NAMES.items()}
     items: list[RawItem] = []
     link_kinds: Counter = Counter()
+    replace_kinds: Counter = Counter()
     aliases_used: dict[str, str] = {}  # header as written -> English header
     translated: Counter = Counter()  # (German status, English status) -> rows
     for row, line in zip(table.rows, table.lines, strict=True):
@@ -206,6 +214,10 @@ def jira_raw_backlog(table: RawTable) -> RawBacklog:
             if semantics is None:
                 ignored_types[link_type] += len(others)
                 continue
+            if semantics == "replaces":  # outward: this issue replaces the other
+                replace_kinds[f"{link_type} ({direction})"] += len(others)
+                (item.replaces if direction == "outward" else item.replaced_by).extend(others)
+                continue
             link_kinds[f"{link_type} ({direction})"] += len(others)
             waits = (semantics == "blocks") == (direction == "inward")
             (item.depends_on if waits else item.required_by).extend(others)
@@ -221,6 +233,9 @@ def jira_raw_backlog(table: RawTable) -> RawBacklog:
                 "Dependency outward = depends on)."
             )
         )
+    if replace_kinds:
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(replace_kinds.items()))
+        notes.append(Info(f"issue links read as replacements: {kinds} (Replaces outward = replaces)."))
     if ignored_types:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(ignored_types.items()))
         notes.append(f"issue links that are not dependencies ignored: {kinds}.")

@@ -74,6 +74,8 @@ JIRA_FIELDS: dict[str, tuple[str, ...]] = {
     "skill_split": ("(Skill Split)",),
     "duration_quarters": ("(Duration Quarters)",),
     "exclusive_group": ("(Alternative Group)", "(Alternativgruppe)"),
+    # keys of the issues whose KPI effect this one supersedes (German: judgement)
+    "replaces": ("(Replaces)", "(Ersetzt)"),
 }
 
 # Headers of the key column that mark a file as a Jira export (a bare "Key" does not).

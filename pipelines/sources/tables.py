@@ -412,6 +412,7 @@ BACKLOG_OPTIONAL = [
     "mandatory",
     "deadline_period",
     "exclusive_group",
+    "replaces",
     "jira_key",
     "parent",
     "labels",
@@ -427,6 +428,7 @@ BACKLOG_ALIASES = {
     "dependencies": "depends_on",
     "deadline": "deadline_period",
     "alternative_group": "exclusive_group",
+    "supersedes": "replaces",
     "kpi_uplift": "uplift",
     "duration": "duration_periods",
 }
