@@ -27,6 +27,12 @@ level in the wrong direction because of a bound.
 **Additive KPIs** stay sums: nps adds 100 x sum_i w_i points; cost items save sum_i u_i R_i EUR
 per month.
 
+**Replacements**: an item that ``replaces`` another of the same product and KPI ends that item's
+effect from the month after its own delivery (the month it becomes live): the replaced item's
+term leaves the product or sum (:func:`superseded`) and the replacing item's own uplift acts
+instead. A +10 % conversion item live from month 4 and a +20 % item replacing it live from
+month 7 give 1.1 in months 4-6 and 1.2 (not 1.32) from month 7.
+
 Units: uplifts and factors are dimensionless; levels keep the unit of their base.
 """
 
@@ -97,3 +103,17 @@ def product_of(terms: np.ndarray | list[float]) -> float:
 def potential_cap(potential: float, ceiling_factor: float) -> float:
     """The highest market potential items can reach: ``ceiling_factor x potential`` (inf: none)."""
     return math.inf if math.isinf(ceiling_factor) else potential * ceiling_factor
+
+
+def superseded(live: np.ndarray, replace_new: np.ndarray, replace_old: np.ndarray) -> np.ndarray:
+    """Per item whether its effect has ended because a live item replaces it.
+
+    live: per item whether it acts this month (delivered before it); replace_new[k] replaces
+    replace_old[k] (item indices; the plan keeps only pairs of the same product and KPI). An
+    item is superseded as soon as one of its replacers is live, whether it was delivered before
+    or after that replacer. One fancy-indexed assignment: cheap enough to run whenever the set
+    of live items changes.
+    """
+    out = np.zeros(len(live), dtype=bool)
+    out[replace_old[live[replace_new]]] = True
+    return out

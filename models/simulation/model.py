@@ -20,7 +20,7 @@ import pandas as pd
 
 from models.realisation import RealisationSettings, draws_for
 from models.simulation.agents import EPS_PW, CompetitorAgent, MarketSegmentAgent, TeamAgent
-from models.simulation.effects import effect_table
+from models.simulation.effects import effect_table, superseded
 from models.simulation.plan import KPI_CODES, N_KPI, PlanArrays, SimulationPlan
 from models.simulation.roles import resolve_for_plan
 from models.simulation.scenario import (
@@ -317,7 +317,8 @@ class PortfolioMarketModel(mesa.Model):
     plans) and s the share of the uplift the competitor left it (1 for parity items). Per product,
     relative KPIs (conversion, churn, arpu, mau) combine multiplicatively, ``prod (1 + uplift R s)``,
     and saturate at the product's limits (conversion ceiling, churn floor, potential ceiling);
-    nps points and cost savings add up (:mod:`models.simulation.effects`).
+    nps points and cost savings add up (:mod:`models.simulation.effects`). An item stops acting
+    from the month after an item of the same product and KPI that ``replaces`` it is delivered.
 
     Effort: each item's actual effort is its planned effort times
     ``effort_multiplier x exp(item_effort_sigma x z)``, z standard normal: a lognormal
@@ -450,13 +451,17 @@ class PortfolioMarketModel(mesa.Model):
     def _update_effects(self, month: int) -> None:
         """Per product and KPI code, the combined effect of the plan items live this month
         (:func:`~models.simulation.effects.effect_table`): prod (1 + uplift R s) for conversion,
-        churn, arpu and mau; sum uplift R s for nps and cost (s = 1 for cost items)."""
+        churn, arpu and mau; sum uplift R s for nps and cost (s = 1 for cost items). A live item
+        whose replacer (``PlanArrays.replace_new``, same product and KPI) is live too - delivered
+        before this month - is superseded and contributes nothing (:func:`~models.simulation.effects.superseded`)."""
         arrays, off = self.plan.arrays, self.book.offset
         delivered = self.book.delivered_month[off:]
         live = delivered < month  # NaN compares False
         key = (int(np.count_nonzero(live)), self.share_version)  # items stay delivered: a count names the set
         if key != self._effects_key:  # else last month's effects hold
             self._effects_key = key
+            if len(arrays.replace_new):
+                live = live & ~superseded(live, arrays.replace_new, arrays.replace_old)
             weights = np.where(self._is_cost, 1.0, self.uplift_share[off:]) * self._realised_uplift * live
             self.effects = effect_table(
                 self._effect_bin,

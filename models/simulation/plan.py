@@ -39,6 +39,7 @@ ITEM_COLUMNS = [
     "differentiation",
     "okr",
     "depends_on",
+    "replaces",
     "planned_start_month",
     "planned_finish_month",
     "total_effort_pw",
@@ -81,7 +82,8 @@ class SimulationPlan:
     items: funded items in plan order (``ITEM_COLUMNS`` plus one ``effort_<skill>`` column
         per skill, pw); planned months are 1-based and inclusive; uplift is the estimated
         relative KPI change (cost: EUR/month), confidence the RICE confidence 0..1 (NaN: none;
-        a hand-built table may leave the column out).
+        a hand-built table may leave the column out); replaces the item_ids whose KPI effect the
+        item supersedes once delivered (a list; a hand-built table may leave the column out: none).
     products: starting state per product (``PRODUCT_COLUMNS``): mau and customers (paying)
         in people, conversion_rate (share of MAU paying), arpu (EUR/month), churn_rate
         (monthly), nps, new_users (per month), market_potential m (people), bass_p and
@@ -158,7 +160,9 @@ class PlanArrays:
     planned: pw per item and skill; planned_start/finish: months; kpi: codes of
     ``KPI_CODES``; uplift: estimated uplifts (NaN read as 0); confidence: RICE confidence
     0..1 (NaN: none); product: index into ``products``; edges: funded
-    predecessor -> successor index pairs; universe_index: position of each item in the plan's
+    predecessor -> successor index pairs; replace_new/replace_old: replacing -> replaced index
+    pairs among the plan's items of the same product and KPI (a replaced item outside the plan,
+    or of another product or KPI, has none); universe_index: position of each item in the plan's
     ``universe`` (the stream of its effort draw); product_states: ``products`` as records;
     okrs: the key results as tuples in ``OKR_COLUMNS`` order; delivery_columns: the plan's
     columns of the delivery table.
@@ -177,6 +181,8 @@ class PlanArrays:
     product: np.ndarray
     edge_pred: np.ndarray
     edge_succ: np.ndarray
+    replace_new: np.ndarray
+    replace_old: np.ndarray
     universe_size: int
     universe_index: np.ndarray
     product_states: list[dict]
@@ -196,13 +202,28 @@ class PlanArrays:
                 planned[:, j] = items[col].to_numpy(dtype=float)
         ids = items["item_id"].astype(str).tolist()
         position = {item: i for i, item in enumerate(ids)}
+        product_index = {p: k for k, p in enumerate(products)}
         edges = [(position[d], i) for i, deps in enumerate(items["depends_on"]) for d in deps if d in position]
+        kpi = np.array([KPI_CODES.get(k, KPI_CODES["none"]) for k in items["kpi"]], dtype=np.int64)
+        product = np.array([product_index.get(str(p), -1) for p in items["product"]], dtype=np.int64)
+        replaced = items["replaces"] if "replaces" in items else [()] * n
+        replacements = sorted(
+            {
+                (i, position[old])
+                for i, olds in enumerate(replaced)
+                if isinstance(olds, (list, tuple, np.ndarray))
+                for old in olds
+                if old in position
+                and position[old] != i
+                and kpi[position[old]] == kpi[i]
+                and product[position[old]] == product[i]
+            }
+        )
         universe = list(plan.universe) or sorted(ids)
         slot = {item: i for i, item in enumerate(universe)}
         extra = [i for i in ids if i not in slot]
         for i in extra:
             slot[i] = len(slot)
-        product_index = {p: k for k, p in enumerate(products)}
         return cls(
             skills=skills,
             products=products,
@@ -210,7 +231,7 @@ class PlanArrays:
             planned=planned,
             planned_start=items["planned_start_month"].to_numpy(dtype=float),
             planned_finish=items["planned_finish_month"].to_numpy(dtype=float),
-            kpi=np.array([KPI_CODES.get(k, KPI_CODES["none"]) for k in items["kpi"]], dtype=np.int64),
+            kpi=kpi,
             uplift=np.nan_to_num(items["uplift"].to_numpy(dtype=float)) if n else np.zeros(0),
             confidence=(
                 pd.to_numeric(items["confidence"], errors="coerce").to_numpy(dtype=float)
@@ -218,9 +239,11 @@ class PlanArrays:
                 else np.full(n, np.nan)
             ),
             differentiator=(items["differentiation"] == "differentiator").to_numpy(dtype=bool),
-            product=np.array([product_index.get(str(p), -1) for p in items["product"]], dtype=np.int64),
+            product=product,
             edge_pred=np.array([e[0] for e in edges], dtype=np.int64),
             edge_succ=np.array([e[1] for e in edges], dtype=np.int64),
+            replace_new=np.array([e[0] for e in replacements], dtype=np.int64),
+            replace_old=np.array([e[1] for e in replacements], dtype=np.int64),
             universe_size=len(slot),
             universe_index=np.array([slot[i] for i in ids], dtype=np.int64),
             product_states=plan.products.to_dict("records"),
@@ -252,7 +275,8 @@ def build_plan(
     okrs: the canonical okrs table (objective, key_result, metric, target, weight; optional
         product, baseline and a deadline as ``deadline_month`` or ``deadline_period``), for
         :meth:`~models.simulation.model.PortfolioMarketModel.okr_attainment`.
-    Each item carries its RICE ``confidence`` (NaN where the backlog has none) and the plan
+    Each item carries its RICE ``confidence`` (NaN where the backlog has none), its ``replaces``
+    (empty where the backlog has no such column) and the plan
     ``settings.realisation``; each product the KPI limits of :func:`kpi_limits` (from the
     history and ``settings.kpi_limits``).
     The plan's ``universe`` is the backlog's item ids (sorted): an item draws its effort from
@@ -278,7 +302,7 @@ def build_plan(
     efforts = effort_columns(backlog)
     cols = ["item_id", "product", "kpi", "uplift", "differentiation", *efforts]
     items = funded[["item_id", "start_period", "finish_period", "_order"]].merge(
-        backlog[cols + [c for c in ("confidence", "okr", "depends_on") if c in backlog.columns]],
+        backlog[cols + [c for c in ("confidence", "okr", "depends_on", "replaces") if c in backlog.columns]],
         on="item_id",
         how="left",
     )
@@ -287,9 +311,10 @@ def build_plan(
     )
     if "okr" not in items:
         items["okr"] = None
-    if "depends_on" not in items:
-        items["depends_on"] = [[] for _ in range(len(items))]
-    items["depends_on"] = items["depends_on"].map(lambda v: list(v) if isinstance(v, (list, tuple, np.ndarray)) else [])
+    for col in ("depends_on", "replaces"):
+        if col not in items:
+            items[col] = [[] for _ in range(len(items))]
+        items[col] = items[col].map(lambda v: list(v) if isinstance(v, (list, tuple, np.ndarray)) else [])
     items["planned_start_month"] = (items["start_period"].astype(int) - 1) * pm + 1
     items["planned_finish_month"] = items["finish_period"].astype(int) * pm
     items[efforts] = items[efforts].astype(float).fillna(0.0)
@@ -508,7 +533,7 @@ def single_product_plan(
             {
                 c: pd.Series(
                     dtype=object
-                    if c in ("item_id", "product", "kpi", "differentiation", "okr", "depends_on")
+                    if c in ("item_id", "product", "kpi", "differentiation", "okr", "depends_on", "replaces")
                     else float
                 )
                 for c in ITEM_COLUMNS

@@ -127,6 +127,7 @@ def items_table(rows: list[dict]) -> pd.DataFrame:
         "differentiation": "parity",
         "okr": None,
         "depends_on": [],
+        "replaces": [],
         "total_effort_pw": 0.0,
     }
     df = pd.DataFrame([{**defaults, **r} for r in rows])

@@ -89,6 +89,7 @@ def test_realised_uplifts_average_to_the_expected_factor():
         "differentiation": "parity",
         "okr": None,
         "depends_on": [],
+        "replaces": [],
         "planned_start_month": 1,
         "planned_finish_month": 3,
         "total_effort_pw": 3.0,

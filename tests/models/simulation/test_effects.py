@@ -39,6 +39,7 @@ def items(*specs: tuple[str, str, float]) -> pd.DataFrame:
             "differentiation": "parity",
             "okr": None,
             "depends_on": [],
+            "replaces": [],
             "planned_start_month": 1,
             "planned_finish_month": 3,
             "total_effort_pw": 3.0,
