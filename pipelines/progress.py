@@ -62,8 +62,8 @@ class ProgressHandler(logging.Handler):
                 if key == "portfolio_plan":
                     self.line(
                         f"plan: {_meta(event, 'status')}, proven gap {_meta(event, 'gap'):.2%}, "
-                        f"{_meta(event, 'funded')} of {_meta(event, 'candidates')} items, "
-                        f"value {_meta(event, 'value_eur'):,.0f} EUR, solved in {_meta(event, 'solve_s'):.1f} s"
+                        f"{_meta(event, 'funded')} of {_meta(event, 'candidates')} items, expected value "
+                        f"{_meta(event, 'value_eur'):,.0f} EUR, solved in {_meta(event, 'solve_s'):.1f} s"
                     )
                 elif key == "stress_test_runs":
                     self.line(

@@ -34,6 +34,6 @@ def test_each_stage_prints_one_line_and_the_plan_its_result():
     text = [line.split("] ", 1)[1] for line in lines]
     assert text == [
         f"{STAGES['input_files']} ...",
-        "plan: TimeLimit, proven gap 1.23%, 3 of 5 items, value 1,000,000 EUR, solved in 2.0 s",
+        "plan: TimeLimit, proven gap 1.23%, 3 of 5 items, expected value 1,000,000 EUR, solved in 2.0 s",
     ]
     assert all(line.startswith("[") and " s] " in line for line in lines)
