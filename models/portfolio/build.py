@@ -23,10 +23,14 @@ Constraint families (names carry their keys; ids are made name-safe by :func:`to
 * ``okr_{kr}``: at least n funded items per key result.
 * ``quick_wins``: at least k small items finish by a period.
 * ``wip_{team}_{p}``: at most n items in flight per team and period.
+* ``repl_{old}_{new}_{s}_{t}`` (``new`` replaces ``old``, same product and KPI): z = x[old,s] AND
+  x[new,t] (three rows), and the objective loses ``replacement_loss(old, s, new, t)`` x z: old's
+  benefit after new is delivered counts once, not twice.
 
 Objective (EUR; solved in thousands of EUR, see MONEY_SCALE):
-sum objective_eur[i,t] x[i,t] - delta * t * x[i,t], where objective_eur is the discounted
-value of starting i in t (cost of delay included), net of cost and risk-adjusted when the
+sum objective_eur[i,t] x[i,t] - delta * t * x[i,t] - sum loss z (replacements), where
+objective_eur is the discounted value of starting i in t (cost of delay included), net of cost
+and risk-adjusted when the
 settings ask for it (:func:`models.portfolio.inputs.objective_values`). The tie-break delta (TIE_BREAK_EUR, one
 cent per period of delay and started item) prefers earlier starts among equally valuable
 plans and leaves items worth nothing out. An item starts at most once, so all tie-break
@@ -76,6 +80,7 @@ class PortfolioModel:
     constraints: dict[str, list[str]] = field(default_factory=dict)
     keys: dict[str, tuple] = field(default_factory=dict)  # constraint name -> the keys it was built for
     tie_break_eur: float = 0.0  # delta: EUR subtracted per start period index
+    penalties: list[tuple[pulp.LpVariable, float]] = field(default_factory=list)  # (z, EUR lost when z = 1)
     _running_cache: dict[int, list[tuple[str, int, int]]] | None = field(default=None, repr=False)
     _starts_cache: dict[str, list[int]] | None = field(default=None, repr=False)
 
@@ -300,11 +305,32 @@ def add_wip_limit(m: PortfolioModel) -> None:
                 m.add("wip_limit", pulp.lpSum(xs) <= n, f"wip_{token(team)}_{p}", team, p)
 
 
+def add_replacements(m: PortfolioModel) -> None:
+    """``repl_{old}_{new}_{s}_{t}``: z = 1 exactly when old starts in s and new in t (z <= each, z >=
+    their sum - 1); the objective loses the value old gives up then (``inp.replacement_loss``)."""
+    inp = m.inp
+    for old, new in inp.replacements:
+        for s in m.starts(old):
+            for t in m.starts(new):
+                loss = inp.replacement_loss(old, s, new, t)
+                if abs(loss) < 1e-9:
+                    continue
+                name = f"repl_{m.tokens[old]}_{m.tokens[new]}_{s}_{t}"
+                z = m.prob.add_variable(f"z_{name}", lowBound=0, upBound=1)
+                m.add("replaces", z >= m.x[old, s] + m.x[new, t] - 1, f"{name}_both", old, new, s, t)
+                m.add("replaces", z <= m.x[old, s], f"{name}_old", old, new, s, t)
+                m.add("replaces", z <= m.x[new, t], f"{name}_new", old, new, s, t)
+                m.penalties.append((z, loss))
+
+
 def set_objective(m: PortfolioModel) -> None:
-    """Maximise sum objective_eur x minus the tie-break delta * t (see the module docstring)."""
+    """Maximise sum objective_eur x minus the tie-break delta * t and the replacement losses (see the
+    module docstring)."""
     inp = m.inp
     m.tie_break_eur = TIE_BREAK_EUR
-    m.prob += _expr([(v, MONEY_SCALE * (inp.objective_of(i, t) - m.tie_break_eur * t)) for (i, t), v in m.x.items()])
+    terms = [(v, MONEY_SCALE * (inp.objective_of(i, t) - m.tie_break_eur * t)) for (i, t), v in m.x.items()]
+    terms += [(z, -MONEY_SCALE * loss) for z, loss in m.penalties]
+    m.prob += _expr(terms)
 
 
 # The builder of each constraint family (name prefix of its rows -> function), in the order
@@ -322,6 +348,7 @@ FAMILY_BUILDERS = {
     "okr": add_okr_coverage,
     "quick_wins": add_quick_wins,
     "wip_limit": add_wip_limit,
+    "replaces": add_replacements,
 }
 BUILDERS = tuple(FAMILY_BUILDERS.values())
 # Families a strategy team chooses (rather than facts such as capacity): each has a price,

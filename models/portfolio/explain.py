@@ -50,13 +50,13 @@ def plan_starts(result: PortfolioResult | pd.DataFrame) -> dict[str, int]:
 
 def _objective(inp: PortfolioInput, starts: dict[str, int]) -> float:
     """The plan's objective in EUR (value, net of cost / risk-adjusted as the settings say)."""
-    return sum(inp.objective_of(i, t) for i, t in starts.items())
+    return inp.plan_objective(starts)
 
 
 def _model_objective(inp: PortfolioInput, starts: dict[str, int]) -> float:
     """The objective as the solver sees it: with the tie-break of TIE_BREAK_EUR per start
     period, so it compares with the solver's bounds (differences are cents)."""
-    return sum(inp.objective_of(i, t) - TIE_BREAK_EUR * t for i, t in starts.items())
+    return inp.plan_objective(starts) - TIE_BREAK_EUR * sum(starts.values())
 
 
 def _side_by_side(fn: Callable, args: Iterable, workers: int) -> list:
@@ -522,7 +522,7 @@ def efficient_frontier(inp: PortfolioInput, result: PortfolioResult | None = Non
                 "budget_share": share,
                 "budget_eur": min(sum(per), total or np.inf),
                 "status": stats.status,
-                "value_eur": sum(inp.value_of(i, t) for i, t in starts.items()),
+                "value_eur": inp.plan_value(starts),
                 "objective_eur": _objective(inp, starts),
                 "cost_eur": float(inp.items.loc[list(starts), "cost_eur"].sum()) if starts else 0.0,
                 "n_funded": len(starts),

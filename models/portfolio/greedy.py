@@ -391,8 +391,8 @@ def baseline_plans(
             {
                 "method": method,
                 "n_funded": len(starts),
-                "value_eur": float(sum(inp.value_of(i, t) for i, t in starts.items())),
-                "objective_eur": float(sum(inp.objective_of(i, t) for i, t in starts.items())),
+                "value_eur": inp.plan_value(starts),
+                "objective_eur": inp.plan_objective(starts),
                 "cost_eur": float(sum(float(inp.items.at[i, "cost_eur"]) for i in starts)),
                 "valid": not problems,
                 "violations": "; ".join(problems),
@@ -424,8 +424,8 @@ def status_quo_plan(inp: PortfolioInput) -> tuple[dict, pd.DataFrame]:
     row = {
         "method": STATUS_QUO_PLAN,
         "n_funded": len(starts),
-        "value_eur": float(sum(inp.value_of(i, t) for i, t in starts.items())),
-        "objective_eur": float(sum(inp.objective_of(i, t) for i, t in starts.items())),
+        "value_eur": inp.plan_value(starts),
+        "objective_eur": inp.plan_objective(starts),
         "cost_eur": float(sum(float(inp.items.at[i, "cost_eur"]) for i in starts)),
         "valid": not problems,
         "violations": "; ".join(problems),
@@ -447,7 +447,7 @@ def greedy_warm_start(inp: PortfolioInput) -> dict[str, int] | None:
         except ModelError:
             continue
         starts = _fill(ctx, _positions(ctx, order), inp.settings)
-        plans.append((sum(inp.objective_of(i, t) for i, t in starts.items()), -k, starts))
+        plans.append((inp.plan_objective(starts), -k, starts))
     # check the best plan first: usually it is valid and one check (the slow part) suffices
     for _, _, starts in sorted(plans, key=lambda p: p[:2], reverse=True):
         if not plan_violations(inp, starts):

@@ -48,6 +48,9 @@ class PortfolioInput:
     cost_rates: skill -> EUR per person-week.
     settings: the planning settings.
     team_skills: team -> skill (for the WIP limit per team).
+    replacements: (old, new) candidate pairs where ``new`` names ``old`` in its ``replaces`` column
+        and both move the same KPI of the same product: when both are funded, ``old``'s benefit ends
+        once ``new`` is delivered (:meth:`replacement_loss`).
     """
 
     items: pd.DataFrame
@@ -56,6 +59,7 @@ class PortfolioInput:
     cost_rates: dict[str, float]
     settings: Settings
     team_skills: dict[str, str] = field(default_factory=dict)
+    replacements: tuple[tuple[str, str], ...] = ()
 
     @property
     def periods(self) -> list[int]:
@@ -114,6 +118,37 @@ class PortfolioInput:
     def objective_of(self, item_id: str, start: int) -> float:
         """objective_eur of an item started in ``start`` (EUR): what the optimiser maximises."""
         return self._by_start("objective_eur")[(item_id, start)]
+
+    def replacement_loss(self, old: str, t_old: int, new: str, t_new: int) -> float:
+        """Value (EUR) ``old`` started in ``t_old`` loses when ``new`` replaces it, started in ``t_new``:
+        its benefit from the month after ``new`` finishes, i.e. its value as if it had finished
+        when ``new`` does (value_by_start at the start that finishes then); all of it when ``old``
+        would finish no earlier than ``new`` (it then never acts, as in the simulation)."""
+        d_old = int(self.items.at[old, "duration_periods"])
+        finish_new = t_new + int(self.items.at[new, "duration_periods"]) - 1
+        whole = self.value_of(old, t_old)
+        if t_old + d_old - 1 >= finish_new:
+            return whole
+        return self._by_start("value_eur").get((old, finish_new - d_old + 1), whole)
+
+    def replacement_losses(self, starts: dict[str, int]) -> dict[str, float]:
+        """Per funded replaced item: the value it loses to the funded items that replace it (EUR)."""
+        out: dict[str, float] = {}
+        for old, new in self.replacements:
+            if old in starts and new in starts:
+                out[old] = out.get(old, 0.0) + self.replacement_loss(old, starts[old], new, starts[new])
+        return out
+
+    def plan_value(self, starts: dict[str, int]) -> float:
+        """A plan's value (EUR): the items' value at their starts less what replaced items lose."""
+        lost = sum(self.replacement_losses(starts).values())
+        return float(sum(self.value_of(i, t) for i, t in starts.items()) - lost)
+
+    def plan_objective(self, starts: dict[str, int]) -> float:
+        """What the optimiser maximises for a plan (EUR), replacements included (no tie-break)."""
+        return float(
+            sum(self.objective_of(i, t) for i, t in starts.items()) - sum(self.replacement_losses(starts).values())
+        )
 
     def team_items(self, team: str) -> list[str]:
         """Candidates in flight for a team while they run: those with effort in its skill."""
@@ -190,6 +225,24 @@ def objective_values(vals: pd.DataFrame, items: pd.DataFrame, settings: Settings
     if obj.net_of_cost:
         out["objective_eur"] -= out["item_id"].map(items["cost_eur"]).astype(float)
     return out
+
+
+def _replacements(cand: pd.DataFrame) -> tuple[tuple[str, str], ...]:
+    """(old, new) pairs of candidates where ``new`` replaces ``old`` on the same product and KPI
+    (the backlog's optional ``replaces`` column; the reader notes pairs it cannot use)."""
+    if "replaces" not in cand.columns:
+        return ()
+    pairs = []
+    for new, names in cand["replaces"].items():
+        if not isinstance(names, (list, tuple, np.ndarray)):
+            continue
+        for old in names:
+            old = str(old)
+            if old != new and old in cand.index:
+                same = all(str(cand.at[old, c]) == str(cand.at[new, c]) for c in ("product", "kpi") if c in cand)
+                if same:
+                    pairs.append((old, str(new)))
+    return tuple(dict.fromkeys(pairs))
 
 
 def prepare_input(
@@ -292,7 +345,13 @@ def prepare_input(
 
     team_skills = dict(zip(teams["team"].astype(str), teams["skill"].astype(str), strict=True))
     inp = PortfolioInput(
-        items=cand, values=vals, capacity=capacity, cost_rates=rates, settings=settings, team_skills=team_skills
+        items=cand,
+        values=vals,
+        capacity=capacity,
+        cost_rates=rates,
+        settings=settings,
+        team_skills=team_skills,
+        replacements=_replacements(cand),
     )
     _check_rules(inp)
     _check_mandatory(inp)

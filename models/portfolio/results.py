@@ -100,12 +100,14 @@ def _reason(
 
 def decisions_table(inp: PortfolioInput, starts: dict[str, int], ranking: str | None = None) -> pd.DataFrame:
     """One row per candidate: item_id, funded, start_period, finish_period, value (EUR, 0
-    if not funded), cost (EUR, 0 if not funded), item_cost_eur, best_value_eur (value at
-    its best allowed start), product, title, theme, status_category, mandatory, reason.
+    if not funded; a replaced item's less what it loses to the funded item replacing it), cost
+    (EUR, 0 if not funded), item_cost_eur, best_value_eur (value at its best allowed start),
+    product, title, theme, status_category, mandatory, reason.
     ``ranking``: the ranking method when ``starts`` is a greedy plan (the reasons then say
     so, see :func:`_reason`)."""
     items = inp.items
     groups = exclusive_groups(inp)
+    lost = inp.replacement_losses(starts)  # a replaced item is worth its benefit until its successor lands
     rows = []
     for i, row in zip(items.index, items.to_dict("records"), strict=True):
         t = starts.get(i)
@@ -117,7 +119,7 @@ def decisions_table(inp: PortfolioInput, starts: dict[str, int], ranking: str | 
                 "funded": t is not None,
                 "start_period": t,
                 "finish_period": None if t is None else t + d - 1,
-                "value": 0.0 if t is None else inp.value_of(i, t),
+                "value": 0.0 if t is None else inp.value_of(i, t) - lost.get(i, 0.0),
                 "cost": 0.0 if t is None else float(row["cost_eur"]),
                 "item_cost_eur": float(row["cost_eur"]),
                 "best_value_eur": max((inp.value_of(i, s) for s in allowed), default=0.0),

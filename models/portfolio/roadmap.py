@@ -459,8 +459,8 @@ def roadmap_plan(
             {
                 "method": name,
                 "n_funded": len(placed),
-                "value_eur": float(sum(inp.value_of(i, t) for i, t in placed.items())),
-                "objective_eur": float(sum(inp.objective_of(i, t) for i, t in placed.items())),
+                "value_eur": inp.plan_value(placed),
+                "objective_eur": inp.plan_objective(placed),
                 "cost_eur": float(sum(float(inp.items.at[i, "cost_eur"]) for i in placed)),
                 "valid": rules.empty,
                 "violations": "; ".join(rules["message"]),
