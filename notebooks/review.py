@@ -56,6 +56,93 @@ display(
     )
 )
 
+# %% [markdown]
+# ## Summary
+
+
+# %%
+def eur(v: float) -> str:
+    """Money for the board: 1.2 M EUR, 850 k EUR."""
+    if pd.isna(v):
+        return "-"
+    return f"{v / 1e6:,.1f} M EUR" if abs(v) >= 1e6 else f"{v / 1e3:,.0f} k EUR"
+
+
+cases_all = t["business_cases"].set_index("item_id")
+summary_runs = t["stress_test_summary"]
+rec_runs = summary_runs.loc[summary_runs["plan"] == "recommended"].set_index("scenario")
+spend_all = float(funded["cost"].sum())
+expected_all = float(cases_all.loc[funded["item_id"], "pv_benefit_eur"].sum())
+estimated_all = float(cases_all.loc[funded["item_id"], "pv_benefit_estimated_eur"].sum())
+first = funded.loc[funded["start_period"] == funded["start_period"].min()].sort_values("value", ascending=False)
+top = funded.sort_values("value", ascending=False).head(5)
+left_top = plan.loc[~plan["funded"]].sort_values("best_value_eur", ascending=False).head(3)
+prices = t["rule_prices"].sort_values("price_eur", ascending=False)
+prices = prices.loc[prices["price_eur"] > 0.005 * max(float(info["objective"]), 1.0)].head(3)
+flagged_rec = t["plan_plausibility"].query("plan == 'recommended' and flagged")
+lines = [
+    f"- **Fund {len(funded)} of {len(plan)} items** from {s.period_label(int(funded['start_period'].min()))} to "
+    f"{s.period_label(int(funded['finish_period'].max()))}, for {eur(spend_all)} of planned work; "
+    f"{len(first)} start in {s.period_label(int(funded['start_period'].min()))}, led by "
+    + ", ".join(f"{escape(r.item_id)} ({escape(str(r.title))})" for r in first.head(3).itertuples())
+    + ".",
+    f"- **Value:** the funded items' own estimates add up to {eur(estimated_all)}; realised as the evidence on "
+    f"product ideas says, {eur(expected_all)} is expected ({expected_all / spend_all:,.2f} per EUR spent)."
+    if spend_all and estimated_all
+    else "- **Value:** the funded items carry no estimated benefit.",
+]
+if s.plausibility.scenario in rec_runs.index:
+    r = rec_runs.loc[s.plausibility.scenario]
+    if r["npv_increment_p50"] == r["npv_increment_p50"]:
+        lines.append(
+            f"- **Against doing nothing** (the status quo, {escape(s.plausibility.scenario)} scenario): the plan adds "
+            f"{eur(r['npv_increment_p50'])} of MRR's NPV over {s.months} months in the median future, "
+            f"{eur(r['npv_increment_p10'])} in the worst of ten, {eur(r['npv_increment_p90'])} in the best of ten."
+        )
+worst = rec_runs["npv_p10"].idxmin() if len(rec_runs) else None
+if worst is not None:
+    lines.append(
+        f"- **Risk:** across {len(rec_runs)} scenarios the plan's NPV of MRR has a median P50 of "
+        f"{eur(rec_runs['npv_p50'].median())}; the hardest scenario is {escape(str(worst))} "
+        f"(P10 {eur(rec_runs.loc[worst, 'npv_p10'])}, P50 {eur(rec_runs.loc[worst, 'npv_p50'])})."
+    )
+lines.append(
+    "- **Biggest decisions:** in - "
+    + "; ".join(
+        f"{escape(r.item_id)} {escape(str(r.title))} ({s.period_label(int(r.start_period))}, {eur(r.value)})"
+        for r in top.itertuples()
+    )
+    + ". Out - "
+    + "; ".join(f"{escape(r.item_id)} {escape(str(r.title))} ({escape(str(r.reason))})" for r in left_top.itertuples())
+    + "."
+)
+if len(prices):
+    lines.append(
+        "- **Rules that cost most:** "
+        + "; ".join(f"{escape(str(r.description))} {eur(r.price_eur)}" for r in prices.itertuples())
+        + " of expected value."
+    )
+if flagged_rec.empty:
+    lines.append("- **Believable:** the plan's median MRR path stays within what the history has shown (below).")
+else:
+    lines.append(
+        f"- **Check before deciding:** the plan's median MRR path grows faster than the history makes believable in "
+        f"{len(flagged_rec)} product-years; the estimates behind it are named below."
+    )
+decide = ["whether the rules above are worth their price"] if len(prices) else []
+bets = cases_all.loc[funded["item_id"]].assign(at_stake=lambda d: d["pv_benefit_estimated_eur"] * (1 - d["p_works"]))
+bets = bets.loc[bets["kpi"] != "none"].sort_values("at_stake", ascending=False).head(3)
+if len(bets):
+    decide.append(
+        "which estimates to test first (largest estimates least likely to work): "
+        + ", ".join(
+            f"{escape(str(i))} (estimated {eur(r.pv_benefit_estimated_eur)}, works {r.p_works:.0%} of the time)"
+            for i, r in bets.iterrows()
+        )
+    )
+lines.append("- **For the team to decide:** " + "; ".join(decide) + ".")
+display(Markdown("\n".join(lines)))
+
 # %%
 # What changed since the recommendation this run replaces (recommendation_diff, recommendation_changes)
 changes, moved = t["recommendation_changes"], t["recommendation_diff"]
