@@ -1,5 +1,6 @@
-"""Review notebooks are committed as jupytext pairs without outputs (they are executed by the
-``review_report`` asset, see tests/pipelines/test_refresh.py)."""
+"""Notebooks are committed as jupytext pairs without outputs (the review is executed by the
+``review_report`` asset, see tests/pipelines/test_refresh.py; the what-if notebook by
+tests/pipelines/test_what_if.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from pipelines import paths
 NOTEBOOKS = sorted(paths.notebooks_dir().glob("*.ipynb"))
 
 
-def test_there_is_a_review_notebook():
-    assert [p.name for p in NOTEBOOKS] == ["review.ipynb"]
+def test_there_are_the_review_and_the_what_if_notebooks():
+    assert [p.name for p in NOTEBOOKS] == ["review.ipynb", "what_if.ipynb"]
 
 
 @pytest.mark.parametrize("ipynb", NOTEBOOKS, ids=lambda p: p.name)
