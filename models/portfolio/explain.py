@@ -471,21 +471,9 @@ def diagnose_infeasibility_with(inp: PortfolioInput, item: str) -> list[str]:
 
 
 # -- efficient frontier ---------------------------------------------------------------------
-def efficient_frontier(inp: PortfolioInput, result: PortfolioResult | None = None) -> pd.DataFrame:
-    """Best plan value for a range of budgets: every period's budget (and the total budget)
-    scaled by a share from settings.explain.frontier_min_share to frontier_max_share.
-
-    Solved from the smallest budget up, each solve warm-started from the best plan known to
-    fit: the plan of the budget below, ``result`` from share 1 up, or the best valid greedy
-    plan at that budget. Columns: budget_share,
-    budget_eur (sum over the periods, or the total budget when it binds more), status,
-    value_eur, objective_eur, cost_eur, n_funded, gap, best_bound_eur, marginal_value
-    (value gained per extra EUR of budget since the previous point)."""
-    cfg = inp.settings.explain
-    n = cfg.frontier_points
-    shares = sorted(set(np.round(np.linspace(cfg.frontier_min_share, cfg.frontier_max_share, n), 4)) | {1.0})
-    s = inp.settings
-    warm = plan_starts(result) if result is not None else None
+def _frontier_chain(inp: PortfolioInput, shares: list[float], warm: dict[str, int] | None) -> list[dict]:
+    """The frontier's rows for ``shares`` (ascending), each solve warm-started from the one before."""
+    cfg, s = inp.settings.explain, inp.settings
     prev = None
     rows = []
     for share in shares:
@@ -530,6 +518,27 @@ def efficient_frontier(inp: PortfolioInput, result: PortfolioResult | None = Non
                 "best_bound_eur": stats.best_bound,
             }
         )
+    return rows
+
+
+def efficient_frontier(inp: PortfolioInput, result: PortfolioResult | None = None) -> pd.DataFrame:
+    """Best plan value for a range of budgets: every period's budget (and the total budget)
+    scaled by a share from settings.explain.frontier_min_share to frontier_max_share.
+
+    Solved in two chains side by side (``settings.explain.workers``): the budgets below the plan's
+    from the smallest up, and the plan's budget and above from the plan up; each solve is
+    warm-started from the best plan known to fit: the plan of the budget below in its chain,
+    ``result`` from share 1 up, or the best valid greedy plan at that budget. Columns: budget_share,
+    budget_eur (sum over the periods, or the total budget when it binds more), status,
+    value_eur, objective_eur, cost_eur, n_funded, gap, best_bound_eur, marginal_value
+    (value gained per extra EUR of budget since the previous point)."""
+    cfg = inp.settings.explain
+    n = cfg.frontier_points
+    shares = sorted(set(np.round(np.linspace(cfg.frontier_min_share, cfg.frontier_max_share, n), 4)) | {1.0})
+    warm = plan_starts(result) if result is not None else None
+    chains = [[x for x in shares if x < 1.0], [x for x in shares if x >= 1.0]]
+    done = _side_by_side(lambda chain: _frontier_chain(inp, chain, warm), [c for c in chains if c], cfg.worker_count())
+    rows = sorted((row for chain in done for row in chain), key=lambda r: r["budget_share"])
     out = pd.DataFrame(
         rows,
         columns=[
