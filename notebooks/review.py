@@ -198,39 +198,78 @@ else:
 
 # %% [markdown]
 # ## The recommended plan
-# One bar per funded item, from its start to its finish period, coloured by product.
+# One bar per funded item from its start to its finish quarter, coloured by product; Must-haves
+# are outlined in black and marked with a star, and an arrow runs from each funded item to the
+# funded items that wait for it.
 
 # %%
 funded = funded.sort_values(["product", "start_period", "item_id"])
 products = sorted(funded["product"].unique())
 colours = dict(zip(products, plt.cm.tab10.colors, strict=False))
-fig, ax = plt.subplots(figsize=(10, max(4, 0.18 * len(funded))))
+row_of = {item: y for y, item in enumerate(funded["item_id"])}
+fig, ax = plt.subplots(figsize=(12, max(4, 0.22 * len(funded))))
 for y, r in enumerate(funded.itertuples()):
+    must = bool(r.mandatory)
     ax.barh(
-        y, r.finish_period - r.start_period + 1, left=r.start_period - 0.5, color=colours[r.product], edgecolor="white"
+        y,
+        r.finish_period - r.start_period + 1,
+        left=r.start_period - 0.5,
+        color=colours[r.product],
+        edgecolor="black" if must else "white",
+        linewidth=1.2 if must else 0.5,
     )
-ax.set_yticks(range(len(funded)), funded["item_id"], fontsize=6)
+waits = t["backlog"].set_index("item_id")["depends_on"]
+for item, y in row_of.items():
+    deps = waits.get(item)
+    for d in [] if deps is None else list(deps):
+        if d in row_of:  # the predecessor's finish to this item's start
+            a = funded.set_index("item_id").loc[d]
+            b = funded.set_index("item_id").loc[item]
+            ax.annotate(
+                "",
+                xy=(b["start_period"] - 0.5, y),
+                xytext=(a["finish_period"] + 0.5, row_of[d]),
+                arrowprops={"arrowstyle": "->", "color": "grey", "lw": 0.7},
+            )
+labels = [
+    f"{'★ ' if m else ''}{i}  {str(title)[:42]}"
+    for i, title, m in zip(funded["item_id"], funded["title"], funded["mandatory"], strict=True)
+]
+ax.set_yticks(range(len(funded)), labels, fontsize=6)
 ax.set_xticks(range(1, s.periods + 1), [s.period_label(p) for p in range(1, s.periods + 1)], rotation=45)
+ax.set_xlim(0.5, s.periods + 0.5)
 ax.invert_yaxis()
 ax.legend(
-    handles=[plt.Rectangle((0, 0), 1, 1, color=colours[p]) for p in products],
-    labels=products,
-    loc="lower right",
+    handles=[plt.Rectangle((0, 0), 1, 1, color=colours[p]) for p in products]
+    + [plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="black")],
+    labels=[*products, "★ Must-have"],
+    loc="upper center",
+    bbox_to_anchor=(0.5, -0.06),
+    ncol=len(products) + 1,
     fontsize=8,
 )
-ax.set_title("Funded items by start and finish period")
+ax.set_title("Funded items by quarter (arrows: waits for)")
 plt.tight_layout()
 plt.show()
 
 # %%
-cols = [
-    c
-    for c in ["item_id", "title", "product", "theme", "mandatory", "start_period", "finish_period", "value", "cost"]
-    if c in funded.columns
-]
+table = funded.sort_values(["start_period", "value"], ascending=[True, False])
 display(
-    funded.sort_values(["start_period", "value"], ascending=[True, False])[cols]
-    .style.format(na_rep="-", escape="html", formatter={"value": "{:,.0f}", "cost": "{:,.0f}"})
+    pd.DataFrame(
+        {
+            "start": [s.period_label(int(p)) for p in table["start_period"]],
+            "finish": [s.period_label(int(p)) for p in table["finish_period"]],
+            "item": table["item_id"],
+            "title": table["title"],
+            "product": table["product"],
+            "theme": table["theme"],
+            "Must-have": ["yes" if m else "" for m in table["mandatory"]],
+            "expected value": [f"{v / 1e3:,.0f} k EUR" for v in table["value"]],
+            "cost": [f"{v / 1e3:,.0f} k EUR" for v in table["cost"]],
+            "why": table["reason"],
+        }
+    )
+    .style.format(na_rep="-", escape="html")
     .hide(axis="index")
 )
 

@@ -45,6 +45,7 @@ REVIEW_TABLES = (
     "business_cases",
     "kpi_history",
     "plan_plausibility",
+    "backlog",
 )
 
 
