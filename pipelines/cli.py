@@ -202,9 +202,14 @@ def _say_what_was_read(result: dg.ExecuteInProcessResult, workspace: Path, verbo
     """One line on stderr: the workspace read and how many notes its readers made (each note
     with --verbose), so nothing a reader filled in, dropped or mapped goes unseen."""
     notes = _reader_notes(result)
+    if notes or result.success:
+        _say_notes(notes, workspace, verbose)
+
+
+def _say_notes(notes: list[tuple[str, str, bool]], workspace: Path, verbose: bool) -> None:
+    """:func:`_say_what_was_read` from the notes themselves: (file, note, only informational)."""
     if not notes:
-        if result.success:
-            err.print(f"Read {workspace}: no notes.", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"Read {workspace}: no notes.", markup=False, highlight=False, soft_wrap=True)
         return
     changes = sum(not info for _, _, info in notes)
     hint = ":" if verbose else " (--verbose lists them; --strict refuses those that change the data)."
@@ -666,16 +671,25 @@ def plan(
 ) -> None:
     """Run inputs -> valuation -> optimisation on a folder and print the plan with its reasons."""
     _check_proxy(value_proxy)
-    with tempfile.TemporaryDirectory(prefix="weitblick-plan-") as tmp:
-        tables = _run_plan(
-            data,
-            time_limit,
-            ["business_cases", *(REASON_ASSETS if explain else [])],
-            Path(tmp),
-            verbose,
-            strict=strict,
-            value_proxy=value_proxy,
-        )
+    if explain:
+        with tempfile.TemporaryDirectory(prefix="weitblick-plan-") as tmp:
+            tables = _run_plan(
+                data,
+                time_limit,
+                ["business_cases", *REASON_ASSETS],
+                Path(tmp),
+                verbose,
+                strict=strict,
+                value_proxy=value_proxy,
+            )
+    else:  # no store needed: the readers, checks and model functions the assets call, without Dagster
+        from pipelines.direct import plan_directly
+
+        workspace = data or paths.demo_data_dir()
+        err.print(f"Planning {workspace} ...", markup=False, highlight=False, soft_wrap=True)
+        direct = plan_directly(workspace, time_limit, strict=strict, value_proxy=value_proxy)
+        _say_notes(direct.notes, workspace, verbose)
+        tables = direct.tables
     info = tables["plan_run_info"].iloc[0]
     if format == "json":
         plan_df = tables["portfolio_plan"]
