@@ -408,52 +408,97 @@ plt.show()
 
 # %% [markdown]
 # ## Left out
-# The most valuable items the plan does not fund, with their priority ranks: where the
-# optimiser and the scoring methods disagree, the capacity and budget constraints decided.
+# The most valuable items the plan does not fund: their best expected value, their cost, why
+# they are out and what it would take to fund them, with their rank by each scoring method
+# (where the optimiser and a ranking disagree, capacity, budget and the rules decided).
+
 
 # %%
-scores = t["priority_scores"]
-left_out = plan[~plan["funded"]].merge(scores, on="item_id", how="left", suffixes=("", "_score"))
-rank_cols = [c for c in left_out.columns if c.startswith("rank_")]
-display(left_out.sort_values("item_id")[["item_id", "title", *rank_cols]].head(15).style.hide(axis="index"))
+def keur(v: float) -> str:
+    return "-" if pd.isna(v) else f"{v / 1e3:,.0f} k EUR"
+
+
+scores = t["priority_scores"].set_index("item_id")
+takes = t["plan_explanations"].set_index("item_id")
+left = plan.loc[~plan["funded"]].sort_values(["best_value_eur", "item_id"], ascending=[False, True]).head(15)
+rank_cols = [c for c in scores.columns if c.startswith("rank_")]
+display(
+    pd.DataFrame(
+        {
+            "item": left["item_id"],
+            "title": left["title"],
+            "best expected value": [keur(v) for v in left["best_value_eur"]],
+            "cost": [keur(v) for v in left["item_cost_eur"]],
+            "why not": left["reason"],
+            "what it would take": [takes["what_it_takes"].get(i, "") for i in left["item_id"]],
+            **{c.replace("rank_", "rank by "): [scores[c].get(i) for i in left["item_id"]] for c in rank_cols},
+        }
+    )
+    .style.format(na_rep="-", escape="html", precision=0)
+    .hide(axis="index")
+)
 
 # %% [markdown]
 # ## Why this plan
 # What each rule the team set costs (the plan re-solved without it), the optimised plan against
-# greedy rankings under the same rules, the value of more budget, and the items that were
-# re-solved with their decision forced the other way. Intervals are what the solver proved when
-# a re-solve stopped at its time limit.
+# greedy rankings and the status quo under the same rules, the value of more budget, and the
+# items that were re-solved with their decision forced the other way. Where a re-solve stopped at
+# its time limit, the range is what the solver proved.
 
 # %%
+prices = t["rule_prices"].sort_values("price_eur", ascending=False)
 display(
-    t["rule_prices"][["description", "rows", "price_eur", "price_low_eur", "price_high_eur", "status"]]
-    .style.format(
-        na_rep="-", escape="html", formatter=dict.fromkeys(["price_eur", "price_low_eur", "price_high_eur"], "{:,.0f}")
+    Markdown(
+        "\n".join(
+            f"- **{escape(str(r.description))}** cost {keur(r.price_eur)} of expected value"
+            + ("" if r.status == "Optimal" else f" (proven {keur(r.price_low_eur)} to {keur(r.price_high_eur)})")
+            for r in prices.itertuples()
+        )
     )
-    .hide(axis="index")
 )
+base = t["baseline_plans"]
 display(
-    t["baseline_plans"][["method", "value_eur", "n_funded", "valid", "violations", "uplift"]]
-    .style.format(na_rep="-", escape="html", formatter={"value_eur": "{:,.0f}", "uplift": "{:+.1%}"})
+    pd.DataFrame(
+        {
+            "plan": base["method"],
+            "expected value": [keur(v) for v in base["value_eur"]],
+            "funded": base["n_funded"],
+            "keeps every rule": [
+                "yes" if ok else f"no: {len([v for v in str(why).split('; ') if v])} rules broken"
+                for ok, why in zip(base["valid"], base["violations"], strict=True)
+            ],
+            "optimised plan's gain": [f"{u:+.0%}" if u == u else "-" for u in base["uplift"]],
+        }
+    )
+    .style.format(na_rep="-", escape="html")
     .hide(axis="index")
 )
 frontier = t["efficient_frontier"].dropna(subset=["value_eur"])
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(frontier["budget_eur"] / 1e6, frontier["value_eur"] / 1e6, marker="o")
 ax.axvline(frontier.loc[frontier["budget_share"] == 1.0, "budget_eur"].squeeze() / 1e6, color="grey", ls=":")
-ax.set_xlabel("budget, MEUR")
-ax.set_ylabel("plan value, MEUR")
+ax.set_xlabel("budget, M EUR")
+ax.set_ylabel("plan's expected value, M EUR")
 ax.set_title("Efficient frontier (dotted: today's budget)")
 plt.tight_layout()
 plt.show()
 resolved = t["plan_explanations"].loc[lambda d: d["resolved"]]
 display(
-    resolved[
-        ["item_id", "funded", "forced", "loss_eur", "loss_low_eur", "loss_high_eur", "resolve_status", "what_it_takes"]
-    ]
-    .style.format(
-        na_rep="-", escape="html", formatter=dict.fromkeys(["loss_eur", "loss_low_eur", "loss_high_eur"], "{:,.0f}")
+    pd.DataFrame(
+        {
+            "item": resolved["item_id"],
+            "decision": ["in" if f else "out" for f in resolved["funded"]],
+            "forced": resolved["forced"],
+            "value lost if forced": [keur(v) for v in resolved["loss_eur"]],
+            "proven range": [
+                f"{keur(a)} to {keur(b)}"
+                for a, b in zip(resolved["loss_low_eur"], resolved["loss_high_eur"], strict=True)
+            ],
+            "re-solve": resolved["resolve_status"],
+            "what it would take": resolved["what_it_takes"],
+        }
     )
+    .style.format(na_rep="-", escape="html")
     .hide(axis="index")
 )
 
