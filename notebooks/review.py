@@ -52,7 +52,7 @@ display(
     Markdown(
         f"**{escape(s.company)}** — plan for {s.period_label(1)} to {s.period_label(s.periods)}.  \n"
         f"Solver {info['solver']}: **{info['status']}**, proven gap {info['gap']:.2%}, "
-        f"value {info['objective']:,.0f} EUR; {len(funded)} of {len(plan)} candidate items funded."
+        f"expected value {info['objective']:,.0f} EUR; {len(funded)} of {len(plan)} candidate items funded."
     )
 )
 
