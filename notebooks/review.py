@@ -661,7 +661,7 @@ display(
 )
 
 # %% [markdown]
-# ## What the readers noted
+# ## Appendix: what the readers noted
 # Everything the readers filled in by default, dropped, or read under another name ("change"),
 # and how they read each file ("info"), file by file: the plan rests on these assumptions as
 # much as on the data.

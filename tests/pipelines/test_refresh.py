@@ -168,4 +168,4 @@ def test_the_readers_notes_are_stored_and_shown_in_the_report(demo_run):
     dropped = notes.loc[notes["note"].str.contains("dependencies point at items that are not in the file: dropped")]
     assert len(dropped) == 1 and "SEC-14" in dropped["note"].iloc[0]
     html = (demo_run.reports / "review.html").read_text(encoding="utf-8")
-    assert "What the readers noted" in html and "SEC-14" in html
+    assert "Appendix: what the readers noted" in html and "SEC-14" in html
