@@ -129,6 +129,17 @@ else:
         f"- **Check before deciding:** the plan's median MRR path grows faster than the history makes believable in "
         f"{len(flagged_rec)} product-years; the estimates behind it are named below."
     )
+diff_rows = t["recommendation_changes"]
+if len(diff_rows):
+    plan_level = diff_rows.loc[diff_rows["scope"] == "plan"].set_index("metric")
+    moved_n = len(t["recommendation_diff"])
+    since = pd.Timestamp(diff_rows["against_finished_at"].iloc[0])
+    if "plan value" in plan_level.index:
+        pv = plan_level.loc["plan value"]
+        lines.append(
+            f"- **Since {since:%Y-%m-%d}:** expected value {eur(pv['before'])} → {eur(pv['after'])}; "
+            f"{moved_n} items changed (next section)."
+        )
 decide = ["whether the rules above are worth their price"] if len(prices) else []
 bets = cases_all.loc[funded["item_id"]].assign(at_stake=lambda d: d["pv_benefit_estimated_eur"] * (1 - d["p_works"]))
 bets = bets.loc[bets["kpi"] != "none"].sort_values("at_stake", ascending=False).head(3)
