@@ -386,18 +386,7 @@ def baseline_plans(
     for method in methods:
         starts = _fill(ctx, _positions(ctx, ranking_order(ranking_scores(inp, method))), inp.settings)
         decisions = decisions_table(inp, starts, ranking=method)
-        problems = independent_check(decisions, inp)
-        rows.append(
-            {
-                "method": method,
-                "n_funded": len(starts),
-                "value_eur": inp.plan_value(starts),
-                "objective_eur": inp.plan_objective(starts),
-                "cost_eur": float(sum(float(inp.items.at[i, "cost_eur"]) for i in starts)),
-                "valid": not problems,
-                "violations": "; ".join(problems),
-            }
-        )
+        rows.append(_summary_row(inp, method, starts, decisions))
         plans[method] = decisions
     summary = pd.DataFrame(
         rows, columns=["method", "n_funded", "value_eur", "objective_eur", "cost_eur", "valid", "violations"]
@@ -420,9 +409,14 @@ def status_quo_plan(inp: PortfolioInput) -> tuple[dict, pd.DataFrame]:
     decisions["reason"] = [
         "running work continues (status quo)" if f else "no new work in the status quo" for f in decisions["funded"]
     ]
+    return _summary_row(inp, STATUS_QUO_PLAN, starts, decisions), decisions
+
+
+def _summary_row(inp: PortfolioInput, method: str, starts: dict[str, int], decisions: pd.DataFrame) -> dict:
+    """A plan's row of :func:`baseline_plans`' summary; its violations from the independent check."""
     problems = independent_check(decisions, inp)
-    row = {
-        "method": STATUS_QUO_PLAN,
+    return {
+        "method": method,
         "n_funded": len(starts),
         "value_eur": inp.plan_value(starts),
         "objective_eur": inp.plan_objective(starts),
@@ -430,7 +424,6 @@ def status_quo_plan(inp: PortfolioInput) -> tuple[dict, pd.DataFrame]:
         "valid": not problems,
         "violations": "; ".join(problems),
     }
-    return row, decisions
 
 
 def greedy_warm_start(inp: PortfolioInput) -> dict[str, int] | None:

@@ -76,28 +76,15 @@ def test_realised_uplifts_average_to_the_expected_factor():
     E[R] = p_pos m_pos exp(s_pos^2 / 2) - p_neg m_neg exp(s_neg^2 / 2) of models.realisation
     (confidence 0.8: p_pos 0.33, p_neg 0.335; E[R] = 0.33 x 0.6 e^0.18 - 0.335 x 0.2 e^0.125
     = 0.2370 - 0.0759 = 0.161), within 4 standard errors."""
+    from simkit import backend_item, item_frame
+
     from models.realisation import RealisationSettings, expected_factor
     from models.simulation import PortfolioMarketModel, single_product_plan
-    from models.simulation.plan import ITEM_COLUMNS
 
-    item = {
-        "item_id": "X",
-        "product": "Product",
-        "kpi": "conversion_rate",
-        "uplift": 0.2,
-        "confidence": 0.8,
-        "differentiation": "parity",
-        "okr": None,
-        "depends_on": [],
-        "replaces": [],
-        "planned_start_month": 1,
-        "planned_finish_month": 3,
-        "total_effort_pw": 3.0,
-        "effort_backend": 3.0,
-    }
+    item = backend_item("X", "conversion_rate", 0.2, confidence=0.8)
     settings = RealisationSettings()
     plan = single_product_plan(
-        items=pd.DataFrame([item])[[*ITEM_COLUMNS, "effort_backend"]],
+        items=item_frame([item]),
         capacity_pw_per_month={"backend": 10.0},
         realisation=settings,
         months=6,

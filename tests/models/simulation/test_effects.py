@@ -8,46 +8,18 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from simkit import EXACT, QUIET, backend_item, item_frame
 
 from models.realisation import RealisationSettings, draws_for
 from models.simulation import PortfolioMarketModel, Scenario, build_plan, run, simulate, single_product_plan
 from models.simulation.effects import combine, effect_table, potential_cap, product_of
 from models.simulation.model import DELIVERY_COLUMNS, MULTIPLICATIVE_KPIS
-from models.simulation.plan import ITEM_COLUMNS, KPI_CODES, N_KPI
-
-# effort exactly as planned at the planned pace, nobody leaves: an item of months 1-3 is delivered
-# in month 3 and acts from month 4
-EXACT = {
-    "effort_multiplier": 1.0,
-    "item_effort_sigma": 0.0,
-    "attrition_per_month": 0.0,
-    "context_switch_loss": 0.0,
-    "max_speedup": 1.0,
-}
-QUIET = Scenario.model_validate({"name": "quiet", "constants": EXACT})
+from models.simulation.plan import KPI_CODES, N_KPI
 
 
 def items(*specs: tuple[str, str, float]) -> pd.DataFrame:
     """Items (id, kpi, uplift) of one product, each 3 pw over months 1-3."""
-    rows = [
-        {
-            "item_id": item,
-            "product": "Product",
-            "kpi": kpi,
-            "uplift": uplift,
-            "confidence": np.nan,
-            "differentiation": "parity",
-            "okr": None,
-            "depends_on": [],
-            "replaces": [],
-            "planned_start_month": 1,
-            "planned_finish_month": 3,
-            "total_effort_pw": 3.0,
-            "effort_backend": 3.0,
-        }
-        for item, kpi, uplift in specs
-    ]
-    return pd.DataFrame(rows)[[*ITEM_COLUMNS, "effort_backend"]]
+    return item_frame([backend_item(item, kpi, uplift) for item, kpi, uplift in specs])
 
 
 def plan_of(*specs: tuple[str, str, float], **kw):

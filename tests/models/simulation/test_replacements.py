@@ -6,42 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from simkit import QUIET, backend_item
 
-from models.simulation import Scenario, build_plan, run, single_product_plan
+from models.simulation import build_plan, run, single_product_plan
 from models.simulation.effects import superseded
 from models.simulation.plan import ITEM_COLUMNS
-
-# effort exactly as planned at the planned pace, nobody leaves: an item of 3 pw over months s..s+2
-# is delivered in month s+2 and acts from month s+3
-EXACT = {
-    "effort_multiplier": 1.0,
-    "item_effort_sigma": 0.0,
-    "attrition_per_month": 0.0,
-    "context_switch_loss": 0.0,
-    "max_speedup": 1.0,
-}
-QUIET = Scenario.model_validate({"name": "quiet", "constants": EXACT})
 
 
 def item(item_id: str, kpi: str, uplift: float, start: int, replaces: list[str] | None = None, **extra) -> dict:
     """3 pw of backend over months start..start+2 (delivered in month start+2)."""
-    row = {
-        "item_id": item_id,
-        "product": "Product",
-        "kpi": kpi,
-        "uplift": uplift,
-        "confidence": np.nan,
-        "differentiation": "parity",
-        "okr": None,
-        "depends_on": [],
-        "replaces": replaces or [],
-        "planned_start_month": start,
-        "planned_finish_month": start + 2,
-        "total_effort_pw": 3.0,
-        "effort_backend": 3.0,
-        **extra,
-    }
-    return row
+    return backend_item(item_id, kpi, uplift, start, replaces=replaces or [], **extra)
 
 
 def plan_of(rows: list[dict], months: int = 9, drop_replaces: bool = False):
