@@ -629,21 +629,46 @@ display(
 summary = t["stress_test_summary"]
 display(
     compare_plans(summary)
+    .rename(
+        columns={
+            "npv_p50_median": "NPV P50 (median over scenarios)",
+            "npv_increment_p50_median": "gain over status quo",
+            "worst_npv_p10": "worst NPV P10",
+            "worst_scenario": "worst scenario",
+            "on_time_share": "on time",
+            "okr_met_share": "OKRs met",
+        }
+    )
     .style.format(
         na_rep="-",
         escape="html",
         formatter={
-            "npv_p50_median": "{:,.0f}",
-            "worst_npv_p10": "{:,.0f}",
-            "on_time_share": "{:.0%}",
-            "okr_met_share": "{:.0%}",
+            "NPV P50 (median over scenarios)": eur,
+            "gain over status quo": eur,
+            "worst NPV P10": eur,
+            "on time": "{:.0%}",
+            "OKRs met": "{:.0%}",
         },
     )
     .hide(axis="index")
 )
+rec = summary[summary["plan"] == "recommended"]
 display(
-    summary[summary["plan"] == "recommended"]
-    .style.format(na_rep="-", escape="html", precision=2, thousands=",")
+    pd.DataFrame(
+        {
+            "scenario": rec["scenario"],
+            "runs": rec["runs"],
+            "NPV P10": [eur(v) for v in rec["npv_p10"]],
+            "NPV P50": [eur(v) for v in rec["npv_p50"]],
+            "NPV P90": [eur(v) for v in rec["npv_p90"]],
+            "gain over status quo P50": [eur(v) for v in rec["npv_increment_p50"]],
+            "MRR per month at the end, P50": [eur(v) for v in rec["final_mrr_p50"]],
+            "on time": [f"{v:.0%}" if v == v else "-" for v in rec["on_time_share_mean"]],
+            "mean slip": [f"{v:.1f} months" if v == v else "-" for v in rec["mean_slip_months_mean"]],
+            "OKRs met": [f"{v:.0%}" if v == v else "-" for v in rec["okr_met_share_mean"]],
+        }
+    )
+    .style.format(na_rep="-", escape="html")
     .hide(axis="index")
 )
 runs = t["stress_test_runs"].query("plan == 'recommended'")
