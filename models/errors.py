@@ -87,3 +87,7 @@ class StoreError(WeitblickError):
     """The store (the DuckDB file and Dagster instance under WEITBLICK_HOME) cannot be used:
     missing, not a folder or file where one is expected, locked by another program, or
     without the table asked for."""
+
+
+class ReportError(WeitblickError):
+    """A report cannot be made (e.g. no browser to print it as PDF); the message says how to fix it."""

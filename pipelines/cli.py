@@ -1257,6 +1257,25 @@ def status(format: FormatOption = OutputFormat.table) -> None:
 
 
 @app.command()
+def report(
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print the report as PDF next to it (headless Chromium).")
+    ] = False,
+) -> None:
+    """Where the current recommendation's review report is; with --pdf, print it as PDF too."""
+    from pipelines.report import print_pdf
+
+    html = paths.reports_dir() / "review.html"
+    if not html.exists():
+        raise StoreError(
+            f"no review report in {html.parent}. Fix: run 'weitblick refresh --data DIR' (or 'weitblick demo')."
+        )
+    out.print(str(html), soft_wrap=True)
+    if pdf:
+        out.print(str(print_pdf(html)), soft_wrap=True)
+
+
+@app.command()
 def history(format: FormatOption = OutputFormat.table) -> None:
     """Every promoted run in WEITBLICK_HOME, oldest first: when, what started it, its inputs'
     fingerprint, the code and solver behind it, and its result."""

@@ -6,6 +6,7 @@ The notebook only reads the store and draws; everything it shows was computed by
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 from typing import IO
 
@@ -14,6 +15,7 @@ import papermill
 from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
 
+from models.errors import ReportError
 from pipelines import paths
 
 REVIEW_NOTEBOOK = "review.ipynb"
@@ -98,6 +100,36 @@ def render_review(
     html = executed.with_suffix(".html")
     html.write_text(body, encoding="utf-8")
     return html
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")  # what prints a report as PDF
+
+
+def find_browser() -> str | None:
+    """The first Chromium-like browser on PATH, or None."""
+    return next((found for name in BROWSERS if (found := shutil.which(name))), None)
+
+
+def print_pdf(html: Path, pdf: Path | None = None, timeout_s: int = 120) -> Path:
+    """The HTML report printed as PDF by headless Chromium (the same rendering a board member's
+    browser shows), next to it by default. ReportError when no browser is installed or it fails."""
+    browser = find_browser()
+    if browser is None:
+        raise ReportError(
+            "no Chromium found to print the report as PDF. Fix: install it (Debian/Ubuntu: apt-get install "
+            f"chromium), or open {html} in a browser and print it there."
+        )
+    pdf = Path(pdf) if pdf else Path(html).with_suffix(".pdf")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", "--virtual-time-budget=10000"]
+    done = subprocess.run(
+        [browser, *flags, f"--print-to-pdf={pdf}", Path(html).resolve().as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
+    if done.returncode != 0 or not pdf.exists():
+        raise ReportError(f"{browser} could not print {html} as PDF: {done.stderr.strip()[-300:]}")
+    return pdf
 
 
 KERNEL_LOG = "review_kernel.log"  # the review kernel's own log, next to the report

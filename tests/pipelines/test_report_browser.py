@@ -74,3 +74,25 @@ def test_the_report_reads_as_a_document_and_shows_input_as_text(copy_of_demo_sto
     shot.parent.mkdir(exist_ok=True)
     taken = _chromium(browser, "--window-size=1400,2400", f"--screenshot={shot}", page)
     assert taken.returncode == 0 and shot.stat().st_size > 10_000, taken.stderr[-2000:]
+
+
+def test_report_prints_the_review_as_pdf(demo_run):
+    """`weitblick report --pdf` prints the current review as PDF next to it, with Chromium."""
+    _browser()
+    from pipelines_testkit import home_env, run_weitblick
+
+    proc = run_weitblick("report", "--pdf", env=home_env(demo_run.home, demo_run.reports))
+    assert proc.returncode == 0, proc.stderr
+    html, pdf = (demo_run.reports / "review.html"), (demo_run.reports / "review.pdf")
+    assert proc.stdout.split() == [str(html), str(pdf)]
+    head = pdf.read_bytes()
+    assert head.startswith(b"%PDF") and len(head) > 50_000  # pages with the charts, not an empty document
+
+
+def test_report_without_a_browser_says_how_to_get_one(demo_run, monkeypatch):
+    from models.errors import ReportError
+    from pipelines import report
+
+    monkeypatch.setattr(report, "BROWSERS", ("no-such-browser",))
+    with pytest.raises(ReportError, match="apt-get install chromium"):
+        report.print_pdf(demo_run.reports / "review.html")
