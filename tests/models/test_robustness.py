@@ -1,0 +1,60 @@
+"""Robustness metrics by hand: regret, satisficing against the status quo, ranks and Kendall's tau."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.robustness import Floors, meets_floors, plan_robustness, ranking_agreement, regrets
+
+
+def _runs() -> pd.DataFrame:
+    """Three plans in two futures: A steady, B great in f1 and poor in f2, status_quo below both."""
+    rows = [
+        # plan, scenario, replication, npv, okr share, on-time share
+        ("A", "s", 0, 100.0, 0.6, 0.8),
+        ("A", "s", 1, 90.0, 0.6, 0.8),
+        ("B", "s", 0, 150.0, 0.4, 0.9),
+        ("B", "s", 1, 60.0, 0.7, 0.2),
+        ("status_quo", "s", 0, 80.0, np.nan, np.nan),
+        ("status_quo", "s", 1, 70.0, np.nan, np.nan),
+    ]
+    return pd.DataFrame(rows, columns=["plan", "scenario", "replication", "npv_eur", "okr_met_share", "on_time_share"])
+
+
+def test_regret_is_the_best_plan_in_the_same_future_minus_this_one():
+    runs = _runs()
+    # future 0: best 150 (B) -> A 50, B 0, sq 70; future 1: best 90 (A) -> A 0, B 30, sq 20
+    assert regrets(runs).tolist() == [50.0, 0.0, 0.0, 30.0, 70.0, 20.0]
+
+
+def test_satisficing_against_the_status_quo_and_the_share_floors():
+    runs = _runs()
+    ok = meets_floors(runs, Floors())
+    # A: beats the status quo in both, OKRs 0.6, on time 0.8 -> both; B f0: OKRs 0.4 < 0.5 -> no;
+    # B f1: 60 < 70 -> no; the status quo equals itself and promised nothing -> both
+    assert ok.tolist() == [True, True, False, False, True, True]
+    assert meets_floors(runs, Floors(npv_gain=15.0)).tolist()[:2] == [True, True]  # 100 >= 95, 90 >= 85
+    assert meets_floors(runs, Floors(npv=95.0)).tolist()[:2] == [True, False]  # an absolute floor
+
+
+def test_plan_robustness_by_hand():
+    t = plan_robustness(_runs()).set_index("plan")
+    assert t.loc["A", "npv_mean"] == 95.0 and t.loc["B", "npv_mean"] == 105.0
+    assert t.loc["B", "npv_worst"] == 60.0 and t.loc["A", "npv_p10"] == pytest.approx(91.0)  # 90 + 0.1 x 10
+    assert (t.loc["A", "regret_mean"], t.loc["A", "regret_max"]) == (25.0, 50.0)
+    assert (t.loc["B", "regret_mean"], t.loc["B", "regret_max"]) == (15.0, 30.0)
+    assert t.loc["A", "satisficing"] == 1.0 and t.loc["B", "satisficing"] == 0.0
+    # B has the best mean and the lowest regrets, A the best tail and satisficing
+    assert t.loc["B", "rank_npv_mean"] == 1 and t.loc["A", "rank_npv_worst"] == 1
+    assert t.loc["B", "rank_regret_max"] == 1 and t.loc["A", "rank_satisficing"] == 1
+    assert list(t.index) == ["A", "B", "status_quo"] and (t["futures"] == 2).all()
+
+
+def test_kendall_tau_says_where_the_metrics_disagree():
+    tau = ranking_agreement(plan_robustness(_runs())).set_index(["metric_a", "metric_b"])["tau"]
+    # by mean B, A, sq; by worst A (90), sq (70), B (60). Pairs: (A, B) and (B, sq) are ordered the
+    # other way, (A, sq) alike: tau = (1 - 2) / 3
+    assert tau[("npv_mean", "npv_worst")] == pytest.approx(-1 / 3)
+    assert tau[("regret_mean", "regret_max")] == pytest.approx(1.0)  # B, A, sq both ways
