@@ -55,10 +55,14 @@ class Floors(BaseModel):
     )
     npv_gain: float = Field(0.0, description="EUR above the status quo's NPV in the same future (when npv is None)")
     okr_met_share: float = Field(
-        0.5, ge=0, le=1, description="weighted share of key results met (judgement: at least half)"
+        0.25, ge=0, le=1, description="weighted share of key results met (judgement: at least a quarter)"
     )
     on_time_share: float = Field(
-        0.5, ge=0, le=1, description="share of items delivered by their planned finish (judgement: at least half)"
+        0.25,
+        ge=0,
+        le=1,
+        description="share of items delivered by their planned finish (judgement: at least a quarter; real "
+        "projects slip, the estimate-overrun scenario calibrates by how much)",
     )
 
 

@@ -17,6 +17,7 @@ from models.errors import FormulaError, InputError, ModelError
 from models.formula import parse_formula
 from models.names import CRITERIA
 from models.realisation import RealisationSettings
+from models.robustness import Floors
 from models.yamlfile import parse_yaml_mapping, read_yaml_text, validation_problems
 
 if TYPE_CHECKING:
@@ -266,6 +267,9 @@ class Settings(_Strict):
     )
     kpi_limits: KpiLimits = KpiLimits()
     plausibility: PlausibilitySettings = PlausibilitySettings()
+    satisficing: Floors = Field(
+        default_factory=Floors, description="floors a future must meet for a plan to count as good enough in it"
+    )
 
     @field_validator("budget_per_period")
     @classmethod

@@ -671,6 +671,31 @@ display(
     .style.format(na_rep="-", escape="html")
     .hide(axis="index")
 )
+robust = t["plan_robustness"]
+display(
+    pd.DataFrame(
+        {
+            "plan": robust["plan"],
+            "expected NPV": [eur(v) for v in robust["npv_mean"]],
+            "NPV P10": [eur(v) for v in robust["npv_p10"]],
+            "worst NPV": [eur(v) for v in robust["npv_worst"]],
+            "mean regret": [eur(v) for v in robust["regret_mean"]],
+            "max regret": [eur(v) for v in robust["regret_max"]],
+            "futures good enough": [f"{v:.0%}" for v in robust["satisficing"]],
+        }
+    )
+    .style.format(na_rep="-", escape="html")
+    .set_caption(
+        "Each plan over every future (regret: the best plan's NPV in that future minus this plan's; good enough: "
+        + (
+            f"NPV at least {eur(s.satisficing.npv)}"
+            if s.satisficing.npv is not None
+            else f"NPV at least the status quo's + {eur(s.satisficing.npv_gain)}"
+        )
+        + f", key results met {s.satisficing.okr_met_share:.0%}, items on time {s.satisficing.on_time_share:.0%})"
+    )
+    .hide(axis="index")
+)
 runs = t["stress_test_runs"].query("plan == 'recommended'")
 bands = t["stress_test_bands"].query("plan == 'recommended'")
 scenarios = sorted(runs["scenario"].unique())

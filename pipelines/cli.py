@@ -1256,6 +1256,69 @@ def status(format: FormatOption = OutputFormat.table) -> None:
     out.print(t)
 
 
+def _robustness_table(table: pd.DataFrame, agreement: pd.DataFrame) -> Table:
+    futures = int(table["futures"].max()) if len(table) else 0
+    taus = agreement["tau"].dropna()
+    t = Table(
+        title=f"Robustness over {futures} futures per plan (NPV of MRR; regret: the best plan's NPV in the same "
+        f"future minus this plan's; satisficing: futures meeting every floor). Kendall's tau between the "
+        f"metrics' rankings: {taus.min():+.2f} .. {taus.max():+.2f}"
+        if len(taus)
+        else "Robustness"
+    )
+    for col in ("plan", "expected NPV", "NPV P10", "worst NPV", "mean regret", "max regret", "satisficing"):
+        t.add_column(col, justify="left" if col == "plan" else "right")
+    for _, r in table.iterrows():
+        t.add_row(
+            str(r["plan"]),
+            _money(r["npv_mean"]),
+            _money(r["npv_p10"]),
+            _money(r["npv_worst"]),
+            _money(r["regret_mean"]),
+            _money(r["regret_max"]),
+            _pct(r["satisficing"]),
+        )
+    return t
+
+
+@app.command()
+def robustness(
+    data: DataOption = None,
+    scenarios: Annotated[
+        str | None, typer.Option(help="Comma-separated scenario names (default: every file in scenarios/).")
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option(help="Replications per scenario (default: each scenario's own).", min=1)
+    ] = None,
+    time_limit: TimeLimitOption = None,
+    format: FormatOption = OutputFormat.table,
+    verbose: VerboseOption = False,
+) -> None:
+    """How each plan holds up across every future: expected NPV, P10, worst case, regret, satisficing."""
+    from models.robustness import ranking_agreement
+
+    with tempfile.TemporaryDirectory(prefix="weitblick-robustness-") as tmp:
+        tables = _run_plan(
+            data,
+            time_limit,
+            [*STRESS_ASSETS, "plan_robustness"],
+            Path(tmp),
+            verbose,
+            replications=replications,
+            stress_test_scenarios=_names(scenarios),
+        )
+    table = tables["plan_robustness"]
+    agreement = ranking_agreement(table)
+    if format == "json":
+        payload = {
+            "robustness": json.loads(table.to_json(orient="records")),
+            "kendall_tau": json.loads(agreement.to_json(orient="records")),
+        }
+        sys.stdout.write(json.dumps(payload) + "\n")
+        return
+    out.print(_robustness_table(table, agreement))
+
+
 @app.command()
 def report(
     pdf: Annotated[

@@ -48,6 +48,7 @@ REVIEW_TABLES = (
     "kpi_history",
     "plan_plausibility",
     "backlog",
+    "plan_robustness",
 )
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 from models import portfolio
 from models.names import CURRENT_PLAN, STATUS_QUO_PLAN
 from models.plausibility import implausible, plausibility
+from models.robustness import plan_robustness as robustness_of, ranking_agreement
 from models.settings import settings_from_table
 from models.simulation import (
     candidate_plans,
@@ -225,5 +226,21 @@ def recommended_plan_is_plausible(plan_plausibility: pd.DataFrame) -> dg.AssetCh
             "recommended": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none flagged"),
             "other plans": dg.MetadataValue.md("\n".join(f"- {p}" for p in others) or "none flagged"),
             "status_quo_rows": len(sq),
+        },
+    )
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "duckdb"})
+def plan_robustness(stress_test_runs: pd.DataFrame, settings: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """Per plan over every future of the stress test: expected NPV, P10, worst case, regret, satisficing, ranks."""
+    df = robustness_of(stress_test_runs, settings_from_table(settings).satisficing)
+    tau = ranking_agreement(df)
+    return dg.Output(
+        df,
+        metadata={
+            "plans": len(df),
+            "futures": int(df["futures"].max()) if len(df) else 0,
+            "preview": _md(df),
+            "kendall_tau": _md(tau),
         },
     )

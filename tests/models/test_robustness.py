@@ -8,6 +8,8 @@ import pytest
 
 from models.robustness import Floors, meets_floors, plan_robustness, ranking_agreement, regrets
 
+HALF = Floors(okr_met_share=0.5, on_time_share=0.5)
+
 
 def _runs() -> pd.DataFrame:
     """Three plans in two futures: A steady, B great in f1 and poor in f2, status_quo below both."""
@@ -31,16 +33,18 @@ def test_regret_is_the_best_plan_in_the_same_future_minus_this_one():
 
 def test_satisficing_against_the_status_quo_and_the_share_floors():
     runs = _runs()
-    ok = meets_floors(runs, Floors())
+    ok = meets_floors(runs, HALF)
     # A: beats the status quo in both, OKRs 0.6, on time 0.8 -> both; B f0: OKRs 0.4 < 0.5 -> no;
     # B f1: 60 < 70 -> no; the status quo equals itself and promised nothing -> both
     assert ok.tolist() == [True, True, False, False, True, True]
     assert meets_floors(runs, Floors(npv_gain=15.0)).tolist()[:2] == [True, True]  # 100 >= 95, 90 >= 85
     assert meets_floors(runs, Floors(npv=95.0)).tolist()[:2] == [True, False]  # an absolute floor
+    # the defaults ask a quarter of the key results and of the items on time: B's first future passes
+    assert meets_floors(runs, Floors()).tolist() == [True, True, True, False, True, True]
 
 
 def test_plan_robustness_by_hand():
-    t = plan_robustness(_runs()).set_index("plan")
+    t = plan_robustness(_runs(), HALF).set_index("plan")
     assert t.loc["A", "npv_mean"] == 95.0 and t.loc["B", "npv_mean"] == 105.0
     assert t.loc["B", "npv_worst"] == 60.0 and t.loc["A", "npv_p10"] == pytest.approx(91.0)  # 90 + 0.1 x 10
     assert (t.loc["A", "regret_mean"], t.loc["A", "regret_max"]) == (25.0, 50.0)
