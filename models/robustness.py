@@ -123,3 +123,101 @@ def ranking_agreement(robustness: pd.DataFrame) -> pd.DataFrame:
             tau = float(kendalltau(robustness[f"rank_{a}"], robustness[f"rank_{b}"]).statistic)
         rows.append({"metric_a": a, "metric_b": b, "tau": tau if np.isfinite(tau) else float("nan")})
     return pd.DataFrame(rows, columns=["metric_a", "metric_b", "tau"])
+
+
+# ---------------------------------------------------------------------------------------
+# Scenario discovery: which drivers, in which ranges, explain the futures where a plan fails
+# ---------------------------------------------------------------------------------------
+
+DISCOVERY_COLUMNS = ["box", "coverage", "density", "mass", "cases", "restricted"]
+
+
+def discover(
+    experiments: pd.DataFrame,
+    failed: pd.Series,
+    *,
+    min_coverage: float = 0.8,
+    max_boxes: int = 3,
+    mass_min: float = 0.02,
+    peel_alpha: float = 0.05,
+) -> pd.DataFrame:
+    """The few drivers and ranges that explain where ``failed`` is True: PRIM (Friedman & Fisher,
+    "Bump hunting in high-dimensional data", Statistics and Computing 9, 1999) as EMA Workbench
+    implements it (``ema_workbench.analysis.prim``; Kwakkel, Environmental Modelling & Software 96,
+    2017), on any table.
+
+    ``experiments``: one row per future, one numeric column per driver; ``failed``: one bool per row.
+    Boxes are found one after another (PRIM's covering: the next box looks only at the futures the
+    earlier ones left out), at most ``max_boxes``, while a box is denser in failures than the
+    futures it is drawn from. On each box's peeling trajectory the densest box that still covers at
+    least ``min_coverage`` of the failures it looked at is chosen (the last one peeled if none does).
+
+    Returns one row per box: box (1, 2, ...), coverage (share of all failures inside it and outside
+    the earlier boxes), density (share of failures among those futures), mass (their share of all
+    futures), cases (their number), restricted (the drivers it limits, comma-separated) and per restricted driver
+    ``<driver>_lower`` / ``<driver>_upper`` (NaN where a box does not limit that driver). No failure,
+    or no box: no rows.
+    """
+    import warnings
+
+    with warnings.catch_warnings():  # EMA Workbench warns on import about optional parallel back-ends
+        warnings.simplefilter("ignore")
+        from ema_workbench.analysis import prim
+
+    x = experiments.reset_index(drop=True)
+    y = np.asarray(failed, dtype=bool)
+    if len(y) != len(x):
+        raise ValueError(f"{len(x)} experiments but {len(y)} outcomes: give one outcome per experiment")
+    bad = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
+    if bad:
+        raise ValueError(f"drivers {', '.join(map(str, bad))} are not numeric: encode them as numbers first")
+    total_failed, rows, limits = int(y.sum()), [], {}
+    remaining = np.ones(len(x), dtype=bool)  # the futures no earlier box took (PRIM's covering)
+    if total_failed == 0:
+        return pd.DataFrame(columns=DISCOVERY_COLUMNS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = prim.Prim(x.astype(float), y, mass_min=mass_min, peel_alpha=peel_alpha)
+        for k in range(1, max_boxes + 1):
+            try:
+                box = p.find_box()
+            except Exception:  # PRIM stops when no futures or no failures are left to box
+                break
+            if box is None:
+                break
+            trajectory = box.peeling_trajectory
+            covered = trajectory.loc[trajectory["coverage"] >= min_coverage]
+            i = int(covered["density"].idxmax()) if len(covered) else int(trajectory.index[-1])
+            lims = box.box_lims[i]
+            start = box.box_lims[0]
+            inside = np.ones(len(x), dtype=bool)
+            restricted = []
+            for col in x.columns:
+                lo, hi = float(lims[col].iloc[0]), float(lims[col].iloc[1])
+                inside &= (x[col].to_numpy(dtype=float) >= lo) & (x[col].to_numpy(dtype=float) <= hi)
+                if lo > float(start[col].iloc[0]) or hi < float(start[col].iloc[1]):
+                    restricted.append(col)
+                    limits[(k, f"{col}_lower")] = lo if lo > float(start[col].iloc[0]) else float("nan")
+                    limits[(k, f"{col}_upper")] = hi if hi < float(start[col].iloc[1]) else float("nan")
+            inside &= remaining
+            n_in = int(inside.sum())
+            density = float(y[inside].mean()) if n_in else 0.0
+            if not restricted or density <= y[remaining].mean():
+                break
+            remaining &= ~inside
+            rows.append(
+                {
+                    "box": k,
+                    "coverage": float(y[inside].sum()) / total_failed,
+                    "density": density,
+                    "mass": n_in / len(x),
+                    "cases": n_in,
+                    "restricted": ", ".join(map(str, restricted)),
+                }
+            )
+    out = pd.DataFrame(rows, columns=DISCOVERY_COLUMNS)
+    for (k, col), v in sorted(limits.items(), key=lambda kv: kv[0][1]):
+        if col not in out:
+            out[col] = np.nan
+        out.loc[out["box"] == k, col] = v
+    return out
