@@ -369,3 +369,13 @@ def factor_table(backlog: pd.DataFrame, s: RealisationSettings, q: Sequence[floa
     for j, level in enumerate(q):
         table[f"factor_p{round(100 * level):d}"] = quantiles[:, j]
     return table
+
+
+def estimates_to_test(cases: pd.DataFrame, item_ids: Sequence[str], n: int = 3) -> pd.DataFrame:
+    """The ``n`` estimates most worth testing before the money is spent: among the business cases of
+    ``item_ids`` that move a KPI, those with the most estimated value at stake, i.e. the estimated
+    benefit (``pv_benefit_estimated_eur``) times the chance the idea does not work (1 - ``p_works``).
+    Returns their rows with ``at_stake_eur``, largest first."""
+    c = cases.loc[cases["item_id"].astype(str).isin({str(i) for i in item_ids}) & (cases["kpi"] != "none")]
+    c = c.assign(at_stake_eur=c["pv_benefit_estimated_eur"].astype(float) * (1.0 - c["p_works"].astype(float)))
+    return c.sort_values(["at_stake_eur", "item_id"], ascending=[False, True]).head(n).reset_index(drop=True)

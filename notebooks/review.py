@@ -31,8 +31,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
+from models.realisation import estimates_to_test
 from models.settings import settings_from_table
 from models.simulation import compare_plans
+from models.valuation import clean_kpi_history
 from pipelines import paths
 from pipelines.report import REVIEW_TABLES
 from pipelines.store import read_tables
@@ -141,14 +143,13 @@ if len(diff_rows):
             f"{moved_n} items changed (next section)."
         )
 decide = ["whether the rules above are worth their price"] if len(prices) else []
-bets = cases_all.loc[funded["item_id"]].assign(at_stake=lambda d: d["pv_benefit_estimated_eur"] * (1 - d["p_works"]))
-bets = bets.loc[bets["kpi"] != "none"].sort_values("at_stake", ascending=False).head(3)
+bets = estimates_to_test(cases_all.reset_index(), funded["item_id"])
 if len(bets):
     decide.append(
         "which estimates to test first (largest estimates least likely to work): "
         + ", ".join(
             f"{escape(str(i))} (estimated {eur(r.pv_benefit_estimated_eur)}, works {r.p_works:.0%} of the time)"
-            for i, r in bets.iterrows()
+            for i, r in bets.set_index("item_id").iterrows()
         )
     )
 lines.append("- **For the team to decide:** " + "; ".join(decide) + ".")
@@ -332,16 +333,8 @@ display(
 # %%
 # Is the path believable? The P50 MRR path of the recommended plan and of the status quo against the history
 plaus = t["plan_plausibility"]
-# the history as the KPI baselines use it: gaps filled and outliers replaced (kpi_imputations)
-fixes = t["kpi_imputations"].query("column == 'mrr'").assign(month=lambda d: pd.to_datetime(d["month"]))
-hist = (
-    t["kpi_history"][["product", "month", "mrr"]]
-    .assign(month=lambda d: pd.to_datetime(d["month"]))
-    .merge(fixes[["product", "month", "used"]], on=["product", "month"], how="outer")
-    .assign(mrr=lambda d: d["used"].where(d["used"].notna(), d["mrr"]))
-    .groupby("month")["mrr"]
-    .sum()
-)
+# the history as the KPI baselines use it: gaps filled and outliers replaced (models.valuation)
+hist = clean_kpi_history(t["kpi_history"])[0].groupby("month")["mrr"].sum()
 bands_all = t["stress_test_bands"].query("scenario == @sq_scenario")
 fig, ax = plt.subplots(figsize=(10, 4))
 ax.plot(hist.index, hist / 1e3, color="black", label="history")
@@ -425,10 +418,6 @@ plt.show()
 
 
 # %%
-def keur(v: float) -> str:
-    return "-" if pd.isna(v) else f"{v / 1e3:,.0f} k EUR"
-
-
 scores = t["priority_scores"].set_index("item_id")
 takes = t["plan_explanations"].set_index("item_id")
 left = plan.loc[~plan["funded"]].sort_values(["best_value_eur", "item_id"], ascending=[False, True]).head(15)
@@ -438,8 +427,8 @@ display(
         {
             "item": left["item_id"],
             "title": left["title"],
-            "best expected value": [keur(v) for v in left["best_value_eur"]],
-            "cost": [keur(v) for v in left["item_cost_eur"]],
+            "best expected value": [eur(v) for v in left["best_value_eur"]],
+            "cost": [eur(v) for v in left["item_cost_eur"]],
             "why not": left["reason"],
             "what it would take": [takes["what_it_takes"].get(i, "") for i in left["item_id"]],
             **{c.replace("rank_", "rank by "): [scores[c].get(i) for i in left["item_id"]] for c in rank_cols},
@@ -461,8 +450,8 @@ prices = t["rule_prices"].sort_values("price_eur", ascending=False)
 display(
     Markdown(
         "\n".join(
-            f"- **{escape(str(r.description))}** cost {keur(r.price_eur)} of expected value"
-            + ("" if r.status == "Optimal" else f" (proven {keur(r.price_low_eur)} to {keur(r.price_high_eur)})")
+            f"- **{escape(str(r.description))}** cost {eur(r.price_eur)} of expected value"
+            + ("" if r.status == "Optimal" else f" (proven {eur(r.price_low_eur)} to {eur(r.price_high_eur)})")
             for r in prices.itertuples()
         )
     )
@@ -472,7 +461,7 @@ display(
     pd.DataFrame(
         {
             "plan": base["method"],
-            "expected value": [keur(v) for v in base["value_eur"]],
+            "expected value": [eur(v) for v in base["value_eur"]],
             "funded": base["n_funded"],
             "keeps every rule": [
                 "yes" if ok else f"no: {len([v for v in str(why).split('; ') if v])} rules broken"
@@ -500,9 +489,9 @@ display(
             "item": resolved["item_id"],
             "decision": ["in" if f else "out" for f in resolved["funded"]],
             "forced": resolved["forced"],
-            "value lost if forced": [keur(v) for v in resolved["loss_eur"]],
+            "value lost if forced": [eur(v) for v in resolved["loss_eur"]],
             "proven range": [
-                f"{keur(a)} to {keur(b)}"
+                f"{eur(a)} to {eur(b)}"
                 for a, b in zip(resolved["loss_low_eur"], resolved["loss_high_eur"], strict=True)
             ],
             "re-solve": resolved["resolve_status"],

@@ -153,3 +153,20 @@ def test_factor_table_one_row_per_item():
     ]
     assert t["p_pos"].tolist() == pytest.approx([0.15, 1 / 3])
     assert t.loc[1, "expected_factor"] == pytest.approx(expected_factor(NaN, DEFAULTS)[0])
+
+
+def test_estimates_to_test_rank_the_value_at_stake():
+    """At stake = estimated benefit x (1 - p_works): A 100 x 0.5 = 50, B 300 x 0.9 = 270, C 80 x 0.8 = 64;
+    D is not funded, E moves no KPI."""
+    from models.realisation import estimates_to_test
+
+    cases = pd.DataFrame(
+        {
+            "item_id": ["A", "B", "C", "D", "E"],
+            "kpi": ["mau", "arpu", "conversion_rate", "mau", "none"],
+            "pv_benefit_estimated_eur": [100.0, 300.0, 80.0, 1000.0, 500.0],
+            "p_works": [0.5, 0.1, 0.2, 0.1, 0.1],
+        }
+    )
+    top = estimates_to_test(cases, ["A", "B", "C", "E"], n=2)
+    assert top["item_id"].tolist() == ["B", "C"] and top["at_stake_eur"].tolist() == [270.0, 64.0]
