@@ -931,7 +931,7 @@ objective:
 # Effort spent on explanations: re-solves per Must-have and near miss, and the frontier.
 explain:
   near_misses: 3
-  time_limit_s: 2
+  time_limit_s: 1.5
   frontier_points: 6
 # Weights of the weighted-scoring method (they need not add up to one).
 scoring_weights:
