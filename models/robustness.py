@@ -25,6 +25,7 @@ plan depends on what the team fears. Units: EUR, shares 0..1.
 from __future__ import annotations
 
 from itertools import combinations
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -64,6 +65,61 @@ class Floors(BaseModel):
         description="share of items delivered by their planned finish (judgement: at least a quarter; real "
         "projects slip, the estimate-overrun scenario calibrates by how much)",
     )
+
+
+class DiscoverySettings(BaseModel):
+    """The open exploration of what breaks a plan (``weitblick discover``, asset ``scenario_discovery``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    futures: int = Field(
+        200,
+        ge=10,
+        le=100_000,
+        description="futures sampled jointly by Latin hypercube over every driver of the library",
+    )
+    seed: int = Field(0, ge=0, description="seed of the Latin hypercube and of the runs (recorded with the results)")
+    plans: list[str] = Field(
+        default_factory=lambda: ["recommended"],
+        description="plans explored (the status quo runs too, as the NPV floor)",
+    )
+    min_coverage: float = Field(
+        0.8, gt=0, le=1, description="PRIM: the densest box that still covers this share of the misses it looks at"
+    )
+    max_boxes: int = Field(3, ge=1, le=10, description="PRIM: most boxes found one after another (covering)")
+
+
+class RobustSettings(BaseModel):
+    """The plan optimised to hold up (``robust``): a sample average approximation of per-future item
+    values in the MILP, with every rule of the deterministic model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(True, description="optimise the robust plan in every run")
+    objective: Literal["expected", "cvar", "maxmin"] = Field(
+        "cvar",
+        description="expected: the mean over the futures; cvar: the mean of the worst alpha share of them "
+        "(Rockafellar & Uryasev 2000); maxmin: the worst of them",
+    )
+    alpha: float = Field(0.1, gt=0, le=1, description="CVaR: the share of worst futures whose mean value is maximised")
+    futures: int = Field(50, ge=1, le=2_000, description="futures the MILP is optimised over")
+    held_out: int = Field(
+        200, ge=10, le=100_000, description="other futures (other seeds) on which plans are compared afterwards"
+    )
+    seed: int = Field(0, ge=0, description="seed of the futures (the held-out ones use seed + 1)")
+    market_sigma: float | None = Field(
+        None,
+        ge=0,
+        description="log-sd of each product's market factor on its items' value; None: the sd of the "
+        "product's 12-month log MRR growth in the KPI history",
+    )
+    good_plans: list[Literal["expected", "cvar", "maxmin"]] = Field(
+        default_factory=lambda: ["expected", "cvar", "maxmin"],
+        description="the objectives whose optimal plans decide which items are core (in every one), "
+        "borderline (in some) and exterior (in none)",
+    )
+    time_limit_s: float | None = Field(None, gt=0, description="per robust solve; None: solver.time_limit_s")
+    gap_rel: float | None = Field(None, ge=0, lt=1, description="per robust solve; None: solver.gap_rel")
 
 
 def regrets(runs: pd.DataFrame) -> pd.Series:

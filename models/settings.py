@@ -17,7 +17,7 @@ from models.errors import FormulaError, InputError, ModelError
 from models.formula import parse_formula
 from models.names import CRITERIA
 from models.realisation import RealisationSettings
-from models.robustness import Floors
+from models.robustness import DiscoverySettings, Floors, RobustSettings
 from models.yamlfile import parse_yaml_mapping, read_yaml_text, validation_problems
 
 if TYPE_CHECKING:
@@ -270,6 +270,10 @@ class Settings(_Strict):
     satisficing: Floors = Field(
         default_factory=Floors, description="floors a future must meet for a plan to count as good enough in it"
     )
+    discovery: DiscoverySettings = Field(
+        default_factory=DiscoverySettings, description="the open exploration of what breaks a plan"
+    )
+    robust: RobustSettings = Field(default_factory=RobustSettings, description="the plan optimised to hold up")
 
     @field_validator("budget_per_period")
     @classmethod
