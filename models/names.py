@@ -43,6 +43,9 @@ CURRENT_PLAN = "current"
 # Every other plan's value is shown as its increment over it.
 STATUS_QUO_PLAN = "status_quo"
 
-# The plans a stress test can run: the optimiser's, the greedy baselines by ranking method, the
+# The plan optimised to hold up over sampled futures of the items' values (models.portfolio.robust).
+ROBUST_PLAN = "robust"
+
+# The plans a stress test can run: the optimiser's, the robust one, the greedy baselines by ranking method, the
 # status quo and, when the workspace has a roadmap, the team's current one.
-PLAN_NAMES: tuple[str, ...] = ("recommended", *RANKINGS, STATUS_QUO_PLAN, CURRENT_PLAN)
+PLAN_NAMES: tuple[str, ...] = ("recommended", ROBUST_PLAN, *RANKINGS, STATUS_QUO_PLAN, CURRENT_PLAN)

@@ -81,6 +81,7 @@ class PortfolioModel:
     keys: dict[str, tuple] = field(default_factory=dict)  # constraint name -> the keys it was built for
     tie_break_eur: float = 0.0  # delta: EUR subtracted per start period index
     penalties: list[tuple[pulp.LpVariable, float]] = field(default_factory=list)  # (z, EUR lost when z = 1)
+    replacement_keys: list[tuple[str, str, int, int]] = field(default_factory=list)  # (old, new, s, t) per penalty
     _running_cache: dict[int, list[tuple[str, int, int]]] | None = field(default=None, repr=False)
     _starts_cache: dict[str, list[int]] | None = field(default=None, repr=False)
 
@@ -321,6 +322,7 @@ def add_replacements(m: PortfolioModel) -> None:
                 m.add("replaces", z <= m.x[old, s], f"{name}_old", old, new, s, t)
                 m.add("replaces", z <= m.x[new, t], f"{name}_new", old, new, s, t)
                 m.penalties.append((z, loss))
+                m.replacement_keys.append((old, new, s, t))
 
 
 def set_objective(m: PortfolioModel) -> None:
