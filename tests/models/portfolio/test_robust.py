@@ -61,12 +61,12 @@ def _feasible_plans(inp):
             yield starts
 
 
-@pytest.mark.parametrize("objective", ["cvar", "maxmin", "expected"])
-def test_robust_optimum_equals_enumeration_and_the_model_measure_equals_the_plan_measure(tiny, objective):
+@pytest.mark.parametrize(("objective", "weight"), [("cvar", 1.0), ("cvar", 0.5), ("maxmin", 1.0), ("expected", 1.0)])
+def test_robust_optimum_equals_enumeration_and_the_model_measure_equals_the_plan_measure(tiny, objective, weight):
     backlog, kpi, cases, inp = tiny.backlog, tiny.kpi, tiny.cases, tiny.inp
     fv = robust.future_values(inp, backlog, cases, kpi, n=12, seed=3, market_sigma=0.1)
-    best = max(robust.measure(fv.plan_values(p), objective, 0.25) for p in _feasible_plans(inp))
-    sv = robust.solve_robust(inp, fv, objective, alpha=0.25, gap_rel=0.0)
+    best = max(robust.measure(fv.plan_values(p), objective, 0.25, weight) for p in _feasible_plans(inp))
+    sv = robust.solve_robust(inp, fv, objective, alpha=0.25, gap_rel=0.0, weight=weight)
     assert sv.stats.status == "Optimal"
     assert sv.plan_value == pytest.approx(best, rel=1e-6)
     # the CVaR (or worst case, or mean) in the model is the one computed afterwards on the same futures
