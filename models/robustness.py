@@ -24,6 +24,7 @@ plan depends on what the team fears. Units: EUR, shares 0..1.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import combinations
 from typing import Literal
 
@@ -136,22 +137,39 @@ def regrets(runs: pd.DataFrame) -> pd.Series:
     return (best - runs["npv_eur"]).rename("regret_eur")
 
 
-def meets_floors(runs: pd.DataFrame, floors: Floors, reference: str = STATUS_QUO_PLAN) -> pd.Series:
+def meets_floors(
+    runs: pd.DataFrame, floors: Floors, reference: str = STATUS_QUO_PLAN, future: Sequence[str] = tuple(FUTURE)
+) -> pd.Series:
     """Per run: whether it meets every floor. Without ``floors.npv`` the NPV floor is the
-    ``reference`` plan's NPV in the same future plus ``npv_gain``; a future without a reference
-    run then fails (there is nothing to compare with), so run the status quo too."""
+    ``reference`` plan's NPV in the same future (the same values of the ``future`` columns) plus
+    ``npv_gain``; a future without a reference run then fails (there is nothing to compare with),
+    so run the status quo too."""
+    return (~floor_misses(runs, floors, reference, future).any(axis=1)).rename("meets_floors")
+
+
+FLOOR_MISSES = ["misses_npv", "misses_okr", "misses_on_time"]
+
+
+def floor_misses(
+    runs: pd.DataFrame, floors: Floors, reference: str = STATUS_QUO_PLAN, future: Sequence[str] = tuple(FUTURE)
+) -> pd.DataFrame:
+    """Per run (``runs``' index), which floors it misses (:data:`FLOOR_MISSES`, bool): the NPV
+    floor as in :func:`meets_floors` (futures told apart by the ``future`` columns), the share of
+    key results met, the on-time share (a NaN share misses nothing)."""
+    keys = list(future)
     if floors.npv is not None:
-        npv_ok = runs["npv_eur"] >= floors.npv
+        npv_ok = runs["npv_eur"].to_numpy(dtype=float) >= floors.npv
     else:
-        ref = runs.loc[runs["plan"] == reference].set_index(FUTURE)["npv_eur"]
+        ref = runs.loc[runs["plan"] == reference].set_index(keys)["npv_eur"]
         ref = ref[~ref.index.duplicated()]
-        floor = ref.reindex(pd.MultiIndex.from_frame(runs[FUTURE])).to_numpy(dtype=float) + floors.npv_gain
-        npv_ok = pd.Series(runs["npv_eur"].to_numpy(dtype=float) >= floor, index=runs.index)  # NaN floor: False
-    okr = runs["okr_met_share"].astype(float)
-    on_time = runs["on_time_share"].astype(float)
-    okr_ok = okr.isna() | (okr >= floors.okr_met_share - 1e-12)
-    time_ok = on_time.isna() | (on_time >= floors.on_time_share - 1e-12)
-    return (npv_ok & okr_ok & time_ok).rename("meets_floors")
+        at = pd.MultiIndex.from_frame(runs[keys]) if len(keys) > 1 else pd.Index(runs[keys[0]])
+        floor = ref.reindex(at).to_numpy(dtype=float) + floors.npv_gain
+        npv_ok = runs["npv_eur"].to_numpy(dtype=float) >= floor  # NaN floor: False
+    okr = runs["okr_met_share"].to_numpy(dtype=float)
+    on_time = runs["on_time_share"].to_numpy(dtype=float)
+    okr_ok = np.isnan(okr) | (okr >= floors.okr_met_share - 1e-12)
+    time_ok = np.isnan(on_time) | (on_time >= floors.on_time_share - 1e-12)
+    return pd.DataFrame({"misses_npv": ~npv_ok, "misses_okr": ~okr_ok, "misses_on_time": ~time_ok}, index=runs.index)
 
 
 def plan_robustness(runs: pd.DataFrame, floors: Floors | None = None, reference: str = STATUS_QUO_PLAN) -> pd.DataFrame:
@@ -222,6 +240,37 @@ def discover(
     ``<driver>_lower`` / ``<driver>_upper`` (NaN where a box does not limit that driver). No failure,
     or no box: no rows.
     """
+    return _prim(experiments, failed, min_coverage, max_boxes, mass_min, peel_alpha)[0]
+
+
+TRAJECTORY_COLUMNS = ["step", "coverage", "density", "mass", "restricted", "chosen"]
+
+
+def discover_with_trajectory(
+    experiments: pd.DataFrame,
+    failed: pd.Series,
+    *,
+    min_coverage: float = 0.8,
+    max_boxes: int = 3,
+    mass_min: float = 0.02,
+    peel_alpha: float = 0.05,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(boxes, trajectory): the boxes of :func:`discover` (same arguments) and the peeling
+    trajectory of the first box - the trade-off the analyst chooses on (``TRAJECTORY_COLUMNS``):
+    per peeling step (0: every future) its coverage and density of failures, mass, the number of
+    drivers it restricts and whether it is the box ``min_coverage`` chose. No failure: both empty."""
+    return _prim(experiments, failed, min_coverage, max_boxes, mass_min, peel_alpha)
+
+
+def _prim(
+    experiments: pd.DataFrame,
+    failed: pd.Series,
+    min_coverage: float,
+    max_boxes: int,
+    mass_min: float,
+    peel_alpha: float,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`discover_with_trajectory`."""
     import warnings
 
     with warnings.catch_warnings():  # EMA Workbench warns on import about optional parallel back-ends
@@ -237,8 +286,9 @@ def discover(
         raise ValueError(f"drivers {', '.join(map(str, bad))} are not numeric: encode them as numbers first")
     total_failed, rows, limits = int(y.sum()), [], {}
     remaining = np.ones(len(x), dtype=bool)  # the futures no earlier box took (PRIM's covering)
+    path = pd.DataFrame(columns=TRAJECTORY_COLUMNS)
     if total_failed == 0:
-        return pd.DataFrame(columns=DISCOVERY_COLUMNS)
+        return pd.DataFrame(columns=DISCOVERY_COLUMNS), path
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         p = prim.Prim(x.astype(float), y, mass_min=mass_min, peel_alpha=peel_alpha)
@@ -252,6 +302,17 @@ def discover(
             trajectory = box.peeling_trajectory
             covered = trajectory.loc[trajectory["coverage"] >= min_coverage]
             i = int(covered["density"].idxmax()) if len(covered) else int(trajectory.index[-1])
+            if k == 1:
+                path = pd.DataFrame(
+                    {
+                        "step": np.arange(len(trajectory), dtype=np.int64),
+                        "coverage": trajectory["coverage"].to_numpy(dtype=float),
+                        "density": trajectory["density"].to_numpy(dtype=float),
+                        "mass": trajectory["mass"].to_numpy(dtype=float),
+                        "restricted": trajectory["res_dim"].to_numpy(dtype=np.int64),
+                        "chosen": trajectory.index == i,
+                    }
+                )
             lims = box.box_lims[i]
             start = box.box_lims[0]
             inside = np.ones(len(x), dtype=bool)
@@ -284,4 +345,4 @@ def discover(
         if col not in out:
             out[col] = np.nan
         out.loc[out["box"] == k, col] = v
-    return out
+    return out, path

@@ -7,6 +7,8 @@ for the same scenario and replication (common random numbers across plans).
 
 Work is cut into :class:`Chunk` s - one plan, one scenario and up to ``chunk_size``
 replications - so a plan is sent to a worker once per chunk, not once per run.
+:func:`run_futures` runs plans through many one-run scenarios (the futures of an open
+exploration, :mod:`models.exploration`): its chunks carry one scenario per replication.
 :func:`stress_test` runs the chunks serially (``workers=1``), on local processes (default)
 or on a Dask cluster (``dask_address`` or ``client``); the tables are the same in every
 case, whatever the number of workers or the chunk size.
@@ -18,6 +20,7 @@ Money in EUR; months 1-based from the plan start; NPV discounts monthly at
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import sys
@@ -37,7 +40,7 @@ from models.settings import Settings
 from models.simulation.model import OKR_ATTAINMENT_COLUMNS, SERIES_COLUMNS, PortfolioMarketModel, series_frame
 from models.simulation.plan import SimulationPlan, build_plan
 from models.simulation.roles import RESOLUTION_COLUMNS, resolution_text, resolve_for_plan
-from models.simulation.scenario import PARAMETER_NAMES, Scenario, name_key
+from models.simulation.scenario import PARAMETER_NAMES, RegulatoryMustHave, Scenario, name_key
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -198,7 +201,10 @@ def replication_seed(root_seed: int, scenario: Scenario, replication: int) -> in
 @dataclass(frozen=True)
 class Chunk:
     """One plan, one scenario and some of its replications with their seeds: what one
-    worker runs at once (the plan is pickled once per chunk)."""
+    worker runs at once (the plan is pickled once per chunk).
+
+    futures: one scenario per replication, run in place of ``scenario`` (whose name
+    ``scenario_name`` is then replaced in the tables by each future's own name)."""
 
     index: int
     plan: SimulationPlan
@@ -207,6 +213,13 @@ class Chunk:
     replications: tuple[int, ...]
     seeds: tuple[int, ...]
     keep_series: bool = True
+    futures: tuple[Scenario, ...] | None = None
+
+    def runs(self) -> Iterator[tuple[str, Scenario, int, int]]:
+        """(scenario name, scenario, replication, seed) of each run of the chunk, in order."""
+        scenarios = self.futures if self.futures is not None else [self.scenario] * len(self.replications)
+        for sc, replication, seed in zip(scenarios, self.replications, self.seeds, strict=True):
+            yield (sc.name if self.futures is not None else self.scenario_name), sc, replication, seed
 
 
 @dataclass(frozen=True)
@@ -256,11 +269,12 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     The same numbers as :func:`simulate` + :func:`summarise_run` per run, with the series read
     from each model's collector as arrays and made into one table per chunk (a table per run
     costs more than the run's summary)."""
-    plan, name = chunk.plan, chunk.scenario_name
+    plan = chunk.plan
     planned = plan.arrays.planned_finish
-    rows, okrs, blocks, products = [], [], [], None
-    for replication, seed in zip(chunk.replications, chunk.seeds, strict=True):
-        model = PortfolioMarketModel(plan, chunk.scenario, seed=seed)
+    rows, okrs, blocks, products, names = [], [], [], None, []
+    for name, scenario, replication, seed in chunk.runs():
+        names.append(name)
+        model = PortfolioMarketModel(plan, scenario, seed=seed)
         model.run_model()
         collector = model.datacollector
         mrr, savings = collector.column("mrr"), collector.column("cost_savings")  # months x products
@@ -290,18 +304,23 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             products = collector.products
             blocks.append(collector.agent[: collector.months_collected])  # months x products x VALUE_SERIES
     series = (
-        _series_frame(blocks, products, plan.name, name, chunk.replications)
+        _series_frame(blocks, products, plan.name, names, chunk.replications)
         if chunk.keep_series
         else pd.DataFrame(columns=SERIES_RUN_COLUMNS)
     )
-    return ChunkResult(chunk.index, _runs_frame(rows), series, _with_keys(okrs, plan.name, name, chunk.replications))
+    return ChunkResult(chunk.index, _runs_frame(rows), series, _with_keys(okrs, plan.name, names, chunk.replications))
 
 
 def _series_frame(
-    blocks: list[np.ndarray], products: list[str] | None, plan: str, scenario: str, replications: Sequence[int]
+    blocks: list[np.ndarray],
+    products: list[str] | None,
+    plan: str,
+    scenarios: Sequence[str],
+    replications: Sequence[int],
 ) -> pd.DataFrame:
     """One table from the runs' (months x products x series) arrays, rows as in
-    :meth:`PortfolioMarketModel.series` (month, then product) with the run's keys in front."""
+    :meth:`PortfolioMarketModel.series` (month, then product) with the run's keys in front
+    (``scenarios``: each run's scenario name)."""
     if not blocks:
         return pd.DataFrame(columns=SERIES_RUN_COLUMNS)
     n = len(blocks)
@@ -310,10 +329,16 @@ def _series_frame(
         products,
         {
             "plan": np.full(n, plan, dtype=object),
-            "scenario": np.full(n, scenario, dtype=object),
+            "scenario": _objects(scenarios),
             "replication": np.asarray(replications, dtype=np.int64),
         },
     )
+
+
+def _objects(values: Sequence[str]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
 
 
 def _runs_frame(rows: list[dict]) -> pd.DataFrame:
@@ -329,13 +354,16 @@ def _runs_frame(rows: list[dict]) -> pd.DataFrame:
     )
 
 
-def _with_keys(runs: list[dict[str, list]], plan: str, scenario: str, replications: Sequence[int]) -> pd.DataFrame:
+def _with_keys(
+    runs: list[dict[str, list]], plan: str, scenarios: Sequence[str], replications: Sequence[int]
+) -> pd.DataFrame:
     """Stack the key results of one chunk's runs (:meth:`PortfolioMarketModel.okr_columns`, by
-    column) with plan, scenario and replication in front, in the dtypes of ``OKR_DTYPES``."""
+    column) with plan, scenario (``scenarios``: each run's) and replication in front, in the
+    dtypes of ``OKR_DTYPES``."""
     lengths = np.array([len(r["key_result"]) for r in runs], dtype=np.int64)
     cols: dict[str, Any] = {
         "plan": np.full(int(lengths.sum()), plan, dtype=object),
-        "scenario": np.full(int(lengths.sum()), scenario, dtype=object),
+        "scenario": np.repeat(_objects(scenarios), lengths),
         "replication": np.repeat(np.asarray(replications, dtype=np.int64), lengths),
     }
     for c in OKR_ATTAINMENT_COLUMNS:
@@ -406,15 +434,52 @@ def stress_test(
     keep_series: keep the monthly series of every run (the largest table).
     The tables do not depend on workers, chunk_size or the backend.
     """
+    _check_arguments(plans, workers)
+    started = time.perf_counter()
+    # roles resolved and scenario problems named here, before any work is sent out
+    resolved, resolutions = resolve_scenarios(plans, scenarios)
+    chunks = make_chunks(plans, scenarios, replications, seed, chunk_size, keep_series, resolved)
+    return _stress_test_of(
+        chunks,
+        plans,
+        len(scenarios),
+        replications
+        if replications is not None
+        else ", ".join(f"{k}: {sc.replications}" for k, sc in scenarios.items()),
+        seed,
+        started,
+        resolutions,
+        workers=workers,
+        dask_address=dask_address,
+        client=client,
+        progress=progress,
+    )
+
+
+def _check_arguments(plans: Sequence[SimulationPlan], workers: int | None) -> None:
     names = [p.name for p in plans]
     if len(set(names)) != len(names):
         raise ModelError(f"plan names must differ, got {names}. Fix: name each plan.")
     if workers is not None and workers < 1:
         raise ModelError(f"workers must be at least 1, got {workers}. Fix: pass workers >= 1 or leave it out.")
-    started = time.perf_counter()
-    # roles resolved and scenario problems named here, before any work is sent out
-    resolved, resolutions = resolve_scenarios(plans, scenarios)
-    chunks = make_chunks(plans, scenarios, replications, seed, chunk_size, keep_series, resolved)
+
+
+def _stress_test_of(
+    chunks: list[Chunk],
+    plans: Sequence[SimulationPlan],
+    scenarios: int,
+    replications: int | str,
+    seed: int,
+    started: float,
+    resolutions: pd.DataFrame,
+    *,
+    workers: int | None,
+    dask_address: str,
+    client: Client | None,
+    progress: bool | None,
+) -> StressTest:
+    """Run ``chunks`` (serially, on local processes or on Dask) and gather their tables with the
+    run-info row (``scenarios``: how many; ``replications``: per scenario, as recorded)."""
     total = sum(len(c.replications) for c in chunks)
     results: list[ChunkResult | None] = [None] * len(chunks)
     with contextlib.ExitStack() as stack:
@@ -446,10 +511,8 @@ def stress_test(
                 "chunks": len(chunks),
                 "runs": len(runs),
                 "plans": len(plans),
-                "scenarios": len(scenarios),
-                "replications": replications
-                if replications is not None
-                else ", ".join(f"{k}: {sc.replications}" for k, sc in scenarios.items()),
+                "scenarios": scenarios,
+                "replications": replications,
                 "root_seed": int(seed),
                 "min_seed": int(seeds.min()) if len(seeds) else None,
                 "max_seed": int(seeds.max()) if len(seeds) else None,
@@ -459,6 +522,125 @@ def stress_test(
         ]
     )
     return StressTest(runs=runs, series=series, okrs=okrs, run_info=run_info, resolutions=resolutions)
+
+
+def run_futures(
+    plans: Sequence[SimulationPlan],
+    futures: Sequence[Scenario],
+    seed: int = 0,
+    *,
+    workers: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    dask_address: str = "",
+    client: Client | None = None,
+    progress: bool | None = None,
+    keep_series: bool = False,
+) -> StressTest:
+    """Run every plan once in every future: each future is a scenario of one run (its first
+    replication, seed :func:`replication_seed` of ``seed``, the future and 0 - the same for
+    every plan: common random numbers), ``chunk_size`` futures per chunk and plan, on the
+    back-ends of :func:`stress_test` (same options) and in its tables (``scenario``: the
+    future's name, ``replication`` 0; run-info ``scenarios``: the number of futures).
+
+    Roles are resolved once per plan and distinct shock apart from its size (a role does not
+    depend on how large a shock is), so many futures drawn from a few shock templates cost a
+    few resolutions; ``resolutions`` records each resolved shock once (scenario ``futures``).
+    """
+    _check_arguments(plans, workers)
+    if chunk_size < 1:
+        raise ModelError(f"chunk_size must be at least 1, got {chunk_size}. Fix: pass a positive chunk size.")
+    names = [f.name for f in futures]
+    if len(set(names)) != len(names):
+        raise ModelError("future names must differ. Fix: name each future (e.g. future_0, future_1, ...).")
+    started = time.perf_counter()
+    seeds = [replication_seed(seed, f, 0) for f in futures]
+    chunks: list[Chunk] = []
+    tables: list[pd.DataFrame] = []
+    for plan in plans:
+        cache: dict[str, tuple[Any, pd.DataFrame]] = {}
+        resolved = [_resolve_future(f, plan, cache) for f in futures]
+        tables += [t.assign(plan=plan.name) for _, t in cache.values() if len(t)]
+        for lo in range(0, len(futures), chunk_size):
+            part = tuple(resolved[lo : lo + chunk_size])
+            chunks.append(
+                Chunk(
+                    len(chunks),
+                    plan,
+                    part[0].name,
+                    part[0],
+                    (0,) * len(part),
+                    tuple(seeds[lo : lo + chunk_size]),
+                    keep_series,
+                    futures=part,
+                )
+            )
+    return _stress_test_of(
+        chunks,
+        plans,
+        len(futures),
+        1,
+        seed,
+        started,
+        _resolution_record(tables),
+        workers=workers,
+        dask_address=dask_address,
+        client=client,
+        progress=progress,
+    )
+
+
+def _resolve_future(future: Scenario, plan: SimulationPlan, cache: dict[str, tuple[Any, pd.DataFrame]]) -> Scenario:
+    """``future`` with the roles of its shocks resolved for ``plan``: each shock resolved once per
+    shape (:func:`_shock_shape`) into ``cache`` (shape -> resolved shape, None if skipped, and its
+    record), then given back its own size."""
+    if not future.shocks:
+        return future
+    shocks = []
+    for i, shock in enumerate(future.shocks):
+        key, shape, size = _shock_shape(shock)
+        if key not in cache:
+            r = resolve_for_plan(future.model_copy(update={"name": "futures", "shocks": [shape]}), plan)
+            cache[key] = (r.scenario.shocks[0] if r.scenario.shocks else None, r.table.assign(shock=i + 1))
+        resolved = cache[key][0]
+        if resolved is not None:
+            shocks.append(resolved.model_copy(update=_with_size(resolved, size)))
+    return future.model_copy(update={"shocks": shocks})
+
+
+def _shock_shape(shock) -> tuple[str, Any, float | None]:
+    """(key, shape, size) of a shock: its shape is the shock with size 1 - for a regulation its
+    effort divided by the total person-weeks, the size - and the key is the shape as JSON. Roles
+    do not depend on the size, so shocks of one shape resolve alike."""
+    if isinstance(shock, RegulatoryMustHave):
+        size = sum(shock.effort.values()) if isinstance(shock.effort, dict) else sum(e.pw for e in shock.effort)
+        shape = shock.model_copy(update=_with_size(shock, 1.0 / size))
+    elif "size" in type(shock).model_fields:
+        size, shape = shock.size, shock.model_copy(update={"size": 1.0})
+    else:
+        size, shape = None, shock
+    return json.dumps(_rounded(shape.model_dump(mode="json")), sort_keys=True), shape, size
+
+
+def _with_size(shock, size: float | None) -> dict:
+    """The update that gives a shape ``size`` (a regulation: its effort times ``size``)."""
+    if size is None:
+        return {}
+    if isinstance(shock, RegulatoryMustHave):
+        if isinstance(shock.effort, dict):
+            return {"effort": {k: pw * size for k, pw in shock.effort.items()}}
+        return {"effort": [e.model_copy(update={"pw": e.pw * size}) for e in shock.effort]}
+    return {"size": size}
+
+
+def _rounded(value):
+    """Floats in nested JSON data rounded to 12 significant digits (for keys)."""
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
 
 
 def resolve_scenarios(
@@ -476,17 +658,22 @@ def resolve_scenarios(
             r = resolve_for_plan(sc, plan)
             resolved[plan.name][name] = r.scenario
             tables.append(r.table.assign(scenario=name, plan=plan.name))
+    return resolved, _resolution_record(tables)
+
+
+def _resolution_record(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Resolution tables with a ``plan`` column as one record: each row once, with ``plans``,
+    the plans it holds for."""
     tables = [t for t in tables if len(t)]
     if not tables:
-        return resolved, pd.DataFrame(columns=[*RESOLUTION_COLUMNS, "plans"])
+        return pd.DataFrame(columns=[*RESOLUTION_COLUMNS, "plans"])
     table = pd.concat(tables, ignore_index=True)
-    table = (
+    return (
         table.groupby(RESOLUTION_COLUMNS, sort=False)["plan"]
         .agg(lambda p: ", ".join(dict.fromkeys(p)))
         .rename("plans")
         .reset_index()
     )
-    return resolved, table
 
 
 def run_replications(
