@@ -338,13 +338,25 @@ def explore(
 # ---------------------------------------------------------------------------------------
 
 
-def explore_failures(runs: pd.DataFrame, floors: Floors, reference: str = STATUS_QUO_PLAN) -> pd.DataFrame:
+FAILURE_FLOORS = {"npv": "misses_npv", "okr_met_share": "misses_okr", "on_time_share": "misses_on_time"}
+
+
+def explore_failures(
+    runs: pd.DataFrame,
+    floors: Floors,
+    reference: str = STATUS_QUO_PLAN,
+    count: Sequence[str] = tuple(FAILURE_FLOORS),
+) -> pd.DataFrame:
     """Per plan and future of :func:`explore`'s runs (``FAILURE_COLUMNS``): which floors it misses
     (:func:`models.robustness.floor_misses`; the NPV floor is the ``reference`` plan's NPV in the
-    same future unless ``floors.npv`` is set) and ``failed``: it misses at least one."""
+    same future unless ``floors.npv`` is set) and ``failed``: it misses at least one of the floors
+    named in ``count`` (keys of ``FAILURE_FLOORS``: npv, okr_met_share, on_time_share)."""
+    unknown = [c for c in count if c not in FAILURE_FLOORS]
+    if unknown or not count:
+        raise ModelError(f"unknown floors {unknown or count}. Fix: count some of {', '.join(FAILURE_FLOORS)}.")
     misses = floor_misses(runs, floors, reference, future=["future"])
     out = pd.concat([runs[["plan", "future"]], misses], axis=1)
-    out["failed"] = misses.any(axis=1)
+    out["failed"] = misses[[FAILURE_FLOORS[c] for c in count]].any(axis=1)
     return out[FAILURE_COLUMNS].reset_index(drop=True)
 
 
@@ -431,11 +443,15 @@ def _sentences(
 ) -> list[str]:
     n, failed = len(table), table["failed"].to_numpy(dtype=bool)
     who = _plan_words(plan)
+    # a failure defined by one floor alone (settings.discovery.failure) is named as that floor
+    same = [c for c in FLOOR_MISSES if (table[c].astype(bool) == table["failed"].astype(bool)).all()]
+    only = same[0] if len(same) == 1 and failed.any() else None
+    miss = f"misses its {FLOOR_WORDS[only]} floor" if only else "misses a floor"
     total = int(failed.sum())
     if total == 0:
-        return [f"{who} met every floor in all {n:,} futures."]
+        return [f"{who} met its floors in all {n:,} futures."]
     if total == n:
-        return [f"{who} misses a floor in all {n:,} futures, whatever the drivers."]
+        return [f"{who} {miss} in all {n:,} futures, whatever the drivers."]
     if boxes.empty:
         top = [
             f"{r.label} ({r.score:.2f})"
@@ -444,7 +460,7 @@ def _sentences(
         ]
         tail = f"; the drivers that matter most are {_and(top)}" if top else ""
         return [
-            f"{who} misses a floor in {total:,} of {n:,} futures ({_pct(total / n)}), but no small set of "
+            f"{who} {miss} in {total:,} of {n:,} futures ({_pct(total / n)}), but no small set of "
             f"drivers explains them{tail}."
         ]
     info = drivers.set_index("driver")
@@ -463,9 +479,9 @@ def _sentences(
         cases, misses = int(inside.sum()), int((failed & inside).sum())
         where = _and([_condition(info.loc[d], lo, hi) for d, (lo, hi) in limits.items()])
         start = who if box.box == 1 else f"Beyond these, {who[0].lower()}{who[1:]}"
-        floors = _floors(table.loc[failed & inside])
+        floors = "" if only else _floors(table.loc[failed & inside])
         out.append(
-            f"{start} misses a floor in {misses:,} of {cases:,} futures ({_pct(misses / cases if cases else 0)}) "
+            f"{start} {miss} in {misses:,} of {cases:,} futures ({_pct(misses / cases if cases else 0)}) "
             f"where {where}; these futures hold {_pct(misses / total)} of its misses{floors}."
         )
     return out
@@ -527,3 +543,105 @@ def _and(parts: list[str]) -> str:
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+# ---------------------------------------------------------------------------------------
+# The whole exploration, as the pipeline and the command line run it
+# ---------------------------------------------------------------------------------------
+
+BOX_COLUMNS = ["plan", "box", "coverage", "density", "mass", "cases", "restricted", "sentence"]
+LIMIT_COLUMNS = ["plan", "box", "driver", "label", "lower", "upper"]
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """An open exploration of some plans: ``boxes`` (``BOX_COLUMNS``, one row per plan and sentence; box 0
+    is a sentence without a box), ``limits`` (``LIMIT_COLUMNS``, the restricted drivers of each box),
+    ``futures`` (the sampled drivers with each plan's outcome and failure: ``<plan>__npv_eur``,
+    ``<plan>__failed``), ``drivers`` (``DRIVER_COLUMNS`` and each explored plan's feature score
+    ``score_<plan>``) and ``run_info`` (futures, seed, failure floors, plans, failed share per plan,
+    runs, wall_s)."""
+
+    boxes: pd.DataFrame
+    limits: pd.DataFrame
+    futures: pd.DataFrame
+    drivers: pd.DataFrame
+    run_info: pd.DataFrame
+
+
+def explore_plans(
+    plans: Sequence[SimulationPlan],
+    scenarios: Mapping[str, Scenario],
+    horizon_months: int,
+    floors: Floors,
+    *,
+    futures: int,
+    seed: int,
+    count: Sequence[str] = ("npv",),
+    min_coverage: float = 0.8,
+    max_boxes: int = 3,
+    workers: int | None = None,
+    progress: bool | None = None,
+) -> Exploration:
+    """Sample ``futures`` futures over every driver of ``scenarios`` (Latin hypercube under ``seed``), run
+    ``plans`` through them (the plan named status_quo, when among them, is the NPV floor and is not
+    explored itself) and say what breaks each other plan (:func:`what_breaks`)."""
+    import time
+
+    started = time.perf_counter()
+    drivers = library_drivers(scenarios, horizon_months)
+    sampled = sample_futures(drivers, futures, seed)
+    runs = explore(plans, sampled, drivers, scenarios, seed, workers=workers, progress=progress)
+    failures = explore_failures(runs, floors, count=count)
+    explored = [p.name for p in plans if p.name != STATUS_QUO_PLAN]
+    boxes, limits, shares = [], [], {}
+    table = sampled.copy()
+    drivers_out = drivers.copy()
+    for name in explored:
+        found = what_breaks(sampled, failures, drivers, name, min_coverage=min_coverage, max_boxes=max_boxes)
+        shares[name] = found.failed_share
+        mine = runs.loc[runs["plan"] == name].set_index("future")
+        table[f"{name}__npv_eur"] = table["future"].map(mine["npv_eur"])
+        table[f"{name}__failed"] = table["future"].map(
+            failures.loc[failures["plan"] == name].set_index("future")["failed"]
+        )
+        drivers_out[f"score_{name}"] = drivers_out["driver"].map(found.scores.set_index("driver")["score"])
+        label = dict(zip(drivers["driver"], drivers["label"], strict=True))
+        for k, sentence in enumerate(found.sentences):
+            row = {"plan": name, "box": 0, "coverage": np.nan, "density": np.nan, "mass": np.nan, "cases": 0}
+            row.update({"restricted": "", "sentence": sentence})
+            if k < len(found.boxes):
+                b = found.boxes.iloc[k]
+                row.update({c: b[c] for c in ("box", "coverage", "density", "mass", "cases", "restricted")})
+                for d in str(b["restricted"]).split(", "):
+                    limits.append(
+                        {
+                            "plan": name,
+                            "box": int(b["box"]),
+                            "driver": d,
+                            "label": label.get(d, d),
+                            "lower": float(b.get(f"{d}_lower", np.nan)),
+                            "upper": float(b.get(f"{d}_upper", np.nan)),
+                        }
+                    )
+            boxes.append(row)
+    if STATUS_QUO_PLAN in {p.name for p in plans}:
+        sq = runs.loc[runs["plan"] == STATUS_QUO_PLAN].set_index("future")
+        table[f"{STATUS_QUO_PLAN}__npv_eur"] = table["future"].map(sq["npv_eur"])
+    info = {
+        "futures": int(futures),
+        "seed": int(seed),
+        "drivers": len(drivers),
+        "failure": ", ".join(count),
+        "plans": ", ".join(explored),
+        "failed_share": "; ".join(f"{k}: {v:.3f}" for k, v in shares.items()),
+        "runs": len(runs),
+        "wall_s": round(time.perf_counter() - started, 3),
+    }
+    return Exploration(
+        boxes=pd.DataFrame(boxes, columns=BOX_COLUMNS),
+        limits=pd.DataFrame(limits, columns=LIMIT_COLUMNS),
+        futures=table,
+        drivers=drivers_out,
+        run_info=pd.DataFrame([info]),
+    )

@@ -88,6 +88,13 @@ class DiscoverySettings(BaseModel):
         0.8, gt=0, le=1, description="PRIM: the densest box that still covers this share of the misses it looks at"
     )
     max_boxes: int = Field(3, ge=1, le=10, description="PRIM: most boxes found one after another (covering)")
+    failure: list[Literal["npv", "okr_met_share", "on_time_share"]] = Field(
+        default_factory=lambda: ["npv"],
+        min_length=1,
+        description="the floors of satisficing whose miss counts as a failure: by default the NPV floor (at "
+        "least the status quo's in the same future); over the whole library's ranges the on-time floor is "
+        "missed in most futures (92 % on the demo), which leaves nothing to tell apart",
+    )
 
 
 class RobustSettings(BaseModel):
@@ -222,6 +229,7 @@ def discover(
     max_boxes: int = 3,
     mass_min: float = 0.02,
     peel_alpha: float = 0.05,
+    max_restricted: int | None = 3,
 ) -> pd.DataFrame:
     """The few drivers and ranges that explain where ``failed`` is True: PRIM (Friedman & Fisher,
     "Bump hunting in high-dimensional data", Statistics and Computing 9, 1999) as EMA Workbench
@@ -232,7 +240,9 @@ def discover(
     Boxes are found one after another (PRIM's covering: the next box looks only at the futures the
     earlier ones left out), at most ``max_boxes``, while a box is denser in failures than the
     futures it is drawn from. On each box's peeling trajectory the densest box that still covers at
-    least ``min_coverage`` of the failures it looked at is chosen (the last one peeled if none does).
+    least ``min_coverage`` of the failures it looked at is chosen (the densest if none does), among the
+    boxes that restrict at most ``max_restricted`` drivers (None: any number): a board can act on a
+    sentence with three conditions, not on one with twelve fitted to the sample's noise.
 
     Returns one row per box: box (1, 2, ...), coverage (share of all failures inside it and outside
     the earlier boxes), density (share of failures among those futures), mass (their share of all
@@ -240,7 +250,7 @@ def discover(
     ``<driver>_lower`` / ``<driver>_upper`` (NaN where a box does not limit that driver). No failure,
     or no box: no rows.
     """
-    return _prim(experiments, failed, min_coverage, max_boxes, mass_min, peel_alpha)[0]
+    return _prim(experiments, failed, min_coverage, max_boxes, mass_min, peel_alpha, max_restricted)[0]
 
 
 TRAJECTORY_COLUMNS = ["step", "coverage", "density", "mass", "restricted", "chosen"]
@@ -254,12 +264,13 @@ def discover_with_trajectory(
     max_boxes: int = 3,
     mass_min: float = 0.02,
     peel_alpha: float = 0.05,
+    max_restricted: int | None = 3,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(boxes, trajectory): the boxes of :func:`discover` (same arguments) and the peeling
     trajectory of the first box - the trade-off the analyst chooses on (``TRAJECTORY_COLUMNS``):
     per peeling step (0: every future) its coverage and density of failures, mass, the number of
     drivers it restricts and whether it is the box ``min_coverage`` chose. No failure: both empty."""
-    return _prim(experiments, failed, min_coverage, max_boxes, mass_min, peel_alpha)
+    return _prim(experiments, failed, min_coverage, max_boxes, mass_min, peel_alpha, max_restricted)
 
 
 def _prim(
@@ -269,6 +280,7 @@ def _prim(
     max_boxes: int,
     mass_min: float,
     peel_alpha: float,
+    max_restricted: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`discover_with_trajectory`."""
     import warnings
@@ -300,8 +312,10 @@ def _prim(
             if box is None:
                 break
             trajectory = box.peeling_trajectory
-            covered = trajectory.loc[trajectory["coverage"] >= min_coverage]
-            i = int(covered["density"].idxmax()) if len(covered) else int(trajectory.index[-1])
+            pool = trajectory.loc[trajectory["res_dim"] <= max_restricted] if max_restricted else trajectory
+            pool = pool if len(pool) else trajectory
+            covered = pool.loc[pool["coverage"] >= min_coverage]
+            i = int(covered["density"].idxmax()) if len(covered) else int(pool["density"].idxmax())
             if k == 1:
                 path = pd.DataFrame(
                     {
