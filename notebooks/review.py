@@ -31,6 +31,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
+from models.portfolio.robust import robust_summary
 from models.realisation import estimates_to_test
 from models.settings import settings_from_table
 from models.simulation import compare_plans
@@ -709,6 +710,96 @@ display(
         na_rep="-", escape="html", formatter="{:.0%}"
     )
 )
+
+# %% [markdown]
+# ## Holding up: a plan optimised for the bad futures
+# The recommended plan maximises the expected value. The robust plan is optimised over sampled futures
+# of the items' values (each idea may work, do nothing or harm; each product's market may move) for
+# the bad ones, with every rule of the plan, and both are compared on other futures they were not
+# optimised on. Items every good plan funds are core; items only some fund are the real decisions.
+
+# %%
+comparison, robust_info = t["robust_comparison"], t["robust_run_info"]
+if comparison.empty:
+    display(Markdown("The robust plan was not optimised in this run (settings.robust.enabled is false)."))
+else:
+    display(Markdown(escape(robust_summary(comparison, robust_info.iloc[0]))))
+    display(
+        pd.DataFrame(
+            {
+                "plan": comparison["plan"],
+                "mean": [eur(v) for v in comparison["value_mean"]],
+                "P10": [eur(v) for v in comparison["value_p10"]],
+                "P50": [eur(v) for v in comparison["value_p50"]],
+                f"mean of the worst {robust_info.iloc[0]['alpha']:.0%}": [eur(v) for v in comparison["value_cvar"]],
+                "worst": [eur(v) for v in comparison["value_worst"]],
+                "items": comparison["items"],
+                "cost": [eur(v) for v in comparison["cost_eur"]],
+            }
+        )
+        .style.format(na_rep="-", escape="html")
+        .set_caption(f"Discounted value of the plans' items in {int(comparison['futures'].iloc[0])} held-out futures")
+        .hide(axis="index")
+    )
+    classes = t["robust_items"]
+    counts = classes["class"].value_counts()
+    display(
+        Markdown(
+            f"Over the good plans ({escape(str(robust_info.iloc[0]['good_plans']))}): "
+            f"**{int(counts.get('core', 0))} core** items (in every one), **{int(counts.get('borderline', 0))} "
+            f"borderline** (in some), {int(counts.get('exterior', 0))} exterior (in none). The borderline items, "
+            "by expected value:"
+        )
+    )
+    border = classes.loc[classes["class"] == "borderline"]
+    display(
+        pd.DataFrame(
+            {
+                "item": border["item_id"],
+                "title": border["title"],
+                "product": border["product"],
+                "funded by": border["in_plans"],
+                "expected value": [eur(v) for v in border["expected_value_eur"]],
+                "cost": [eur(v) for v in border["cost_eur"]],
+            }
+        )
+        .style.format(na_rep="-", escape="html")
+        .hide(axis="index")
+    )
+
+# %% [markdown]
+# ## When this plan fails
+# Every uncertain driver of the scenario library (effort overruns, attrition, demand, competitors,
+# budget cuts, regulation, ...) sampled at once over its whole range, the plan run through each
+# future beside the status quo, and the few drivers and ranges that hold most of the futures where
+# it falls short (PRIM scenario discovery, as in EMA Workbench).
+
+# %%
+discovery, discovery_info = t["scenario_discovery"], t["discovery_run_info"].iloc[0]
+display(
+    Markdown(
+        f"{int(discovery_info['futures']):,} futures over {int(discovery_info['drivers'])} drivers (Latin hypercube, "
+        f"seed {int(discovery_info['seed'])}); a future counts as a miss when the plan falls short of its "
+        f"{escape(str(discovery_info['failure']))} floor.\n\n"
+        + "\n".join(f"- {escape(x)}" for x in discovery["sentence"])
+    )
+)
+limits = t["discovery_limits"]
+if len(limits):
+    display(
+        pd.DataFrame(
+            {
+                "plan": limits["plan"],
+                "box": limits["box"],
+                "driver": limits["label"],
+                "from": [f"{v:.3g}" if v == v else "-" for v in limits["lower"]],
+                "to": [f"{v:.3g}" if v == v else "-" for v in limits["upper"]],
+            }
+        )
+        .style.format(na_rep="-", escape="html")
+        .set_caption("The ranges of each box (a dash: not limited on that side)")
+        .hide(axis="index")
+    )
 
 # %% [markdown]
 # ## Appendix: what the readers noted

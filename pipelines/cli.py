@@ -42,7 +42,7 @@ from rich.table import Table as RichTable
 from typer.core import TyperGroup
 
 from models.errors import ModelError, StoreError, WeitblickError
-from models.names import PLAN_NAMES, RANKED_METHODS
+from models.names import PLAN_NAMES, RANKED_METHODS, ROBUST_PLAN
 from pipelines import paths
 
 if TYPE_CHECKING:
@@ -518,6 +518,14 @@ ReplicationsOption = Annotated[
 ExplainTimeLimitOption = Annotated[
     float | None, typer.Option("--explain-time-limit", help="Time limit of each explanation re-solve in seconds.")
 ]
+RobustFuturesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--robust-futures",
+        min=0,
+        help="Futures the robust plan is optimised over (default: settings.robust.futures; 0: no robust plan).",
+    ),
+]
 
 
 def _refresh(
@@ -528,6 +536,7 @@ def _refresh(
     verbose: bool,
     strict: bool = False,
     value_proxy: str = "",
+    robust_futures: int | None = None,
 ) -> None:
     """The refresh job on ``data`` (default: the demo company) into WEITBLICK_HOME, promoted to
     the current recommendation only if every step and blocking check passes; prints the result."""
@@ -550,6 +559,7 @@ def _refresh(
         explain_time_limit_s=explain_time_limit,
         strict=strict,
         value_proxy=value_proxy,
+        robust_futures=robust_futures,
     )
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         err.print(f"Refreshing {workspace} into {paths.store_path(home)} ...")
@@ -569,6 +579,9 @@ def _refresh(
         "rule_prices",
         "baseline_plans",
         "plan_plausibility",
+        "robust_comparison",
+        "robust_run_info",
+        "scenario_discovery",
     )
     s = _settings(tables)
     out.print(f"[bold]{s.company}[/]: plan for {s.period_label(1)} - {s.period_label(s.periods)}")
@@ -583,6 +596,9 @@ def _refresh(
         _stress_summary_table(summary.loc[summary["plan"] == "recommended"], tables["stress_test_run_info"].iloc[0])
     )
     out.print(_plan_robustness_table(summary))
+    _print_robust(tables["robust_comparison"], tables["robust_run_info"])
+    for sentence in tables["scenario_discovery"].query("plan == 'recommended'")["sentence"]:
+        out.print(f"When it fails: {sentence}", soft_wrap=True)
     _print_plausibility(tables["plan_plausibility"])
     out.print(f"Promoted run {result.run_id[:8]} to the current recommendation ('weitblick status', 'weitblick diff').")
     out.print(f"Review report: {paths.reports_dir() / 'review.html'}")
@@ -593,10 +609,11 @@ def demo(
     replications: ReplicationsOption = None,
     time_limit: TimeLimitOption = None,
     explain_time_limit: ExplainTimeLimitOption = None,
+    robust_futures: RobustFuturesOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Refresh the embedded demo company (every asset) and print the recommendation."""
-    _refresh(None, replications, time_limit, explain_time_limit, verbose)
+    _refresh(None, replications, time_limit, explain_time_limit, verbose, robust_futures=robust_futures)
 
 
 @app.command()
@@ -605,6 +622,7 @@ def refresh(
     replications: ReplicationsOption = None,
     time_limit: TimeLimitOption = None,
     explain_time_limit: ExplainTimeLimitOption = None,
+    robust_futures: RobustFuturesOption = None,
     verbose: VerboseOption = False,
     strict: StrictOption = False,
     value_proxy: ValueProxyOption = "",
@@ -614,7 +632,7 @@ def refresh(
     The run becomes the current recommendation only when every step and blocking check passed;
     a failed, stopped or killed refresh leaves the current one as it was."""
     _check_proxy(value_proxy)
-    _refresh(data, replications, time_limit, explain_time_limit, verbose, strict, value_proxy)
+    _refresh(data, replications, time_limit, explain_time_limit, verbose, strict, value_proxy, robust_futures)
 
 
 def _materialise(
@@ -974,7 +992,9 @@ def _health_table(h: pd.DataFrame, level: str, title: str) -> Table:
     return t
 
 
+ROBUST_ASSETS = ["business_cases", "robust_decisions", "robust_comparison", "robust_items", "robust_run_info"]
 STRESS_ASSETS = [
+    *ROBUST_ASSETS,  # the robust plan runs as the plan "robust" (skipped with robust_futures=0)
     "baseline_plans",
     "baseline_decisions",
     "current_roadmap",  # the team's roadmap runs as the plan "current" when the workspace has one
@@ -990,6 +1010,33 @@ STRESS_ASSETS = [
     "stress_test_okrs",
     "plan_plausibility",
 ]
+
+
+def _robust_table(comparison: pd.DataFrame) -> Table:
+    t = Table(title="Plans on held-out futures of the items' values (EUR)")
+    for col in ("plan", "mean", "P10", "P50", "CVaR", "worst", "items", "cost"):
+        t.add_column(col, justify="left" if col == "plan" else "right")
+    for _, r in comparison.iterrows():
+        t.add_row(
+            str(r["plan"]),
+            _money(r["value_mean"]),
+            _money(r["value_p10"]),
+            _money(r["value_p50"]),
+            _money(r["value_cvar"]),
+            _money(r["value_worst"]),
+            str(int(r["items"])),
+            _money(r["cost_eur"]),
+        )
+    return t
+
+
+def _print_robust(comparison: pd.DataFrame | None, info: pd.DataFrame | None) -> None:
+    """The robust plan's line (nothing when it was not optimised)."""
+    if comparison is None or comparison.empty or info is None or info.empty:
+        return
+    from models.portfolio.robust import robust_summary
+
+    out.print(robust_summary(comparison, info.iloc[0]), soft_wrap=True)
 
 
 def _print_plausibility(table: pd.DataFrame) -> None:
@@ -1141,6 +1188,8 @@ def stress_test(
         "stress_test_scenarios": _names(scenarios),
         "workspace_scenarios_dir": str(scenarios_dir or ""),
     }
+    if _names(plans) and ROBUST_PLAN not in _names(plans):
+        config["robust_futures"] = 0  # not asked for: not optimised
     if seed is not None:
         config["seed"] = seed
     with tempfile.TemporaryDirectory(prefix="weitblick-stress-") as tmp:
@@ -1317,6 +1366,120 @@ def robustness(
         sys.stdout.write(json.dumps(payload) + "\n")
         return
     out.print(_robustness_table(table, agreement))
+
+
+@app.command()
+def robust(
+    data: DataOption = None,
+    futures: Annotated[
+        int | None, typer.Option(help="Futures the plan is optimised over (default: settings.robust.futures).", min=1)
+    ] = None,
+    time_limit: TimeLimitOption = None,
+    format: FormatOption = OutputFormat.table,
+    verbose: VerboseOption = False,
+) -> None:
+    """A plan optimised to hold up over sampled futures of the items' values, against the recommended one."""
+    with tempfile.TemporaryDirectory(prefix="weitblick-robust-") as tmp:
+        tables = _run_plan(data, time_limit, ROBUST_ASSETS, Path(tmp), verbose, robust_futures=futures)
+    comparison, info, items = tables["robust_comparison"], tables["robust_run_info"], tables["robust_items"]
+    if comparison.empty:
+        raise ModelError(
+            "the robust plan is switched off (settings.robust.enabled: false). Fix: set it to true in settings.yaml."
+        )
+    decisions = tables["robust_decisions"]
+    if format == "json":
+        funded = decisions.loc[decisions["funded"].astype(bool)]
+        payload = {
+            **json.loads(info.to_json(orient="records"))[0],
+            "comparison": json.loads(comparison.to_json(orient="records")),
+            "funded": json.loads(
+                funded[["item_id", "title", "start_period", "finish_period"]].to_json(orient="records")
+            ),
+            "items": json.loads(items.to_json(orient="records")),
+        }
+        sys.stdout.write(json.dumps(payload) + "\n")
+        return
+    from models.portfolio.robust import robust_summary
+
+    out.print(_robust_table(comparison))
+    out.print(robust_summary(comparison, info.iloc[0]), soft_wrap=True)
+    counts = items["class"].value_counts()
+    out.print(
+        f"Over the good plans ({info.iloc[0]['good_plans']}): {int(counts.get('core', 0))} items are core (in every "
+        f"one), {int(counts.get('borderline', 0))} borderline (in some), {int(counts.get('exterior', 0))} exterior "
+        "(in none).",
+        soft_wrap=True,
+    )
+    t = Table(title="Borderline items: where the plans differ")
+    for col in ("item", "title", "product", "in plans", "expected value", "cost"):
+        t.add_column(col, overflow="fold", no_wrap=col == "item")
+    for _, r in items.loc[items["class"] == "borderline"].iterrows():
+        t.add_row(
+            r["item_id"],
+            r["title"],
+            r["product"],
+            r["in_plans"],
+            _money(r["expected_value_eur"]),
+            _money(r["cost_eur"]),
+        )
+    out.print(t)
+
+
+DISCOVERY_ASSETS = [
+    *STRESS_ASSETS[: STRESS_ASSETS.index("stress_test_runs")],  # the plans and the scenario library
+    "scenario_discovery",
+    "discovery_limits",
+    "discovery_futures",
+    "discovery_drivers",
+    "discovery_run_info",
+]
+
+
+@app.command()
+def discover(
+    data: DataOption = None,
+    futures: Annotated[
+        int | None,
+        typer.Option(help="Futures sampled by Latin hypercube (default: settings.discovery.futures).", min=10),
+    ] = None,
+    time_limit: TimeLimitOption = None,
+    format: FormatOption = OutputFormat.table,
+    verbose: VerboseOption = False,
+) -> None:
+    """What breaks the plan: every driver of the scenario library sampled at once, and the few drivers
+    and ranges where the plan misses its floors (PRIM scenario discovery)."""
+    with tempfile.TemporaryDirectory(prefix="weitblick-discover-") as tmp:
+        tables = _run_plan(
+            data, time_limit, DISCOVERY_ASSETS, Path(tmp), verbose, discovery_futures=futures, robust_futures=0
+        )
+    boxes, limits, info = tables["scenario_discovery"], tables["discovery_limits"], tables["discovery_run_info"]
+    drivers = tables["discovery_drivers"]
+    if format == "json":
+        payload = {
+            **json.loads(info.to_json(orient="records"))[0],
+            "sentences": list(boxes["sentence"]),
+            "boxes": json.loads(boxes.to_json(orient="records")),
+            "limits": json.loads(limits.to_json(orient="records")),
+            "drivers": json.loads(drivers.to_json(orient="records")),
+        }
+        sys.stdout.write(json.dumps(payload) + "\n")
+        return
+    i = info.iloc[0]
+    out.print(
+        f"{int(i['futures']):,} futures over {int(i['drivers'])} drivers of the scenario library (Latin hypercube, "
+        f"seed {int(i['seed'])}); a future counts as failed when the plan misses its {i['failure']} floor.",
+        soft_wrap=True,
+    )
+    for sentence in boxes["sentence"]:
+        out.print(f"- {sentence}", soft_wrap=True)
+    scores = [c for c in drivers.columns if c.startswith("score_")]
+    if scores:
+        t = Table(title="Drivers by how well they tell failures apart (feature score)")
+        for col in ("driver", "range", "score"):
+            t.add_column(col, overflow="fold", justify="right" if col == "score" else "left")
+        for _, r in drivers.sort_values(scores[0], ascending=False).head(8).iterrows():
+            t.add_row(str(r["label"]), f"{r['low']:.3g} .. {r['high']:.3g} {r['unit']}", f"{r[scores[0]]:.2f}")
+        out.print(t)
 
 
 @app.command()

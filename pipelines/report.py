@@ -49,6 +49,12 @@ REVIEW_TABLES = (
     "plan_plausibility",
     "backlog",
     "plan_robustness",
+    "robust_comparison",
+    "robust_run_info",
+    "robust_items",
+    "scenario_discovery",
+    "discovery_limits",
+    "discovery_run_info",
 )
 
 

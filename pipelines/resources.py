@@ -39,6 +39,8 @@ class WeitblickConfig(dg.ConfigurableResource):
     explain_time_limit_s: float | None = None  # overrides settings.explain.time_limit_s (each re-solve)
     near_misses: int | None = None  # overrides settings.explain.near_misses
     frontier_points: int | None = None  # overrides settings.explain.frontier_points
+    robust_futures: int | None = None  # overrides settings.robust.futures; 0: no robust plan
+    discovery_futures: int | None = None  # overrides settings.discovery.futures
     replications: int | None = None  # overrides each scenario's replications
     workers: int | None = None  # local processes of the stress test (default: every core; 1: serial)
     dask_address: str = ""  # tcp://host:port of a Dask scheduler: the stress test runs there instead
@@ -62,6 +64,8 @@ class WeitblickConfig(dg.ConfigurableResource):
                 "explain_time_limit_s",
                 "near_misses",
                 "frontier_points",
+                "robust_futures",
+                "discovery_futures",
                 "replications",
                 "workers",
                 "dask_address",

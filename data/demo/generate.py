@@ -964,6 +964,15 @@ plausibility:
   scenario: baseline
   max_growth_factor: 1.25
   min_headroom: 0.10
+# The robust plan: optimised over 50 sampled futures of the items' values for the mean of the worst
+# fifth blended half and half with the mean, compared with the recommended plan on 500 other futures
+# (100 futures, the default, generalise better and take about 15 s more).
+robust:
+  objective: cvar
+  alpha: 0.2
+  cvar_weight: 0.5
+  futures: 50
+  held_out: 500
 solver:
   name: highs
   time_limit_s: 30

@@ -94,7 +94,7 @@ def period_unit(settings: Settings, n: float = 2) -> str:
     return word if abs(n) == 1 else word + "s"
 
 
-def _eur(x: float) -> str:
+def eur_text(x: float) -> str:
     """Money for a message: 84.3 kEUR, 1.25 M EUR, 512 EUR."""
     if abs(x) >= 1e6:
         return f"{x / 1e6:,.2f} M EUR"
@@ -260,8 +260,8 @@ def roadmap_violations(
             share = f", {sp / b:.0%}" if b > 0 else ""
             found.add(
                 "budget",
-                f"budget of {s.period_label(p)} exceeded by {_eur(sp - b)} "
-                f"({_eur(sp)} planned against {_eur(b)}{share})",
+                f"budget of {s.period_label(p)} exceeded by {eur_text(sp - b)} "
+                f"({eur_text(sp)} planned against {eur_text(b)}{share})",
                 sp - b,
                 "EUR",
                 where="budget",
@@ -271,8 +271,8 @@ def roadmap_violations(
     if s.budget_total is not None and total > s.budget_total + TOL_EUR * max(1.0, s.budget_total):
         found.add(
             "budget_total",
-            f"total budget exceeded by {_eur(total - s.budget_total)} ({_eur(total)} planned against "
-            f"{_eur(s.budget_total)})",
+            f"total budget exceeded by {eur_text(total - s.budget_total)} ({eur_text(total)} planned against "
+            f"{eur_text(s.budget_total)})",
             total - s.budget_total,
             "EUR",
             where="budget",

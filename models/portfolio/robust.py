@@ -48,6 +48,7 @@ from models.portfolio.build import MONEY_SCALE, PortfolioModel, _expr, build_mod
 from models.portfolio.explain import plan_starts
 from models.portfolio.inputs import PortfolioInput, prepare_input
 from models.portfolio.results import PortfolioResult, results
+from models.portfolio.roadmap import eur_text
 from models.portfolio.solve import SolveStats, solve
 from models.realisation import draws_for, stated_confidence
 from models.settings import Settings
@@ -517,4 +518,34 @@ def robust_plan(
         items=classify_items(inp, good),
         plans=plans,
         run_info=pd.DataFrame([info]),
+    )
+
+
+def robust_summary(comparison: pd.DataFrame, info: pd.Series | dict) -> str:
+    """The robust plan against the recommended one on the held-out futures, in one sentence for a board
+    (``comparison`` and a ``run_info`` row of :func:`robust_plan`)."""
+    by = comparison.set_index("plan")
+    rec, rob = by.loc["recommended"], by.loc[ROBUST_PLAN]
+    kind = str(info["objective"])
+    gap = info.get(f"{kind}_gap")
+    proof = str(info.get(f"{kind}_status", ""))
+    if gap is not None and gap == gap:
+        proof += f", proven within {float(gap):.1%}"
+    what = (
+        f"the mean of the worst {float(info['alpha']):.0%} of {int(info['futures'])} futures, weighted "
+        f"{float(info['cvar_weight']):.0%} against their mean"
+        if kind == "cvar"
+        else f"the {'worst' if kind == 'maxmin' else 'mean'} of {int(info['futures'])} futures"
+    )
+    gain, price = float(info["p10_gain_eur"]), float(info["price_of_robustness_eur"])
+    cost = (
+        f"costs {eur_text(price)} of expected value"
+        if price > 0
+        else f"costs no expected value ({eur_text(-price)} more)"
+    )
+    return (
+        f"The robust plan ({what}; {proof}) has a P10 value of {eur_text(rob['value_p10'])} on "
+        f"{int(rob['futures'])} held-out futures, against {eur_text(rec['value_p10'])} for the recommended plan "
+        f"({'+' if gain >= 0 else '-'}{eur_text(abs(gain))}); its mean is {eur_text(rob['value_mean'])} against "
+        f"{eur_text(rec['value_mean'])}: holding up better {cost}."
     )

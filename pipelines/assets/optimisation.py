@@ -5,6 +5,7 @@ import dagster as dg
 import pandas as pd
 
 from models import portfolio
+from models.portfolio.robust import CLASS_COLUMNS, COMPARE_COLUMNS, robust_plan as optimise_robust
 from models.settings import Settings, settings_from_table
 from pipelines.resources import WeitblickConfig
 
@@ -21,7 +22,12 @@ def planning_settings(config: WeitblickConfig, settings: pd.DataFrame) -> Settin
         "frontier_points": config.frontier_points,
     }
     explain = s.explain.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    return s.model_copy(update={"solver": solver, "explain": explain})
+    robust = s.robust
+    if config.robust_futures == 0:
+        robust = robust.model_copy(update={"enabled": False})
+    elif config.robust_futures:
+        robust = robust.model_copy(update={"futures": config.robust_futures})
+    return s.model_copy(update={"solver": solver, "explain": explain, "robust": robust})
 
 
 def _md(df: pd.DataFrame, rows: int = 15) -> dg.MetadataValue:
@@ -230,3 +236,83 @@ def baseline_plans(
             "preview": _md(summary[["method", "value_eur", "n_funded", "valid", "uplift"]]),
         },
     )
+
+
+@dg.multi_asset(
+    outs={
+        "robust_decisions": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="The plan optimised to hold up over sampled futures of the items' values: per candidate "
+            "funded or not, start and finish (no rows when settings.robust is off).",
+        ),
+        "robust_comparison": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="The recommended and the robust plans on held-out futures: mean, P10, P50, CVaR and worst "
+            "value, items and cost.",
+        ),
+        "robust_items": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="Per candidate: core (in every good plan), borderline (in some) or exterior (in none).",
+        ),
+        "robust_run_info": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="Objective, alpha, futures and seeds, each solve's status and proven gap, the price of "
+            "robustness and the gain in P10.",
+        ),
+    },
+)
+def robust_plan(
+    config: WeitblickConfig,
+    backlog: pd.DataFrame,
+    teams: pd.DataFrame,
+    kpi_history: pd.DataFrame,
+    business_cases: pd.DataFrame,
+    value_by_start: pd.DataFrame,
+    settings: pd.DataFrame,
+    portfolio_plan: pd.DataFrame,
+    capacity_usage: pd.DataFrame,
+    budget_usage: pd.DataFrame,
+    plan_run_info: pd.DataFrame,
+):
+    """Optimise the plan over sampled futures (CVaR blended with the mean) and compare it on held-out futures."""
+    s = planning_settings(config, settings)
+    if not s.robust.enabled:
+        info = pd.DataFrame([{"objective": "none", "note": "settings.robust.enabled is false (or --robust-futures 0)"}])
+        yield dg.Output(portfolio_plan.iloc[:0], "robust_decisions", metadata={"enabled": False})
+        yield dg.Output(pd.DataFrame(columns=COMPARE_COLUMNS), "robust_comparison", metadata={"enabled": False})
+        yield dg.Output(pd.DataFrame(columns=CLASS_COLUMNS), "robust_items", metadata={"enabled": False})
+        yield dg.Output(info, "robust_run_info", metadata={"enabled": False})
+        return
+    recommended = portfolio.result_from_tables(portfolio_plan, capacity_usage, budget_usage, plan_run_info)
+    out = optimise_robust(backlog, teams, kpi_history, business_cases, value_by_start, s, recommended)
+    info = out.run_info.iloc[0]
+    summary = {
+        "objective": str(info["objective"]),
+        "futures": int(info["futures"]),
+        "held_out": int(info["held_out"]),
+        "seed": int(info["seed"]),
+        "status": str(info[f"{info['objective']}_status"]),
+        "gap": float(info[f"{info['objective']}_gap"]),
+        "price_of_robustness_eur": float(info["price_of_robustness_eur"]),
+        "p10_gain_eur": float(info["p10_gain_eur"]),
+        "wall_s": float(info["wall_s"]),
+    }
+    funded = out.result.decisions[out.result.decisions["funded"]]
+    yield dg.Output(
+        out.result.decisions,
+        "robust_decisions",
+        metadata={**summary, "funded": len(funded), "preview": _md(funded[["item_id", "title", "start_period"]])},
+    )
+    yield dg.Output(out.comparison, "robust_comparison", metadata={**summary, "preview": _md(out.comparison)})
+    counts = out.items["class"].value_counts()
+    yield dg.Output(
+        out.items,
+        "robust_items",
+        metadata={k: int(counts.get(k, 0)) for k in ("core", "borderline", "exterior")}
+        | {"preview": _md(out.items.loc[out.items["class"] == "borderline"])},
+    )
+    yield dg.Output(out.run_info, "robust_run_info", metadata=summary)

@@ -1,12 +1,13 @@
 """Simulation: the scenario library (with a workspace's own scenarios), and the recommended plan and
 the greedy baselines run through every scenario, many times over, with the chance of meeting each
-key result."""
+key result; and the open exploration of what breaks a plan (scenario discovery)."""
 
 import dagster as dg
 import pandas as pd
 
 from models import portfolio
-from models.names import CURRENT_PLAN, STATUS_QUO_PLAN
+from models.exploration import explore_plans
+from models.names import CURRENT_PLAN, ROBUST_PLAN, STATUS_QUO_PLAN
 from models.plausibility import implausible, plausibility
 from models.robustness import plan_robustness as robustness_of, ranking_agreement
 from models.settings import settings_from_table
@@ -24,6 +25,20 @@ from models.simulation import (
 from pipelines.resources import WeitblickConfig
 
 GROUP = "simulation"
+
+
+def _plans(
+    recommended: pd.DataFrame, robust: pd.DataFrame, baselines: pd.DataFrame, roadmap: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """The decisions of every candidate plan by name: recommended, robust (when optimised), the greedy
+    baselines with the status quo, and the team's current roadmap (when it funds anything)."""
+    decisions = {"recommended": recommended}
+    if len(robust):
+        decisions[ROBUST_PLAN] = robust
+    decisions.update(portfolio.unstack_plans(baselines))
+    if len(roadmap) and roadmap["funded"].astype(bool).any():
+        decisions[CURRENT_PLAN] = roadmap
+    return decisions
 
 
 def _md(df: pd.DataFrame, rows: int = 20) -> dg.MetadataValue:
@@ -88,6 +103,7 @@ def scenario_library_not_empty(scenario_library: pd.DataFrame) -> dg.AssetCheckR
 def stress_test(
     config: WeitblickConfig,
     portfolio_plan: pd.DataFrame,
+    robust_decisions: pd.DataFrame,
     baseline_decisions: pd.DataFrame,
     roadmap_decisions: pd.DataFrame,
     backlog: pd.DataFrame,
@@ -97,11 +113,9 @@ def stress_test(
     settings: pd.DataFrame,
     scenario_library: pd.DataFrame,
 ):
-    """Run the recommended plan, the greedy baselines, the status quo and the team's current roadmap
-    (when the workspace has one) through the scenarios (Mesa model, seeded per replication)."""
-    decisions = {"recommended": portfolio_plan, **portfolio.unstack_plans(baseline_decisions)}
-    if len(roadmap_decisions) and roadmap_decisions["funded"].astype(bool).any():
-        decisions[CURRENT_PLAN] = roadmap_decisions
+    """Run the recommended and the robust plan, the greedy baselines, the status quo and the team's current
+    roadmap (when the workspace has one) through the scenarios (Mesa model, seeded per replication)."""
+    decisions = _plans(portfolio_plan, robust_decisions, baseline_decisions, roadmap_decisions)
     plans = candidate_plans(
         decisions, backlog, teams, kpi_history, settings_from_table(settings), okrs, names=config.stress_test_plans
     )
@@ -187,14 +201,13 @@ def plan_plausibility(
     kpi_history: pd.DataFrame,
     business_cases: pd.DataFrame,
     portfolio_plan: pd.DataFrame,
+    robust_decisions: pd.DataFrame,
     baseline_decisions: pd.DataFrame,
     roadmap_decisions: pd.DataFrame,
     settings: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
     """Per plan, product and plan year: the MRR growth of the stress test's P50 path against the best year on record."""
-    decisions = {"recommended": portfolio_plan, **portfolio.unstack_plans(baseline_decisions)}
-    if len(roadmap_decisions):
-        decisions[CURRENT_PLAN] = roadmap_decisions
+    decisions = _plans(portfolio_plan, robust_decisions, baseline_decisions, roadmap_decisions)
     s = settings_from_table(settings).plausibility
     df = plausibility(stress_test_series, kpi_history, business_cases, decisions, s)
     flagged = df.loc[df["flagged"]]
@@ -244,3 +257,74 @@ def plan_robustness(stress_test_runs: pd.DataFrame, settings: pd.DataFrame) -> d
             "kendall_tau": _md(tau),
         },
     )
+
+
+@dg.multi_asset(
+    outs={
+        "scenario_discovery": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="What breaks each explored plan: PRIM boxes over the library's drivers with coverage, "
+            "density and the sentence that says it.",
+        ),
+        "discovery_limits": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="Per plan and box: the restricted drivers with their lower and upper limits.",
+        ),
+        "discovery_futures": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="The Latin hypercube futures (one column per driver) with each plan's NPV and failure.",
+        ),
+        "discovery_drivers": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="Every uncertain driver of the library: range, default, label, sources, feature scores.",
+        ),
+        "discovery_run_info": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="Futures, seed, the floors that count as failure, the share failed per plan, wall time.",
+        ),
+    },
+)
+def scenario_discovery(
+    config: WeitblickConfig,
+    portfolio_plan: pd.DataFrame,
+    robust_decisions: pd.DataFrame,
+    baseline_decisions: pd.DataFrame,
+    roadmap_decisions: pd.DataFrame,
+    backlog: pd.DataFrame,
+    teams: pd.DataFrame,
+    kpi_history: pd.DataFrame,
+    okrs: pd.DataFrame,
+    settings: pd.DataFrame,
+    scenario_library: pd.DataFrame,
+):
+    """Sample every driver of the library jointly and find the drivers and ranges where a plan misses its floors."""
+    s = settings_from_table(settings)
+    cfg = s.discovery
+    decisions = _plans(portfolio_plan, robust_decisions, baseline_decisions, roadmap_decisions)
+    names = [n for n in dict.fromkeys([*cfg.plans, STATUS_QUO_PLAN]) if n in decisions]
+    plans = candidate_plans(decisions, backlog, teams, kpi_history, s, okrs, names=names)
+    out = explore_plans(
+        plans,
+        scenarios_from_table(scenario_library),
+        s.months,
+        s.satisficing,
+        futures=config.discovery_futures or cfg.futures,
+        seed=cfg.seed,
+        count=cfg.failure,
+        min_coverage=cfg.min_coverage,
+        max_boxes=cfg.max_boxes,
+        workers=config.workers,
+    )
+    info = out.run_info.iloc[0].to_dict()
+    meta = {k: info[k] for k in ("futures", "seed", "drivers", "failure", "plans", "failed_share", "wall_s")}
+    sentences = dg.MetadataValue.md("\n".join(f"- {x}" for x in out.boxes["sentence"]) or "none")
+    yield dg.Output(out.boxes, "scenario_discovery", metadata={**meta, "sentences": sentences})
+    yield dg.Output(out.limits, "discovery_limits", metadata={"rows": len(out.limits)})
+    yield dg.Output(out.futures, "discovery_futures", metadata={"rows": len(out.futures)})
+    yield dg.Output(out.drivers, "discovery_drivers", metadata={"drivers": len(out.drivers)})
+    yield dg.Output(out.run_info, "discovery_run_info", metadata=meta)

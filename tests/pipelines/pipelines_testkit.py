@@ -14,7 +14,16 @@ from pipelines import paths
 WEITBLICK = str(Path(sys.executable).parent / "weitblick")
 # Effort of the session's refresh: short solver limits; the plan reports its gap honestly either way.
 DEMO_REPLICATIONS = 4
-DEMO_ARGS = ("--replications", str(DEMO_REPLICATIONS), "--time-limit", "6", "--explain-time-limit", "0.25")
+DEMO_ARGS = (
+    "--replications",
+    str(DEMO_REPLICATIONS),
+    "--time-limit",
+    "6",
+    "--explain-time-limit",
+    "0.25",
+    "--robust-futures",
+    "20",
+)
 
 
 def home_env(home: Path, reports: Path) -> dict[str, str]:

@@ -124,7 +124,7 @@ def test_stress_test_covers_every_scenario_with_recorded_seeds(demo_run):
     assert set(runs["scenario"]) == set(t["scenario_library"]["name"])
     assert (runs.groupby(["plan", "scenario"]).size() == DEMO_REPLICATIONS).all()
     # the four greedy baselines and the status quo
-    assert "recommended" in set(runs["plan"]) and runs["plan"].nunique() == 6
+    assert {"recommended", "robust"} <= set(runs["plan"]) and runs["plan"].nunique() == 7
     # every plan's gain over the status quo is measured in the same replications: 0 for the status quo itself
     summary = t["stress_test_summary"].set_index("plan")
     assert (summary.loc["status_quo", "npv_increment_p50"] == 0).all()

@@ -414,13 +414,13 @@ def test_increment_over_the_status_quo_by_hand():
     assert summarise_runs(runs.loc[runs["plan"] == "a"])["npv_increment_mean"].isna().all()
 
 
-def test_plan_names_are_the_recommended_plan_the_greedy_baselines_and_the_current_one(
+def test_plan_names_are_the_recommended_and_robust_plans_the_greedy_baselines_and_the_current_one(
     sim_decisions, sim_backlog, sim_teams, sim_kpi_history, sim_settings
 ):
     from models.portfolio.greedy import RANKINGS
     from models.simulation import PLAN_NAMES
 
-    assert ("recommended", *RANKINGS, "status_quo", "current") == PLAN_NAMES and "wsjf" in PLAN_NAMES
+    assert ("recommended", "robust", *RANKINGS, "status_quo", "current") == PLAN_NAMES and "wsjf" in PLAN_NAMES
     tables = (sim_backlog, sim_teams, sim_kpi_history, sim_settings)
     # a plan the stress test knows but without decisions here: say how to get them
     with pytest.raises(
