@@ -508,6 +508,12 @@ def _condition(driver: pd.Series, lo: float, hi: float) -> str:
     """One restriction of a box in words, e.g. ``monthly attrition is above 2.1 %``."""
     fmt: Callable[[float], str] = lambda v: _value(v, str(driver["unit"]))  # noqa: E731
     label, shock = str(driver["label"]), driver["kind"] == "shock" and driver["unit"] != "month"
+    if driver.name == "realised_value":  # the plan's own bets: said the way round a board reads it
+        if np.isfinite(lo) and np.isfinite(hi):
+            return f"the plan's ideas deliver between {fmt(lo)} and {fmt(hi)} of their expected value"
+        if np.isfinite(lo):
+            return f"the plan's ideas deliver more than {fmt(lo)} of their expected value"
+        return f"the plan's ideas deliver less than {fmt(hi)} of their expected value"
     if driver["unit"] == "month":  # a calendar month: before / after
         if np.isfinite(lo) and np.isfinite(hi):
             return f"{label} falls between month {round(lo)} and month {round(hi)}"
@@ -582,23 +588,48 @@ def explore_plans(
     max_boxes: int = 3,
     workers: int | None = None,
     progress: bool | None = None,
+    item_values: Mapping[str, float] | None = None,
+    npv_floor: str = "status_quo_mean",
 ) -> Exploration:
     """Sample ``futures`` futures over every driver of ``scenarios`` (Latin hypercube under ``seed``), run
     ``plans`` through them (the plan named status_quo, when among them, is the NPV floor and is not
-    explored itself) and say what breaks each other plan (:func:`what_breaks`)."""
+    explored itself) and say what breaks each other plan (:func:`what_breaks`).
+
+    ``item_values`` (item -> its estimated benefit, e.g. the business cases' ``pv_benefit_estimated_eur``)
+    adds one driver per plan that the library does not hold but every future draws: how much of its
+    expected value the plan's ideas deliver in that future (:func:`realised_value`), so a plan that fails
+    because its bets did not work says so.
+
+    ``npv_floor``: without ``floors.npv`` in EUR, "status_quo_mean" sets it to the status quo's mean NPV over
+    these futures; "status_quo_same_future" compares with the status quo in each future."""
     import time
 
     started = time.perf_counter()
     drivers = library_drivers(scenarios, horizon_months)
     sampled = sample_futures(drivers, futures, seed)
     runs = explore(plans, sampled, drivers, scenarios, seed, workers=workers, progress=progress)
+    sq_runs = runs.loc[runs["plan"] == STATUS_QUO_PLAN, "npv_eur"]
+    floor_text = "settings.satisficing.npv" if floors.npv is not None else "the status quo's NPV in the same future"
+    if floors.npv is None and npv_floor == "status_quo_mean" and len(sq_runs):
+        floors = floors.model_copy(update={"npv": float(sq_runs.mean())})
+        floor_text = "the status quo's mean NPV over these futures"
     failures = explore_failures(runs, floors, count=count)
     explored = [p.name for p in plans if p.name != STATUS_QUO_PLAN]
     boxes, limits, shares = [], [], {}
     table = sampled.copy()
     drivers_out = drivers.copy()
+    by_name = {p.name: p for p in plans}
     for name in explored:
-        found = what_breaks(sampled, failures, drivers, name, min_coverage=min_coverage, max_boxes=max_boxes)
+        x, d = sampled, drivers
+        if item_values is not None:
+            mine = runs.loc[runs["plan"] == name].set_index("future")["seed"]
+            share = realised_value(by_name[name], item_values, sampled["future"].map(mine).to_numpy(dtype=np.int64))
+            x = sampled.assign(realised_value=share)
+            d = pd.concat([drivers, pd.DataFrame([_realised_driver(share)])], ignore_index=True)
+            table[f"{name}__realised_value"] = share
+            if "realised_value" not in set(drivers_out["driver"]):
+                drivers_out = pd.concat([drivers_out, pd.DataFrame([_realised_driver(share)])], ignore_index=True)
+        found = what_breaks(x, failures, d, name, min_coverage=min_coverage, max_boxes=max_boxes)
         shares[name] = found.failed_share
         mine = runs.loc[runs["plan"] == name].set_index("future")
         table[f"{name}__npv_eur"] = table["future"].map(mine["npv_eur"])
@@ -606,7 +637,7 @@ def explore_plans(
             failures.loc[failures["plan"] == name].set_index("future")["failed"]
         )
         drivers_out[f"score_{name}"] = drivers_out["driver"].map(found.scores.set_index("driver")["score"])
-        label = dict(zip(drivers["driver"], drivers["label"], strict=True))
+        label = dict(zip(d["driver"], d["label"], strict=True))
         for k, sentence in enumerate(found.sentences):
             row = {"plan": name, "box": 0, "coverage": np.nan, "density": np.nan, "mass": np.nan, "cases": 0}
             row.update({"restricted": "", "sentence": sentence})
@@ -632,7 +663,11 @@ def explore_plans(
         "futures": int(futures),
         "seed": int(seed),
         "drivers": len(drivers),
-        "failure": ", ".join(count),
+        "failure": ", ".join(
+            {"npv": "NPV", "okr_met_share": "OKR", "on_time_share": "on-time"}.get(c, c) for c in count
+        ),
+        "npv_floor_eur": floors.npv if floors.npv is not None else float("nan"),
+        "npv_floor": floor_text,
         "plans": ", ".join(explored),
         "failed_share": "; ".join(f"{k}: {v:.3f}" for k, v in shares.items()),
         "runs": len(runs),
@@ -645,3 +680,40 @@ def explore_plans(
         drivers=drivers_out,
         run_info=pd.DataFrame([info]),
     )
+
+
+REALISED_LABEL = "how much of its expected value the plan's ideas deliver"
+
+
+def realised_value(plan: SimulationPlan, item_values: Mapping[str, float], seeds: np.ndarray) -> np.ndarray:
+    """Per future (its run seed): sum_i v_i R_i / sum_i v_i E[R_i] over the plan's items, with v_i the item's
+    estimated benefit, R_i the realisation factor the run draws for it (common random numbers: the
+    simulation's own draw, :func:`models.simulation.model.realisation_factors`) and E[R_i] its expectation
+    (:func:`models.realisation.expected_factor`): 1 when the ideas deliver as expected on the whole, 0.5
+    when half. NaN without items or value."""
+    from models.realisation import expected_factor
+    from models.simulation.model import realisation_factors
+
+    arrays = plan.arrays
+    v = np.array([float(item_values.get(i, 0.0)) for i in arrays.item_ids], dtype=float)
+    v = np.where(np.isfinite(v), v, 0.0)
+    if not plan.realisation.enabled:
+        return np.ones(len(seeds))
+    expected = float(v @ expected_factor(np.asarray(arrays.confidence, dtype=float), plan.realisation))
+    if not len(v) or abs(expected) < 1e-9:
+        return np.full(len(seeds), np.nan)
+    return np.array([float(v @ realisation_factors(arrays, plan.realisation, int(s))) for s in seeds]) / expected
+
+
+def _realised_driver(share: np.ndarray) -> dict:
+    finite = share[np.isfinite(share)]
+    return {
+        "driver": "realised_value",
+        "kind": "plan",
+        "low": float(finite.min()) if len(finite) else np.nan,
+        "high": float(finite.max()) if len(finite) else np.nan,
+        "default": 1.0,
+        "label": REALISED_LABEL,
+        "unit": "x",
+        "sources": "the realisation of the plan's items in each future (models/realisation.py)",
+    }

@@ -88,6 +88,14 @@ class DiscoverySettings(BaseModel):
         0.8, gt=0, le=1, description="PRIM: the densest box that still covers this share of the misses it looks at"
     )
     max_boxes: int = Field(3, ge=1, le=10, description="PRIM: most boxes found one after another (covering)")
+    npv_floor: Literal["status_quo_mean", "status_quo_same_future"] = Field(
+        "status_quo_mean",
+        description="the NPV floor of the exploration (unless satisficing.npv sets one in EUR): the status quo's "
+        "mean NPV over the futures (the plan falls short of what doing nothing new earns on average: the "
+        "market's drivers show), or the status quo's NPV in the same future (the plan does worse than "
+        "doing nothing there: on the demo mostly the item-by-item chance of the simulation, which no "
+        "small set of drivers explains)",
+    )
     failure: list[Literal["npv", "okr_met_share", "on_time_share"]] = Field(
         default_factory=lambda: ["npv"],
         min_length=1,
@@ -130,9 +138,10 @@ class RobustSettings(BaseModel):
         "product's 12-month log MRR growth in the KPI history",
     )
     good_plans: list[Literal["expected", "cvar", "maxmin"]] = Field(
-        default_factory=lambda: ["expected", "cvar", "maxmin"],
+        default_factory=lambda: ["expected", "cvar"],
         description="the objectives whose optimal plans decide which items are core (in every one), "
-        "borderline (in some) and exterior (in none)",
+        "borderline (in some) and exterior (in none): by default the recommended plan (expected) and the "
+        "robust one; maxmin adds the plan for the worst future (one more solve)",
     )
     time_limit_s: float | None = Field(None, gt=0, description="per robust solve; None: solver.time_limit_s")
     gap_rel: float | None = Field(None, ge=0, lt=1, description="per robust solve; None: solver.gap_rel")
@@ -239,7 +248,7 @@ def discover(
     ``experiments``: one row per future, one numeric column per driver; ``failed``: one bool per row.
     Boxes are found one after another (PRIM's covering: the next box looks only at the futures the
     earlier ones left out), at most ``max_boxes``, while a box is denser in failures than the
-    futures it is drawn from. On each box's peeling trajectory the densest box that still covers at
+    futures it is drawn from and than all futures together. On each box's peeling trajectory the densest box that still covers at
     least ``min_coverage`` of the failures it looked at is chosen (the densest if none does), among the
     boxes that restrict at most ``max_restricted`` drivers (None: any number): a board can act on a
     sentence with three conditions, not on one with twelve fitted to the sample's noise.
@@ -341,7 +350,8 @@ def _prim(
             inside &= remaining
             n_in = int(inside.sum())
             density = float(y[inside].mean()) if n_in else 0.0
-            if not restricted or density <= y[remaining].mean():
+            # a box must be denser in failures than the futures left to it and than all futures together
+            if not restricted or density <= y[remaining].mean() or density <= y.mean():
                 break
             remaining &= ~inside
             rows.append(

@@ -780,7 +780,12 @@ display(
     Markdown(
         f"{int(discovery_info['futures']):,} futures over {int(discovery_info['drivers'])} drivers (Latin hypercube, "
         f"seed {int(discovery_info['seed'])}); a future counts as a miss when the plan falls short of its "
-        f"{escape(str(discovery_info['failure']))} floor.\n\n"
+        f"{escape(str(discovery_info['failure']))} floor"
+        + (
+            f" (an NPV of {eur(discovery_info['npv_floor_eur'])}, {escape(str(discovery_info['npv_floor']))}).\n\n"
+            if discovery_info["npv_floor_eur"] == discovery_info["npv_floor_eur"]
+            else f" ({escape(str(discovery_info['npv_floor']))}).\n\n"
+        )
         + "\n".join(f"- {escape(x)}" for x in discovery["sentence"])
     )
 )

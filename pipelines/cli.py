@@ -518,6 +518,14 @@ ReplicationsOption = Annotated[
 ExplainTimeLimitOption = Annotated[
     float | None, typer.Option("--explain-time-limit", help="Time limit of each explanation re-solve in seconds.")
 ]
+DiscoveryFuturesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--discovery-futures",
+        min=10,
+        help="Futures of the open exploration of what breaks the plan (default: settings.discovery.futures).",
+    ),
+]
 RobustFuturesOption = Annotated[
     int | None,
     typer.Option(
@@ -537,6 +545,7 @@ def _refresh(
     strict: bool = False,
     value_proxy: str = "",
     robust_futures: int | None = None,
+    discovery_futures: int | None = None,
 ) -> None:
     """The refresh job on ``data`` (default: the demo company) into WEITBLICK_HOME, promoted to
     the current recommendation only if every step and blocking check passes; prints the result."""
@@ -560,6 +569,7 @@ def _refresh(
         strict=strict,
         value_proxy=value_proxy,
         robust_futures=robust_futures,
+        discovery_futures=discovery_futures,
     )
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         err.print(f"Refreshing {workspace} into {paths.store_path(home)} ...")
@@ -610,10 +620,19 @@ def demo(
     time_limit: TimeLimitOption = None,
     explain_time_limit: ExplainTimeLimitOption = None,
     robust_futures: RobustFuturesOption = None,
+    discovery_futures: DiscoveryFuturesOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Refresh the embedded demo company (every asset) and print the recommendation."""
-    _refresh(None, replications, time_limit, explain_time_limit, verbose, robust_futures=robust_futures)
+    _refresh(
+        None,
+        replications,
+        time_limit,
+        explain_time_limit,
+        verbose,
+        robust_futures=robust_futures,
+        discovery_futures=discovery_futures,
+    )
 
 
 @app.command()
@@ -623,6 +642,7 @@ def refresh(
     time_limit: TimeLimitOption = None,
     explain_time_limit: ExplainTimeLimitOption = None,
     robust_futures: RobustFuturesOption = None,
+    discovery_futures: DiscoveryFuturesOption = None,
     verbose: VerboseOption = False,
     strict: StrictOption = False,
     value_proxy: ValueProxyOption = "",
@@ -632,7 +652,17 @@ def refresh(
     The run becomes the current recommendation only when every step and blocking check passed;
     a failed, stopped or killed refresh leaves the current one as it was."""
     _check_proxy(value_proxy)
-    _refresh(data, replications, time_limit, explain_time_limit, verbose, strict, value_proxy, robust_futures)
+    _refresh(
+        data,
+        replications,
+        time_limit,
+        explain_time_limit,
+        verbose,
+        strict,
+        value_proxy,
+        robust_futures,
+        discovery_futures,
+    )
 
 
 def _materialise(
@@ -1467,7 +1497,12 @@ def discover(
     i = info.iloc[0]
     out.print(
         f"{int(i['futures']):,} futures over {int(i['drivers'])} drivers of the scenario library (Latin hypercube, "
-        f"seed {int(i['seed'])}); a future counts as failed when the plan misses its {i['failure']} floor.",
+        f"seed {int(i['seed'])}); a future counts as failed when the plan misses its {i['failure']} floor"
+        + (
+            f" (NPV below {_money(i['npv_floor_eur'])} EUR, {i['npv_floor']})."
+            if not _missing(i["npv_floor_eur"])
+            else f" (NPV below {i['npv_floor']})."
+        ),
         soft_wrap=True,
     )
     for sentence in boxes["sentence"]:

@@ -299,6 +299,7 @@ def scenario_discovery(
     teams: pd.DataFrame,
     kpi_history: pd.DataFrame,
     okrs: pd.DataFrame,
+    business_cases: pd.DataFrame,
     settings: pd.DataFrame,
     scenario_library: pd.DataFrame,
 ):
@@ -319,6 +320,10 @@ def scenario_discovery(
         min_coverage=cfg.min_coverage,
         max_boxes=cfg.max_boxes,
         workers=config.workers,
+        npv_floor=cfg.npv_floor,
+        item_values=dict(
+            zip(business_cases["item_id"].astype(str), business_cases["pv_benefit_estimated_eur"], strict=True)
+        ),
     )
     info = out.run_info.iloc[0].to_dict()
     meta = {k: info[k] for k in ("futures", "seed", "drivers", "failure", "plans", "failed_share", "wall_s")}

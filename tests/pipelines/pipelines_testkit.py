@@ -23,6 +23,8 @@ DEMO_ARGS = (
     "0.25",
     "--robust-futures",
     "20",
+    "--discovery-futures",
+    "100",
 )
 
 

@@ -33,7 +33,18 @@ from pipelines.store import prepare_home, read_tables, run_schema
 pytestmark = pytest.mark.slow
 
 # the least effort that still plans, explains and stress-tests (the plan reports TimeLimit and its gap)
-FAST = ("--replications", "1", "--time-limit", "1", "--explain-time-limit", "0.05", "--robust-futures", "0")
+FAST = (
+    "--replications",
+    "1",
+    "--time-limit",
+    "1",
+    "--explain-time-limit",
+    "0.05",
+    "--robust-futures",
+    "0",
+    "--discovery-futures",
+    "20",
+)
 CURRENT_TABLES = ("portfolio_plan", "plan_run_info", "stress_test_summary", "backlog", "teams", "settings")
 
 

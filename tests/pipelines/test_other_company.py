@@ -35,7 +35,7 @@ def test_a_refresh_of_the_company_plans_and_stress_tests_it_over_the_whole_libra
     home = tmp_path / "home"
     runner = CliRunner(env=home_env(home, home / "reports"))
     args = ["refresh", "--data", nordwind, "--replications", "1", "--time-limit", "2", "--explain-time-limit", "0.05"]
-    args += ["--robust-futures", "10"]
+    args += ["--robust-futures", "10", "--discovery-futures", "30"]
     result = runner.invoke(app, args, catch_exceptions=False)
     assert result.exit_code == 0, result.stderr[-3000:]
     status = json.loads(runner.invoke(app, ["status", "--format", "json"]).stdout)

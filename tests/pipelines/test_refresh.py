@@ -133,6 +133,49 @@ def test_stress_test_covers_every_scenario_with_recorded_seeds(demo_run):
     assert len(t["stress_test_summary"]) == runs[["plan", "scenario"]].drop_duplicates().shape[0]
 
 
+def test_the_robust_plan_is_compared_on_held_out_futures_and_its_items_classified(demo_run):
+    t = read_tables(
+        demo_run.store, "robust_decisions", "robust_comparison", "robust_items", "robust_run_info", "portfolio_plan"
+    )
+    info = t["robust_run_info"].iloc[0]
+    assert info["futures"] == 20 and info["held_out"] > info["futures"] and info["held_out_seed"] != info["seed"]
+    assert info["cvar_status"] in ("Optimal", "TimeLimit") and info["cvar_gap"] >= 0
+    comparison = t["robust_comparison"].set_index("plan")
+    assert list(comparison.index[:2]) == ["recommended", "robust"]
+    assert (comparison["value_worst"] <= comparison["value_p10"]).all()
+    assert (comparison["value_cvar"] <= comparison["value_p50"]).all()
+    # the price and gain are the comparison's own differences
+    assert info["price_of_robustness_eur"] == pytest.approx(
+        comparison.at["recommended", "value_mean"] - comparison.at["robust", "value_mean"]
+    )
+    assert info["p10_gain_eur"] == pytest.approx(
+        comparison.at["robust", "value_p10"] - comparison.at["recommended", "value_p10"]
+    )
+    # core items are in both good plans, exterior in neither
+    rec = set(t["portfolio_plan"].query("funded")["item_id"])
+    rob = set(t["robust_decisions"].query("funded")["item_id"])
+    items = t["robust_items"]
+    assert set(items.loc[items["class"] == "core", "item_id"]) == rec & rob
+    assert set(items.loc[items["class"] == "borderline", "item_id"]) == rec ^ rob
+    assert len(items) == len(t["portfolio_plan"])
+
+
+def test_scenario_discovery_says_what_breaks_the_recommended_plan(demo_run):
+    t = read_tables(demo_run.store, "scenario_discovery", "discovery_limits", "discovery_futures", "discovery_run_info")
+    info = t["discovery_run_info"].iloc[0]
+    assert info["futures"] == 100 and len(t["discovery_futures"]) == 100 and info["drivers"] >= 20
+    boxes = t["scenario_discovery"].query("plan == 'recommended'")
+    assert len(boxes) >= 1 and boxes["sentence"].iloc[0].startswith("The recommended plan misses its NPV floor in ")
+    failed = t["discovery_futures"]["recommended__failed"].astype(bool)
+    assert 0 < failed.mean() < 1
+    # a box is denser in misses than the futures as a whole, and its limits are stored per driver
+    found = boxes.loc[boxes["box"] >= 1]
+    assert (found["density"] > failed.mean()).all()
+    limits = t["discovery_limits"].query("plan == 'recommended'")
+    assert set(limits["box"]) == set(found["box"])
+    assert "When it fails: The recommended plan" in demo_run.proc.stdout
+
+
 def test_review_report_is_rendered(demo_run):
     html = demo_run.reports / "review.html"
     text = html.read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ def test_robustness_json_on_the_demo_company():
     assert result.exit_code == 0, result.stderr[-3000:]
     payload = json.loads(result.stdout)  # stdout is exactly one JSON object
     t = pd.DataFrame(payload["robustness"]).set_index("plan")
-    assert {"recommended", "status_quo"} <= set(t.index) and (t["futures"] == 6).all()
+    assert {"recommended", "robust", "status_quo"} <= set(t.index) and (t["futures"] == 6).all()
     assert (t["regret_mean"] >= 0).all() and (t["regret_max"] >= t["regret_mean"]).all()
     assert t["regret_mean"].min() < t["regret_max"].max()  # some plan is best in some future
     assert t["satisficing"].between(0, 1).all()

@@ -108,6 +108,7 @@ def stress_test_on(data: Path, home: Path, scenarios: list[str]) -> dg.ExecuteIn
         time_limit_s=5.0,
         stress_test_plans=["recommended"],
         stress_test_scenarios=scenarios,
+        robust_futures=0,
     )
     with dg.DagsterInstance.ephemeral() as instance:
         return defs.resolve_job_def("refresh").execute_in_process(

@@ -18,7 +18,7 @@ from pipelines.cli import INPUT_ASSETS, PLAN_ASSETS, STRESS_ASSETS
 from pipelines.definitions import build_definitions
 from pipelines.store import read_tables, run_schema
 
-PLANS = ["recommended", "rice", "wsjf", "value_per_effort", "weighted_score", "status_quo"]
+PLANS = ["recommended", "robust", "rice", "wsjf", "value_per_effort", "weighted_score", "status_quo"]
 
 
 @pytest.mark.slow
@@ -39,13 +39,14 @@ def test_stress_test_json_on_the_demo_company():
     )
     assert result.exit_code == 0, result.stderr[-3000:]
     payload = json.loads(result.stdout)  # stdout is exactly one JSON object
-    # the recommended plan, the four greedy baselines and the status quo, each through both scenarios 3 times
+    # the recommended and robust plans, the four greedy baselines and the status quo, each through both
+    # scenarios 3 times
     assert payload["plans"] == PLANS and payload["scenarios"] == ["baseline", "budget_cut"]
-    assert payload["runs"] == 6 * 2 * 3 and payload["replications"] == 3
+    assert payload["runs"] == 7 * 2 * 3 and payload["replications"] == 3
     assert payload["backend"] == "processes" and payload["workers"] >= 1
     assert payload["root_seed"] == 20270101 and 0 <= payload["min_seed"] < payload["max_seed"]
     summary = pd.DataFrame(payload["summary"])
-    assert len(summary) == 12 and (summary["runs"] == 3).all()
+    assert len(summary) == 14 and (summary["runs"] == 3).all()
     assert (summary["npv_p10"] <= summary["npv_p50"]).all() and (summary["npv_p50"] <= summary["npv_p90"]).all()
     assert summary["okr_met_share_mean"].between(0, 1).all()
     # a budget cut delivers less on time than the baseline, for the recommended plan
@@ -118,6 +119,7 @@ def test_stress_test_assets_record_seeds_workers_and_wall_time(tmp_path):
         workers=1,
         time_limit_s=5.0,
         stress_test_plans=["recommended", "wsjf"],
+        robust_futures=0,
         stress_test_scenarios=["baseline", "talent_attrition"],
     )
     # what `weitblick stress-test` materialises, and the bands the review draws
