@@ -248,10 +248,11 @@ def discover(
     ``experiments``: one row per future, one numeric column per driver; ``failed``: one bool per row.
     Boxes are found one after another (PRIM's covering: the next box looks only at the futures the
     earlier ones left out), at most ``max_boxes``, while a box is denser in failures than the
-    futures it is drawn from and than all futures together. On each box's peeling trajectory the densest box that still covers at
-    least ``min_coverage`` of the failures it looked at is chosen (the densest if none does), among the
-    boxes that restrict at most ``max_restricted`` drivers (None: any number): a board can act on a
-    sentence with three conditions, not on one with twelve fitted to the sample's noise.
+    futures it is drawn from and than all futures together. On each box's peeling trajectory the
+    densest box that still covers at least ``min_coverage`` of the failures it looked at is chosen
+    (the densest if none does), among the boxes that restrict at most ``max_restricted`` drivers
+    (None: any number): a board can act on a sentence with three conditions, not on one with twelve
+    fitted to the sample's noise.
 
     Returns one row per box: box (1, 2, ...), coverage (share of all failures inside it and outside
     the earlier boxes), density (share of failures among those futures), mass (their share of all
