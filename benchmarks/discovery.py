@@ -21,11 +21,13 @@ import time
 from _common import emit
 from simulation import demo_plans
 
-from models.exploration import explore, explore_failures, future_scenarios, library_drivers, sample_futures, what_breaks
+from models.exploration import explore_plans
 from models.names import STATUS_QUO_PLAN
-from models.robustness import Floors
+from models.settings import load_settings
 from models.simulation import load_scenarios
+from models.valuation import business_cases
 from pipelines import paths
+from pipelines.sources import load_inputs
 
 
 def main() -> None:
@@ -36,43 +38,52 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=24, help="months simulated (the demo plan's 8 quarters)")
     ap.add_argument("--time-limit", type=float, default=30.0, help="optimiser time limit for the demo plan")
     args = ap.parse_args()
-
     t0 = time.perf_counter()
     every = demo_plans(args.time_limit, args.months)
     plans = [p for p in every if p.name in ("recommended", STATUS_QUO_PLAN)]
     scenarios = load_scenarios(paths.scenarios_dir())
+    demo = paths.demo_data_dir()
+    d, s = load_inputs(demo), load_settings(demo / "settings.yaml")
+    cases = business_cases(d.backlog, d.teams, d.kpi_history, s)
     prepare_s = time.perf_counter() - t0
-
+    cfg = s.discovery
     t1 = time.perf_counter()
-    horizon = plans[0].months
-    drivers = library_drivers(scenarios, horizon)
-    futures = sample_futures(drivers, args.futures, args.seed)
-    future_scenarios(futures, drivers, scenarios)  # built again inside explore: timed here on its own
-    t2 = time.perf_counter()
-    runs = explore(plans, futures, drivers, scenarios, args.seed, workers=args.workers, progress=False)
-    t3 = time.perf_counter()
-    failures = explore_failures(runs, Floors())
-    found = what_breaks(futures, failures, drivers, "recommended")
-    t4 = time.perf_counter()
-    box = found.boxes.iloc[0] if len(found.boxes) else None
+    out = explore_plans(
+        plans,
+        scenarios,
+        plans[0].months,
+        s.satisficing,
+        futures=args.futures,
+        seed=args.seed,
+        count=cfg.failure,
+        min_coverage=cfg.min_coverage,
+        max_boxes=cfg.max_boxes,
+        workers=args.workers,
+        progress=False,
+        npv_floor=cfg.npv_floor,
+        item_values=dict(zip(cases["item_id"], cases["pv_benefit_estimated_eur"], strict=True)),
+    )
+    wall = time.perf_counter() - t1
+    info = out.run_info.iloc[0]
+    boxes = out.boxes.loc[out.boxes["box"] >= 1]
+    box = boxes.iloc[0] if len(boxes) else None
+    scores = out.drivers.sort_values("score_recommended", ascending=False)
     emit(
         "discovery",
         futures=args.futures,
-        runs=len(runs),
-        drivers=len(drivers),
+        runs=int(info["runs"]),
+        drivers=int(info["drivers"]) + 1,  # the library's and the plan's realised value
         workers=args.workers,
-        sample_s=round(t2 - t1, 3),
-        run_s=round(t3 - t2, 3),
-        discover_s=round(t4 - t3, 3),
-        wall_s=round(t4 - t1, 3),
+        wall_s=round(wall, 3),
         prepare_s=round(prepare_s, 3),
-        failed_share=round(found.failed_share, 4),
-        boxes=len(found.boxes),
+        npv_floor_eur=round(float(info["npv_floor_eur"])),
+        failed_share=float(str(info["failed_share"]).split(": ")[1]),
+        boxes=len(boxes),
         box1_coverage=None if box is None else round(float(box["coverage"]), 4),
         box1_density=None if box is None else round(float(box["density"]), 4),
         box1_restricted=None if box is None else str(box["restricted"]),
-        top_driver=str(found.scores["driver"].iloc[0]),
-        sentence=found.sentences[0],
+        top_driver=str(scores["driver"].iloc[0]),
+        sentences=list(out.boxes["sentence"]),
         seed=args.seed,
     )
 
