@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -555,6 +555,7 @@ def _and(parts: list[str]) -> str:
 # The whole exploration, as the pipeline and the command line run it
 # ---------------------------------------------------------------------------------------
 
+TRAJECTORY_COLUMNS = ["plan", "step", "coverage", "density", "mass", "restricted", "chosen"]
 BOX_COLUMNS = ["plan", "box", "coverage", "density", "mass", "cases", "restricted", "sentence"]
 LIMIT_COLUMNS = ["plan", "box", "driver", "label", "lower", "upper"]
 
@@ -565,14 +566,16 @@ class Exploration:
     is a sentence without a box), ``limits`` (``LIMIT_COLUMNS``, the restricted drivers of each box),
     ``futures`` (the sampled drivers with each plan's outcome and failure: ``<plan>__npv_eur``,
     ``<plan>__failed``), ``drivers`` (``DRIVER_COLUMNS`` and each explored plan's feature score
-    ``score_<plan>``) and ``run_info`` (futures, seed, failure floors, plans, failed share per plan,
-    runs, wall_s)."""
+    ``score_<plan>``), ``trajectory`` (per plan the peeling trade-off of its first box: step,
+    coverage, density, mass, restricted drivers, chosen) and ``run_info`` (futures, seed, failure
+    floors, plans, failed share per plan, runs, wall_s)."""
 
     boxes: pd.DataFrame
     limits: pd.DataFrame
     futures: pd.DataFrame
     drivers: pd.DataFrame
     run_info: pd.DataFrame
+    trajectory: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TRAJECTORY_COLUMNS))
 
 
 def explore_plans(
@@ -615,7 +618,7 @@ def explore_plans(
         floor_text = "the status quo's mean NPV over these futures"
     failures = explore_failures(runs, floors, count=count)
     explored = [p.name for p in plans if p.name != STATUS_QUO_PLAN]
-    boxes, limits, shares = [], [], {}
+    boxes, limits, shares, trajectories = [], [], {}, []
     table = sampled.copy()
     drivers_out = drivers.copy()
     by_name = {p.name: p for p in plans}
@@ -631,6 +634,8 @@ def explore_plans(
                 drivers_out = pd.concat([drivers_out, pd.DataFrame([_realised_driver(share)])], ignore_index=True)
         found = what_breaks(x, failures, d, name, min_coverage=min_coverage, max_boxes=max_boxes)
         shares[name] = found.failed_share
+        if len(found.trajectory):
+            trajectories.append(found.trajectory.assign(plan=name))
         mine = runs.loc[runs["plan"] == name].set_index("future")
         table[f"{name}__npv_eur"] = table["future"].map(mine["npv_eur"])
         table[f"{name}__failed"] = table["future"].map(
@@ -679,6 +684,11 @@ def explore_plans(
         futures=table,
         drivers=drivers_out,
         run_info=pd.DataFrame([info]),
+        trajectory=(
+            pd.concat(trajectories, ignore_index=True)[TRAJECTORY_COLUMNS]
+            if trajectories
+            else pd.DataFrame(columns=TRAJECTORY_COLUMNS)
+        ),
     )
 
 

@@ -789,6 +789,19 @@ display(
         + "\n".join(f"- {escape(x)}" for x in discovery["sentence"])
     )
 )
+steps = t["discovery_trajectory"].query("plan == 'recommended'")
+if len(steps):
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    points = ax.scatter(steps["coverage"], steps["density"], c=steps["restricted"], cmap="viridis", s=18)
+    chosen = steps.loc[steps["chosen"].astype(bool)]
+    ax.scatter(chosen["coverage"], chosen["density"], s=120, facecolors="none", edgecolors="red", label="box 1")
+    ax.set_xlabel("coverage: share of the misses inside the box")
+    ax.set_ylabel("density: share of misses in the box")
+    ax.set_title("Recommended plan: PRIM's peeling trade-off")
+    fig.colorbar(points, ax=ax, label="drivers restricted")
+    ax.legend(fontsize=8)
+    plt.tight_layout()
+    plt.show()
 limits = t["discovery_limits"]
 if len(limits):
     display(

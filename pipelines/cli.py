@@ -1461,6 +1461,7 @@ DISCOVERY_ASSETS = [
     "discovery_limits",
     "discovery_futures",
     "discovery_drivers",
+    "discovery_trajectory",
     "discovery_run_info",
 ]
 
@@ -1706,6 +1707,7 @@ def compare(
             stress_test_plans=plans,
             stress_test_scenarios=_names(scenarios),
             roadmap_source=roadmap_from,
+            robust_futures=0,  # not among the plans compared
         )
     s = _settings(tables)
     info, road = tables["plan_run_info"].iloc[0], tables["roadmap_check"].iloc[0]

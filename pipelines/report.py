@@ -54,6 +54,7 @@ REVIEW_TABLES = (
     "robust_items",
     "scenario_discovery",
     "discovery_limits",
+    "discovery_trajectory",
     "discovery_run_info",
 )
 

@@ -282,6 +282,11 @@ def plan_robustness(stress_test_runs: pd.DataFrame, settings: pd.DataFrame) -> d
             kinds={"python", "duckdb"},
             description="Every uncertain driver of the library: range, default, label, sources, feature scores.",
         ),
+        "discovery_trajectory": dg.AssetOut(
+            group_name=GROUP,
+            kinds={"python", "duckdb"},
+            description="The peeling trade-off of each plan's first box: coverage against density, step by step.",
+        ),
         "discovery_run_info": dg.AssetOut(
             group_name=GROUP,
             kinds={"python", "duckdb"},
@@ -332,4 +337,5 @@ def scenario_discovery(
     yield dg.Output(out.limits, "discovery_limits", metadata={"rows": len(out.limits)})
     yield dg.Output(out.futures, "discovery_futures", metadata={"rows": len(out.futures)})
     yield dg.Output(out.drivers, "discovery_drivers", metadata={"drivers": len(out.drivers)})
+    yield dg.Output(out.trajectory, "discovery_trajectory", metadata={"steps": len(out.trajectory)})
     yield dg.Output(out.run_info, "discovery_run_info", metadata=meta)

@@ -22,9 +22,9 @@ DEMO_ARGS = (
     "--explain-time-limit",
     "0.25",
     "--robust-futures",
-    "20",
+    "12",
     "--discovery-futures",
-    "100",
+    "60",
 )
 
 

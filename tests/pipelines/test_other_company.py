@@ -35,7 +35,7 @@ def test_a_refresh_of_the_company_plans_and_stress_tests_it_over_the_whole_libra
     home = tmp_path / "home"
     runner = CliRunner(env=home_env(home, home / "reports"))
     args = ["refresh", "--data", nordwind, "--replications", "1", "--time-limit", "2", "--explain-time-limit", "0.05"]
-    args += ["--robust-futures", "10", "--discovery-futures", "30"]
+    args += ["--robust-futures", "0", "--discovery-futures", "20"]
     result = runner.invoke(app, args, catch_exceptions=False)
     assert result.exit_code == 0, result.stderr[-3000:]
     status = json.loads(runner.invoke(app, ["status", "--format", "json"]).stdout)
@@ -55,6 +55,10 @@ def test_a_refresh_of_the_company_plans_and_stress_tests_it_over_the_whole_libra
     assert "budget_cut: shock 2 skill {largest: cost_per_pw} -> analytics" in resolved
     assert "regulatory_change: shock 1 effort.1.skill {largest: capacity, rank: 2} -> webui" in resolved
     assert "vuca_storm: shock 1 effort.0.skill {largest: capacity} -> services" in resolved
+    # the open exploration draws the same library drivers on this company and says what breaks its plan
+    found = read_tables(paths.store_path(home), "scenario_discovery", "discovery_drivers")
+    assert found["scenario_discovery"]["sentence"].iloc[0].startswith("The recommended plan ")
+    assert {"shock_market_shift", "shock_budget_cut"} <= set(found["discovery_drivers"]["driver"])
     html = (home / "reports" / "review.html").read_text(encoding="utf-8")
     assert "Nordwind" in html or status["company"] in html
     assert "This is the first recommendation in this store" in html

@@ -11,7 +11,7 @@ from pipelines_testkit import invoke
 
 
 def test_robust_json_compares_the_plans_on_held_out_futures():
-    result = invoke("robust", "--data", "data/demo", "--futures", "8", "--time-limit", "4", "--format", "json")
+    result = invoke("robust", "--data", "data/demo", "--futures", "8", "--time-limit", "2", "--format", "json")
     assert result.exit_code == 0, result.stderr[-3000:]
     payload = json.loads(result.stdout)  # stdout is exactly one JSON object
     assert payload["futures"] == 8 and payload["held_out"] == 500 and payload["objective"] == "cvar"
@@ -25,7 +25,7 @@ def test_robust_json_compares_the_plans_on_held_out_futures():
 
 
 def test_discover_json_says_what_breaks_the_plan():
-    result = invoke("discover", "--data", "data/demo", "--futures", "40", "--time-limit", "4", "--format", "json")
+    result = invoke("discover", "--data", "data/demo", "--futures", "40", "--time-limit", "2", "--format", "json")
     assert result.exit_code == 0, result.stderr[-3000:]
     payload = json.loads(result.stdout)
     assert payload["futures"] == 40 and payload["failure"] == "NPV" and payload["npv_floor_eur"] > 0
