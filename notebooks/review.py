@@ -125,6 +125,19 @@ if len(prices):
         + "; ".join(f"{escape(str(r.description))} {eur(r.price_eur)}" for r in prices.itertuples())
         + " of expected value."
     )
+failing = t["scenario_discovery"].query("plan == 'recommended' and box >= 1")
+if len(failing):
+    lines.append(f"- **When it fails:** {escape(failing['sentence'].iloc[0])}")
+robust_cmp = t["robust_comparison"].set_index("plan")
+if {"recommended", "robust"} <= set(robust_cmp.index):
+    gain = robust_cmp.at["robust", "value_p10"] - robust_cmp.at["recommended", "value_p10"]
+    price = robust_cmp.at["recommended", "value_mean"] - robust_cmp.at["robust", "value_mean"]
+    lines.append(
+        f"- **Holding up:** a plan optimised for the bad futures {'raises' if gain >= 0 else 'lowers'} the P10 "
+        f"value by {eur(abs(gain))} "
+        + (f"for {eur(price)} of expected value" if price > 0 else "at no cost in expected value")
+        + " (held-out futures, below)."
+    )
 if flagged_rec.empty:
     lines.append("- **Believable:** the plan's median MRR path stays within what the history has shown (below).")
 else:
@@ -144,6 +157,8 @@ if len(diff_rows):
             f"{moved_n} items changed (next section)."
         )
 decide = ["whether the rules above are worth their price"] if len(prices) else []
+if {"recommended", "robust"} <= set(robust_cmp.index):
+    decide.append("whether holding up better is worth its price (the borderline items below)")
 bets = estimates_to_test(cases_all.reset_index(), funded["item_id"])
 if len(bets):
     decide.append(
@@ -705,10 +720,13 @@ ax2.set_title("MRR, median and P10-P90")
 plt.tight_layout()
 plt.show()
 okrs = t["stress_test_okrs"].query("plan == 'recommended'")
+okrs = okrs.assign(  # the targets as a reader writes them, not as raw floats
+    target=[("-" if v != v else f"{v:,.0f}" if abs(v) >= 100 else f"{v:.4g}") for v in okrs["target"]]
+)
 display(
-    okrs.pivot_table(index=["key_result", "target"], columns="scenario", values="chance_met", sort=False).style.format(
-        na_rep="-", escape="html", formatter="{:.0%}"
-    )
+    okrs.pivot_table(index=["key_result", "target"], columns="scenario", values="chance_met", sort=False)
+    .style.format(na_rep="-", escape="html", formatter="{:.0%}")
+    .set_caption("Chance of meeting each key result by its deadline, per scenario (recommended plan)")
 )
 
 # %% [markdown]

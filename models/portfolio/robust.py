@@ -485,9 +485,14 @@ def robust_plan(
         kind: (rec if kind == "expected" and kind not in solves else plan_starts(solves[kind].result))
         for kind in cfg.good_plans
     }
+
+    def plan_name(kind: str) -> str:  # each good plan under the name the comparison gives it
+        if kind == cfg.objective:
+            return ROBUST_PLAN
+        return "recommended" if kind == "expected" else f"{ROBUST_PLAN}_{kind}"
+
     for kind, starts in good.items():
-        if kind != cfg.objective and kind != "expected":
-            plans[f"{ROBUST_PLAN}_{kind}"] = starts
+        plans.setdefault(plan_name(kind), starts)
     comparison = compare_on_futures(held, plans, cfg.alpha)
     by = comparison.set_index("plan")
     info = {
@@ -504,7 +509,7 @@ def robust_plan(
         "cvar_gain_eur": float(by.at[ROBUST_PLAN, "value_cvar"] - by.at["recommended", "value_cvar"]),
         "model_value_eur": main.model_value,
         "plan_value_eur": main.plan_value,
-        "good_plans": ", ".join(good),
+        "good_plans": ", ".join(plan_name(kind) for kind in good),
         "wall_s": 0.0,
     }
     for kind, sv in solves.items():
@@ -515,7 +520,7 @@ def robust_plan(
     return RobustOutcome(
         result=main.result,
         comparison=comparison,
-        items=classify_items(inp, good),
+        items=classify_items(inp, {plan_name(kind): starts for kind, starts in good.items()}),
         plans=plans,
         run_info=pd.DataFrame([info]),
     )
