@@ -742,6 +742,19 @@ if comparison.empty:
     display(Markdown("The robust plan was not optimised in this run (settings.robust.enabled is false)."))
 else:
     display(Markdown(escape(robust_summary(comparison, robust_info.iloc[0]))))
+    sim = t["plan_robustness"].set_index("plan")
+    if {"recommended", "robust"} <= set(sim.index):
+        rec_p10, rob_p10 = sim.at["recommended", "npv_p10"], sim.at["robust", "npv_p10"]
+        display(
+            Markdown(
+                f"In the stress test's {int(sim.at['robust', 'futures'])} simulated futures (company MRR, delivery and "
+                f"market included) its NPV P10 is {eur(rob_p10)} against {eur(rec_p10)} for the recommended plan "
+                f"({'higher' if rob_p10 >= rec_p10 else 'lower'}), its expected NPV "
+                f"{eur(sim.at['robust', 'npv_mean'])} against {eur(sim.at['recommended', 'npv_mean'])}. The futures it is optimised on vary the items' "
+                "values (whether each idea works, each product's market), not delivery or competition: where the two "
+                "disagree, the simulation has the wider view."
+            )
+        )
     display(
         pd.DataFrame(
             {
