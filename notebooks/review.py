@@ -747,12 +747,13 @@ else:
         rec_p10, rob_p10 = sim.at["recommended", "npv_p10"], sim.at["robust", "npv_p10"]
         display(
             Markdown(
-                f"In the stress test's {int(sim.at['robust', 'futures'])} simulated futures (company MRR, delivery and "
-                f"market included) its NPV P10 is {eur(rob_p10)} against {eur(rec_p10)} for the recommended plan "
-                f"({'higher' if rob_p10 >= rec_p10 else 'lower'}), its expected NPV "
-                f"{eur(sim.at['robust', 'npv_mean'])} against {eur(sim.at['recommended', 'npv_mean'])}. The futures it is optimised on vary the items' "
-                "values (whether each idea works, each product's market), not delivery or competition: where the two "
-                "disagree, the simulation has the wider view."
+                f"In the stress test's {int(sim.at['robust', 'futures'])} simulated futures (company MRR, "
+                f"delivery and market included) its NPV P10 is {eur(rob_p10)} against {eur(rec_p10)} for the "
+                f"recommended plan ({'higher' if rob_p10 >= rec_p10 else 'lower'}), its expected NPV "
+                f"{eur(sim.at['robust', 'npv_mean'])} against {eur(sim.at['recommended', 'npv_mean'])}. "
+                "The futures it is optimised on vary the items' values (whether each idea works, each "
+                "product's market), not delivery or competition: where the two disagree, the simulation "
+                "has the wider view."
             )
         )
     display(
