@@ -239,6 +239,7 @@ def discover(
     mass_min: float = 0.02,
     peel_alpha: float = 0.05,
     max_restricted: int | None = 3,
+    prune: float = 0.05,
 ) -> pd.DataFrame:
     """The few drivers and ranges that explain where ``failed`` is True: PRIM (Friedman & Fisher,
     "Bump hunting in high-dimensional data", Statistics and Computing 9, 1999) as EMA Workbench
@@ -252,7 +253,9 @@ def discover(
     densest box that still covers at least ``min_coverage`` of the failures it looked at is chosen
     (the densest if none does), among the boxes that restrict at most ``max_restricted`` drivers
     (None: any number): a board can act on a sentence with three conditions, not on one with twelve
-    fitted to the sample's noise.
+    fitted to the sample's noise. Then restrictions that barely matter are dropped one at a time
+    (EMA Workbench's ``drop_restriction``) while the box keeps at least ``1 - prune`` of its density:
+    a sliver peeled off a driver's range says nothing a board can act on.
 
     Returns one row per box: box (1, 2, ...), coverage (share of all failures inside it and outside
     the earlier boxes), density (share of failures among those futures), mass (their share of all
@@ -260,7 +263,7 @@ def discover(
     ``<driver>_lower`` / ``<driver>_upper`` (NaN where a box does not limit that driver). No failure,
     or no box: no rows.
     """
-    return _prim(experiments, failed, min_coverage, max_boxes, mass_min, peel_alpha, max_restricted)[0]
+    return _prim(experiments, failed, min_coverage, max_boxes, mass_min, peel_alpha, max_restricted, prune)[0]
 
 
 TRAJECTORY_COLUMNS = ["step", "coverage", "density", "mass", "restricted", "chosen"]
@@ -275,12 +278,44 @@ def discover_with_trajectory(
     mass_min: float = 0.02,
     peel_alpha: float = 0.05,
     max_restricted: int | None = 3,
+    prune: float = 0.05,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(boxes, trajectory): the boxes of :func:`discover` (same arguments) and the peeling
     trajectory of the first box - the trade-off the analyst chooses on (``TRAJECTORY_COLUMNS``):
     per peeling step (0: every future) its coverage and density of failures, mass, the number of
     drivers it restricts and whether it is the box ``min_coverage`` chose. No failure: both empty."""
-    return _prim(experiments, failed, min_coverage, max_boxes, mass_min, peel_alpha, max_restricted)
+    return _prim(experiments, failed, min_coverage, max_boxes, mass_min, peel_alpha, max_restricted, prune)
+
+
+def _in_box(x: pd.DataFrame, lims: pd.DataFrame) -> np.ndarray:
+    inside = np.ones(len(x), dtype=bool)
+    for col in x.columns:
+        v = x[col].to_numpy(dtype=float)
+        inside &= (v >= float(lims[col].iloc[0])) & (v <= float(lims[col].iloc[1]))
+    return inside
+
+
+def _pruned(box, i: int, x: pd.DataFrame, y: np.ndarray, remaining: np.ndarray, prune: float) -> pd.DataFrame:
+    """The limits of box ``i`` after dropping, one at a time, the restriction whose loss costs the least
+    density, while the density stays at least (1 - ``prune``) times the chosen box's."""
+    start, j = box.box_lims[0], i
+    target = float(y[_in_box(x, box.box_lims[i]) & remaining].mean()) * (1.0 - prune)
+    while True:
+        lims = box.box_lims[j]
+        restricted = [c for c in x.columns if lims[c].iloc[0] > start[c].iloc[0] or lims[c].iloc[1] < start[c].iloc[1]]
+        if len(restricted) <= 1:
+            return lims
+        trials = []
+        for col in restricted:
+            wider = lims.copy()
+            wider[col] = start[col]
+            inside = _in_box(x, wider) & remaining
+            trials.append((float(y[inside].mean()) if inside.any() else 0.0, col))
+        density, col = max(trials)
+        if density < target:
+            return lims
+        box.drop_restriction(col, j)  # adds the wider box to the trajectory and selects it
+        j = len(box.box_lims) - 1
 
 
 def _prim(
@@ -291,6 +326,7 @@ def _prim(
     mass_min: float,
     peel_alpha: float,
     max_restricted: int | None = None,
+    prune: float = 0.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`discover_with_trajectory`."""
     import warnings
@@ -337,7 +373,8 @@ def _prim(
                         "chosen": trajectory.index == i,
                     }
                 )
-            lims = box.box_lims[i]
+            box.select(i)  # PRIM's covering then leaves out the futures of the box chosen, as counted below
+            lims = _pruned(box, i, x, y, remaining, prune) if prune else box.box_lims[i]
             start = box.box_lims[0]
             inside = np.ones(len(x), dtype=bool)
             restricted = []
