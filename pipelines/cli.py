@@ -45,6 +45,12 @@ from models.errors import ModelError, StoreError, WeitblickError
 from models.names import PLAN_NAMES, RANKED_METHODS, ROBUST_PLAN
 from pipelines import paths
 
+# Before numpy loads (nothing above imports it): no OpenBLAS thread pool (numpy's and scipy's would each
+# start one), so the process stays single-threaded and the stress test's workers fork safely and fast
+# (models.simulation.runner._pool_context).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 if TYPE_CHECKING:
     import dagster as dg
     import pandas as pd

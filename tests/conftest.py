@@ -3,8 +3,14 @@ profile (hypothesis_profiles.py) is loaded before any test module."""
 
 from __future__ import annotations
 
-import hypothesis_profiles  # noqa: F401  (registers and loads the profile)
-import pytest
+import os
+
+# as the command line does: no OpenBLAS thread pool, so the stress test forks a single-threaded process
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import hypothesis_profiles  # noqa: E402, F401  (registers and loads the profile)
+import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -703,10 +703,21 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
+def _os_threads() -> int:
+    """Threads of this process as the operating system counts them (Python's own, and those of native
+    libraries such as OpenBLAS's pool); Python's count where the platform does not say."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
 def _pool_context() -> multiprocessing.context.BaseContext:
     """fork while this process has a single thread (fast, nothing to re-import); forkserver
-    otherwise, since forking a process with other threads can deadlock the child."""
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+    otherwise, since forking a process with other threads can deadlock the child. Native threads count
+    too: numpy's OpenBLAS starts a pool of its own unless OPENBLAS_NUM_THREADS=1, which the command line
+    and the test suite set before numpy loads (the simulation's arrays are too small to gain from it)."""
+    if _os_threads() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([__name__])
