@@ -6,12 +6,15 @@ whether a problem blocks a refresh or only warns.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import networkx as nx
 import pandas as pd
 
 from models.schemas import effort_columns, skills_of
+
+if TYPE_CHECKING:
+    from models.settings import Settings
 
 
 def duplicate_ids(backlog: pd.DataFrame) -> list[str]:
@@ -140,3 +143,27 @@ def products_without_kpi_history(backlog: pd.DataFrame, kpi_history: pd.DataFram
     items' value cannot be anchored on KPIs (valuation falls back to its proxy)."""
     candidates = backlog.loc[backlog["status_category"] != "Done", "product"]
     return sorted(set(candidates.astype(str)) - set(kpi_history["product"].astype(str)))
+
+
+def negative_budgets(settings: Settings) -> list[str]:
+    """Periods whose budget is below 0."""
+    return [f"period {p} has a negative budget" for p in range(1, settings.periods + 1) if settings.budget(p) < 0]
+
+
+def blocking_input_checks(
+    backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.DataFrame, okrs: pd.DataFrame, settings: Settings
+) -> list[tuple[str, str, list[str]]]:
+    """Every blocking check of the refresh's inputs that reads the tables (pipelines/assets/inputs.py
+    declares one asset check per entry, under the same name): (check name, table, problems), in the
+    order a run that reads the tables directly applies them (``weitblick plan --no-explain``)."""
+    return [
+        ("teams_capacity_positive", "teams", nonpositive_capacity(teams)),
+        ("backlog_ids_unique", "backlog", duplicate_ids(backlog)),
+        ("backlog_dependencies_resolve", "backlog", unresolved_dependencies(backlog)),
+        ("backlog_no_cycles", "backlog", dependency_cycles(backlog)),
+        ("backlog_skills_staffed", "backlog", skills_without_capacity(backlog, teams)),
+        ("backlog_okrs_known", "backlog", unknown_okrs(backlog, okrs)),
+        ("kpi_history_complete", "kpi_history", kpi_history_gaps(kpi_history)),
+        ("okrs_unique", "okrs", duplicate_key_results(okrs)),
+        ("settings_valid", "settings", negative_budgets(settings)),
+    ]

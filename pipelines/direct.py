@@ -76,16 +76,8 @@ def plan_directly(
         refuse_changes([("", file, note, "info" if info else "change") for file, note, info in rows])
 
     # the blocking input checks of pipelines/assets/inputs.py, in the same words
-    _check("teams_capacity_positive", "teams", checks.nonpositive_capacity(teams))
-    _check("backlog_ids_unique", "backlog", checks.duplicate_ids(backlog))
-    _check("backlog_dependencies_resolve", "backlog", checks.unresolved_dependencies(backlog))
-    _check("backlog_no_cycles", "backlog", checks.dependency_cycles(backlog))
-    _check("backlog_skills_staffed", "backlog", checks.skills_without_capacity(backlog, teams))
-    _check("backlog_okrs_known", "backlog", checks.unknown_okrs(backlog, okrs))
-    _check("kpi_history_complete", "kpi_history", checks.kpi_history_gaps(kpis))
-    _check("okrs_unique", "okrs", checks.duplicate_key_results(okrs))
-    negative = [f"period {p} has a negative budget" for p in range(1, settings.periods + 1) if settings.budget(p) < 0]
-    _check("settings_valid", "settings", negative)
+    for name, table, problems in checks.blocking_input_checks(backlog, teams, kpis, okrs, settings):
+        _check(name, table, problems)
 
     if time_limit_s:
         settings = settings.model_copy(

@@ -228,6 +228,4 @@ def okrs_unique(okrs: pd.DataFrame) -> dg.AssetCheckResult:
 @dg.asset_check(asset=settings, blocking=True)
 def settings_valid(settings: pd.DataFrame) -> dg.AssetCheckResult:
     """The settings parse and every period has a budget >= 0."""
-    s = settings_from_table(settings)
-    problems = [f"period {p} has a negative budget" for p in range(1, s.periods + 1) if s.budget(p) < 0]
-    return _result(problems, "settings problems")
+    return _result(checks.negative_budgets(settings_from_table(settings)), "settings problems")

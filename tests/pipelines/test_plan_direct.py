@@ -56,3 +56,29 @@ def test_plan_directly_returns_the_tables_the_console_prints():
     assert result.tables["portfolio_plan"]["funded"].any()
     changing = [n for n in result.notes if not n[2]]
     assert len(result.notes) == 16 and len(changing) == 9  # as the demo's README run says
+
+
+def test_the_direct_checks_are_the_refresh_s_blocking_input_checks():
+    """Every blocking asset check on an input table has its entry in models.checks.blocking_input_checks,
+    under the same name and table, and nothing else does (input_files_complete checks files, which the
+    direct run reads itself)."""
+    import dagster as dg
+
+    from models import checks
+    from models.settings import load_settings
+    from pipelines import paths
+    from pipelines.assets import inputs
+    from pipelines.sources import load_inputs
+
+    declared = {
+        (spec.name, spec.asset_key.path[-1])
+        for definition in dg.load_asset_checks_from_modules([inputs])
+        for spec in definition.check_specs
+        if spec.blocking
+    } - {("input_files_complete", "input_files")}
+    demo = load_inputs(paths.demo_data_dir())
+    direct = checks.blocking_input_checks(
+        demo.backlog, demo.teams, demo.kpi_history, demo.okrs, load_settings(paths.demo_data_dir() / "settings.yaml")
+    )
+    assert {(name, table) for name, table, _ in direct} == declared
+    assert all(problems == [] for _, _, problems in direct)  # the demo passes every one
