@@ -810,8 +810,9 @@ else:
 discovery, discovery_info = t["scenario_discovery"], t["discovery_run_info"].iloc[0]
 display(
     Markdown(
-        f"{int(discovery_info['futures']):,} futures over {int(discovery_info['drivers'])} drivers (Latin hypercube, "
-        f"seed {int(discovery_info['seed'])}); a future counts as a miss when the plan falls short of its "
+        f"{int(discovery_info['futures']):,} futures over {int(discovery_info['drivers'])} drivers of the scenario "
+        f"library and the plan's realised value (Latin hypercube, seed {int(discovery_info['seed'])}); a future "
+        "counts as a miss when the plan falls short of its "
         f"{escape(str(discovery_info['failure']))} floor"
         + (
             f" (an NPV of {eur(discovery_info['npv_floor_eur'])}, {escape(str(discovery_info['npv_floor']))}).\n\n"

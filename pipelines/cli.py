@@ -1503,8 +1503,9 @@ def discover(
         return
     i = info.iloc[0]
     out.print(
-        f"{int(i['futures']):,} futures over {int(i['drivers'])} drivers of the scenario library (Latin hypercube, "
-        f"seed {int(i['seed'])}); a future counts as failed when the plan misses its {i['failure']} floor"
+        f"{int(i['futures']):,} futures over {int(i['drivers'])} drivers of the scenario library and the plan's "
+        f"realised value (Latin hypercube, seed {int(i['seed'])}); a future counts as failed when the plan misses "
+        f"its {i['failure']} floor"
         + (
             f" (NPV below {_money(i['npv_floor_eur'])} EUR, {i['npv_floor']})."
             if not _missing(i["npv_floor_eur"])
