@@ -227,6 +227,7 @@ def ranking_agreement(robustness: pd.DataFrame) -> pd.DataFrame:
 # Scenario discovery: which drivers, in which ranges, explain the futures where a plan fails
 # ---------------------------------------------------------------------------------------
 
+MIN_BOX_FUTURES = 5  # the fewest futures a box of scenario discovery may hold
 DISCOVERY_COLUMNS = ["box", "coverage", "density", "mass", "cases", "restricted"]
 
 
@@ -236,7 +237,7 @@ def discover(
     *,
     min_coverage: float = 0.8,
     max_boxes: int = 3,
-    mass_min: float = 0.02,
+    mass_min: float = 0.05,
     peel_alpha: float = 0.05,
     max_restricted: int | None = 3,
     prune: float = 0.05,
@@ -249,8 +250,9 @@ def discover(
     ``experiments``: one row per future, one numeric column per driver; ``failed``: one bool per row.
     Boxes are found one after another (PRIM's covering: the next box looks only at the futures the
     earlier ones left out), at most ``max_boxes``, while a box is denser in failures than the
-    futures it is drawn from and than all futures together. On each box's peeling trajectory the
-    densest box that still covers at least ``min_coverage`` of the failures it looked at is chosen
+    futures it is drawn from and than all futures together, and holds at least ``MIN_BOX_FUTURES``
+    futures. On each box's peeling trajectory the densest box that still covers at least
+    ``min_coverage`` of the failures it looked at is chosen
     (the densest if none does), among the boxes that restrict at most ``max_restricted`` drivers
     (None: any number): a board can act on a sentence with three conditions, not on one with twelve
     fitted to the sample's noise. Then restrictions that barely matter are dropped one at a time
@@ -275,7 +277,7 @@ def discover_with_trajectory(
     *,
     min_coverage: float = 0.8,
     max_boxes: int = 3,
-    mass_min: float = 0.02,
+    mass_min: float = 0.05,
     peel_alpha: float = 0.05,
     max_restricted: int | None = 3,
     prune: float = 0.05,
@@ -388,8 +390,9 @@ def _prim(
             inside &= remaining
             n_in = int(inside.sum())
             density = float(y[inside].mean()) if n_in else 0.0
-            # a box must be denser in failures than the futures left to it and than all futures together
-            if not restricted or density <= y[remaining].mean() or density <= y.mean():
+            # a box must be denser in failures than the futures left to it and than all futures together,
+            # and hold at least MIN_BOX_FUTURES futures (fewer are an anecdote, not a range to act on)
+            if not restricted or density <= y[remaining].mean() or density <= y.mean() or n_in < MIN_BOX_FUTURES:
                 break
             remaining &= ~inside
             rows.append(

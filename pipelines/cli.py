@@ -1479,16 +1479,34 @@ def discover(
         int | None,
         typer.Option(help="Futures sampled by Latin hypercube (default: settings.discovery.futures).", min=10),
     ] = None,
+    plans: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Comma-separated plans to explore out of {', '.join(PLAN_NAMES)} (default: settings.discovery."
+            "plans); the status quo runs too, as the NPV floor."
+        ),
+    ] = None,
     time_limit: TimeLimitOption = None,
     format: FormatOption = OutputFormat.table,
     verbose: VerboseOption = False,
 ) -> None:
     """What breaks the plan: every driver of the scenario library sampled at once, and the few drivers
     and ranges where the plan misses its floors (PRIM scenario discovery)."""
-    with tempfile.TemporaryDirectory(prefix="weitblick-discover-") as tmp:
-        tables = _run_plan(
-            data, time_limit, DISCOVERY_ASSETS, Path(tmp), verbose, discovery_futures=futures, robust_futures=0
+    names = _names(plans)
+    unknown = [p for p in names or [] if p not in PLAN_NAMES]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown plans {', '.join(unknown)}: use {', '.join(PLAN_NAMES)}", param_hint="--plans"
         )
+    config = {"discovery_futures": futures, "discovery_plans": names}
+    if names is None:  # the workspace's settings say which plans to explore
+        from models.settings import load_settings
+
+        names = load_settings((data or paths.demo_data_dir()) / "settings.yaml").discovery.plans
+    if ROBUST_PLAN not in names:
+        config["robust_futures"] = 0  # not explored: not optimised
+    with tempfile.TemporaryDirectory(prefix="weitblick-discover-") as tmp:
+        tables = _run_plan(data, time_limit, DISCOVERY_ASSETS, Path(tmp), verbose, **config)
     boxes, limits, info = tables["scenario_discovery"], tables["discovery_limits"], tables["discovery_run_info"]
     drivers = tables["discovery_drivers"]
     if format == "json":

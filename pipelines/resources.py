@@ -41,6 +41,7 @@ class WeitblickConfig(dg.ConfigurableResource):
     frontier_points: int | None = None  # overrides settings.explain.frontier_points
     robust_futures: int | None = None  # overrides settings.robust.futures; 0: no robust plan
     discovery_futures: int | None = None  # overrides settings.discovery.futures
+    discovery_plans: list[str] | None = None  # overrides settings.discovery.plans
     replications: int | None = None  # overrides each scenario's replications
     workers: int | None = None  # local processes of the stress test (default: every core; 1: serial)
     dask_address: str = ""  # tcp://host:port of a Dask scheduler: the stress test runs there instead
@@ -66,6 +67,7 @@ class WeitblickConfig(dg.ConfigurableResource):
                 "frontier_points",
                 "robust_futures",
                 "discovery_futures",
+                "discovery_plans",
                 "replications",
                 "workers",
                 "dask_address",

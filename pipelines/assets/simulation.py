@@ -312,8 +312,8 @@ def scenario_discovery(
     s = settings_from_table(settings)
     cfg = s.discovery
     decisions = _plans(portfolio_plan, robust_decisions, baseline_decisions, roadmap_decisions)
-    names = [n for n in dict.fromkeys([*cfg.plans, STATUS_QUO_PLAN]) if n in decisions]
-    plans = candidate_plans(decisions, backlog, teams, kpi_history, s, okrs, names=names)
+    names = list(dict.fromkeys([*(config.discovery_plans or cfg.plans), STATUS_QUO_PLAN]))
+    plans = candidate_plans(decisions, backlog, teams, kpi_history, s, okrs, names=names)  # unknown: an error
     out = explore_plans(
         plans,
         scenarios_from_table(scenario_library),

@@ -33,3 +33,8 @@ def test_discover_json_says_what_breaks_the_plan():
     drivers = pd.DataFrame(payload["drivers"])
     assert {"effort_multiplier", "shock_budget_cut", "realised_value"} <= set(drivers["driver"])
     assert (drivers["low"] <= drivers["high"]).all()
+
+
+def test_discover_names_the_plans_it_can_explore():
+    result = invoke("discover", "--data", "data/demo", "--plans", "recommended,nope")
+    assert result.exit_code == 2 and "unknown plans nope" in result.stderr and "robust" in result.stderr
