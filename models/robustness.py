@@ -265,7 +265,16 @@ def discover(
     ``<driver>_lower`` / ``<driver>_upper`` (NaN where a box does not limit that driver). No failure,
     or no box: no rows.
     """
-    return _prim(experiments, failed, min_coverage, max_boxes, mass_min, peel_alpha, max_restricted, prune)[0]
+    return discover_with_trajectory(
+        experiments,
+        failed,
+        min_coverage=min_coverage,
+        max_boxes=max_boxes,
+        mass_min=mass_min,
+        peel_alpha=peel_alpha,
+        max_restricted=max_restricted,
+        prune=prune,
+    )[0]
 
 
 TRAJECTORY_COLUMNS = ["step", "coverage", "density", "mass", "restricted", "chosen"]

@@ -128,10 +128,10 @@ if len(prices):
 failing = t["scenario_discovery"].query("plan == 'recommended' and box >= 1")
 if len(failing):
     lines.append(f"- **When it fails:** {escape(failing['sentence'].iloc[0])}")
-robust_cmp = t["robust_comparison"].set_index("plan")
-if {"recommended", "robust"} <= set(robust_cmp.index):
-    gain = robust_cmp.at["robust", "value_p10"] - robust_cmp.at["recommended", "value_p10"]
-    price = robust_cmp.at["recommended", "value_mean"] - robust_cmp.at["robust", "value_mean"]
+robust_run = t["robust_run_info"].iloc[0]
+holds_up = not t["robust_comparison"].empty
+if holds_up:
+    gain, price = robust_run["p10_gain_eur"], robust_run["price_of_robustness_eur"]
     lines.append(
         f"- **Holding up:** a plan optimised for the bad futures {'raises' if gain >= 0 else 'lowers'} the P10 "
         f"value by {eur(abs(gain))} "
@@ -157,7 +157,7 @@ if len(diff_rows):
             f"{moved_n} items changed (next section)."
         )
 decide = ["whether the rules above are worth their price"] if len(prices) else []
-if {"recommended", "robust"} <= set(robust_cmp.index):
+if holds_up:
     decide.append("whether holding up better is worth its price (the borderline items below)")
 bets = estimates_to_test(cases_all.reset_index(), funded["item_id"])
 if len(bets):

@@ -149,8 +149,9 @@ def future_values(
 
     ``cases``: the business cases the values came from (:func:`~models.valuation.business_cases`,
     with ``estimated_monthly_effect_eur``); ``market_sigma``: one log-sd for every product (None:
-    :func:`market_sigmas` of the history). Exact in the valuation's own terms: each future's values
-    come from :func:`~models.valuation.value_by_start` on the cases realised in that future."""
+    :func:`market_sigmas` of the history). Exact in the valuation's own terms: each future's values are
+    those :func:`~models.valuation.value_by_start` gives the cases realised in that future (computed for
+    blocks of futures at once, :func:`_future_value_matrix`)."""
     if n < 1:
         raise ModelError(f"need at least one future, got {n}. Fix: set robust.futures >= 1.")
     settings = inp.settings
@@ -163,9 +164,9 @@ def future_values(
         if market_sigma is not None
         else market_sigmas(kpi_history, products)
     )
-    conf = stated_confidence(rows).to_numpy(dtype=float)
-    r = draws_for(items, conf, settings.realisation, seed, list(range(n)))  # futures x items
-    if not settings.realisation.enabled:
+    if settings.realisation.enabled:  # futures x items
+        r = draws_for(items, stated_confidence(rows).to_numpy(dtype=float), settings.realisation, seed, list(range(n)))
+    else:
         r = np.ones((n, len(items)))
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed), 0x6D61726B])))  # "mark"
     z = rng.standard_normal((n, len(products)))
@@ -271,12 +272,10 @@ def build_robust(
     rm = RobustModel(m, futures, objective, float(alpha), float(weight))
     col = {k: j for j, k in enumerate(futures.keys)}
     xs = [(v, col[k]) for k, v in m.x.items()]
+    per_future = [futures.input_of(s) for s in range(futures.n)] if m.replacement_keys else []
     losses = []  # per replacement variable: its loss in every future
-    for key, (z, _) in zip(m.replacement_keys, m.penalties, strict=True):
-        old, new, s_old, t_new = key
-        losses.append(
-            (z, np.array([futures.input_of(s).replacement_loss(old, s_old, new, t_new) for s in range(futures.n)]))
-        )
+    for (old, new, s_old, t_new), (z, _) in zip(m.replacement_keys, m.penalties, strict=True):
+        losses.append((z, np.array([f.replacement_loss(old, s_old, new, t_new) for f in per_future])))
     for s in range(futures.n):
         terms = [(v, MONEY_SCALE * futures.objective[s, j]) for v, j in xs]
         terms += [(z, -MONEY_SCALE * loss[s]) for z, loss in losses]
@@ -458,9 +457,23 @@ def robust_plan(
     recommended: PortfolioResult,
 ) -> RobustOutcome:
     """The robust plan of ``settings.robust``, compared with the ``recommended`` plan on held-out
-    futures, and the core, borderline and exterior items over the good plans."""
+    futures, and the core, borderline and exterior items over the good plans. With ``settings.robust``
+    switched off: no plan, empty tables and a run-info row that says so."""
     started = time.perf_counter()
     cfg = settings.robust
+    if not cfg.enabled:
+        return RobustOutcome(
+            result=PortfolioResult(
+                decisions=recommended.decisions.iloc[:0],
+                capacity=recommended.capacity.iloc[:0],
+                budget=recommended.budget.iloc[:0],
+                run_info=recommended.run_info.iloc[:0],
+            ),
+            comparison=pd.DataFrame(columns=COMPARE_COLUMNS),
+            items=pd.DataFrame(columns=CLASS_COLUMNS),
+            plans={},
+            run_info=pd.DataFrame([{"objective": "none", "note": "settings.robust.enabled is false"}]),
+        )
     inp = prepare_input(backlog, teams, values, settings)
     train = future_values(inp, backlog, cases, kpi_history, cfg.futures, cfg.seed, cfg.market_sigma)
     held = future_values(inp, backlog, cases, kpi_history, cfg.held_out, cfg.seed + 1, cfg.market_sigma)

@@ -5,7 +5,7 @@ import dagster as dg
 import pandas as pd
 
 from models import portfolio
-from models.portfolio.robust import CLASS_COLUMNS, COMPARE_COLUMNS, robust_plan as optimise_robust
+from models.portfolio.robust import robust_plan as optimise_robust
 from models.settings import Settings, settings_from_table
 from pipelines.resources import WeitblickConfig
 
@@ -280,15 +280,14 @@ def robust_plan(
 ):
     """Optimise the plan over sampled futures (CVaR blended with the mean) and compare it on held-out futures."""
     s = planning_settings(config, settings)
-    if not s.robust.enabled:
-        info = pd.DataFrame([{"objective": "none", "note": "settings.robust.enabled is false (or --robust-futures 0)"}])
-        yield dg.Output(portfolio_plan.iloc[:0], "robust_decisions", metadata={"enabled": False})
-        yield dg.Output(pd.DataFrame(columns=COMPARE_COLUMNS), "robust_comparison", metadata={"enabled": False})
-        yield dg.Output(pd.DataFrame(columns=CLASS_COLUMNS), "robust_items", metadata={"enabled": False})
-        yield dg.Output(info, "robust_run_info", metadata={"enabled": False})
-        return
     recommended = portfolio.result_from_tables(portfolio_plan, capacity_usage, budget_usage, plan_run_info)
     out = optimise_robust(backlog, teams, kpi_history, business_cases, value_by_start, s, recommended)
+    if out.comparison.empty:  # switched off (settings.robust.enabled: false, or --robust-futures 0)
+        yield dg.Output(out.result.decisions, "robust_decisions", metadata={"enabled": False})
+        yield dg.Output(out.comparison, "robust_comparison", metadata={"enabled": False})
+        yield dg.Output(out.items, "robust_items", metadata={"enabled": False})
+        yield dg.Output(out.run_info, "robust_run_info", metadata={"enabled": False})
+        return
     info = out.run_info.iloc[0]
     summary = {
         "objective": str(info["objective"]),
