@@ -35,7 +35,7 @@ import pandas as pd
 
 from models.errors import ModelError
 from models.names import STATUS_QUO_PLAN
-from models.robustness import FLOOR_MISSES, Floors, discover_with_trajectory, floor_misses
+from models.robustness import FLOOR_MISSES, Floors, discover_with_trajectory, ema_analysis, floor_misses
 from models.simulation.plan import SimulationPlan
 from models.simulation.runner import SUMMARY_FIELDS, run_futures
 from models.simulation.scenario import (
@@ -385,12 +385,14 @@ def feature_scores(x: pd.DataFrame, failed: np.ndarray, random_state: int = 0) -
         return pd.DataFrame({"driver": list(x.columns), "score": np.nan})
     import warnings
 
-    with warnings.catch_warnings():  # EMA Workbench warns on import about optional parallel back-ends
+    scoring = ema_analysis("feature_scoring")
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from ema_workbench.analysis.feature_scoring import RuleInductionType, get_ex_feature_scores
-
-        scores, _ = get_ex_feature_scores(
-            x.astype(float), failed.astype(int), mode=RuleInductionType.CLASSIFICATION, random_state=random_state
+        scores, _ = scoring.get_ex_feature_scores(
+            x.astype(float),
+            failed.astype(int),
+            mode=scoring.RuleInductionType.CLASSIFICATION,
+            random_state=random_state,
         )
     s = scores.iloc[:, 0]
     return (

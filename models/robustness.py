@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import combinations
+from types import ModuleType
 from typing import Literal
 
 import numpy as np
@@ -298,6 +299,33 @@ def discover_with_trajectory(
     return _prim(experiments, failed, min_coverage, max_boxes, mass_min, peel_alpha, max_restricted, prune)
 
 
+# What EMA Workbench says when it is imported: optional back-ends it does without.
+EMA_IMPORT_WARNINGS = ("ipyparallel not installed", "altair based interactive inspection")
+EMA_ANALYSES = ("prim", "feature_scoring")  # the modules of ema_workbench.analysis used here
+
+
+def ema_analysis(name: str) -> ModuleType:
+    """EMA Workbench's ``ema_workbench.analysis.<name>`` (e.g. "prim", "feature_scoring"), imported on first
+    use without its notes on optional back-ends (:data:`EMA_IMPORT_WARNINGS`); safe from any thread.
+
+    A first import runs in a thread of its own: the workbench logs its methods through a decorator that calls
+    ``inspect.getouterframes`` (reading the source of every calling frame) once per decorated method, so its
+    import takes longer the deeper the calling stack. Deep inside a pipeline run that was 2.6 s against 1.5 s
+    from a fresh thread's short stack; the caller waits for it either way."""
+    import importlib
+    import sys
+    import warnings
+    from concurrent.futures import ThreadPoolExecutor
+
+    for text in EMA_IMPORT_WARNINGS:  # filterwarnings replaces an equal filter, so this adds each once
+        warnings.filterwarnings("ignore", message=text, module="ema_workbench")
+    module = f"ema_workbench.analysis.{name}"
+    if module in sys.modules:  # waits, should another thread still be importing it
+        return importlib.import_module(module)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(importlib.import_module, module).result()
+
+
 def _in_box(x: pd.DataFrame, lims: pd.DataFrame) -> np.ndarray:
     inside = np.ones(len(x), dtype=bool)
     for col in x.columns:
@@ -342,10 +370,7 @@ def _prim(
     """:func:`discover_with_trajectory`."""
     import warnings
 
-    with warnings.catch_warnings():  # EMA Workbench warns on import about optional parallel back-ends
-        warnings.simplefilter("ignore")
-        from ema_workbench.analysis import prim
-
+    prim = ema_analysis("prim")
     x = experiments.reset_index(drop=True)
     y = np.asarray(failed, dtype=bool)
     if len(y) != len(x):

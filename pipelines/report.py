@@ -1,6 +1,8 @@
 """Execute the review notebook against the store and render it as HTML.
 
-The notebook only reads the store and draws; everything it shows was computed by the assets.
+The notebook only reads the store and draws; everything it shows was computed by the assets. The notebook
+itself imports this module for :data:`REVIEW_TABLES`, so the Jupyter machinery (papermill, nbconvert) is
+imported only when a review is rendered, not in the notebook's kernel.
 """
 
 from __future__ import annotations
@@ -8,12 +10,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import IO
-
-import nbformat
-import papermill
-from jupyter_client.manager import AsyncKernelManager
-from nbconvert import HTMLExporter
 
 from models.errors import ReportError
 from pipelines import paths
@@ -59,24 +55,6 @@ REVIEW_TABLES = (
 )
 
 
-class LocalKernelManager(AsyncKernelManager):
-    """The review's kernel talks to papermill over local (IPC) sockets: no TCP ports are opened,
-    and the kernel does not warn on every refresh that its TCP traffic is unencrypted. The kernel
-    process's own log (not the notebook's output, which the notebook keeps) goes to ``kernel_log``
-    when set, so its messages (e.g. how it was shut down) do not appear in the console."""
-
-    kernel_log: IO[bytes] | None = None
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("transport", "ipc")
-        super().__init__(**kwargs)
-
-    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
-        if self.kernel_log is not None:
-            kw["stderr"] = self.kernel_log
-        await super()._async_launch_kernel(kernel_cmd, **kw)
-
-
 def render_review(
     store: Path, out_dir: Path, notebook: Path | None = None, timeout_s: int = 600, schema: str = paths.STORE_SCHEMA
 ) -> Path:
@@ -86,6 +64,12 @@ def render_review(
     Returns the path of the HTML report. Raises papermill's PapermillExecutionError (with the
     failing cell) if the notebook fails.
     """
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    from pipelines.kernels import LocalKernelManager
+
     notebook = notebook or paths.notebooks_dir() / REVIEW_NOTEBOOK
     out_dir.mkdir(parents=True, exist_ok=True)
     executed = out_dir / notebook.name

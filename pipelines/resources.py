@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+from pydantic import PrivateAttr
 
 from models.errors import StoreError
 from pipelines import paths
@@ -123,6 +124,9 @@ class StoreIOManager(dg.ConfigurableIOManager):
 
     database: str  # the DuckDB file
     lock_file: str = ""  # default: refresh.lock next to the store
+    # Tables this run has read, by (run id, table): most are inputs of many steps (settings of about 25), and
+    # each read opens the store. A copy is handed out; writing the table drops it. Emptied when the run ends.
+    _loaded: dict[tuple[str, str], pd.DataFrame] = PrivateAttr(default_factory=dict)
 
     def _lock_path(self) -> Path:
         return Path(self.lock_file) if self.lock_file else Path(self.database).parent / paths.LOCK_FILE
@@ -134,7 +138,11 @@ class StoreIOManager(dg.ConfigurableIOManager):
         with refresh_lock(self._lock_path(), run_id, trigger_of(run.tags if run else {})):
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
             drop_unfinished_runs(Path(self.database), keep=run_id or None)
-            yield self
+            self._loaded.clear()
+            try:
+                yield self
+            finally:
+                self._loaded.clear()
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
         if not isinstance(obj, pd.DataFrame):
@@ -142,6 +150,7 @@ class StoreIOManager(dg.ConfigurableIOManager):
                 f"asset {context.asset_key.to_user_string()} returned {type(obj).__name__}; the store keeps DataFrames"
             )
         schema, table = run_schema(context.run_id), context.asset_key.path[-1]
+        self._loaded.pop((context.run_id, table), None)
         with connect(Path(self.database)) as con:
             con.execute(f"create schema if not exists {schema}")
             con.register("__weitblick_obj", obj)
@@ -165,6 +174,8 @@ class StoreIOManager(dg.ConfigurableIOManager):
             run_id = context.step_context.run_id
         except dg.DagsterInvariantViolationError:  # loaded outside a run (build_input_context)
             run_id = None
+        if run_id and (run_id, table) in self._loaded:
+            return self._loaded[(run_id, table)].copy()
         own = run_schema(run_id) if run_id else None
         with connect(Path(self.database), read_only=True) as con:
             schema = own if own and table in tables_in(con, own) else paths.STORE_SCHEMA
@@ -173,7 +184,11 @@ class StoreIOManager(dg.ConfigurableIOManager):
                     f"{table} is neither in this run nor in the current recommendation of {self.database}. "
                     "Fix: materialise it with the assets it depends on (the refresh job)."
                 )
-            return lists_from_arrays(con.execute(f"select * from {schema}.{table}").fetchdf())
+            df = lists_from_arrays(con.execute(f"select * from {schema}.{table}").fetchdf())
+        if run_id:
+            self._loaded[(run_id, table)] = df
+            return df.copy()
+        return df
 
 
 def trigger_of(tags: Mapping[str, str]) -> str:

@@ -43,10 +43,9 @@ from models.portfolio.build import (
 )
 from models.portfolio.explain import (
     efficient_frontier,
+    explain_all,
     explain_item,
-    item_explanations,
     plan_starts,
-    rule_prices,
     shadow_prices,
 )
 from models.portfolio.greedy import baseline_plans, greedy_warm_start, status_quo_plan
@@ -100,8 +99,7 @@ def explain_plan(
     backlog: pd.DataFrame, teams: pd.DataFrame, values: pd.DataFrame, settings: Settings, result: PortfolioResult
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(item explanations, rule prices) of a plan: see :mod:`models.portfolio.explain`."""
-    inp = prepare_input(backlog, teams, values, settings)
-    return item_explanations(inp, result), rule_prices(inp, result)
+    return explain_all(prepare_input(backlog, teams, values, settings), result)
 
 
 def explain_one(

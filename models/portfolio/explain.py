@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,15 +59,27 @@ def _model_objective(inp: PortfolioInput, starts: dict[str, int]) -> float:
     return inp.plan_objective(starts) - TIE_BREAK_EUR * sum(starts.values())
 
 
-def _side_by_side(fn: Callable, args: Iterable, workers: int) -> list:
-    """``[fn(a) for a in args]``, computed in ``workers`` threads, in the order of ``args``. The
-    re-solves are independent; HiGHS releases Python's lock while it solves, so two threads use two
-    cores (measured: 6 time-limited re-solves of the demo in 6.5 s instead of 12.4 s)."""
+def _started(fn: Callable, args: Iterable, workers: int, pool: Executor | None = None) -> Callable[[], list]:
+    """Start ``fn`` on every item of ``args`` and return a function that waits for the results, in the order
+    of ``args``. The re-solves are independent; HiGHS releases Python's lock while it solves, so two threads
+    use two cores (measured: 6 time-limited re-solves of the demo in 6.5 s instead of 12.4 s). In ``pool``
+    when given (several families of re-solves then share its threads and queue), else in ``workers``
+    threads of their own (one: here and now)."""
     args = list(args)
+    if pool is not None:
+        futures = [pool.submit(fn, a) for a in args]
+        return lambda: [f.result() for f in futures]
     if workers <= 1 or len(args) <= 1:
-        return [fn(a) for a in args]
-    with ThreadPoolExecutor(max_workers=min(workers, len(args))) as pool:
-        return list(pool.map(fn, args))
+        done = [fn(a) for a in args]
+        return lambda: done
+    with ThreadPoolExecutor(max_workers=min(workers, len(args))) as own:
+        done = list(own.map(fn, args))
+    return lambda: done
+
+
+def _side_by_side(fn: Callable, args: Iterable, workers: int, pool: Executor | None = None) -> list:
+    """``[fn(a) for a in args]``, computed side by side (:func:`_started`)."""
+    return _started(fn, args, workers, pool)()
 
 
 # -- shadow prices ------------------------------------------------------------------------
@@ -196,19 +208,31 @@ def _loss_interval(base_obj: float, base_bound: float, r: Resolve) -> tuple[floa
     return low, max(low, high)
 
 
-def rule_prices(inp: PortfolioInput, result: PortfolioResult) -> pd.DataFrame:
+def rule_prices(inp: PortfolioInput, result: PortfolioResult, pool: Executor | None = None) -> pd.DataFrame:
     """Per rule family present in the model: rule, description, rows, status (of the
     re-solve without it), value_without_eur, price_eur (value given up because of the rule:
     re-solved plan without it minus the plan; >= 0 up to the solvers' gaps), price_low_eur
     and price_high_eur (what the two solves prove), exact (both solves optimal)."""
+    return _rule_prices_started(inp, result, pool)()
+
+
+def _rule_prices_started(
+    inp: PortfolioInput, result: PortfolioResult, pool: Executor | None
+) -> Callable[[], pd.DataFrame]:
+    """:func:`rule_prices` with its re-solves started (in ``pool`` when given): call the result for the table."""
     info = result.run_info.iloc[0]
     base_starts, base_obj, base_bound = _baseline(inp, result)
     present = build_model(inp).constraints
-    rows = []
     families = [f for f in RULE_FAMILIES if present.get(f)]
-    solved = _side_by_side(
-        lambda f: resolve(inp, without=(f,), warm_start=base_starts), families, inp.settings.explain.worker_count()
-    )
+    workers = inp.settings.explain.worker_count()
+    pending = _started(lambda f: resolve(inp, without=(f,), warm_start=base_starts), families, workers, pool)
+    return lambda: _rule_table(families, pending(), present, base_obj, base_bound, info)
+
+
+def _rule_table(
+    families: list[str], solved: list[Resolve], present: dict, base_obj: float, base_bound: float, info: pd.Series
+) -> pd.DataFrame:
+    rows = []
     for family, r in zip(families, solved, strict=True):
         description = RULE_FAMILIES[family]
         # the plan stays feasible without a rule: the re-solve is never worse than the plan
@@ -324,7 +348,9 @@ def what_it_takes(inp: PortfolioInput, item: str, room: _Room) -> str:
     return prefix + f"to start in {s.period_label(t)} it would need " + ", ".join(words)
 
 
-def item_explanations(inp: PortfolioInput, result: PortfolioResult, near_misses: int | None = None) -> pd.DataFrame:
+def item_explanations(
+    inp: PortfolioInput, result: PortfolioResult, near_misses: int | None = None, pool: Executor | None = None
+) -> pd.DataFrame:
     """One row per candidate: item_id, funded, start_period, reason, what_it_takes,
     forced ("out" for funded items, "in" for the others), lp_loss_eur (LP estimate of the
     value lost if forced), resolved (whether it was re-solved), resolve_status, loss_eur
@@ -351,7 +377,7 @@ def item_explanations(inp: PortfolioInput, result: PortfolioResult, near_misses:
         out[col] = ""
     for col in ("loss_eur", "loss_low_eur", "loss_high_eur"):
         out[col] = float("nan")
-    losses = _side_by_side(lambda i: _forced_loss(inp, base, base_obj, base_bound, i), chosen, cfg.worker_count())
+    losses = _side_by_side(lambda i: _forced_loss(inp, base, base_obj, base_bound, i), chosen, cfg.worker_count(), pool)
     for i, (status, note, loss, low, high) in zip(chosen, losses, strict=True):
         idx = out.index[out["item_id"] == i][0]
         if status is None:
@@ -360,6 +386,16 @@ def item_explanations(inp: PortfolioInput, result: PortfolioResult, near_misses:
         out.at[idx, "note"] = note
         out.at[idx, "loss_eur"], out.at[idx, "loss_low_eur"], out.at[idx, "loss_high_eur"] = loss, low, high
     return out
+
+
+def explain_all(inp: PortfolioInput, result: PortfolioResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(:func:`item_explanations`, :func:`rule_prices`) with every re-solve in one pool of
+    ``settings.explain.workers`` threads: the rules' re-solves are queued first (two of them run to their
+    time limit on the demo), the items' behind them, so no thread idles while the other finishes a family."""
+    with ThreadPoolExecutor(max_workers=inp.settings.explain.worker_count()) as pool:
+        prices = _rule_prices_started(inp, result, pool)
+        items = item_explanations(inp, result, pool=pool)
+        return items, prices()
 
 
 def _baseline(inp: PortfolioInput, result: PortfolioResult) -> tuple[dict[str, int], float, float]:
@@ -396,10 +432,10 @@ def _forced_loss(
     if item not in base:
         r = resolve(inp, force={item: True})
     else:
-        rest = {j: s for j, s in base.items() if j != item}
-        r = resolve(inp, force={item: False}, warm_start=rest)
-        if r.objective is None and bool(inp.items.at[item, "mandatory"]):
+        if bool(inp.items.at[item, "mandatory"]):  # forced out, a Must-have first has to lose its flag
             r = _resolve_without_must(inp, item, base)
+        else:
+            r = resolve(inp, force={item: False}, warm_start={j: s for j, s in base.items() if j != item})
     if r.objective is None:
         reasons = diagnose_infeasibility_with(inp, item) if item not in base else []
         note = ("cannot be funded with the other rules: " + "; ".join(reasons)) if reasons else r.message

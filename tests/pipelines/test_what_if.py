@@ -12,7 +12,7 @@ import papermill
 
 from models.whatif import changed_items
 from pipelines import paths
-from pipelines.report import LocalKernelManager
+from pipelines.kernels import LocalKernelManager
 
 
 def _text(nb) -> str:
