@@ -265,6 +265,7 @@ def build_plan(
     kpi_history: pd.DataFrame,
     settings: Settings,
     okrs: pd.DataFrame | None = None,
+    baselines: pd.DataFrame | None = None,
 ) -> SimulationPlan:
     """Make a plan ready to simulate.
 
@@ -281,6 +282,7 @@ def build_plan(
     history and ``settings.kpi_limits``).
     The plan's ``universe`` is the backlog's item ids (sorted): an item draws its effort from
     the same stream in every plan built from the same backlog (common random numbers).
+    baselines: ``kpi_baselines(kpi_history)`` when the caller has it (it is the same for every plan of a company).
     Raises ModelError if a funded item is not in the backlog or has no start/finish period,
     its product has no KPI history, or it needs a skill no team has.
     """
@@ -337,7 +339,7 @@ def build_plan(
                 f"plan '{name}': items {', '.join(needing)} need skill '{skill}' but no team "
                 f"has it. Fix: add a team with skill '{skill}' to teams.csv."
             )
-    products = market_state(kpi_history)
+    products = market_state(kpi_history, baselines=baselines)
     limits = kpi_limits(kpi_history, settings.kpi_limits).set_index("product")
     for col, none in NO_LIMITS.items():
         products[col] = products["product"].map(limits[col]).fillna(none).astype(float)
@@ -364,7 +366,7 @@ def build_plan(
         okrs=okr_table(okrs, pm) if okrs is not None else None,
         universe=tuple(sorted(backlog["item_id"].astype(str))),
         capacity_pw_by_month=by_month,
-        company=company_facts(backlog, teams, kpi_history, settings),
+        company=company_facts(backlog, teams, kpi_history, settings, baselines=baselines),
         realisation=settings.realisation,
     )
 
@@ -435,16 +437,20 @@ def okr_table(okrs: pd.DataFrame, period_months: int = 3) -> pd.DataFrame:
 
 
 def market_state(
-    kpi_history: pd.DataFrame, bass_p: float = BASS_P_PER_MONTH, bass_q: float = BASS_Q_PER_MONTH
+    kpi_history: pd.DataFrame,
+    bass_p: float = BASS_P_PER_MONTH,
+    bass_q: float = BASS_Q_PER_MONTH,
+    baselines: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Starting market state per product: the KPI baselines of :func:`models.valuation.kpi_baselines`
     (means over the last months of history; churn_rate is churned_users / the previous
     month's mau) plus the Bass parameters. The market potential m is the one at which
     the Bass adoption rate with the given p and q reproduces the recent new users n at the
     current users U: ``(p + q U/m)(m - U) = n``, i.e. the positive root of
-    ``p m^2 + (q U - p U - n) m - q U^2 = 0`` (m = U when n = 0).
+    ``p m^2 + (q U - p U - n) m - q U^2 = 0`` (m = U when n = 0). ``baselines``: ``kpi_baselines(kpi_history)``
+    when the caller has it.
     """
-    base = kpi_baselines(kpi_history)
+    base = kpi_baselines(kpi_history) if baselines is None else baselines
     # a single month of history has no previous month: churn against the same month
     last = kpi_history.sort_values("month").groupby("product", sort=True).tail(1).set_index("product")
     same_month = (last["churned_users"] / last["mau"].where(last["mau"] > 0)).fillna(0.0)

@@ -69,12 +69,19 @@ class Company:
         return table[name].astype(float)
 
 
-def company_facts(backlog: pd.DataFrame, teams: pd.DataFrame, kpi_history: pd.DataFrame, settings) -> Company:
-    """The facts roles are resolved against, from the canonical tables (see the module docstring)."""
+def company_facts(
+    backlog: pd.DataFrame,
+    teams: pd.DataFrame,
+    kpi_history: pd.DataFrame,
+    settings,
+    baselines: pd.DataFrame | None = None,
+) -> Company:
+    """The facts roles are resolved against, from the canonical tables (see the module docstring);
+    ``baselines``: ``kpi_baselines(kpi_history)`` when the caller has it."""
     from models.portfolio.inputs import capacity_table
     from models.valuation import kpi_baselines
 
-    base = kpi_baselines(kpi_history).set_index("product")
+    base = (kpi_baselines(kpi_history) if baselines is None else baselines).set_index("product")
     products = base[list(PRODUCT_SIZE_METRICS)].astype(float).copy()
     for metric in PRODUCT_GROWTH_METRICS:
         products[f"{metric}_growth"] = base[f"{metric}_growth_per_month"].astype(float)

@@ -41,6 +41,7 @@ from models.simulation.model import OKR_ATTAINMENT_COLUMNS, SERIES_COLUMNS, Port
 from models.simulation.plan import SimulationPlan, build_plan
 from models.simulation.roles import RESOLUTION_COLUMNS, resolution_text, resolve_for_plan
 from models.simulation.scenario import PARAMETER_NAMES, RegulatoryMustHave, Scenario, name_key
+from models.valuation import kpi_baselines
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -827,7 +828,10 @@ def candidate_plans(
             )
             raise ModelError(f"unknown plans {', '.join(unknown)}: the plans are {', '.join(decisions)}. Fix: {fix}.")
     keep = [n for n in decisions if not names or n in names]
-    return [build_plan(n, decisions[n], backlog, teams, kpi_history, settings, okrs=okrs) for n in keep]
+    baselines = kpi_baselines(kpi_history) if keep else None  # the company's, the same for every plan
+    return [
+        build_plan(n, decisions[n], backlog, teams, kpi_history, settings, okrs=okrs, baselines=baselines) for n in keep
+    ]
 
 
 def select_scenarios(scenarios: Mapping[str, Scenario], names: Sequence[str] | None = None) -> dict[str, Scenario]:
