@@ -38,7 +38,9 @@ def loading_meanwhile(load: Callable[[], object] | None) -> Iterator[None]:
 
 
 def run_selects(context: dg.AssetExecutionContext, asset: str) -> bool:
-    """Whether the running job materialises ``asset``. A run of the whole job carries no selection (None, or
-    the empty set when it was started in process)."""
+    """Whether the running job materialises ``asset``, as far as the run's asset selection says. A run of the
+    whole job carries none (None, or the empty set in process): True. So does a job built of the selected assets
+    alone (``dg.materialize(..., selection=...)``), so there the answer is True as well; the refresh job run on
+    a selection (the command line, the UI) is answered exactly."""
     selection = context.run.asset_selection
     return not selection or dg.AssetKey(asset) in selection

@@ -16,6 +16,7 @@ from models.portfolio import build_model, prepare_input, results, solve
 from models.portfolio.explain import (
     check_candidate,
     efficient_frontier,
+    explain_all,
     explain_item,
     item_explanations,
     marginal_lp,
@@ -179,3 +180,37 @@ def test_forcing_an_item_in_never_raises_the_value(make_backlog, make_teams, por
         assert forced.status == "Optimal"
         assert forced.objective <= base + 1e-6
         assert item in forced.starts
+
+
+def test_one_pool_explains_like_the_two_families_and_prices_a_must_have_by_its_value(
+    make_backlog, make_teams, make_settings
+):
+    # B (run, 40) is a Must-have and A (60) no longer fits beside it: the plan is B alone. Forced out,
+    # B first loses its flag; then A is funded: the Must-have costs 60 - 40 = 20 EUR, and so does its rule
+    backlog = make_backlog(
+        [
+            dict(item_id="A", effort_backend=6.0, theme="grow"),
+            dict(item_id="B", effort_backend=5.0, theme="run", moscow="Must", mandatory=True),
+        ],
+        skills=("backend",),
+    )
+    teams = make_teams([dict(team="core", skill="backend", capacity_pw=10.0, cost_per_pw=1000.0)])
+    values = pd.DataFrame({"item_id": ["A", "B"], "start_period": [1, 1], "value_eur": [60.0, 40.0]})
+    s = make_settings(
+        periods=1,
+        budget_per_period=1e9,
+        quick_wins={"min_items": 0},
+        solver={"gap_rel": 0.0, "time_limit_s": 10},
+        explain={"time_limit_s": 10, "workers": 2},
+    )
+    inp = prepare_input(backlog, teams, values, s)
+    model = build_model(inp)
+    res = results(model, solve(model))
+    assert res.funded == ["B"]
+    items, prices = explain_all(inp, res)
+    pd.testing.assert_frame_equal(items, item_explanations(inp, res))
+    pd.testing.assert_frame_equal(prices, rule_prices(inp, res))
+    row = items.set_index("item_id").loc["B"]
+    assert row["resolved"] and row["forced"] == "out" and row["resolve_status"] == "Optimal"
+    assert row["loss_eur"] == pytest.approx(-20.0)
+    assert prices.set_index("rule").at["must", "price_eur"] == pytest.approx(20.0)
