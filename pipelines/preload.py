@@ -1,40 +1,21 @@
 """Loading a later step's libraries while a step leaves a core idle.
 
-The refresh runs its steps one after the other in one process. Some steps spend most of their time in a
-solver that releases Python's lock (HiGHS); the libraries a later step needs can load on the other core
-meanwhile instead of after it. :func:`loading_meanwhile` waits for the loading before the step ends, so no
-two steps overlap and no thread is left when the stress test forks its workers.
+The refresh runs its steps one after the other in one process. The robust plan's step spends most of its
+time in HiGHS, which releases Python's lock, with one core to spare once its held-out futures are drawn:
+scenario discovery's libraries (:func:`discovery_libraries`) load there meanwhile instead of in the next
+step (:func:`models.portfolio.robust.robust_plan` takes them as its ``meanwhile``, and waits for them before
+its step ends, so no two steps overlap and no thread is left when the stress test forks its workers).
 """
-
-from __future__ import annotations
-
-import contextlib
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 import dagster as dg
 
+from models.robustness import EMA_ANALYSES, ema_analysis
 
-@contextmanager
-def loading_meanwhile(load: Callable[[], object] | None) -> Iterator[None]:
-    """Run ``load`` (e.g. a function that imports modules) in a thread while the block runs, and wait for it
-    at the block's end. Whatever ``load`` raises is dropped: the step that needs the library imports it
-    again and reports the failure there. ``None`` loads nothing."""
-    if load is None:
-        yield
-        return
 
-    def quietly() -> None:
-        with contextlib.suppress(Exception):  # the importing step reports it
-            load()
-
-    thread = threading.Thread(target=quietly, name="weitblick-preload", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        thread.join()
+def discovery_libraries() -> None:
+    """Import scenario discovery's analysis libraries (EMA Workbench: 1.5-2.5 s)."""
+    for name in EMA_ANALYSES:
+        ema_analysis(name)
 
 
 def run_selects(context: dg.AssetExecutionContext, asset: str) -> bool:

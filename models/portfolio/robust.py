@@ -33,9 +33,11 @@ Money in EUR (the model works in thousands, :data:`~models.portfolio.build.MONEY
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -448,6 +450,19 @@ class RobustOutcome:
     run_info: pd.DataFrame
 
 
+def _then(fn: Callable, meanwhile: Callable[[], object] | None) -> Callable:
+    """``fn``, followed by ``meanwhile`` (its errors dropped) before the result is handed back."""
+
+    def run(*args):
+        out = fn(*args)
+        if meanwhile is not None:
+            with contextlib.suppress(Exception):
+                meanwhile()
+        return out
+
+    return run
+
+
 def _copy_input(inp: PortfolioInput) -> PortfolioInput:
     """``inp`` with its own copies of the tables, for a thread that works beside the one that solves."""
     return dataclasses.replace(inp, items=inp.items.copy(), values=inp.values.copy())
@@ -461,10 +476,14 @@ def robust_plan(
     values: pd.DataFrame,
     settings: Settings,
     recommended: PortfolioResult,
+    meanwhile: Callable[[], object] | None = None,
 ) -> RobustOutcome:
     """The robust plan of ``settings.robust``, compared with the ``recommended`` plan on held-out
     futures, and the core, borderline and exterior items over the good plans. With ``settings.robust``
-    switched off: no plan, empty tables and a run-info row that says so."""
+    switched off: no plan, empty tables and a run-info row that says so.
+
+    ``meanwhile``: more work for the core the solver leaves idle (e.g. loading a later step's libraries),
+    run after the held-out futures are drawn and before the solves end; whatever it raises is dropped."""
     started = time.perf_counter()
     cfg = settings.robust
     if not cfg.enabled:
@@ -488,7 +507,7 @@ def robust_plan(
     # Python's lock), from copies of the inputs, so the second core does it (about 2 s of the demo's).
     with ThreadPoolExecutor(max_workers=1) as pool:
         held_out = pool.submit(
-            future_values,
+            _then(future_values, meanwhile),
             _copy_input(inp),
             backlog.copy(),
             cases.copy(),

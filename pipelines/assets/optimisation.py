@@ -6,9 +6,8 @@ import pandas as pd
 
 from models import portfolio
 from models.portfolio.robust import robust_plan as optimise_robust
-from models.robustness import EMA_ANALYSES, ema_analysis
 from models.settings import Settings, settings_from_table
-from pipelines.preload import loading_meanwhile, run_selects
+from pipelines.preload import discovery_libraries, run_selects
 from pipelines.resources import WeitblickConfig
 
 GROUP = "optimisation"
@@ -36,12 +35,6 @@ def _md(df: pd.DataFrame, rows: int = 15) -> dg.MetadataValue:
     return dg.MetadataValue.md(df.head(rows).to_markdown(index=False, floatfmt=",.0f"))
 
 
-def _discovery_libraries() -> None:
-    """Scenario discovery's analysis libraries (EMA Workbench: 1.5-2.5 s to import)."""
-    for name in EMA_ANALYSES:
-        ema_analysis(name)
-
-
 @dg.multi_asset(
     outs={
         "portfolio_plan": dg.AssetOut(
@@ -66,7 +59,6 @@ def _discovery_libraries() -> None:
     },
 )
 def optimised_plan(
-    context: dg.AssetExecutionContext,
     config: WeitblickConfig,
     backlog: pd.DataFrame,
     teams: pd.DataFrame,
@@ -74,10 +66,7 @@ def optimised_plan(
     settings: pd.DataFrame,
 ):
     """Choose and schedule items under capacity, budget, precedence, Must-haves and the strategic rules."""
-    # HiGHS leaves a core idle while it solves: scenario discovery's libraries load meanwhile (if it runs)
-    preload = _discovery_libraries if run_selects(context, "scenario_discovery") else None
-    with loading_meanwhile(preload):
-        result = portfolio.optimise(backlog, teams, value_by_start, planning_settings(config, settings))
+    result = portfolio.optimise(backlog, teams, value_by_start, planning_settings(config, settings))
     info = result.run_info.iloc[0]
     funded = result.decisions[result.decisions["funded"]]
     summary = {
@@ -278,6 +267,7 @@ def baseline_plans(
     },
 )
 def robust_plan(
+    context: dg.AssetExecutionContext,
     config: WeitblickConfig,
     backlog: pd.DataFrame,
     teams: pd.DataFrame,
@@ -293,7 +283,9 @@ def robust_plan(
     """Optimise the plan over sampled futures (CVaR blended with the mean) and compare it on held-out futures."""
     s = planning_settings(config, settings)
     recommended = portfolio.result_from_tables(portfolio_plan, capacity_usage, budget_usage, plan_run_info)
-    out = optimise_robust(backlog, teams, kpi_history, business_cases, value_by_start, s, recommended)
+    # HiGHS leaves a core idle while it solves: scenario discovery's libraries load meanwhile (if it runs)
+    preload = discovery_libraries if run_selects(context, "scenario_discovery") else None
+    out = optimise_robust(backlog, teams, kpi_history, business_cases, value_by_start, s, recommended, preload)
     if out.comparison.empty:  # switched off (settings.robust.enabled: false, or --robust-futures 0)
         yield dg.Output(out.result.decisions, "robust_decisions", metadata={"enabled": False})
         yield dg.Output(out.comparison, "robust_comparison", metadata={"enabled": False})

@@ -149,3 +149,31 @@ def test_health_shows_capital_tied_against_value_and_what_was_imputed():
         ("Field Service App", "2025-09", "missing value"),
         ("IoT Platform", "2025-06", "outlier"),
     } <= reasons
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "said"),
+    [
+        (["weitblick", "--help"], 0, "Usage"),
+        (["weitblick", "no-such-command"], 2, "No such command"),
+        (["weitblick", "plan", "--no-explain", "--data", "EMPTY"], 1, "settings.yaml"),  # a folder without inputs
+    ],
+)
+def test_the_command_exits_quickly_with_its_code_after_the_exit_handlers_ran(argv, code, said, tmp_path):
+    # main() skips the interpreter's teardown: the exit handlers must still run and the output be complete
+    import subprocess
+    import sys
+
+    argv = [str(tmp_path) if a == "EMPTY" else a for a in argv]
+    script = (
+        "import atexit, sys\n"
+        "from pipelines import cli\n"
+        "atexit.register(lambda: print('exit handler ran', file=sys.stderr))\n"
+        f"sys.argv = {argv!r}\n"
+        "cli.main()\n"
+        "print('not reached', file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == code, done.stderr
+    assert said in done.stdout + done.stderr
+    assert "exit handler ran" in done.stderr and "not reached" not in done.stderr

@@ -4,39 +4,39 @@
 import subprocess
 import sys
 import threading
-import time
 
 import dagster as dg
 import pandas as pd
 import pytest
 
-from pipelines.preload import loading_meanwhile, run_selects
+from models import portfolio
+from models.valuation import business_cases, value_by_start
+from pipelines.paths import demo_data_dir
+from pipelines.preload import run_selects
 from pipelines.resources import StoreIOManager
 
+DEMO = demo_data_dir()
 
-def test_loading_meanwhile_runs_beside_the_block_and_is_done_when_it_ends():
-    started, seen = threading.Event(), []
+
+def test_the_robust_plan_loads_what_it_is_given_meanwhile_and_waits_for_it(tmp_path):
+    from models.portfolio.robust import robust_plan
+    from pipelines.sources import load_inputs
+
+    d = load_inputs(DEMO)
+    s = d.settings.model_copy(update={"robust": d.settings.robust.model_copy(update={"futures": 5, "held_out": 20})})
+    cases = business_cases(d.backlog, d.teams, d.kpi_history, s)
+    values = value_by_start(d.backlog, cases, s)
+    recommended = portfolio.optimise(d.backlog, d.teams, values, s)
+    seen = []
 
     def load():
-        started.set()
-        time.sleep(0.2)
         seen.append(threading.current_thread().name)
+        raise ImportError("a library that is missing is the importing step's to report")
 
-    with loading_meanwhile(load):
-        assert started.wait(5)  # it runs while the block does
-        assert seen == []
-    assert seen == ["weitblick-preload"]  # and the block's end waited for it
-    assert not any(t.name == "weitblick-preload" for t in threading.enumerate())
-
-
-def test_a_failed_load_is_left_to_the_step_that_needs_it():
-    def load():
-        raise ImportError("no such library")
-
-    with loading_meanwhile(load):
-        pass
-    with loading_meanwhile(None):
-        pass
+    out = robust_plan(d.backlog, d.teams, d.kpi_history, cases, values, s, recommended, meanwhile=load)
+    assert len(seen) == 1 and seen[0] != threading.current_thread().name  # on the other thread, done by now
+    assert out.comparison["futures"].tolist() == [20, 20]
+    assert threading.active_count() == 1
 
 
 def test_run_selects_tells_a_step_whether_the_run_materialises_an_asset():
