@@ -18,7 +18,7 @@ from models.errors import StoreError
 from pipelines.lock import holder, refresh_lock
 from pipelines.paths import HISTORY_SCHEMA, STORE_SCHEMA
 from pipelines.promotion import (
-    LARGE_TABLES,
+    DIFF_TABLES,
     current_run,
     drop_unfinished_runs,
     find_run,
@@ -109,28 +109,31 @@ def test_a_store_written_before_staging_is_taken_over(tmp_path):
     assert read_tables(store, "plan")["plan"]["start"].tolist() == [5]
 
 
-def test_unfinished_runs_are_dropped_and_old_runs_lose_only_their_large_tables(tmp_path):
+def test_unfinished_runs_are_dropped_and_old_runs_keep_only_what_a_comparison_reads(tmp_path):
     store = tmp_path / "store.duckdb"
-    big = {name: pd.DataFrame({"x": [1]}) for name in LARGE_TABLES}
+    more = {name: pd.DataFrame({"x": [1]}) for name in ("stress_test_runs", "efficient_frontier", "rule_prices")}
     for i, run in enumerate((RUN_A, RUN_B)):
-        _write_run(store, run, plan=pd.DataFrame({"x": [i]}), **big)
+        _write_run(store, run, portfolio_plan=pd.DataFrame({"x": [i]}), settings=pd.DataFrame({"x": [i]}), **more)
         promote(store, _record(run, i), FILES)
     _write_run(store, RUN_C, plan=pd.DataFrame({"x": [9]}))  # a refresh that never finished
     killed = "0d0d0d0d-0000-4000-8000-00000000000d"
     _write_run(store, killed, plan=pd.DataFrame({"x": [9]}))
     assert drop_unfinished_runs(store, keep=RUN_C) == [run_schema(killed)]
     assert prune(store, keep_runs=1) == [RUN_A]
+    assert prune(store, keep_runs=1) == []  # nothing left to drop
     with duckdb.connect(str(store), read_only=True) as con:
         schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}
-        kept = {
-            r[0]
-            for r in con.execute(
-                f"select table_name from duckdb_tables() where schema_name = '{run_schema(RUN_A)}'"
-            ).fetchall()
-        }
+
+        def tables(run):
+            query = f"select table_name from duckdb_tables() where schema_name = '{run_schema(run)}'"
+            return {r[0] for r in con.execute(query).fetchall()}
+
+        kept_a, kept_b = tables(RUN_A), tables(RUN_B)
         pruned = con.execute(f"select run_id, pruned from {HISTORY_SCHEMA}.runs order by run_id").fetchall()
     assert run_schema(killed) not in schemas and run_schema(RUN_C) in schemas
-    assert kept == {"plan"} and pruned == [(RUN_A, True), (RUN_B, False)]
+    assert kept_a == {"portfolio_plan", "settings"} and set(DIFF_TABLES) >= kept_a
+    assert kept_b == {"portfolio_plan", "settings", *more}  # the newest keeps everything
+    assert pruned == [(RUN_A, True), (RUN_B, False)]
 
 
 def test_runs_are_found_by_the_first_characters_of_their_id(tmp_path):
