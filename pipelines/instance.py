@@ -39,6 +39,8 @@ def postgres_dagster_yaml(env_var: str = PG_URL_ENV) -> str:
         f"      env: {env_var}\n"
         "telemetry:\n"
         "  enabled: false\n"
+        "nux:\n"
+        "  enabled: false\n"
     )
 
 

@@ -65,10 +65,13 @@ def prepare_home(home: Path) -> Path:
     return instance
 
 
-# The instance settings the project writes: no telemetry (and no prompt for it in the UI); a
-# dagster.yaml present also keeps Dagster from warning that it found none.
+# The instance settings the project writes: no telemetry (and no prompt for it in the UI), and no
+# "Join the Dagster community" dialog greeting a first visit to the UI; a dagster.yaml present also
+# keeps Dagster from warning that it found none.
 DAGSTER_YAML = (
-    "# Written by Weitblick (pipelines/store.py); edit freely, it is not overwritten.\ntelemetry:\n  enabled: false\n"
+    "# Written by Weitblick (pipelines/store.py); edit freely, it is not overwritten.\n"
+    "telemetry:\n  enabled: false\n"
+    "nux:\n  enabled: false\n"
 )
 
 

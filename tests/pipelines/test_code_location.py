@@ -28,6 +28,7 @@ def test_a_home_gets_a_dagster_yaml_without_telemetry_and_keeps_its_own(tmp_path
     assert (instance / "dagster.yaml").read_text(encoding="utf-8") == DAGSTER_YAML
     with dg.DagsterInstance.from_config(str(instance)) as loaded:
         assert loaded.get_settings("telemetry") == {"enabled": False}
+        assert loaded.get_settings("nux") == {"enabled": False}  # no "Join the community" dialog in the UI
     (instance / "dagster.yaml").write_text("telemetry:\n  enabled: true\n", encoding="utf-8")
     prepare_home(tmp_path / "home")
     assert "enabled: true" in (instance / "dagster.yaml").read_text(encoding="utf-8")

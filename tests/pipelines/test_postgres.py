@@ -151,6 +151,7 @@ def test_a_refresh_through_a_postgres_instance_is_recorded_in_the_database(postg
     with dg.DagsterInstance.from_config(str(instance_dir)) as instance:
         assert isinstance(instance.run_storage, PostgresRunStorage)
         assert instance.get_settings("telemetry") == {"enabled": False}
+        assert instance.get_settings("nux") == {"enabled": False}
         result = defs.resolve_job_def("refresh").execute_in_process(
             instance=instance, asset_selection=[dg.AssetKey("settings"), dg.AssetKey("teams")]
         )

@@ -16,6 +16,7 @@ import pytest
 
 from pipelines import paths
 from pipelines.definitions import build_definitions
+from pipelines.store import write_dagster_yaml
 
 pytestmark = pytest.mark.slow
 
@@ -28,22 +29,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _asset_nodes(port: int) -> list[dict] | None:
+def _ask(port: int, query: str, field: str):
     req = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": QUERY}).encode(),
+        data=json.dumps({"query": query}).encode(),
         headers={"Content-Type": "application/json"},
     )
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
-            return json.load(resp)["data"]["assetNodes"]
+            return json.load(resp)["data"][field]
     except (OSError, KeyError, TypeError, ValueError):
         return None
+
+
+def _asset_nodes(port: int) -> list[dict] | None:
+    return _ask(port, QUERY, "assetNodes")
 
 
 def test_dagster_dev_serves_the_asset_graph(tmp_path):
     port = _free_port()
     dagster = Path(sys.executable).parent / "dagster"
+    write_dagster_yaml(tmp_path)  # as `make ui` has `make home` write it
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     # its own process group: `dagster dev` starts the webserver and daemon as children
     proc = subprocess.Popen(
@@ -65,6 +71,8 @@ def test_dagster_dev_serves_the_asset_graph(tmp_path):
         graph = build_definitions().get_repository_def().asset_graph
         expected = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
         assert served == expected
+        # a first visit is not greeted by Dagster's "Join the community" dialog (nor asked about telemetry)
+        assert _ask(port, "{ shouldShowNux }", "shouldShowNux") is False
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
